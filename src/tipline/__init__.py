@@ -1,0 +1,3 @@
+"""tipline: a self-hostable hotline for reports of child sexual exploitation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,107 @@
+"""Files attached to a report: what the reporter said about each one, and what tipline measured."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from tipline.domain.base import DomainModel, ShortText, Text, Timestamp, items
+from tipline.domain.parties import DeviceId, IpCaptureEvent, SimpleContent
+
+
+class FileClassification(StrEnum):
+    """The industry classification scheme: A = prepubescent, B = pubescent; 1 = sex act, 2 = lascivious."""
+
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+
+
+FileRelevance = Literal["Reported", "Supplemental Reported"]
+
+
+class FileAnnotations(DomainModel):
+    """Tags on one file (presence means true in the XML)."""
+
+    anime_drawing_virtual_hentai: bool = False
+    potential_meme: bool = False
+    viral: bool = False
+    possible_self_production: bool = False
+    physical_harm: bool = False
+    violence_gore: bool = False
+    bestiality: bool = False
+    live_streaming: bool = False
+    infant: bool = False
+    generative_ai: bool = False
+
+    def names(self) -> list[str]:
+        fields = type(self).model_fields
+        return [fields[f].alias or f for f in fields if getattr(self, f)]
+
+
+class OriginalFileHash(SimpleContent):
+    value: ShortText
+    hash_type: ShortText
+
+
+class NameValuePair(DomainModel):
+    name: ShortText
+    value: Text
+
+
+class MetadataDetails(DomainModel):
+    type: Literal["EXIF", "HASH"] | None = None
+    name_value_pairs: list[NameValuePair] = Field(alias="nameValuePair", min_length=1, max_length=10_000)
+
+
+class FileDetails(DomainModel):
+    """Everything a reporter can say about one uploaded file (the schema's fileDetails, less the ids)."""
+
+    file_name: ShortText | None = None
+    original_file_name: ShortText | None = None
+    uploaded_to_esp_timestamp: Timestamp | None = None
+    location_of_file: Text | None = None
+    file_viewed_by_esp: bool | None = None
+    exif_viewed_by_esp: bool | None = None
+    publicly_available: bool | None = None
+    file_relevance: FileRelevance | None = None
+    potential_meme: bool | None = None
+    file_annotations: FileAnnotations | None = None
+    industry_classification: FileClassification | None = None
+    original_file_hashes: list[OriginalFileHash] = items("originalFileHash")
+    ip_capture_event: IpCaptureEvent | None = None
+    device_ids: list[DeviceId] = items("deviceId")
+    details: list[MetadataDetails] = items("details")
+    additional_info: list[Text] = items("additionalInfo")
+
+    @model_validator(mode="after")
+    def _meme_or_annotations(self) -> FileDetails:
+        if self.potential_meme is not None and self.file_annotations is not None:
+            raise ValueError("give either potentialMeme or fileAnnotations, not both (the schema's choice)")
+        return self
+
+
+class ReportFile(DomainModel):
+    """One file of a report: what tipline measured on arrival, and the reporter's details."""
+
+    file_id: str = Field(max_length=64)
+    file_name: ShortText | None = Field(default=None, description="The name it was uploaded under")
+    size: int = Field(ge=0)
+    media_type: ShortText | None = None
+    md5: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    sha1: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    uploaded_at: datetime
+    details: FileDetails | None = None
+
+    @property
+    def display_name(self) -> str:
+        if self.details and self.details.original_file_name:
+            return self.details.original_file_name
+        if self.details and self.details.file_name:
+            return self.details.file_name
+        return self.file_name or self.file_id

@@ -1,0 +1,89 @@
+"""A report: the facts it holds (everything a CyberTipline report can hold) and its place in the lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from tipline.domain.base import DomainModel, Text, items
+from tipline.domain.files import ReportFile
+from tipline.domain.incident import BatchedReport, IncidentSummary
+from tipline.domain.internet import InternetDetails
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.parties import (
+    IntendedRecipient,
+    LawEnforcement,
+    PersonOrUserReported,
+    Reporter,
+    Victim,
+)
+from tipline.domain.public import PublicReport
+
+
+class ReportSource(StrEnum):
+    ESP_XML = "esp_xml"
+    ESP_JSON = "esp_json"
+    PUBLIC_FORM = "public_form"
+    BULK = "bulk"
+
+
+SOURCE_LABELS = {
+    ReportSource.ESP_XML: "Service provider (XML API)",
+    ReportSource.ESP_JSON: "Service provider (JSON API)",
+    ReportSource.PUBLIC_FORM: "Public report form",
+    ReportSource.BULK: "Bulk import",
+}
+
+
+class ReportContent(DomainModel):
+    """The facts of one incident, in the shape of the CyberTipline `<report>` (plus public-report fields).
+
+    On the wire every name is the schema's element name and repeatable elements are lists, so the
+    same report filed as XML or as JSON is the same value.
+    """
+
+    batched_report: BatchedReport | None = None
+    incident_summary: IncidentSummary
+    internet_details: list[InternetDetails] = items("internetDetails")
+    law_enforcement: LawEnforcement | None = None
+    reporter: Reporter | None = Field(
+        default=None, description="Required from service providers; absent for an anonymous public report"
+    )
+    persons_or_users_reported: list[PersonOrUserReported] = items("personOrUserReported")
+    intended_recipients: list[IntendedRecipient] = items("intendedRecipient")
+    victims: list[Victim] = items("victim")
+    additional_info: Text | None = None
+    public_report: PublicReport | None = None
+
+    @model_validator(mode="after")
+    def _someone_reported(self) -> ReportContent:
+        if self.reporter is None and self.public_report is None:
+            raise ValueError("a report needs a reporter (service providers) or publicReport (public form)")
+        return self
+
+    def parties(self) -> Iterator[tuple[str, int, object]]:
+        """Every party with its role and position: (role, index, party)."""
+        for index, reported in enumerate(self.persons_or_users_reported):
+            yield "reported", index, reported
+        for index, recipient in enumerate(self.intended_recipients):
+            yield "recipient", index, recipient
+        for index, victim in enumerate(self.victims):
+            yield "victim", index, victim
+
+
+class Report(DomainModel):
+    """A stored report as staff see it: identity, lifecycle state, source, facts and files."""
+
+    id: int
+    state: ReportState
+    source: ReportSource
+    submitted_by: str | None = Field(default=None, description="The service provider account, if any")
+    opened_at: datetime
+    received_at: datetime | None = None
+    updated_at: datetime
+    version: int = 1
+    content: ReportContent
+    files: list[ReportFile] = Field(default_factory=list)

@@ -1,0 +1,67 @@
+"""Who may do what: roles, the permissions they grant, and nothing by default."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ANALYST = "analyst"
+    SUPERVISOR = "supervisor"
+    VICTIM_ID = "victim_id"
+    AGENCY = "agency"
+    ADMIN = "admin"
+    ESP = "esp"  # a service provider's API account, never a person's login
+    PUBLIC = "public"  # anyone, unauthenticated
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ANALYST: "Analyst",
+    Role.SUPERVISOR: "Supervisor",
+    Role.VICTIM_ID: "Victim-identification analyst",
+    Role.AGENCY: "Law-enforcement agency user",
+    Role.ADMIN: "Administrator",
+    Role.ESP: "Service provider API account",
+    Role.PUBLIC: "Member of the public",
+}
+
+USER_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.VICTIM_ID, Role.AGENCY, Role.ADMIN)
+"""Roles a person's login can have (ESP accounts and the public are not logins)."""
+
+
+class Permission(StrEnum):
+    REPORT_READ = "report.read"  # read any report's content (staff who review)
+    REPORT_SUBMIT = "report.submit"  # file reports by API, read back one's own
+    REPORT_REVIEW = "report.review"  # claim, decide, annotate
+    REPORT_SUPERVISE = "report.supervise"  # assign, reopen, see workload
+    ACCOUNTS_MANAGE = "accounts.manage"  # people's logins and service-provider accounts
+    AUDIT_VERIFY = "audit.verify"
+    AGENCY_PORTAL = "agency.portal"  # referrals made to one's own agency
+    PUBLIC_SUBMIT = "public.submit"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ANALYST: frozenset({Permission.REPORT_READ, Permission.REPORT_REVIEW}),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.REPORT_READ,
+            Permission.REPORT_REVIEW,
+            Permission.REPORT_SUPERVISE,
+            Permission.AUDIT_VERIFY,
+        }
+    ),
+    Role.VICTIM_ID: frozenset({Permission.REPORT_READ}),
+    Role.AGENCY: frozenset({Permission.AGENCY_PORTAL}),
+    # Administrators run the system; least privilege keeps report content out of their reach.
+    Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VERIFY}),
+    Role.ESP: frozenset({Permission.REPORT_SUBMIT}),
+    Role.PUBLIC: frozenset({Permission.PUBLIC_SUBMIT}),
+}
+
+
+def has_permission(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
