@@ -1,0 +1,435 @@
+"""Reads a conversation in order, one message at a time, and scores who is enticing whom, with which tactics, how early."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tipline.domain.incident import IncidentType
+from tipline.enticement.conversation import Conversation, Message, Participant
+from tipline.enticement.languages import LanguagePack, MessageReading, get_language
+from tipline.enticement.model import DetectorModel, TacticModel, default_model
+from tipline.enticement.tactics import TACTICS, is_alert, level_for_risk
+
+T = {name: i for i, name in enumerate(TACTICS)}
+SEVERE = [T[t] for t in ("risk_check", "secrecy", "platform_move", "sexual_talk", "image_request",
+                         "sends_sexual_content", "meeting_request", "sextortion_threat")]
+GROOMING = [T[t] for t in TACTICS if t != "rapport"]
+ON = 0.5  # a tactic probability at or above this counts as shown
+
+AUTHOR_FEATURES: tuple[str, ...] = (
+    *(f"max_{t}" for t in TACTICS),
+    *(f"minor_x_{t}" for t in TACTICS),
+    "n_tactics", "n_grooming", "n_severe", "three_or_more",
+    "combo_probe_and_secrecy", "combo_contact_and_access", "escalation_after_minor", "probe_then_severe",
+    "author_adult", "author_minor", "partner_minor", "partner_adult", "age_gap_large", "peers", "both_adults",
+    "age_conflict", "author_adult_cues", "adult_cues_x_minor", "partner_minor_cues", "partner_asked_age", "author_only_prober",
+    "cue_sport", "cue_school", "cue_family", "cue_trade", "cue_transparency", "partner_cue_context",
+    "partner_distress", "partner_distress_after_threat", "demand", "messages_log", "question_share",
+)
+"""The state of one author that the risk model reads (computed identically in training and in use)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TacticFinding:
+    """One tactic shown in one message: the words that show it and how strongly (0-1)."""
+
+    tactic: str
+    message_id: str
+    author: str
+    score: float
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tactic": self.tactic, "message_id": self.message_id, "author": self.author,
+                "score": self.score, "evidence": self.evidence}
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """What the detector concludes about one conversation (JSON-serialisable with `to_dict`)."""
+
+    conversation_id: str
+    risk: float
+    level: str
+    suspected_author: str | None
+    first_alert_message: str | None
+    tactics: list[TacticFinding]
+    suggested_incident_type: str | None
+    suggested_annotations: list[str]
+    messages_read: int = 0
+    author_risks: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def alert(self) -> bool:
+        """Whether the conversation raised an alert (level `high` or above at some point)."""
+        return self.first_alert_message is not None
+
+    def flagged_messages(self) -> dict[str, list[str]]:
+        """Message id -> tactic ids found in it: what a page highlights."""
+        flagged: dict[str, list[str]] = {}
+        for finding in self.tactics:
+            flagged.setdefault(finding.message_id, []).append(finding.tactic)
+        return flagged
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the fields of `tipline enticement analyze --json`."""
+        return {
+            "conversation_id": self.conversation_id,
+            "risk": self.risk,
+            "level": self.level,
+            "suspected_author": self.suspected_author,
+            "first_alert_message": self.first_alert_message,
+            "tactics": [f.to_dict() for f in self.tactics],
+            "suggested_incident_type": self.suggested_incident_type,
+            "suggested_annotations": list(self.suggested_annotations),
+        }
+
+    def details(self) -> dict[str, Any]:
+        """`to_dict` plus the explanation: messages read, every author's risk and the reasons."""
+        return {**self.to_dict(), "messages_read": self.messages_read, "author_risks": dict(self.author_risks),
+                "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAssessment:
+    """What reading one more message changed: the tactics its words show, and the conversation's level now."""
+
+    message_id: str
+    author: str
+    tactics: dict[str, float]
+    risk: float
+    level: str
+    alert: bool
+    first_alert: bool
+
+
+class AuthorState:
+    """Everything remembered about one author while reading: strongest tactic signals, ages, cues, order of events."""
+
+    __slots__ = ("author", "claimed_age", "stated_age", "max_probs", "messages", "questions", "cues",
+                 "escalated_after_minor", "probed", "probe_then_severe", "age_values", "threat_seen",
+                 "distress_after_threat")
+
+    def __init__(self, author: str, claimed_age: int | None) -> None:
+        self.author = author
+        self.claimed_age = claimed_age
+        self.stated_age: int | None = None
+        self.age_values: set[int] = set()
+        self.max_probs = np.zeros(len(TACTICS))
+        self.messages = 0
+        self.questions = 0
+        self.cues: dict[str, int] = {}
+        self.escalated_after_minor = False
+        self.probed = False
+        self.probe_then_severe = False
+        self.threat_seen = False
+        self.distress_after_threat = False
+
+    def age(self) -> int | None:
+        """The age this author most likely has: what they wrote about themself, else their profile."""
+        return self.stated_age if self.stated_age is not None else self.claimed_age
+
+    def is_minor(self) -> bool:
+        """States an age under 18 (or, saying nothing, has a profile age under 18)."""
+        age = self.age()
+        return age is not None and age < 18
+
+    def is_adult(self) -> bool:
+        """States an adult age, or, saying nothing, has a profile age of 21 or more: 18 to 20 on a profile
+        is where children who lie to pass an age gate land, so it proves nothing."""
+        if self.stated_age is not None:
+            return self.stated_age >= 18
+        return self.claimed_age is not None and self.claimed_age >= 21
+
+
+class ConversationState:
+    """The running state of a conversation, shared by training and by the StreamingAnalyzer."""
+
+    def __init__(self, language: LanguagePack, tactic_model: TacticModel,
+                 participants: Iterable[Participant] = ()) -> None:
+        self.language = language
+        self.tactic_model = tactic_model
+        self.authors: dict[str, AuthorState] = {}
+        for participant in participants:
+            self.authors[participant.id] = AuthorState(participant.id, participant.claimed_age)
+        self.records: list[tuple[Message, np.ndarray, MessageReading]] = []
+        self.last_author: str | None = None
+        self.last_probe = False
+
+    def author(self, author: str) -> AuthorState:
+        state = self.authors.get(author)
+        if state is None:
+            state = self.authors[author] = AuthorState(author, None)
+        return state
+
+    def partners(self, author: str) -> list[AuthorState]:
+        return [s for a, s in self.authors.items() if a != author and s.messages > 0 or a != author and s.age() is not None]
+
+    def add(self, message: Message) -> tuple[np.ndarray, MessageReading]:
+        """Read one message; return its tactic probabilities and reading."""
+        reading = self.language.read(message.text)
+        probs = self.tactic_model.probabilities(reading)
+        state = self.author(message.author)
+        age = reading.stated_age
+        if age is None and reading.bare_number is not None and self.last_probe and self.last_author != message.author:
+            if 8 <= reading.bare_number <= 90:
+                age = reading.bare_number
+        if age is not None:
+            state.stated_age = age
+            state.age_values.add(age)
+        partner_minor = any(p.is_minor() for p in self.partners(message.author))
+        severe = bool((probs[SEVERE] >= ON).any())
+        if severe and partner_minor:
+            state.escalated_after_minor = True
+        if severe and state.probed:
+            state.probe_then_severe = True
+        if probs[T["age_probe"]] >= ON:
+            state.probed = True
+        if probs[T["sextortion_threat"]] >= ON:
+            state.threat_seen = True
+        if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
+            state.distress_after_threat = True
+        np.maximum(state.max_probs, probs, out=state.max_probs)
+        state.messages += 1
+        state.questions += reading.question
+        for cue, count in reading.cues.items():
+            state.cues[cue] = state.cues.get(cue, 0) + count
+        self.records.append((message, probs, reading))
+        self.last_author = message.author
+        self.last_probe = bool(probs[T["age_probe"]] >= ON) or "how old" in reading.normalised
+        return probs, reading
+
+    def features(self, author: str) -> np.ndarray:
+        """The AUTHOR_FEATURES vector of one author now."""
+        s = self.author(author)
+        partners = self.partners(author)
+        m = s.max_probs
+        on = m >= ON
+        partner_minor = any(p.is_minor() for p in partners) or any(p.cues.get("minor_life") for p in partners)
+        partner_adult = bool(partners) and all(p.is_adult() for p in partners) and not partner_minor
+        author_age = s.age()
+        partner_ages = [p.age() for p in partners if p.age() is not None]
+        gap = (author_age - min(partner_ages)) if author_age is not None and partner_ages else 0
+        cues = s.cues
+        partner_cues = sum(p.cues.get(c, 0) for p in partners for c in ("sport", "school", "family", "trade"))
+        conflict = (
+            (s.claimed_age is not None and s.stated_age is not None and (s.claimed_age >= 18) != (s.stated_age >= 18))
+            or (any(a < 18 for a in s.age_values) and any(a >= 18 for a in s.age_values))
+            or (s.is_minor() and cues.get("adult_life", 0) > 0)
+        )
+        n_tactics = int(on.sum())
+        n_grooming = int(on[GROOMING].sum())
+        n_severe = int(on[SEVERE].sum())
+        minor = 1.0 if partner_minor else 0.0
+        values = [
+            *m,
+            *(m * minor),
+            n_tactics / 13, n_grooming / 12, n_severe / 8, float(n_tactics >= 3),
+            float((on[T["age_probe"]] or on[T["personal_info"]]) and (on[T["secrecy"]] or on[T["risk_check"]] or on[T["platform_move"]])),
+            float((on[T["image_request"]] or on[T["sexual_talk"]] or on[T["meeting_request"]] or on[T["sends_sexual_content"]])
+                  and (on[T["secrecy"]] or on[T["risk_check"]] or on[T["age_probe"]] or on[T["incentive"]] or on[T["platform_move"]])),
+            float(s.escalated_after_minor), float(s.probe_then_severe),
+            float(s.is_adult()), float(s.is_minor()), minor, float(partner_adult), float(gap >= 5),
+            float(s.is_minor() and partner_minor and abs(gap) <= 3 and not conflict),
+            float(s.is_adult() and partner_adult),
+            float(conflict), float(np.log1p(cues.get("adult_life", 0))), float(np.log1p(cues.get("adult_life", 0))) * minor,
+            float(np.log1p(sum(p.cues.get("minor_life", 0) for p in partners))),
+            float(any(p.probed for p in partners)), float(s.probed and not any(p.probed for p in partners)),
+            float(np.log1p(cues.get("sport", 0))), float(np.log1p(cues.get("school", 0))),
+            float(np.log1p(cues.get("family", 0))), float(np.log1p(cues.get("trade", 0))),
+            float(np.log1p(cues.get("transparency", 0))), float(np.log1p(partner_cues)),
+            float(np.log1p(sum(p.cues.get("distress", 0) for p in partners))),
+            float(any(p.distress_after_threat for p in partners)),
+            float(np.log1p(cues.get("demand", 0))), float(np.log1p(s.messages)),
+            s.questions / max(1, s.messages),
+        ]
+        return np.asarray(values, dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------------------
+# Transparent rules applied on top of the risk model
+
+
+def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[float, list[str]]:
+    """Adjust one author's model risk with the documented rules; return the new risk and the rules that fired."""
+    s = state.author(author)
+    partners = state.partners(author)
+    fired: list[str] = []
+    partner_minor_cues = any(p.cues.get("minor_life") for p in partners)
+    threat = s.max_probs[T["sextortion_threat"]]
+    # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
+    if threat >= 0.8 and s.cues.get("demand") and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
+        if risk < 0.9:
+            risk = 0.9
+        fired.append("sextortion: threat with a demand")
+    # 2. No child to entice: when everyone the author talks to is an adult and nobody shows a child's life, cap at low.
+    elif partners and all(p.is_adult() for p in partners) and not partner_minor_cues and not s.is_minor() and threat < 0.8:
+        if risk > 0.3:
+            risk = 0.3
+            fired.append("adults: everyone the author talks to is an adult")
+    # 3. Peers: two children of about the same age, no sign the author is an adult, and none of the tactics that
+    #    are alarming even between peers (checking for carers, sending own images, threats): at most medium.
+    elif (s.is_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners
+          and all(p.is_minor() for p in partners) and all(abs((p.age() or 0) - (s.age() or 0)) <= 3 for p in partners)
+          and s.max_probs[[T["risk_check"], T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+        if risk > 0.55:
+            risk = 0.55
+            fired.append("peers: both participants state ages within three years")
+    # 4. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium.
+    if risk > 0.55 and s.max_probs[SEVERE].max() < ON:
+        risk = 0.55
+        fired.append("weak alone: no tactic beyond rapport, questions, details or gifts")
+    return risk, fired
+
+
+# ------------------------------------------------------------------------------------------------
+# The public analyzers
+
+
+class StreamingAnalyzer:
+    """Feed messages one at a time (`feed`); `result()` is at any point the analysis of what was read so far.
+
+    Feeding every message of a conversation and calling `result()` gives exactly `analyze(conversation)`.
+    """
+
+    def __init__(self, participants: Iterable[Participant | Mapping[str, Any]] = (), *, conversation_id: str = "conversation",
+                 language: str = "en", model: DetectorModel | None = None) -> None:
+        self.conversation_id = conversation_id
+        self.model = model or default_model(language)
+        if self.model.risk_model is None:
+            raise ValueError("the model has no risk model; train it fully before analysing")
+        self.state = ConversationState(get_language(self.model.language), self.model.tactic_model,
+                                       [_participant(p) for p in participants])
+        self.author_risks: dict[str, float] = {}
+        self.author_rules: dict[str, list[str]] = {}
+        self.peak_risk = 0.0
+        self.peak_author: str | None = None
+        self.first_alert: str | None = None
+
+    def feed(self, message: Message | Mapping[str, Any]) -> MessageAssessment:
+        """Read the next message (a Message or a dict with id, author, text, time)."""
+        message = _message(message, len(self.state.records) + 1)
+        probs, _ = self.state.add(message)
+        for author in (message.author, *self._partners_to_refresh(message.author)):
+            self._score(author)
+        author, risk = max(self.author_risks.items(), key=lambda item: item[1])
+        if risk > self.peak_risk:
+            self.peak_risk, self.peak_author = risk, author
+        level = level_for_risk(self.peak_risk)
+        first = False
+        if self.first_alert is None and is_alert(level):
+            self.first_alert, first = message.id, True
+        shown = {TACTICS[i]: round(float(p), 3) for i, p in enumerate(probs) if p >= self.model.tactic_threshold}
+        return MessageAssessment(message.id, message.author, shown, round(self.peak_risk, 4), level,
+                                 self.first_alert is not None, first)
+
+    def _partners_to_refresh(self, author: str) -> list[str]:
+        # A message also changes what its partners know (an age stated, distress shown): rescore them too.
+        return [a for a in self.author_risks if a != author]
+
+    def _score(self, author: str) -> None:
+        vector = self.state.features(author)
+        risk = self.model.risk_model.risk(vector)  # type: ignore[union-attr]
+        risk, fired = apply_rules(self.state, author, risk)
+        self.author_risks[author] = risk
+        self.author_rules[author] = fired
+
+    def result(self) -> AnalysisResult:
+        """The analysis of the conversation read so far."""
+        model = self.model
+        records = self.state.records
+        risk = round(self.peak_risk, 4)
+        level = level_for_risk(self.peak_risk)
+        suspected = self.peak_author if level != "none" else None
+        findings: list[TacticFinding] = []
+        for message, probs, reading in records:
+            author_risk = self.author_risks.get(message.author, 0.0)
+            if author_risk < model.finding_risk:
+                continue
+            for index in np.flatnonzero(probs >= model.tactic_threshold):
+                findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(float(probs[index]), 3),
+                                              _evidence(model.tactic_model, reading, message.text, int(index))))
+        found = {f.tactic for f in findings if f.author == suspected}
+        incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("medium", "high", "critical") and suspected else None
+        annotations: list[str] = []
+        if suspected and "sextortion_threat" in found and level in ("high", "critical"):
+            annotations.append("sextortion")
+        if suspected and "image_request" in found and level in ("high", "critical"):
+            annotations.append("csamSolicitation")
+        state = self.state.authors.get(suspected) if suspected else None
+        if (state is not None and state.is_minor() and level in ("medium", "high", "critical")
+                and all(p.is_minor() for p in self.state.partners(suspected or ""))):
+            annotations.append("minorToMinorInteraction")
+        reasons: list[str] = []
+        if suspected:
+            vector = self.state.features(suspected)
+            reasons = [f"{name} (+{value})" for name, value in model.risk_model.explain(vector)]  # type: ignore[union-attr]
+            reasons += [f"rule {rule}" for rule in self.author_rules.get(suspected, [])]
+        return AnalysisResult(
+            conversation_id=self.conversation_id,
+            risk=risk,
+            level=level,
+            suspected_author=suspected,
+            first_alert_message=self.first_alert,
+            tactics=findings,
+            suggested_incident_type=incident,
+            suggested_annotations=annotations,
+            messages_read=len(records),
+            author_risks={a: round(r, 4) for a, r in self.author_risks.items()},
+            reasons=reasons,
+        )
+
+
+def _evidence(model: TacticModel, reading: MessageReading, text: str, tactic_index: int) -> str:
+    """The original words that show a tactic: the rule match, widened to the model's strongest nearby words."""
+    positions: list[int] = []
+    tactic = TACTICS[tactic_index]
+    offsets = reading.offsets
+    rule = reading.rule_hits.get(tactic)
+    if rule is not None:
+        positions += [i for i, o in enumerate(offsets) if o < rule[1] and o + len(reading.tokens[i]) > rule[0]]
+    for feature, _ in model.top_features(reading, tactic_index, limit=3):
+        kind, _, value = feature.partition(":")
+        if kind == "w":
+            positions += [i for i, t in enumerate(reading.tokens) if t == value][:1]
+        elif kind == "b":
+            first, _, second = value.partition("_")
+            positions += next(([i, i + 1] for i in range(len(reading.tokens) - 1)
+                               if reading.tokens[i] == first and reading.tokens[i + 1] == second), [])
+    if not positions:
+        return text.strip()[:200]
+    anchor = positions[0]
+    positions = [p for p in positions if abs(p - anchor) <= 8]
+    start, end = reading.spans[min(positions)][0], reading.spans[max(positions)][1]
+    return text[start:end][:200]
+
+
+def _participant(value: Participant | Mapping[str, Any]) -> Participant:
+    if isinstance(value, Participant):
+        return value
+    age = value.get("claimed_age")
+    return Participant(str(value["id"]), value.get("display_name"), age if isinstance(age, int) else None)
+
+
+def _message(value: Message | Mapping[str, Any], position: int) -> Message:
+    if isinstance(value, Message):
+        return value
+    return Message(str(value.get("id", position)), str(value["author"]), str(value.get("text") or ""), value.get("time"))
+
+
+def analyze(conversation: Conversation | Mapping[str, Any], *, language: str = "en",
+            model: DetectorModel | None = None) -> AnalysisResult:
+    """Analyse a whole conversation (a Conversation, or a tipline conversation JSON object) in reading order."""
+    if not isinstance(conversation, Conversation):
+        from tipline.enticement.formats import conversation_from_dict
+
+        conversation = conversation_from_dict(dict(conversation))
+    analyzer = StreamingAnalyzer(conversation.participants, conversation_id=conversation.id, language=language, model=model)
+    for message in conversation.messages:
+        analyzer.feed(message)
+    return analyzer.result()

@@ -1,0 +1,110 @@
+"""The interface a language implements for the detector: normalisation, tactic lexicon, context cues and stated ages."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from tipline.enticement.tactics import TACTICS
+
+CONTEXT_CUES: tuple[str, ...] = (
+    "sport",  # coaches, teams, practice: a legitimate reason for an adult to talk to a child
+    "school",  # teachers, tutors, homework
+    "family",  # relatives and family life
+    "trade",  # trading in games or marketplaces
+    "adult_life",  # work, rent, a car, a spouse: signs the writer is an adult
+    "transparency",  # involving the parents ("ask your mom", "your parents are in the group chat")
+    "minor_life",  # signs the writer is a child (homework, grounded, "my mom won't let me")
+    "distress",  # refusal, fear, pleading
+    "demand",  # payment or more material demanded
+)
+
+
+@dataclass(slots=True)
+class MessageReading:
+    """What a language pack reads in one message: normalised tokens with their spans, rule hits, cues and ages."""
+
+    tokens: list[str]
+    """Normalised tokens (lower case, slang expanded); a token may hold several words ("i don't know")."""
+    spans: list[tuple[int, int]]
+    """For each token, its (start, end) in the original text."""
+    normalised: str
+    """The tokens joined by single spaces: what the rules match."""
+    offsets: list[int]
+    """For each token, where it starts in `normalised`."""
+    rule_hits: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """For each tactic whose rule matched, the (start, end) of the first match in `normalised`."""
+    cues: dict[str, int] = field(default_factory=dict)
+    """Counts of context cues (see CONTEXT_CUES) in the message."""
+    stated_age: int | None = None
+    """An age the writer states for themself ("im 13", "I'm in 8th grade"), if any."""
+    bare_number: int | None = None
+    """The number when the whole message is one number (an answer to "how old are you?")."""
+    question: bool = False
+
+    def original_span(self, start: int, end: int, text: str) -> str:
+        """The original words covering the normalised characters start..end."""
+        first = last = None
+        for index, offset in enumerate(self.offsets):
+            token_end = offset + len(self.tokens[index])
+            if token_end > start and offset < end:
+                if first is None:
+                    first = index
+                last = index
+        if first is None or last is None:
+            return ""
+        return text[self.spans[first][0] : self.spans[last][1]]
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[$€£]\d+", re.UNICODE)
+
+
+class LanguagePack(ABC):
+    """A language the detector reads. Subclass it, register it in `tipline.enticement.languages`, train a model."""
+
+    code: str = ""
+    name: str = ""
+    slang: dict[str, str] = {}
+    tactic_rules: dict[str, list[str]] = {}
+    cue_rules: dict[str, list[str]] = {}
+
+    def __init__(self) -> None:
+        missing = [t for t in TACTICS if t not in self.tactic_rules]
+        if missing:
+            raise ValueError(f"language {self.code!r} has no rules for {', '.join(missing)}")
+        self._tactic_res = {t: re.compile("|".join(f"(?:{p})" for p in ps)) for t, ps in self.tactic_rules.items() if ps}
+        self._cue_res = {c: re.compile("|".join(f"(?:{p})" for p in ps)) for c, ps in self.cue_rules.items() if ps}
+
+    def read(self, text: str) -> MessageReading:
+        """Normalise a message and apply the rules, cue lists and age patterns of the language."""
+        tokens: list[str] = []
+        spans: list[tuple[int, int]] = []
+        offsets: list[int] = []
+        position = 0
+        slang = self.slang
+        for match in _TOKEN.finditer(text.lower()):
+            raw = match.group().replace("’", "'")
+            token = slang.get(raw, raw)
+            tokens.append(token)
+            spans.append(match.span())
+            offsets.append(position)
+            position += len(token) + 1
+        normalised = " ".join(tokens)
+        reading = MessageReading(tokens, spans, normalised, offsets, question="?" in text)
+        for tactic, pattern in self._tactic_res.items():
+            hit = pattern.search(normalised)
+            if hit:
+                reading.rule_hits[tactic] = hit.span()
+        for cue, pattern in self._cue_res.items():
+            count = len(pattern.findall(normalised))
+            if count:
+                reading.cues[cue] = count
+        reading.stated_age = self.stated_age(normalised)
+        if len(tokens) == 1 and tokens[0].isdigit():
+            reading.bare_number = int(tokens[0])
+        return reading
+
+    @abstractmethod
+    def stated_age(self, normalised: str) -> int | None:
+        """The age a writer states for themself in a normalised message, if any."""

@@ -1,0 +1,194 @@
+"""The trained detector: a per-message tactic model and a per-author risk model, stored as one small JSON file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tipline.enticement.languages import MessageReading
+from tipline.enticement.tactics import TACTICS
+
+TACTIC_INDEX = {name: i for i, name in enumerate(TACTICS)}
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_VERSION = 1
+RULE_WEIGHT = 3
+
+
+def message_features(reading: MessageReading) -> list[str]:
+    """The lexical features of one message: words, word pairs, rule hits, and whether it asks something."""
+    tokens = reading.tokens
+    features = ["w:" + t for t in tokens]
+    features += ["b:" + a + "_" + b for a, b in zip(tokens, tokens[1:])]
+    for token in tokens:
+        if len(token) >= 5 and " " not in token:
+            features += ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
+    # A rule hit counts RULE_WEIGHT times: the hand-written rules generalise to unseen wordings, so the
+    # regularised fit should lean on them rather than on the exact words of the training phrases.
+    features += ["r:" + t for t in reading.rule_hits for _ in range(RULE_WEIGHT)]
+    if reading.question:
+        features.append("q")
+    return features
+
+
+@dataclass
+class TacticModel:
+    """One logistic regression per tactic over `message_features`; the weights are a dense vocabulary x tactic matrix."""
+
+    vocabulary: dict[str, int]
+    weights: np.ndarray  # shape (len(vocabulary), len(TACTICS))
+    bias: np.ndarray  # shape (len(TACTICS),)
+
+    def logits(self, features: list[str]) -> np.ndarray:
+        vocabulary = self.vocabulary
+        index = [vocabulary[f] for f in features if f in vocabulary]
+        if not index:
+            return self.bias.copy()
+        return self.bias + self.weights[index].sum(axis=0)
+
+    rule_floor: float = 0.0
+    """A tactic whose hand-written rule matches gets at least this probability (0 disables the floor)."""
+
+    def probabilities(self, reading: MessageReading) -> np.ndarray:
+        """For each tactic (in TACTICS order), the probability that the words of the message express it."""
+        probs = 1.0 / (1.0 + np.exp(-self.logits(message_features(reading))))
+        if self.rule_floor and reading.rule_hits:
+            for tactic in reading.rule_hits:
+                index = TACTIC_INDEX[tactic]
+                if probs[index] < self.rule_floor:
+                    probs[index] = self.rule_floor
+        return probs
+
+    def top_features(self, reading: MessageReading, tactic_index: int, limit: int = 3) -> list[tuple[str, float]]:
+        """The features of a message that push most towards one tactic, strongest first."""
+        scored = []
+        for feature in set(message_features(reading)):
+            position = self.vocabulary.get(feature)
+            if position is not None:
+                weight = float(self.weights[position, tactic_index])
+                if weight > 0:
+                    scored.append((feature, weight))
+        scored.sort(key=lambda item: -item[1])
+        return scored[:limit]
+
+    def to_json(self) -> dict[str, Any]:
+        names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        keep = [i for i in range(len(names)) if np.abs(self.weights[i]).max() >= 0.01]
+        return {
+            "vocabulary": [names[i] for i in keep],
+            "weights": [[round(float(w), 3) for w in self.weights[i]] for i in keep],
+            "bias": [round(float(b), 4) for b in self.bias],
+            "rule_floor": self.rule_floor,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TacticModel:
+        vocabulary = {name: i for i, name in enumerate(data["vocabulary"])}
+        weights = np.asarray(data["weights"], dtype=np.float64).reshape(len(vocabulary), len(TACTICS))
+        return cls(vocabulary, weights, np.asarray(data["bias"], dtype=np.float64), float(data.get("rule_floor", 0.0)))
+
+
+@dataclass
+class RiskModel:
+    """A logistic regression over the standardised state of one author (see `analyzer.AUTHOR_FEATURES`)."""
+
+    feature_names: list[str]
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def risk(self, vector: np.ndarray) -> float:
+        z = float(((vector - self.mean) / self.scale) @ self.weights) + self.bias
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def explain(self, vector: np.ndarray, limit: int = 5) -> list[tuple[str, float]]:
+        """The features that raise this author's risk most, with their contribution to the log-odds."""
+        contributions = ((vector - self.mean) / self.scale) * self.weights
+        order = np.argsort(-contributions)[:limit]
+        return [(self.feature_names[i], round(float(contributions[i]), 3)) for i in order if contributions[i] > 0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": self.feature_names,
+            "weights": [round(float(w), 4) for w in self.weights],
+            "bias": round(float(self.bias), 4),
+            "mean": [round(float(m), 5) for m in self.mean],
+            "scale": [round(float(s), 5) for s in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RiskModel:
+        return cls(
+            list(data["features"]),
+            np.asarray(data["weights"], dtype=np.float64),
+            float(data["bias"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+        )
+
+
+@dataclass
+class DetectorModel:
+    """Everything the analyzer needs for one language: the two models, thresholds, and how it was trained."""
+
+    language: str
+    tactic_model: TacticModel
+    risk_model: RiskModel | None
+    tactic_threshold: float = 0.5
+    """A message shows a tactic when the tactic model gives at least this."""
+    finding_risk: float = 0.4
+    """Tactics are reported only for authors whose risk reached at least this."""
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        """Write the model as gzip-compressed JSON (deterministic bytes for the same model)."""
+        data = {
+            "version": MODEL_VERSION,
+            "language": self.language,
+            "tactics": list(TACTICS),
+            "tactic_threshold": self.tactic_threshold,
+            "finding_risk": self.finding_risk,
+            "tactic_model": self.tactic_model.to_json(),
+            "risk_model": self.risk_model.to_json() if self.risk_model else None,
+            "training": self.training,
+        }
+        raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as zipped:
+            zipped.write(raw)
+
+    @classmethod
+    def load(cls, path: Path) -> DetectorModel:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("version") != MODEL_VERSION or data.get("tactics") != list(TACTICS):
+            raise ValueError(f"{path}: model version or tactic list does not match this code; retrain it")
+        return cls(
+            data["language"],
+            TacticModel.from_json(data["tactic_model"]),
+            RiskModel.from_json(data["risk_model"]) if data.get("risk_model") else None,
+            float(data["tactic_threshold"]),
+            float(data["finding_risk"]),
+            data.get("training", {}),
+        )
+
+
+def model_path(language: str) -> Path:
+    """Where the shipped model of a language lives inside the package."""
+    return MODEL_DIR / f"{language}.json.gz"
+
+
+@cache
+def default_model(language: str = "en") -> DetectorModel:
+    """The shipped model of a language, loaded once per process."""
+    path = model_path(language)
+    if not path.exists():
+        raise FileNotFoundError(f"no trained enticement model for {language!r} at {path}; run the training command")
+    return DetectorModel.load(path)
