@@ -28,9 +28,9 @@ def scene(width: int = 320, height: int = 240, seed: int = 1) -> Image.Image:
     base = np.stack([ramp * 255, (1 - ramp) * 200 + 30, np.full_like(ramp, rng.uniform(40, 200))], axis=2)
     image = Image.fromarray(base.astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(image)
-    for _ in range(6):
-        x0, y0 = int(rng.uniform(0, width * 0.8)), int(rng.uniform(0, height * 0.8))
-        x1, y1 = x0 + int(rng.uniform(width * 0.1, width * 0.4)), y0 + int(rng.uniform(height * 0.1, height * 0.4))
+    for _ in range(40):
+        x0, y0 = int(rng.uniform(0, width * 0.9)), int(rng.uniform(0, height * 0.9))
+        x1, y1 = x0 + int(rng.uniform(width * 0.05, width * 0.3)), y0 + int(rng.uniform(height * 0.05, height * 0.3))
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
         if rng.random() < 0.5:
             draw.ellipse((x0, y0, x1, y1), fill=colour)

@@ -89,9 +89,10 @@ def _inspect(stream: BinaryIO, size: int, limits: ZipLimits, depth: int, path: s
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as exc:
         text = str(exc)
-        if "truncated" in text.lower() or "end of central directory" in text.lower():
+        if text == "File is not a zip file" or "truncated" in text.lower():
+            # It starts like a ZIP (that is how it was sniffed) but its directory at the end is missing.
             raise TruncatedFileError(
-                f"the ZIP archive{path} has no readable central directory ({text}): the file is truncated or damaged"
+                f"the ZIP archive{path} has no readable central directory at its end: the file is truncated or damaged"
             ) from exc
         raise CorruptFileError(f"the ZIP archive{path} is damaged: {text}") from exc
     except (OSError, EOFError, struct.error, ValueError) as exc:

@@ -181,7 +181,8 @@ class BlobWriter:
             if deduplicated:
                 self._temp_path.unlink(missing_ok=True)
             else:
-                final_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _private_dir(final_path.parent.parent)
+                _private_dir(final_path.parent)
                 os.replace(self._temp_path, final_path)
                 _fsync_dir(final_path.parent)
         except BaseException:
@@ -212,6 +213,14 @@ class BlobWriter:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None or not self._done:
             self.abort()
+
+
+def _private_dir(path: Path) -> None:
+    """Create one directory level readable by the owner only (pathlib's parents=True ignores the mode)."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
 
 
 def _fsync_dir(path: Path) -> None:
@@ -386,8 +395,9 @@ class EncryptedBlobStore:
         self.directory = Path(directory)
         self._blob_dir = self.directory / "blobs"
         self._temp_dir = self.directory / "tmp"
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
         for path in (self.directory, self._blob_dir, self._temp_dir):
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_dir(path)
 
     @classmethod
     def from_key_file(

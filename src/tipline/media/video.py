@@ -13,6 +13,7 @@ from typing import BinaryIO
 import av
 import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from tipline.media.errors import (
     CorruptFileError,
@@ -174,6 +175,8 @@ def hash_video(
         if seconds_per_hash > 0 and fps is not None:
             frame_mod = max(1, int(seconds_per_hash * fps))
         next_time = 0.0
+        last_time: float | None = None
+        reformatter = VideoReformatter()  # reused, so the conversion context is built once
         frames: list[VideoFrameHash] = []
         problems: list[Problem] = []
         decoded = 0
@@ -181,6 +184,8 @@ def hash_video(
             for frame in container.decode(stream):
                 number = decoded
                 decoded += 1
+                if frame.time is not None:
+                    last_time = float(frame.time)
                 if fps is not None:
                     timestamp = number / fps
                 elif frame.time is not None:
@@ -202,7 +207,7 @@ def hash_video(
                         f"the video's frames are {frame.width} x {frame.height} pixels; PDQ needs at least "
                         f"{MIN_HASHABLE_DIMENSION} x {MIN_HASHABLE_DIMENSION}"
                     )
-                pixels = _frame_pixels(frame, max_dimension)
+                pixels = _frame_pixels(reformatter, frame, max_dimension)
                 pdq = pdq_from_pixels(pixels)
                 frames.append(VideoFrameHash(number, timestamp, pdq.hex, pdq.quality))
                 if len(frames) >= max_frame_hashes:
@@ -231,15 +236,12 @@ def hash_video(
             raise TruncatedFileError(
                 "the video stream holds no decodable frame (the file is truncated or its data is damaged)"
             )
-        hit_limit = any(p.code is ProblemCode.VIDEO_LIMIT for p in problems)
-        if declared_frames and decoded < declared_frames and not hit_limit and not problems:
-            problems.append(
-                Problem(
-                    ProblemCode.TRUNCATED,
-                    f"the video is truncated: its header declares {declared_frames} frames but only {decoded} "
-                    "could be decoded",
-                )
+        if not problems:
+            truncation = _truncation(
+                declared_frames, decoded, duration if len(container.streams) == 1 else None, last_time, fps
             )
+            if truncation:
+                problems.append(Problem(ProblemCode.TRUNCATED, truncation))
         return VideoSignature(
             frames=tuple(frames),
             width=width,
@@ -262,13 +264,35 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return None
 
 
-def _frame_pixels(frame: av.VideoFrame, max_dimension: int) -> np.ndarray:
-    if max_dimension and max(frame.width, frame.height) > max_dimension:
-        scale = max_dimension / max(frame.width, frame.height)
-        width = max(MIN_HASHABLE_DIMENSION, round(frame.width * scale))
-        height = max(MIN_HASHABLE_DIMENSION, round(frame.height * scale))
-        return frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="AREA")
-    return frame.to_ndarray(format="rgb24")
+def _truncation(
+    declared_frames: int, decoded: int, duration: float | None, last_time: float | None, fps: float | None
+) -> str | None:
+    """Why the decoded frames fall short of what the container declares, or None when they do not."""
+    if declared_frames and decoded < declared_frames:
+        return (
+            f"the video is truncated: its header declares {declared_frames} frames but only {decoded} could be decoded"
+        )
+    if declared_frames or duration is None or last_time is None:
+        return None
+    covered = last_time + (1.0 / fps if fps else 0.0)
+    if covered < duration - max(0.5, 0.05 * duration):
+        return (
+            f"the video is truncated: its header declares {duration:.2f} s but decoding ends at {covered:.2f} s "
+            f"({decoded} frames)"
+        )
+    return None
+
+
+def _frame_pixels(reformatter: VideoReformatter, frame: av.VideoFrame, max_dimension: int) -> np.ndarray:
+    width, height = frame.width, frame.height
+    if max_dimension and max(width, height) > max_dimension:
+        scale = max_dimension / max(width, height)
+        width = max(MIN_HASHABLE_DIMENSION, round(width * scale))
+        height = max(MIN_HASHABLE_DIMENSION, round(height * scale))
+        converted = reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
+    else:
+        converted = reformatter.reformat(frame, format="rgb24")
+    return converted.to_ndarray()
 
 
 def _ffmpeg_reason(exc: BaseException) -> str:
