@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from math import log1p
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ SEVERE = [T[t] for t in ("risk_check", "secrecy", "platform_move", "sexual_talk"
                          "sends_sexual_content", "meeting_request", "sextortion_threat")]
 GROOMING = [T[t] for t in TACTICS if t != "rapport"]
 ON = 0.5  # a tactic probability at or above this counts as shown
+PARTNER_VISIBLE_CUES = ("minor_life", "distress", "sport", "school", "family", "trade")
 
 AUTHOR_FEATURES: tuple[str, ...] = (
     *(f"max_{t}" for t in TACTICS),
@@ -28,7 +30,7 @@ AUTHOR_FEATURES: tuple[str, ...] = (
     "author_adult", "author_minor", "partner_minor", "partner_adult", "age_gap_large", "peers", "both_adults",
     "age_conflict", "author_adult_cues", "adult_cues_x_minor", "partner_minor_cues", "partner_asked_age", "author_only_prober",
     "cue_sport", "cue_school", "cue_family", "cue_trade", "cue_transparency", "partner_cue_context",
-    "partner_distress", "partner_distress_after_threat", "demand", "messages_log", "question_share",
+    "partner_distress", "partner_distress_after_threat", "demand",
 )
 """The state of one author that the risk model reads (computed identically in training and in use)."""
 
@@ -160,6 +162,7 @@ class ConversationState:
         self.records: list[tuple[Message, np.ndarray, MessageReading]] = []
         self.last_author: str | None = None
         self.last_probe = False
+        self.partner_view_changed = False
 
     def author(self, author: str) -> AuthorState:
         state = self.authors.get(author)
@@ -182,6 +185,7 @@ class ConversationState:
         if age is not None:
             state.stated_age = age
             state.age_values.add(age)
+        threat_before, probed_before = state.threat_seen, state.probed
         partner_minor = any(p.is_minor() for p in self.partners(message.author))
         severe = bool((probs[SEVERE] >= ON).any())
         if severe and partner_minor:
@@ -194,6 +198,11 @@ class ConversationState:
             state.threat_seen = True
         if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
             state.distress_after_threat = True
+        # Whether this message changes what the author's partners' features see (see `features`).
+        self.partner_view_changed = (
+            state.messages == 0 or age is not None or state.threat_seen != threat_before or probed_before != state.probed
+            or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat
+        )
         np.maximum(state.max_probs, probs, out=state.max_probs)
         state.messages += 1
         state.questions += reading.question
@@ -222,9 +231,11 @@ class ConversationState:
             or (any(a < 18 for a in s.age_values) and any(a >= 18 for a in s.age_values))
             or (s.is_minor() and cues.get("adult_life", 0) > 0)
         )
-        n_tactics = int(on.sum())
-        n_grooming = int(on[GROOMING].sum())
-        n_severe = int(on[SEVERE].sum())
+        flags = on.tolist()
+        n_tactics = sum(flags)
+        n_grooming = n_tactics - flags[0]
+        n_severe = sum(flags[i] for i in SEVERE)
+        on = flags
         minor = 1.0 if partner_minor else 0.0
         values = [
             *m,
@@ -237,16 +248,15 @@ class ConversationState:
             float(s.is_adult()), float(s.is_minor()), minor, float(partner_adult), float(gap >= 5),
             float(s.is_minor() and partner_minor and abs(gap) <= 3 and not conflict),
             float(s.is_adult() and partner_adult),
-            float(conflict), float(np.log1p(cues.get("adult_life", 0))), float(np.log1p(cues.get("adult_life", 0))) * minor,
-            float(np.log1p(sum(p.cues.get("minor_life", 0) for p in partners))),
+            float(conflict), float(log1p(cues.get("adult_life", 0))), float(log1p(cues.get("adult_life", 0))) * minor,
+            float(log1p(sum(p.cues.get("minor_life", 0) for p in partners))),
             float(any(p.probed for p in partners)), float(s.probed and not any(p.probed for p in partners)),
-            float(np.log1p(cues.get("sport", 0))), float(np.log1p(cues.get("school", 0))),
-            float(np.log1p(cues.get("family", 0))), float(np.log1p(cues.get("trade", 0))),
-            float(np.log1p(cues.get("transparency", 0))), float(np.log1p(partner_cues)),
-            float(np.log1p(sum(p.cues.get("distress", 0) for p in partners))),
+            float(log1p(cues.get("sport", 0))), float(log1p(cues.get("school", 0))),
+            float(log1p(cues.get("family", 0))), float(log1p(cues.get("trade", 0))),
+            float(log1p(cues.get("transparency", 0))), float(log1p(partner_cues)),
+            float(log1p(sum(p.cues.get("distress", 0) for p in partners))),
             float(any(p.distress_after_threat for p in partners)),
-            float(np.log1p(cues.get("demand", 0))), float(np.log1p(s.messages)),
-            s.questions / max(1, s.messages),
+            float(log1p(cues.get("demand", 0))),
         ]
         return np.asarray(values, dtype=np.float64)
 
@@ -280,7 +290,13 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
         if risk > 0.55:
             risk = 0.55
             fired.append("peers: both participants state ages within three years")
-    # 4. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium.
+    # 4. Carers involved: an author who brings the child's parents in ("ask your mom", "your dad said it's fine")
+    #    is not isolating the child; without secrecy, sexual talk, own images or threats, at most medium.
+    if (risk > 0.55 and s.cues.get("transparency")
+            and s.max_probs[[T["secrecy"], T["sexual_talk"], T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+        risk = 0.55
+        fired.append("carers involved: the author brings the parents in and asks for no secrecy")
+    # 5. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium.
     if risk > 0.55 and s.max_probs[SEVERE].max() < ON:
         risk = 0.55
         fired.append("weak alone: no tactic beyond rapport, questions, details or gifts")
@@ -315,8 +331,12 @@ class StreamingAnalyzer:
         """Read the next message (a Message or a dict with id, author, text, time)."""
         message = _message(message, len(self.state.records) + 1)
         probs, _ = self.state.add(message)
-        for author in (message.author, *self._partners_to_refresh(message.author)):
-            self._score(author)
+        self._score(message.author)
+        if self.state.partner_view_changed:
+            # What the partners know changed (an age stated, distress shown, ...): rescore them too.
+            for author in self.author_risks:
+                if author != message.author:
+                    self._score(author)
         author, risk = max(self.author_risks.items(), key=lambda item: item[1])
         if risk > self.peak_risk:
             self.peak_risk, self.peak_author = risk, author
@@ -327,10 +347,6 @@ class StreamingAnalyzer:
         shown = {TACTICS[i]: round(float(p), 3) for i, p in enumerate(probs) if p >= self.model.tactic_threshold}
         return MessageAssessment(message.id, message.author, shown, round(self.peak_risk, 4), level,
                                  self.first_alert is not None, first)
-
-    def _partners_to_refresh(self, author: str) -> list[str]:
-        # A message also changes what its partners know (an age stated, distress shown): rescore them too.
-        return [a for a in self.author_risks if a != author]
 
     def _score(self, author: str) -> None:
         vector = self.state.features(author)
@@ -353,14 +369,16 @@ class StreamingAnalyzer:
                 continue
             for index in np.flatnonzero(probs >= model.tactic_threshold):
                 findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(float(probs[index]), 3),
-                                              _evidence(model.tactic_model, reading, message.text, int(index))))
+                                              _evidence(self.state.language, model.tactic_model, reading,
+                                                        message.text, int(index))))
         found = {f.tactic for f in findings if f.author == suspected}
         incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("medium", "high", "critical") and suspected else None
         annotations: list[str] = []
         if suspected and "sextortion_threat" in found and level in ("high", "critical"):
             annotations.append("sextortion")
-        if suspected and "image_request" in found and level in ("high", "critical"):
-            annotations.append("csamSolicitation")
+        if (suspected and "image_request" in found and level in ("high", "critical")
+                and found & {"sexual_talk", "sends_sexual_content", "sextortion_threat"}):
+            annotations.append("csamSolicitation")  # images asked for in a sexualised or coercive context
         state = self.state.authors.get(suspected) if suspected else None
         if (state is not None and state.is_minor() and level in ("medium", "high", "critical")
                 and all(p.is_minor() for p in self.state.partners(suspected or ""))):
@@ -385,14 +403,13 @@ class StreamingAnalyzer:
         )
 
 
-def _evidence(model: TacticModel, reading: MessageReading, text: str, tactic_index: int) -> str:
-    """The original words that show a tactic: the rule match, widened to the model's strongest nearby words."""
+def _evidence(language: LanguagePack, model: TacticModel, reading: MessageReading, text: str, tactic_index: int) -> str:
+    """The original words that show a tactic: every rule match, widened to the model's strongest nearby words."""
     positions: list[int] = []
     tactic = TACTICS[tactic_index]
     offsets = reading.offsets
-    rule = reading.rule_hits.get(tactic)
-    if rule is not None:
-        positions += [i for i, o in enumerate(offsets) if o < rule[1] and o + len(reading.tokens[i]) > rule[0]]
+    for start, end in language.rule_spans(tactic, reading.normalised) if tactic in reading.rule_hits else []:
+        positions += [i for i, o in enumerate(offsets) if o < end and o + len(reading.tokens[i]) > start]
     for feature, _ in model.top_features(reading, tactic_index, limit=3):
         kind, _, value = feature.partition(":")
         if kind == "w":
@@ -403,6 +420,7 @@ def _evidence(model: TacticModel, reading: MessageReading, text: str, tactic_ind
                                if reading.tokens[i] == first and reading.tokens[i + 1] == second), [])
     if not positions:
         return text.strip()[:200]
+    positions.sort()
     anchor = positions[0]
     positions = [p for p in positions if abs(p - anchor) <= 8]
     start, end = reading.spans[min(positions)][0], reading.spans[max(positions)][1]

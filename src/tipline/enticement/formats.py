@@ -392,6 +392,7 @@ _DATE = r"(?P<d1>\d{1,4})[/.\-](?P<d2>\d{1,2})[/.\-](?P<d3>\d{1,4})"
 _TIME = r"(?P<hh>\d{1,2})[:.](?P<mm>\d{2})(?:[:.](?P<ss>\d{2}))?" + _AMPM
 WHATSAPP_ANDROID = re.compile(r"^[\u200e\u200f]?" + _DATE + r",?\s" + _TIME + r"\s[\-\u2013]\s(?P<rest>.*)$")
 WHATSAPP_IOS = re.compile(r"^[\u200e\u200f]?\[" + _DATE + r",?\s" + _TIME + r"\]\s(?P<rest>.*)$")
+_WA_SYSTEM = re.compile(r"^(Messages and calls are end-to-end encrypted|Your security code with .* changed)")
 _WA_SENDER = re.compile(r"^(?P<name>[^:\n]{1,80}?):\s(?P<text>.*)$|^(?P<name2>[^:\n]{1,80}?):$")
 
 
@@ -457,6 +458,8 @@ def parse_whatsapp(text: str, limits: InputLimits = DEFAULT_LIMITS) -> list[Conv
             continue  # system lines: encryption notice, joins, changes of number
         name = (sender["name"] or sender["name2"]).strip().strip("\u200e\u202a\u202c")
         body = "\n".join([sender["text"] or ""] + parts[1:]).strip("\u200e")
+        if _WA_SYSTEM.match(body):
+            continue  # iOS puts the encryption notice under the chat's name
         messages.append(
             Message(str(len(messages) + 1), name, _check_message(body, number, fmt, limits), _whatsapp_time(match, order), number)
         )
@@ -469,7 +472,7 @@ def parse_whatsapp(text: str, limits: InputLimits = DEFAULT_LIMITS) -> list[Conv
 
 _TEXT_BRACKETED = re.compile(r"^\s*[\[(](?P<time>[^\]\)]{1,40})[\])]\s*(?P<name>[^:\n]{1,80}?)\s*:\s?(?P<text>.*)$")
 _TEXT_PLAIN = re.compile(r"^\s*(?P<name>[^\s:\[\]][^:\n\[\]]{0,60}?)\s*:\s?(?P<text>.*)$")
-_TEXT_BRACKETED_NAME = re.compile(r"^\s*<(?P<name>[^>\n]{1,80})>\s?(?P<text>.*)$")
+_TEXT_BRACKETED_NAME = re.compile(r"^\s*<(?P<name>[^<>\n]{1,80})>\s?(?P<text>.*)$")
 
 
 def parse_text_log(text: str, limits: InputLimits = DEFAULT_LIMITS, *, lenient: bool = False) -> list[Conversation]:
@@ -606,11 +609,13 @@ def detect_format(text: str, filename: str | None = None) -> str:
     suffix = Path(filename).suffix.lower() if filename else ""
     if head.startswith("<?xml") or head.startswith("<conversations"):
         return "pan12"
+    first = next((l for l in text.splitlines() if l.strip()), "")
+    if head.startswith("[") and (WHATSAPP_IOS.match(first) or _TEXT_BRACKETED.match(first)):
+        return "whatsapp" if WHATSAPP_IOS.match(first) else "text"
     if head.startswith(("{", "[")):
         if re.search(r'"guild"\s*:', head[:4000]) and re.search(r'"channel"\s*:', head[:4000]):
             return "discord"
         return "json"
-    first = next((l for l in text.splitlines() if l.strip()), "")
     if WHATSAPP_IOS.match(first) or WHATSAPP_ANDROID.match(first):
         return "whatsapp"
     header = [c.strip().lower().lstrip("\ufeff") for c in first.split(",")]

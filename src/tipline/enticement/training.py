@@ -108,17 +108,22 @@ RAISES_RISK = ("max_", "minor_x_", "n_", "three_or_more", "combo_", "escalation_
 LOWERS_RISK = ("cue_", "partner_cue_context", "peers", "both_adults", "partner_adult")
 
 
+MAX_WEIGHT = 2.0
+"""No single standardised feature may move the log-odds by more than this per standard deviation: one
+strong signal alone (a compliment, an age question) must not decide; combinations must."""
+
+
 def weight_bounds(names: list[str]) -> list[tuple[float | None, float | None]]:
     """Sign constraints that keep the risk model sensible: evidence of a tactic never lowers risk, a legitimate
-    context never raises it; the remaining features (ages, message counts) are free."""
+    context never raises it; the remaining features (ages) are free. Every weight is bounded by MAX_WEIGHT."""
     bounds: list[tuple[float | None, float | None]] = []
     for name in names:
         if name.startswith(LOWERS_RISK):
-            bounds.append((None, 0.0))
+            bounds.append((-MAX_WEIGHT, 0.0))
         elif name.startswith(RAISES_RISK):
-            bounds.append((0.0, None))
+            bounds.append((0.0, MAX_WEIGHT))
         else:
-            bounds.append((None, None))
+            bounds.append((-MAX_WEIGHT, MAX_WEIGHT))
     return bounds
 
 

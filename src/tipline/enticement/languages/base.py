@@ -75,6 +75,11 @@ class LanguagePack(ABC):
             raise ValueError(f"language {self.code!r} has no rules for {', '.join(missing)}")
         self._tactic_res = {t: re.compile("|".join(f"(?:{p})" for p in ps)) for t, ps in self.tactic_rules.items() if ps}
         self._cue_res = {c: re.compile("|".join(f"(?:{p})" for p in ps)) for c, ps in self.cue_rules.items() if ps}
+        self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
+
+    def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
+        """Every span of a normalised message that one of a tactic's rules matches (for evidence)."""
+        return [m.span() for pattern in self._tactic_parts.get(tactic, []) for m in pattern.finditer(normalised)]
 
     def read(self, text: str) -> MessageReading:
         """Normalise a message and apply the rules, cue lists and age patterns of the language."""

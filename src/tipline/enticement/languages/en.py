@@ -83,7 +83,7 @@ class English(LanguagePack):
         ],
         "platform_move": [
             r"\b(another|other|different|new|secret|private) (app|account|chat|server|room)\b",
-            rf"\b(add|text|message|dm|find|call) me on\b", rf"\b(talk|chat|move|continue|go|switch) (on|to|this on) ({_APPS}|another|a private|my private|there)\b",
+            rf"\b(add|text|message|dm|find|call) me on( {_APPS})?\b", rf"\b(talk|chat|move|continue|go|switch) (on|to|this on) ({_APPS}|another|a private|my private|there)\b",
             rf"\b(download|get|use) {_APPS}\b", r"\bdisappearing messages\b", r"\bvanish mode\b", r"\bprivate server\b",
             r"\bnobody can read\b", r"\bthis (chat|app) (gets|is) (checked|monitored|boring)\b",
             rf"\bwhat's your {_APPS}\b", rf"\bdo you have {_APPS}\b", r"\bmessages (delete|disappear)\b",
@@ -113,7 +113,7 @@ class English(LanguagePack):
         "age_deception": [
             r"\bi'm (only |just )1[0-7]\b", r"\bi'm 1[0-7] too\b", r"\bi'm 1[0-7] (we're|we are) the same\b", r"\bi just turned 1[0-7]\b", r"\bi'm in (\d+th|high school|middle school)\b",
             r"\b(same|too) i'm in\b", r"\bi'm a (freshman|sophomore|teen|teenager|kid)\b", r"\b(teenager|teen|kid) (too|like you)\b",
-            r"\bsame age\b", r"\byour age\b", r"\byounger than i look\b", r"\b1[0-7] year old (girl|boy)\b",
+            r"\bsame age\b", r"\bi'm your age\b", r"\b(same|about) as your age\b", r"\byounger than i look\b", r"\b1[0-7] year old (girl|boy)\b",
             r"\bprofile says \d+ but\b", r"\bi'm not old\b", r"\b(freshman|sophomore) too\b", r"\bi'm 1[0-7] don't worry\b",
         ],
         "incentive": [
