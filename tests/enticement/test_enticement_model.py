@@ -1,0 +1,42 @@
+"""The shipped model: small, loads offline, and the training command rebuilds a working model from the corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tipline.enticement import analyze, parse_conversations
+from tipline.enticement.languages import LANGUAGES, get_language
+from tipline.enticement.model import DetectorModel, default_model, model_path
+from tipline.enticement.training import main as train_main
+
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
+
+
+def test_shipped_model_is_small_and_loads() -> None:
+    path = model_path("en")
+    assert path.exists() and path.stat().st_size < 1_000_000
+    model = default_model("en")
+    assert model.risk_model is not None and model.language == "en"
+    assert model.training["train_conversations"] > 0
+
+
+def test_language_interface() -> None:
+    assert "en" in LANGUAGES
+    reading = get_language("en").read("dont tell ur parents, im 13 btw")
+    assert reading.normalised.startswith("don't tell your parents")
+    assert "secrecy" in reading.rule_hits and reading.stated_age == 13
+    assert reading.original_span(*reading.rule_hits["secrecy"], "dont tell ur parents, im 13 btw").startswith("dont tell ur")
+
+
+def test_training_command_builds_a_working_model(tmp_path: Path, data_dir: Path) -> None:
+    small = tmp_path / "corpus"
+    small.mkdir()
+    for split, count in (("train", 120), ("dev", 30)):
+        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json.gz"
+    train_main(["--data", str(small), "--out", str(out), "--no-tune"])
+    model = DetectorModel.load(out)
+    (conversation,) = parse_conversations((data_dir / "grooming.json").read_bytes())
+    result = analyze(conversation, model=model)
+    assert result.suspected_author == "nightowl_77" and result.risk > 0.5
