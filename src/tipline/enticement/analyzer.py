@@ -238,8 +238,6 @@ class ConversationState:
         on = flags
         minor = 1.0 if partner_minor else 0.0
         values = [
-            *m,
-            *(m * minor),
             n_tactics / 13, n_grooming / 12, n_severe / 8, float(n_tactics >= 3),
             float((on[T["age_probe"]] or on[T["personal_info"]]) and (on[T["secrecy"]] or on[T["risk_check"]] or on[T["platform_move"]])),
             float((on[T["image_request"]] or on[T["sexual_talk"]] or on[T["meeting_request"]] or on[T["sends_sexual_content"]])
@@ -258,7 +256,7 @@ class ConversationState:
             float(any(p.distress_after_threat for p in partners)),
             float(log1p(cues.get("demand", 0))),
         ]
-        return np.asarray(values, dtype=np.float64)
+        return np.concatenate((m, m * minor, values))
 
 
 # ------------------------------------------------------------------------------------------------

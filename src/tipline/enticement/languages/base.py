@@ -20,6 +20,12 @@ CONTEXT_CUES: tuple[str, ...] = (
     "demand",  # payment or more material demanded
 )
 
+CUE_PASSES: tuple[tuple[str, ...], ...] = (
+    ("sport", "school", "family", "trade", "adult_life", "transparency"),
+    ("minor_life", "distress", "demand"),
+)
+"""Cue categories matched together: the words of categories in one pass must not overlap."""
+
 
 @dataclass(slots=True)
 class MessageReading:
@@ -74,7 +80,13 @@ class LanguagePack(ABC):
         if missing:
             raise ValueError(f"language {self.code!r} has no rules for {', '.join(missing)}")
         self._tactic_res = {t: re.compile("|".join(f"(?:{p})" for p in ps)) for t, ps in self.tactic_rules.items() if ps}
-        self._cue_res = {c: re.compile("|".join(f"(?:{p})" for p in ps)) for c, ps in self.cue_rules.items() if ps}
+        # Few passes find every cue: one regex per group of categories whose words never overlap, a named
+        # group per category (the same counts as one search per category, faster).
+        self._cue_res = [
+            re.compile("|".join(f"(?P<{c}>" + "|".join(f"(?:{p})" for p in self.cue_rules[c]) + ")"
+                                for c in group if self.cue_rules.get(c)))
+            for group in CUE_PASSES
+        ]
         self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
 
     def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
@@ -101,10 +113,12 @@ class LanguagePack(ABC):
             hit = pattern.search(normalised)
             if hit:
                 reading.rule_hits[tactic] = hit.span()
-        for cue, pattern in self._cue_res.items():
-            count = len(pattern.findall(normalised))
-            if count:
-                reading.cues[cue] = count
+        cues = reading.cues
+        for pattern in self._cue_res:
+            for match in pattern.finditer(normalised):
+                cue = match.lastgroup
+                if cue is not None:
+                    cues[cue] = cues.get(cue, 0) + 1
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1 and tokens[0].isdigit():
             reading.bare_number = int(tokens[0])

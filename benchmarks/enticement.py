@@ -1,0 +1,70 @@
+"""Benchmark of enticement analysis: streaming messages per second on one core, and one 1,000-message conversation.
+
+Run: .venv/bin/python benchmarks/enticement.py   (targets: >= 5,000 messages/s; < 1 s for 1,000 messages)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from tipline.enticement import Conversation, Message, Participant, StreamingAnalyzer, analyze
+from tipline.enticement.model import default_model
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "enticement"
+
+
+def corpus_messages() -> list[tuple[str, str]]:
+    """(role, text) of every message in the corpus, roles A/B by order of first appearance in each conversation."""
+    messages = []
+    for split in ("train", "dev", "test"):
+        for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
+            conversation = json.loads(line)
+            roles: dict[str, str] = {}
+            for message in conversation["messages"]:
+                role = roles.setdefault(message["author"], "AB"[len(roles) % 2])
+                messages.append((role, message["text"]))
+    return messages
+
+
+def streaming_rate(messages: list[tuple[str, str]], total: int) -> float:
+    """Messages per second fed one at a time, in two-person conversations of the corpus's lengths (60 messages)."""
+    started = time.perf_counter()
+    fed = 0
+    while fed < total:
+        analyzer = StreamingAnalyzer([Participant("A"), Participant("B")])
+        for role, text in messages[fed % len(messages) : fed % len(messages) + 60]:
+            analyzer.feed(Message(str(fed), role, text))
+            fed += 1
+        analyzer.result()
+    return fed / (time.perf_counter() - started)
+
+
+def long_conversation_seconds(messages: list[tuple[str, str]], length: int = 1000) -> float:
+    conversation = Conversation("long", [Message(str(i), role, text) for i, (role, text) in enumerate(messages[:length])],
+                                [Participant("A"), Participant("B")])
+    started = time.perf_counter()
+    analyze(conversation)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000, help="messages to stream")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    default_model()  # load once, outside the timings
+    messages = corpus_messages()
+    streaming_rate(messages, 500)  # warm up
+    rate = streaming_rate(messages, args.messages)
+    seconds = min(long_conversation_seconds(messages) for _ in range(3))
+    print(f"streaming: {rate:,.0f} messages/s on one core (target >= 5,000): {'ok' if rate >= 5000 else 'MISSED'}")
+    print(f"whole conversation of 1,000 messages: {seconds:.3f} s (target < 1 s): {'ok' if seconds < 1 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
