@@ -118,3 +118,27 @@ def test_reference_index_hash_lists_are_valid_pdq(reference: Path) -> None:
     assert len(haystack) >= 1000 and len(needles) >= 100
     for value in haystack[:50] + needles[:50]:
         assert pdq_distance(value, value) == 0
+
+
+def test_exact_dihedral_variants_are_the_hashes_of_the_really_transformed_pixels(reference: Path) -> None:
+    import numpy as np
+
+    from tipline.media.images import decode_for_hashing
+    from tipline.media.pdq import dihedral_from_pixels, pdq_from_pixels
+
+    pixels = decode_for_hashing((reference / "pdq" / "dih" / "bridge-1-original.jpg").read_bytes()).pixels
+    exact = dihedral_from_pixels(pixels, exact=True)
+    shortcut = dihedral_from_pixels(pixels)
+    assert exact.hashes[0] == shortcut.hashes[0]
+    rotated = np.ascontiguousarray(np.rot90(pixels, 1))  # 90 degrees counter-clockwise
+    assert exact.as_dict()["rotate_90"] == pdq_from_pixels(rotated).hex
+    mirrored = np.ascontiguousarray(pixels[:, ::-1])
+    assert exact.as_dict()["flip_y"] == pdq_from_pixels(mirrored).hex
+    for a, b in zip(exact.hashes, shortcut.hashes, strict=True):
+        assert pdq_distance(a, b) <= PDQ_MATCH_THRESHOLD  # the shortcut is close, not always exact
+    rows = _expected(reference)
+    for index, (name, _expected_hash) in enumerate(rows):
+        transformed = pdq_from_image((reference / "pdq" / name).read_bytes())
+        distance, variant = exact.min_distance(transformed.hex)
+        assert variant == DIHEDRAL_NAMES[index], name
+        assert distance <= 10, name  # closer than the DCT shortcut's up-to-20 bits

@@ -18,6 +18,7 @@ chunk ties a blob to its address: a blob moved to another address is detected on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
@@ -217,10 +218,8 @@ class BlobWriter:
 
 def _private_dir(path: Path) -> None:
     """Create one directory level readable by the owner only (pathlib's parents=True ignores the mode)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
 
 
 def _fsync_dir(path: Path) -> None:

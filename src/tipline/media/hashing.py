@@ -54,6 +54,9 @@ class HashOptions:
     pdq: bool = True
     dihedral: bool = True
     """Also compute the eight rotations/flips of the image's PDQ (one pass, little extra cost)."""
+    dihedral_exact: bool = False
+    """Hash the really rotated/flipped pixels (8x the PDQ work) instead of Meta's DCT shortcut, which can be
+    10-20 bits off for some image sizes; see benchmarks/robustness.py."""
     pdq_max_dimension: int = PDQ_REFERENCE_MAX_DIMENSION
     """Images are downscaled to fit this square before PDQ, as Meta's reference does; 0 = full resolution."""
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
@@ -281,7 +284,7 @@ def _image_hashes(
     )
     found: dict[str, object] = {"width": decoded.width, "height": decoded.height}
     if options.dihedral:
-        dihedral = dihedral_from_pixels(decoded.pixels)
+        dihedral = dihedral_from_pixels(decoded.pixels, exact=options.dihedral_exact)
         found.update(pdq=dihedral.hashes[0], pdq_quality=dihedral.quality, dihedral=dihedral)
     else:
         pdq = pdq_from_pixels(decoded.pixels)

@@ -200,8 +200,11 @@ def decode_for_hashing(
     """Decode the first frame to RGB, scaled to fit max_dimension x max_dimension, EXIF orientation applied.
 
     The downscale keeps the aspect ratio, as Meta's Python PDQ reference does (Pillow's thumbnail
-    to 512 x 512); JPEGs are decoded directly at a reduced scale when they are large enough.
-    max_dimension=0 hashes the full resolution. The caller's Image (if given) is not closed.
+    to 512 x 512). It averages areas (a box filter) where the reference's thumbnail is bicubic: on
+    Meta's reference photos the two differ by at most 4 bits and are equally close to the C++
+    reference hashes, and the box filter is twice as fast. JPEGs are decoded directly at a reduced
+    scale (DCT scaling) when they are large enough. max_dimension=0 hashes the full resolution.
+    The caller's Image (if given) is not closed.
     """
     given = isinstance(source, Image.Image)
     image = source if given else open_image(source, max_pixels=max_pixels, media_type=media_type)
@@ -240,7 +243,7 @@ def _decode(image: Image.Image, max_dimension: int, label: str) -> DecodedImage:
         image.load()
         rgb = _to_rgb(image)
         if max_dimension and max(rgb.size) > max_dimension:
-            rgb.thumbnail((max_dimension, max_dimension))
+            rgb.thumbnail((max_dimension, max_dimension), resample=Image.Resampling.BOX)
     except Image.DecompressionBombError as exc:
         raise _bomb_from_pillow(exc) from exc
     except MemoryError as exc:

@@ -120,10 +120,34 @@ def pdq_from_pixels(pixels: np.ndarray) -> PdqHash:
     return PdqHash(vector_to_hex(vector), int(quality))
 
 
-def dihedral_from_pixels(pixels: np.ndarray) -> DihedralPdq:
-    """The eight dihedral PDQ hashes of an RGB uint8 array, computed in one pass."""
-    vectors, quality = pdqhash.compute_dihedral(_rgb_array(pixels))
-    return DihedralPdq(tuple(vector_to_hex(v) for v in vectors), int(quality))
+# The pixel operation behind each dihedral variant, in DIHEDRAL_NAMES order.
+_PIXEL_TRANSFORMS = (
+    lambda a: a,
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a, 3),
+    lambda a: a[::-1],
+    lambda a: a[:, ::-1],
+    lambda a: a.transpose(1, 0, 2),
+    lambda a: np.rot90(a, 2).transpose(1, 0, 2),
+)
+
+
+def dihedral_from_pixels(pixels: np.ndarray, *, exact: bool = False) -> DihedralPdq:
+    """The eight dihedral PDQ hashes of an RGB uint8 array.
+
+    By default they come from one pass, with the rotations and flips applied to the DCT as Meta's
+    reference does (pdqhash.compute_dihedral). That is exact only for some image sizes: PDQ's
+    box filters are not symmetric, so a variant can sit 10-20 bits (sometimes more) from the hash
+    of the really rotated image. exact=True hashes the eight rotated and flipped pixel arrays
+    instead (eight times the work), so each variant is the hash the transformed image really has.
+    """
+    rgb = _rgb_array(pixels)
+    if not exact:
+        vectors, quality = pdqhash.compute_dihedral(rgb)
+        return DihedralPdq(tuple(vector_to_hex(v) for v in vectors), int(quality))
+    hashes = [pdq_from_pixels(np.ascontiguousarray(transform(rgb))) for transform in _PIXEL_TRANSFORMS]
+    return DihedralPdq(tuple(h.hex for h in hashes), hashes[0].quality)
 
 
 def pdq_from_image(
