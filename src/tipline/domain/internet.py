@@ -83,7 +83,7 @@ class InternetDetails(DomainModel):
     online_gaming_incident: OnlineGamingIncident | None = None
     cell_phone_incident: CellPhoneIncident | None = None
     non_internet_incident: NonInternetIncident | None = None
-    peer2peer_incident: Peer2PeerIncident | None = None
+    peer2peer_incident: Peer2PeerIncident | None = Field(default=None, alias="peer2peerIncident")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> InternetDetails:

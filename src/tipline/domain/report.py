@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
@@ -63,15 +62,6 @@ class ReportContent(DomainModel):
         if self.reporter is None and self.public_report is None:
             raise ValueError("a report needs a reporter (service providers) or publicReport (public form)")
         return self
-
-    def parties(self) -> Iterator[tuple[str, int, object]]:
-        """Every party with its role and position: (role, index, party)."""
-        for index, reported in enumerate(self.persons_or_users_reported):
-            yield "reported", index, reported
-        for index, recipient in enumerate(self.intended_recipients):
-            yield "recipient", index, recipient
-        for index, victim in enumerate(self.victims):
-            yield "victim", index, victim
 
 
 class Report(DomainModel):

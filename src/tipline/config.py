@@ -1,0 +1,117 @@
+"""Configuration from TIPLINE_* environment variables, with safe defaults for the embedded mode."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used, with the variable that holds it."""
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an instance needs to know; all state lives under data_dir unless a URL says otherwise."""
+
+    data_dir: Path
+    database_url: str
+    key_dir: Path
+    file_store_dir: Path
+    job_backend: str = "inprocess"  # or "procrastinate" (PostgreSQL only)
+    job_lease_seconds: int = 60
+    job_max_attempts: int = 5
+    job_retry_seconds: float = 2.0  # first retry delay; doubles with each attempt, at most 5 minutes
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    secure_cookies: bool = False
+    session_hours: int = 12
+    default_phone_region: str = "US"
+    link_hub_limit: int = 1000  # an identifier shared by more reports than this is not linked pairwise
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or the mapping given, for tests)."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("TIPLINE_DATA_DIR") or "var").expanduser().absolute()
+    database_url = env.get("TIPLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'tipline.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    if not (database_url.startswith("sqlite") or database_url.startswith("postgresql")):
+        raise ConfigError(
+            f"TIPLINE_DATABASE_URL must name a SQLite or PostgreSQL database, got {database_url.split(':')[0]!r}"
+        )
+    job_backend = env.get("TIPLINE_JOB_BACKEND") or "inprocess"
+    if job_backend not in {"inprocess", "procrastinate"}:
+        raise ConfigError(f"TIPLINE_JOB_BACKEND must be inprocess or procrastinate, got {job_backend!r}")
+    if job_backend == "procrastinate" and not database_url.startswith("postgresql"):
+        raise ConfigError("TIPLINE_JOB_BACKEND=procrastinate needs TIPLINE_DATABASE_URL to name PostgreSQL")
+    region = (env.get("TIPLINE_DEFAULT_PHONE_REGION") or "US").upper()
+    if len(region) != 2 or not region.isalpha():
+        raise ConfigError(f"TIPLINE_DEFAULT_PHONE_REGION must be a two-letter country code, got {region!r}")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        key_dir=Path(env.get("TIPLINE_KEY_DIR") or data_dir / "keys").expanduser().absolute(),
+        file_store_dir=Path(env.get("TIPLINE_FILE_STORE") or data_dir / "files").expanduser().absolute(),
+        job_backend=job_backend,
+        job_lease_seconds=_int(env, "TIPLINE_JOB_LEASE_SECONDS", 60, minimum=1),
+        job_max_attempts=_int(env, "TIPLINE_JOB_MAX_ATTEMPTS", 5, minimum=1),
+        job_retry_seconds=_float(env, "TIPLINE_JOB_RETRY_SECONDS", 2.0),
+        max_body_bytes=_int(env, "TIPLINE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024),
+        max_upload_bytes=_int(env, "TIPLINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024),
+        secure_cookies=_bool(env, "TIPLINE_SECURE_COOKIES", False),
+        session_hours=_int(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
+        default_phone_region=region,
+        link_hub_limit=_int(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
+        extra={k: v for k, v in env.items() if k.startswith("TIPLINE_")},
+    )

@@ -1,0 +1,104 @@
+"""Setting up a demo instance: logins, service-provider accounts, and reports through the real intake path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from tipline.demo.dataset import PROVIDERS, generate
+from tipline.domain.audit import Actor
+from tipline.domain.base import utc_now
+from tipline.domain.roles import Role
+from tipline.instance import Instance
+from tipline.intake.submission import submit_report
+from tipline.pipeline.inprocess import InProcessWorker
+from tipline.store.accounts import PUBLIC, api_principal
+from tipline.store.tables import InstanceSetting, ReportRow
+
+DEMO_MARKER = "demo_dataset"
+DEMO_ACTOR = Actor.system("demo")
+DEMO_USERS = [
+    ("analyst", Role.ANALYST, "Ana Analyst"),
+    ("supervisor", Role.SUPERVISOR, "Sam Supervisor"),
+    ("admin", Role.ADMIN, "Ada Admin"),
+    ("victimid", Role.VICTIM_ID, "Vic Identification"),
+    ("agency", Role.AGENCY, "Officer Example"),
+]
+
+
+class DemoRefused(RuntimeError):
+    pass
+
+
+@dataclass
+class DemoResult:
+    logins: list[dict[str, str]] = field(default_factory=list)
+    loaded: int = 0
+    total_reports: int = 0
+    awaiting_review: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"logins": self.logins, "loaded": self.loaded, "reports": self.total_reports,
+                "awaiting_review": self.awaiting_review}
+
+    def describe(self, url: str) -> str:
+        lines = [
+            "",
+            f"tipline demo: {self.total_reports} synthetic reports ({self.loaded} loaded now), "
+            f"{self.awaiting_review} awaiting review.",
+            f"Open {url} and sign in with one of these demo logins (passwords are new each run):",
+            "",
+        ]
+        lines += [f"  {login['role']:<11} {login['username']:<11} {login['password']}" for login in self.logins]
+        lines += ["", f"API documentation: {url}/docs", ""]
+        return "\n".join(lines)
+
+
+def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True) -> DemoResult:
+    """Idempotent: users get fresh passwords each run; the dataset is loaded only once."""
+    result = DemoResult()
+    with instance.db.transaction() as session:
+        marker = session.get(InstanceSetting, DEMO_MARKER)
+        existing = session.execute(select(func.count()).select_from(ReportRow)).scalar_one()
+        if marker is None and existing:
+            raise DemoRefused(
+                f"{instance.settings.data_dir} already holds {existing} reports that are not demo data; "
+                "run the demo in another folder (TIPLINE_DATA_DIR=var/demo tipline demo)"
+            )
+        for username, role, name in DEMO_USERS:
+            if instance.accounts.user_by_name(session, username) is None:
+                _, password = instance.accounts.add_user(session, username, role, DEMO_ACTOR, display_name=name)
+            else:
+                password = instance.accounts.reset_password(session, username, DEMO_ACTOR)
+            result.logins.append({"role": role.value, "username": username, "password": password})
+        providers = {}
+        for provider in PROVIDERS:
+            account = next((a for a in instance.accounts.list_api_accounts(session) if a.username == provider.username),
+                           None)
+            if account is None:
+                account, _ = instance.accounts.add_api_account(session, provider.username, DEMO_ACTOR,
+                                                               display_name=provider.display_name)
+            providers[provider.username] = api_principal(account)
+        already_loaded = marker is not None
+
+    if not already_loaded:
+        reports = sorted(generate(report_count, utc_now()), key=lambda r: r.received_at)
+        for report in tqdm(reports, desc="loading demo reports", unit="report", disable=not progress):
+            principal = providers[report.provider] if report.provider else PUBLIC
+            with instance.db.transaction() as session:
+                submit_report(instance, session, report.content, report.source, principal,
+                              received_at=report.received_at)
+        with instance.db.transaction() as session:
+            session.add(InstanceSetting(key=DEMO_MARKER, value={"reports": report_count, "loaded_at": str(utc_now())}))
+        result.loaded = len(reports)
+
+    with tqdm(desc="pipeline", unit="job", disable=not progress) as bar:
+        InProcessWorker(instance).drain(on_job=lambda: bar.update(1))
+    with instance.db.transaction() as session:
+        counts = instance.reports.counts_by_state(session)
+    result.total_reports = sum(counts.values())
+    result.awaiting_review = counts.get("awaiting_review", 0)
+    return result

@@ -1,0 +1,57 @@
+"""One running tipline: its settings, database, keys and the services every entry point shares."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tipline.config import Settings, load_settings
+from tipline.keyfiles import load_or_create_key
+from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
+from tipline.store.accounts import Accounts
+from tipline.store.audit import AuditLog
+from tipline.store.db import Database
+from tipline.store.identifiers import IdentifierStore
+from tipline.store.reports import ReportStore
+
+
+class Instance:
+    """Built once per process (web server, worker, command) from the settings."""
+
+    def __init__(self, settings: Settings | None = None, *, database: Database | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.db = database or Database(self.settings)
+        self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
+        self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))
+        self.accounts = Accounts(self.audit)
+        self.reports = ReportStore(self.audit)
+        self.identifiers = IdentifierStore(self.audit)
+        self.jobs = JobStore(
+            self.settings.job_lease_seconds, self.settings.job_max_attempts, self.settings.job_retry_seconds
+        )
+        self._job_listeners: list[Callable[[list[int]], None]] = []
+        self._lock = threading.Lock()
+        event.listen(self.db.sessions, "after_commit", self._after_commit)
+        event.listen(self.db.sessions, "after_soft_rollback", self._after_rollback)
+
+    def on_jobs_committed(self, listener: Callable[[list[int]], None]) -> None:
+        """Call `listener(job_ids)` after each commit that queued pipeline jobs (workers wake on it)."""
+        with self._lock:
+            self._job_listeners.append(listener)
+
+    def _after_commit(self, session: Session) -> None:
+        job_ids = session.info.pop(PENDING_JOB_IDS, None)
+        if job_ids:
+            for listener in list(self._job_listeners):
+                listener(job_ids)
+
+    @staticmethod
+    def _after_rollback(session: Session, _previous: Any) -> None:
+        session.info.pop(PENDING_JOB_IDS, None)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,55 @@
+"""Creating and upgrading the database schema with Alembic, and checking that it is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from tipline.store.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to `revision`; returns (before, after)."""
+    before = current_revision(db)
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return before, current_revision(db) or ""
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def require_current(db: Database) -> None:
+    """Refuse to run against a schema that `tipline db upgrade` has not brought up to date."""
+    current, head = current_revision(db), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the database schema is at {current or 'nothing'} but this version needs {head}: "
+            "run `tipline db upgrade`"
+        )

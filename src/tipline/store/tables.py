@@ -1,0 +1,219 @@
+"""The database tables (SQLAlchemy 2 declarative), shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tipline.store.types import BigId, JSONDocument, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDocument}
+
+
+class User(Base):
+    """A person's login (analyst, supervisor, victim-identification analyst, agency user, admin)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime]
+
+
+class ApiAccount(Base):
+    """A service provider's API account (HTTP Basic); the secret is stored only as a hash."""
+
+    __tablename__ = "api_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A logged-in browser: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReportRow(Base):
+    """One report: lifecycle columns for queues and search, and the full content as a JSON document."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    api_account_id: Mapped[int | None] = mapped_column(ForeignKey("api_accounts.id"), index=True)
+    incident_type: Mapped[str] = mapped_column(String(100), index=True)
+    incident_at: Mapped[datetime]
+    platform: Mapped[str | None] = mapped_column(String(1024))
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime]
+    received_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_reports_state_received_at", "state", "received_at"),)
+
+
+class ReportFileRow(Base):
+    """A file of a report: what tipline measured and the reporter's file details."""
+
+    __tablename__ = "report_files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str | None] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigId)
+    media_type: Mapped[str | None] = mapped_column(String(200))
+    md5: Mapped[str | None] = mapped_column(String(32), index=True)
+    sha1: Mapped[str | None] = mapped_column(String(40))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    blob_address: Mapped[str | None] = mapped_column(String(128))
+    uploaded_at: Mapped[datetime]
+    details: Mapped[dict[str, Any] | None]
+
+
+class IdentifierRow(Base):
+    """An identifier found in a report, normalised: (kind, value) is the key that links reports."""
+
+    __tablename__ = "identifiers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(1024))
+    raw: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    party_index: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(400))
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    seen_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_identifiers_kind_value_report", "kind", "value", "report_id"),)
+
+
+class ReportLinkRow(Base):
+    """Two reports that share something (stored in both directions, so a report's links are one lookup)."""
+
+    __tablename__ = "report_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"))
+    linked_report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"))
+    basis: Mapped[str] = mapped_column(String(20))  # an identifier kind, or "manual"
+    value: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "linked_report_id", "basis", "value"),
+        Index("ix_report_links_report_id", "report_id"),
+    )
+
+
+class AuditEventRow(Base):
+    """One event of the hash-chained audit trail. Never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    report_id: Mapped[int | None] = mapped_column(BigId, index=True)  # no foreign key: purges keep history
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's latest sequence number and hash, updated in the same transaction as each append."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class PipelineJob(Base):
+    """A durable unit of pipeline work: one stage for one report. Rows survive crashes and restarts."""
+
+    __tablename__ = "pipeline_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, index=True)
+    stage: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_pipeline_jobs_status_run_after", "status", "run_after"),)
+
+
+class InstanceSetting(Base):
+    """Small facts about this instance (for example, that it holds the demo dataset)."""
+
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]]

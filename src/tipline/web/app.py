@@ -1,0 +1,83 @@
+"""The HTTP application: routers per audience, templates, static files, OpenAPI, and the worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from swagger_ui_bundle import swagger_ui_path
+
+import tipline
+from tipline.instance import Instance
+from tipline.store.schema import require_current
+from tipline.web import filters
+from tipline.web.auth import assert_every_route_has_policy
+from tipline.web.errors import install_error_handlers
+from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
+from tipline.web.routes import admin_pages, api_reports, auth_pages, meta, staff_pages
+
+HERE = Path(__file__).parent
+PUBLIC_MOUNTS = {"/static", "/static/swagger"}
+UPLOAD_PATHS = ("/ispws/upload", "/api/v1/uploads")
+
+log = logging.getLogger("tipline.web")
+
+
+def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
+    """Build the application for an instance. With run_worker, the embedded pipeline worker runs
+    inside the server process (the default embedded mode)."""
+    require_current(instance.db)
+    worker = None
+    if run_worker and instance.settings.job_backend == "inprocess":
+        from tipline.pipeline.inprocess import InProcessWorker
+
+        worker = InProcessWorker(instance)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="tipline",
+        version=tipline.__version__,
+        description=(
+            "APIs of a tipline hotline. Service providers file reports with HTTP Basic credentials "
+            "(`tipline esp add`); staff read them with their login. Every read of report content is audited."
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.instance = instance
+    app.state.worker = worker
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    filters.install(templates.env)
+    app.state.templates = templates
+
+    install_error_handlers(app)
+    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports):
+        app.include_router(module.router)
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    assert_every_route_has_policy(app.routes, PUBLIC_MOUNTS)
+
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=instance.settings.max_body_bytes,
+        upload_limit=instance.settings.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+    )
+    app.add_middleware(SecurityMiddleware)
+    return app

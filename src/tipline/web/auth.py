@@ -1,0 +1,223 @@
+"""Who is asking and may they: session cookies with CSRF tokens, HTTP Basic for API accounts, and
+route policies (every route declares one; a route without one stops the application from starting)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Mount, Route
+
+from tipline.domain.roles import Permission, Role, has_permission
+from tipline.store.accounts import PUBLIC, Principal
+
+SESSION_COOKIE = "tipline_session"
+LOGIN_CSRF_COOKIE = "tipline_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+POLICY_MARK = "__tipline_policy__"
+
+
+class AuthError(Exception):
+    """Raised by policies; the application turns it into a login redirect, 401, 403 or 404."""
+
+    def __init__(self, status: int, message: str, *, api: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.api = api
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+def principal_of(request: Request) -> Principal:
+    """The principal of this request (cached): a session cookie, else HTTP Basic, else the public."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    instance = request.app.state.instance
+    principal = PUBLIC
+    token = request.cookies.get(SESSION_COOKIE)
+    credentials = _basic_credentials(request)
+    with instance.db.transaction() as session:
+        if token:
+            principal = instance.accounts.principal_for_session(session, token) or PUBLIC
+        if principal is PUBLIC and credentials is not None:
+            username, secret = credentials
+            principal = instance.accounts.principal_for_api(session, username, secret) or PUBLIC
+            if principal is PUBLIC and request.url.path.startswith("/api/"):
+                # People may script the staff API with their own login (Argon2-checked).
+                principal = instance.accounts.principal_for_user_password(session, username, secret) or PUBLIC
+    request.state.principal = principal
+    request.state.via_basic = credentials is not None and principal.session_id is None
+    return principal
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.startswith("/ispws") or path.startswith("/openapi")
+
+
+async def check_csrf(request: Request, principal: Principal) -> None:
+    """State-changing requests from a browser session must carry the session's CSRF token."""
+    if request.method not in UNSAFE_METHODS or principal.session_id is None:
+        return
+    supplied = request.headers.get(CSRF_HEADER)
+    if supplied is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            supplied = value if isinstance(value, str) else None
+    if not supplied or not principal.csrf_token or not hmac.compare_digest(supplied, principal.csrf_token):
+        raise AuthError(
+            403,
+            "This form has expired or did not come from this site (missing or wrong CSRF token). "
+            "Reload the page and try again.",
+            api=_is_api(request),
+        )
+
+
+def allow(*permissions: Permission, esp_own: bool = False) -> Callable[..., Any]:
+    """A route policy: the principal needs one of `permissions` (or, with esp_own, to be a service
+    provider account; the route then limits it to its own reports)."""
+
+    async def policy(request: Request) -> Principal:
+        principal = await run_in_threadpool(principal_of, request)
+        allowed = any(has_permission(principal.role, p) for p in permissions)
+        if esp_own and principal.role == Role.ESP:
+            allowed = True
+        if not allowed:
+            if principal.role == Role.PUBLIC:
+                raise AuthError(401, "Sign in to continue.", api=_is_api(request))
+            raise AuthError(403, "Your role does not allow this.", api=_is_api(request))
+        await check_csrf(request, principal)
+        return principal
+
+    setattr(policy, POLICY_MARK, {"permissions": [p.value for p in permissions], "esp_own": esp_own})
+    return policy
+
+
+def signed_in() -> Callable[..., Any]:
+    """A route policy for anything a signed-in person may do whatever their role (signing out)."""
+
+    async def policy(request: Request) -> Principal:
+        principal = await run_in_threadpool(principal_of, request)
+        if principal.user_id is None:
+            raise AuthError(401, "Sign in to continue.", api=_is_api(request))
+        await check_csrf(request, principal)
+        return principal
+
+    setattr(policy, POLICY_MARK, {"signed_in": True})
+    return policy
+
+
+def public() -> Callable[..., Any]:
+    """A route policy for pages anyone may use (login, the public report form, API docs)."""
+
+    async def policy(request: Request) -> Principal:
+        principal = await run_in_threadpool(principal_of, request)
+        await check_csrf(request, principal)
+        return principal
+
+    setattr(policy, POLICY_MARK, {"public": True})
+    return policy
+
+
+def route_policy(route: Any) -> dict[str, Any] | None:
+    """The policy a route declares, found among its dependencies (None when it has none)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        mark = getattr(current.call, POLICY_MARK, None)
+        if mark is not None:
+            return mark
+        stack.extend(current.dependencies)
+    return None
+
+
+def leaf_routes(routes: list[Any]) -> list[Any]:
+    """Every route, with included routers opened up (newer FastAPI keeps them nested)."""
+    leaves = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        leaves.extend(leaf_routes(inner.routes) if inner is not None else [route])
+    return leaves
+
+
+def assert_every_route_has_policy(routes: list[Any], public_mounts: set[str]) -> None:
+    """Deny by default: refuse to start if any route forgot to say who may use it."""
+    missing = []
+    for route in leaf_routes(routes):
+        if isinstance(route, Mount):
+            if route.path not in public_mounts:
+                missing.append(route.path)
+            continue
+        if isinstance(route, Route) and not hasattr(route, "dependant"):
+            missing.append(route.path)
+            continue
+        if route_policy(route) is None:
+            missing.append(getattr(route, "path", repr(route)))
+    if missing:
+        raise RuntimeError(f"routes without an authorisation policy: {', '.join(sorted(missing))}")
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class LoginThrottle:
+    """Slows password guessing: after `limit` failures for a name or address within `window`
+    seconds, further attempts are refused until the window passes."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        entries = self._failures[key]
+        while entries and now - entries[0] > self.window:
+            entries.popleft()
+        return entries
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(key, now)) >= self.limit for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)

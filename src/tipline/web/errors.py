@@ -1,0 +1,159 @@
+"""Turning failures into precise answers: JSON problems for APIs, pages for people, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tipline.domain.lifecycle import LifecycleError
+from tipline.intake.submission import SubmissionRejected
+from tipline.store.accounts import AccountError
+from tipline.store.reports import ReportNotFound, StaleReport
+from tipline.web.auth import AuthError
+
+log = logging.getLogger("tipline.web")
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/openapi") or path.startswith("/ispws"):
+        return True
+    return "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    """('body', 'internetDetails', 0, 'webPageIncident') -> 'internetDetails[0].webPageIncident'."""
+    parts: list[str] = []
+    for item in location:
+        if item in ("body", "query", "path", "header", "cookie") and not parts:
+            continue
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(request body)"
+
+
+def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    problems = []
+    for error in errors:
+        location = list(error.get("loc", ()))
+        # pydantic names the union/tagged branch it tried in the location; people do not need it
+        location = [part for part in location if not (isinstance(part, str) and part.startswith("function-"))]
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            message = f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
+        elif error.get("type") == "extra_forbidden":
+            message = "unknown field (not part of the report format)"
+        elif error.get("type") == "timezone_aware":
+            message = "the timestamp needs a time zone (Z or +hh:mm)"
+        elif error.get("type") == "missing":
+            message = "this field is required"
+        problems.append({"field": field_path(location), "problem": message, "type": str(error.get("type"))})
+    return problems
+
+
+def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = validation_problems(list(exc.errors()))
+        if any(p["type"] == "json_invalid" for p in problems):
+            return problem(400, "malformed_json", problems[0]["problem"], problems=problems)
+        count = len(problems)
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+        return problem(
+            422, "validation_failed", f"{count} problem{'s' if count != 1 else ''}: {summary}", problems=problems
+        )
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> Response:
+        if exc.api or wants_json(request):
+            headers = {"WWW-Authenticate": 'Basic realm="tipline"'} if exc.status == 401 else None
+            error = "unauthorized" if exc.status == 401 else "forbidden"
+            return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
+        if exc.status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        return page_error(request, exc.status, "Not allowed", exc.message)
+
+    @app.exception_handler(ReportNotFound)
+    async def _not_found(request: Request, exc: ReportNotFound) -> Response:
+        if wants_json(request):
+            return problem(404, "not_found", str(exc))
+        return page_error(request, 404, "Report not found", str(exc))
+
+    @app.exception_handler(LifecycleError)
+    async def _lifecycle(request: Request, exc: LifecycleError) -> Response:
+        if wants_json(request):
+            return problem(409, "invalid_state", str(exc), state=exc.current.value)
+        return page_error(request, 409, "Not possible in this state", str(exc))
+
+    @app.exception_handler(StaleReport)
+    async def _stale(request: Request, exc: StaleReport) -> Response:
+        if wants_json(request):
+            return problem(409, "stale", str(exc))
+        return page_error(request, 409, "Changed by someone else", str(exc))
+
+    @app.exception_handler(SubmissionRejected)
+    async def _rejected(request: Request, exc: SubmissionRejected) -> Response:
+        return problem(422, "validation_failed", str(exc),
+                       problems=[{"field": exc.field, "problem": exc.message, "type": "rule"}])
+
+    @app.exception_handler(AccountError)
+    async def _account(request: Request, exc: AccountError) -> Response:
+        if wants_json(request):
+            return problem(400, "invalid_request", str(exc))
+        return page_error(request, 400, "Could not do that", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
+            return problem(exc.status_code, _http_error_name(exc.status_code), str(exc.detail))
+        return page_error(request, exc.status_code, _http_error_name(exc.status_code).replace("_", " ").capitalize(),
+                          str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
+        message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
+        if wants_json(request):
+            return problem(500, "server_error", message, request_id=request_id)
+        return page_error(request, 500, "Server error", message)
+
+
+def _http_error_name(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        415: "unsupported_media_type",
+        422: "validation_failed",
+        429: "too_many_requests",
+    }.get(status, "error")
+
+
+def page_error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status": status},
+        status_code=status,
+    )

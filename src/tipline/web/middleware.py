@@ -1,0 +1,134 @@
+"""ASGI middleware: request ids, security headers, and body-size limits enforced while bytes arrive."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[Message], Any]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+# Swagger UI sets inline styles; only the documentation page allows them.
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so that frameworks reading the body pass it on as a 413 rather than a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over the limit of {limit} bytes")
+
+
+class SecurityMiddleware:
+    """Adds a request id and security headers to every response; pages are never cached."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+
+                def add(name: bytes, value: str) -> None:
+                    if name not in present:
+                        headers.append((name, value.encode()))
+
+                add(b"request-id", request_id)
+                add(b"x-content-type-options", "nosniff")
+                add(b"x-frame-options", "DENY")
+                add(b"referrer-policy", "no-referrer")
+                policy = DOCS_CONTENT_SECURITY_POLICY if scope["path"] == "/docs" else CONTENT_SECURITY_POLICY
+                add(b"content-security-policy", policy)
+                add(b"cross-origin-opener-policy", "same-origin")
+                add(b"permissions-policy", "camera=(), microphone=(), geolocation=()")
+                if not scope["path"].startswith("/static/"):
+                    add(b"cache-control", "no-store")
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over the limit with 413, before and while they stream in (so a lying or absent
+    Content-Length cannot get more through). Upload paths get their own, larger limit."""
+
+    def __init__(self, app: Any, default_limit: int, upload_limit: int, upload_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.upload_limit = upload_limit
+        self.upload_paths = upload_paths
+
+    def limit_for(self, path: str) -> int:
+        return self.upload_limit if path.startswith(self.upload_paths) else self.default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > limit
+            except ValueError:
+                await _reject(send, 400, "bad_request", "Content-Length is not a number")
+                return
+            if too_large:
+                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes")
+                return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not response_started:
+                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes")
+
+
+async def _reject(send: Send, status: int, error: str, message: str) -> None:
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,45 @@
+"""Rendering server-side pages with what every page needs: who is signed in, their CSRF token, the menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from tipline.domain.roles import Permission, Role, has_permission
+from tipline.store.accounts import Principal
+
+
+def menu(principal: Principal) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    if has_permission(principal.role, Permission.REPORT_READ):
+        items.append(("/reports", "Reports"))
+    if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
+        items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers")]
+    if has_permission(principal.role, Permission.AUDIT_VERIFY):
+        items.append(("/admin/audit", "Audit trail"))
+    return items
+
+
+def home_for(principal: Principal) -> str:
+    if has_permission(principal.role, Permission.REPORT_READ):
+        return "/reports"
+    if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
+        return "/admin/users"
+    if principal.role == Role.AGENCY:
+        return "/welcome"
+    return "/login"
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    base = {
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal else None,
+        "menu": menu(principal) if principal else [],
+        "current_path": request.url.path,
+    }
+    return request.app.state.templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code
+    )

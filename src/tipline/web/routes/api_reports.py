@@ -1,0 +1,172 @@
+"""The JSON reports API: service providers file reports; staff read them (every read audited)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from tipline.domain.identifiers import IdentifierKind
+from tipline.domain.incident import IncidentType
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.report import Report, ReportContent, ReportSource
+from tipline.domain.roles import Permission
+from tipline.intake.submission import finish_report, retract_report, submit_report
+from tipline.store.accounts import Principal
+from tipline.store.reports import ReportFilter
+from tipline.web.auth import allow
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+Submitter = Annotated[Principal, Depends(allow(Permission.REPORT_SUBMIT))]
+ReaderOrOwner = Annotated[Principal, Depends(allow(Permission.REPORT_READ, esp_own=True))]
+Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
+
+
+def require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"send the report as application/json (got {content_type or 'no Content-Type'})",
+        )
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class SubmitResult(ApiModel):
+    report_id: int = Field(description="The report's number: quote it in every later call")
+    state: ReportState
+
+
+class ReportSummary(ApiModel):
+    id: int
+    state: ReportState
+    source: ReportSource
+    incident_type: IncidentType
+    platform: str | None
+    escalated: bool
+    received_at: datetime | None
+    opened_at: datetime
+
+
+class ReportPage(ApiModel):
+    total: int
+    reports: list[ReportSummary]
+
+
+class IdentifierOut(ApiModel):
+    kind: IdentifierKind
+    value: str = Field(description="Normalised form: the key that links reports")
+    raw: str = Field(description="As the reporter wrote it")
+    role: str
+    party_index: int | None
+    path: str
+    valid: bool
+    other_reports: int = Field(description="How many other reports hold the same identifier")
+
+
+class SharingReports(ApiModel):
+    kind: IdentifierKind
+    value: str
+    report_ids: list[int]
+
+
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmitResult,
+    dependencies=[Depends(require_json)],
+    summary="File a report",
+    responses={400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
+               415: {"description": "Not application/json"}, 422: {"description": "Invalid report: each problem names its field"}},
+)
+def create_report(
+    request: Request,
+    principal: Submitter,
+    content: Annotated[ReportContent, Body()],
+    finish: Annotated[bool, Query(description="false keeps the report open for files; finish it later")] = True,
+) -> SubmitResult:
+    """File a report as a service provider. Field names are the CyberTipline schema's element names,
+    so the same report filed as XML or JSON is stored the same. Timestamps need a time zone."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        row = submit_report(instance, session, content, ReportSource.ESP_JSON, principal, finish=finish)
+        result = SubmitResult(report_id=row.id, state=ReportState(row.state))
+    return result
+
+
+@router.post("/reports/{report_id}/finish", response_model=SubmitResult, summary="Finish an open report")
+def finish(request: Request, report_id: int, principal: Submitter) -> SubmitResult:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        row = finish_report(instance, session, report_id, principal)
+        return SubmitResult(report_id=row.id, state=ReportState(row.state))
+
+
+@router.post("/reports/{report_id}/retract", response_model=SubmitResult, summary="Retract an open report")
+def retract(request: Request, report_id: int, principal: Submitter) -> SubmitResult:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        row = retract_report(instance, session, report_id, principal)
+        return SubmitResult(report_id=row.id, state=ReportState(row.state))
+
+
+@router.get("/reports/{report_id}", response_model=Report, summary="Read a report")
+def read_report(request: Request, report_id: int, principal: ReaderOrOwner) -> Report:
+    """Staff read any report; a service provider reads only its own. Every read is audited."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        return instance.reports.read(session, report_id, principal, purpose="api")
+
+
+@router.get("/reports", response_model=ReportPage, summary="List reports, newest first")
+def list_reports(
+    request: Request,
+    principal: Reader,
+    state: Annotated[list[ReportState] | None, Query()] = None,
+    incident_type: IncidentType | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReportPage:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        rows, total = instance.reports.list(
+            session, ReportFilter(states=state or (), incident_type=incident_type), limit=limit, offset=offset
+        )
+    return ReportPage(total=total, reports=[ReportSummary.model_validate(row, from_attributes=True) for row in rows])
+
+
+@router.get("/reports/{report_id}/identifiers", response_model=list[IdentifierOut], summary="A report's identifiers")
+def report_identifiers(request: Request, report_id: int, principal: Reader) -> list[IdentifierOut]:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.reports.visible_row(session, report_id, principal)
+        instance.audit.append(session, principal.actor, "report.read", report_id=report_id,
+                              details={"purpose": "identifiers api"})
+        return [
+            IdentifierOut(
+                kind=IdentifierKind(s.row.kind), value=s.row.value, raw=s.row.raw, role=s.row.role,
+                party_index=s.row.party_index, path=s.row.path, valid=s.row.valid, other_reports=s.other_reports,
+            )
+            for s in instance.identifiers.of_report(session, report_id)
+        ]
+
+
+@router.get("/identifiers/{kind}/reports", response_model=SharingReports, summary="Reports sharing an identifier")
+def reports_sharing(
+    request: Request,
+    kind: IdentifierKind,
+    principal: Reader,
+    value: Annotated[str, Query(min_length=1, max_length=1024, description="The normalised value")],
+) -> SharingReports:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        report_ids = instance.identifiers.reports_sharing(session, kind.value, value)
+        instance.audit.append(session, principal.actor, "identifier.searched",
+                              details={"kind": kind.value, "value": value})
+    return SharingReports(kind=kind, value=value, report_ids=report_ids)

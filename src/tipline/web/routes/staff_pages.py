@@ -1,0 +1,154 @@
+"""Pages for the staff who review reports: the list, one report in full, reports sharing an identifier."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from tipline.domain.identifiers import IDENTIFIER_LABELS, IdentifierKind, PartyRole
+from tipline.domain.incident import IncidentType
+from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
+from tipline.domain.report import SOURCE_LABELS, ReportSource
+from tipline.domain.roles import Permission
+from tipline.store.accounts import Principal
+from tipline.store.reports import ReportFilter
+from tipline.store.tables import ReportRow
+from tipline.web.auth import allow
+from tipline.web.pages import render
+from tipline.web.timeline import describe
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
+PAGE_SIZE = 50
+
+EVENT_LABELS = {
+    "report.submitted": "Report submitted",
+    "report.state_changed": "State changed",
+    "report.read": "Report opened",
+    "report.linked": "Linked to another report",
+}
+PARTY_SECTIONS = [
+    ("personOrUserReported", "Reported persons or users", "reported"),
+    ("intendedRecipient", "Intended recipients", "recipients"),
+    ("victim", "Victims", "victims"),
+    ("internetDetails", "Internet details", "internet"),
+]
+HEADING_SINGULAR = {
+    "personOrUserReported": "Reported person or user",
+    "intendedRecipient": "Intended recipient",
+    "victim": "Victim",
+    "internetDetails": "Internet detail",
+}
+
+
+def _labels(kind: type) -> dict[str, str]:
+    return {member.value: member.label for member in kind}  # type: ignore[attr-defined]
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def list_reports(
+    request: Request,
+    principal: Reader,
+    state: str = "",
+    incident_type: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    instance = request.app.state.instance
+    states = [ReportState(state)] if state in {s.value for s in ReportState} else sorted(STAFF_VISIBLE_STATES)
+    incident = IncidentType(incident_type) if incident_type in {t.value for t in IncidentType} else None
+    with instance.db.transaction() as session:
+        rows, total = instance.reports.list(
+            session, ReportFilter(states=states, incident_type=incident), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    query = urlencode({k: v for k, v in {"state": state, "incident_type": incident_type}.items() if v})
+    return render(
+        request,
+        "reports.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, math.ceil(total / PAGE_SIZE)),
+            "base_query": f"{query}&" if query else "",
+            "states": [(s.value, s.label) for s in ReportState],
+            "selected_state": state,
+            "incident_types": [t.value for t in IncidentType],
+            "selected_incident_type": incident_type,
+            "source_labels": {s.value: label for s, label in SOURCE_LABELS.items()},
+        },
+    )
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        report = instance.reports.read(session, report_id, principal, purpose="report page")
+        identifiers = instance.identifiers.of_report(session, report_id)
+        linked: dict[int, dict[str, Any]] = {}
+        for link, other in instance.identifiers.links_of(session, report_id):
+            entry = linked.setdefault(
+                other.id, {"state": other.state, "incident_type": other.incident_type, "bases": []}
+            )
+            entry["bases"].append((link.basis, link.value))
+        history = instance.audit.events_for_report(session, report_id)
+    content = report.content.to_wire()
+    annotations = (
+        report.content.incident_summary.report_annotations.names()
+        if report.content.incident_summary.report_annotations
+        else []
+    )
+    sections = [("incident", "Incident")]
+    if content.get("publicReport"):
+        sections.append(("public", "Reporter's account"))
+    sections += [(anchor, heading) for key, heading, anchor in PARTY_SECTIONS if content.get(key)]
+    if content.get("lawEnforcement"):
+        sections.append(("law-enforcement", "Law enforcement"))
+    if content.get("reporter"):
+        sections.append(("reporter", "Reporter"))
+    sections += [("identifiers", "Identifiers"), ("links", "Linked reports"), ("files", "Files"), ("history", "History")]
+    return render(
+        request,
+        "report.html",
+        {
+            "report": report,
+            "content": content,
+            "annotations": annotations,
+            "identifiers": identifiers,
+            "linked": linked,
+            "history": history,
+            "sections": sections,
+            "party_sections": PARTY_SECTIONS,
+            "heading_singular": HEADING_SINGULAR,
+            "source_label": SOURCE_LABELS[ReportSource(report.source)],
+            "identifier_labels": IDENTIFIER_LABELS,
+            "role_labels": _labels(PartyRole),
+            "event_labels": EVENT_LABELS,
+            "describe_event": describe,
+        },
+    )
+
+
+@router.get("/identifiers", response_class=HTMLResponse)
+def reports_sharing_identifier(
+    request: Request,
+    principal: Reader,
+    kind: IdentifierKind,
+    value: Annotated[str, Query(min_length=1, max_length=1024)],
+) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        report_ids = instance.identifiers.reports_sharing(session, kind.value, value)
+        rows = [session.get(ReportRow, report_id) for report_id in report_ids]
+        instance.audit.append(
+            session, principal.actor, "identifier.searched", details={"kind": kind.value, "value": value}
+        )
+    return render(
+        request,
+        "identifier.html",
+        {"rows": [r for r in rows if r is not None], "kind_label": kind.label, "value": value},
+    )

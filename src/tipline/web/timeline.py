@@ -1,0 +1,50 @@
+"""A report's history in words: each audit event as a sentence an analyst can read at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from tipline.domain.identifiers import IdentifierKind
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.report import SOURCE_LABELS, ReportSource
+
+
+def _state(value: str) -> str:
+    try:
+        return ReportState(value).label
+    except ValueError:
+        return value
+
+
+def _kind(value: str) -> str:
+    try:
+        return IdentifierKind(value).label.lower()
+    except ValueError:
+        return value
+
+
+def describe(action: str, details: dict[str, Any]) -> Markup:
+    """One event as HTML-safe text (links to other reports where it names them)."""
+    if action == "report.submitted":
+        source = details.get("source", "")
+        label = SOURCE_LABELS.get(ReportSource(source), source) if source in {s.value for s in ReportSource} else source
+        return escape(f"Submitted through the {label.lower()} as {_state(details.get('state', '')).lower()}")
+    if action == "report.state_changed":
+        text = f"{_state(details.get('from', ''))} → {_state(details.get('to', ''))}"
+        if details.get("reason"):
+            text += f" ({details['reason']})"
+        return escape(text)
+    if action == "report.read":
+        return escape(f"Opened ({details.get('purpose', 'view')})")
+    if action == "report.linked":
+        by_report: dict[int, list[str]] = {}
+        for link in details.get("links", []):
+            by_report.setdefault(int(link["report_id"]), []).append(f"{_kind(link['basis'])} {link['value']}")
+        parts = [
+            Markup('<a href="/reports/{0}">#{0}</a> ({1})').format(report_id, "; ".join(shared))
+            for report_id, shared in sorted(by_report.items())
+        ]
+        return Markup("Linked to ") + Markup(", ").join(parts)
+    return escape(", ".join(f"{key}: {value}" for key, value in details.items()) or action)

@@ -1,0 +1,55 @@
+"""Shared fixtures: instances on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from support import POSTGRES_ADMIN_URL, build_instance, require_postgres
+
+from tipline.instance import Instance
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once, dropped at the end."""
+    require_postgres()
+    name = f"tipline_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test once on each storage backend."""
+    return request.param
+
+
+@pytest.fixture
+def instance(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Instance]:
+    """A migrated, empty instance on each backend."""
+    built = build_instance(tmp_path / "data", backend, request)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def sqlite_instance(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Instance]:
+    """A migrated, empty instance on SQLite only (for tests that are not about storage)."""
+    built = build_instance(tmp_path / "data", "sqlite", request)
+    yield built
+    built.close()

@@ -1,0 +1,132 @@
+"""Helpers shared by the tests: backends, settings, browsers, a realistic sample report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tipline.config import Settings, load_settings
+from tipline.instance import Instance
+from tipline.store.schema import upgrade
+from tipline.store.tables import Base
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TIPLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no server here"
+        return f"no PostgreSQL server answers at {POSTGRES_ADMIN_URL} ({type(error).__name__})"
+    return None
+
+
+def require_postgres() -> None:
+    reason = postgres_unavailable_reason()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}: the PostgreSQL tests must run in CI")
+    pytest.skip(reason)
+
+
+_migrated: set[str] = set()
+
+
+def make_settings(data_dir: Path, database_url: str | None = None, **env: str) -> Settings:
+    values = {"TIPLINE_DATA_DIR": str(data_dir), **env}
+    if database_url:
+        values["TIPLINE_DATABASE_URL"] = database_url
+    return load_settings(values)
+
+
+def _clean_postgres(instance: Instance) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with instance.db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def build_instance(data_dir: Path, backend: str, request: pytest.FixtureRequest, **env: str) -> Instance:
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+        instance = Instance(make_settings(data_dir, url, **env))
+        if url not in _migrated:
+            upgrade(instance.db)
+            _migrated.add(url)
+        _clean_postgres(instance)
+    else:
+        instance = Instance(make_settings(data_dir, **env))
+        upgrade(instance.db)
+    return instance
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium")
+
+
+def require_chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if IN_CI:
+            pytest.fail("CI=true but Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("Debian's chromium package is not installed (apt-get install chromium)")
+    return path
+
+
+def sample_content(**overrides: Any) -> dict[str, Any]:
+    """A realistic, benign service-provider report in its JSON (wire) form."""
+    content: dict[str, Any] = {
+        "incidentSummary": {
+            "incidentType": "Online Enticement of Children for Sexual Acts",
+            "platform": "Chirp",
+            "incidentDateTime": "2026-10-15T08:00:00-07:00",
+            "reportAnnotations": {"sextortion": True},
+        },
+        "internetDetails": [
+            {"chatImIncident": {"chatClient": "Chirp", "content": "u1: are your parents home?\nu1: don't tell them"}}
+        ],
+        "reporter": {"reportingPerson": {"firstName": "Trust", "lastName": "Team", "email": ["safety@chirp.example"]}},
+        "personOrUserReported": [
+            {
+                "personOrUserReportedPerson": {
+                    "email": ["Night.Owl@Example.com"],
+                    "phone": [{"value": "(202) 555-0143", "countryCallingCode": "+1"}],
+                },
+                "espIdentifier": "88812345",
+                "espService": "Chirp",
+                "screenName": "@NightOwl77",
+                "ipCaptureEvent": [{"ipAddress": "203.0.113.7", "eventName": "Login",
+                                    "dateTime": "2026-10-14T22:00:00Z"}],
+            }
+        ],
+        "victim": [{"victimPerson": {"firstName": "Robin", "age": 13}}],
+    }
+    content.update(overrides)
+    return content
+
+
+def instance_env(instance: Instance) -> dict[str, str]:
+    """The environment a `tipline` subprocess needs to work on the same instance."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+    env["TIPLINE_DATA_DIR"] = str(instance.settings.data_dir)
+    env["TIPLINE_DATABASE_URL"] = instance.settings.database_url
+    env["TIPLINE_KEY_DIR"] = str(instance.settings.key_dir)
+    return env
+
+
+def tipline_command() -> list[str]:
+    """How to run the `tipline` command of this environment."""
+    import sys
+
+    return [sys.executable, "-m", "tipline.cli"]
