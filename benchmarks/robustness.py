@@ -168,7 +168,7 @@ def report(label: str, matrix: np.ndarray, usable: np.ndarray, n: int, threshold
     recall = float(np.mean((own <= threshold) & usable))
     false = int(np.sum((matrix <= threshold) & usable[:, None]))
     print(
-        f"{label:<26} {recall:>7.1%} {own.mean():>7.1f} {np.percentile(own, 95):>6.0f} {own.max():>6} "
+        f"{label:<28} {recall:>7.1%} {own.mean():>7.1f} {np.percentile(own, 95):>6.0f} {own.max():>6} "
         f"{false / (n * (n - 1)):>13.4%} {int((~usable).sum()):>5}"
     )
 
@@ -209,7 +209,7 @@ def main() -> None:
     print(f"{n} originals ({source}); {dropped} left out for quality < {PDQ_MIN_MATCH_QUALITY}; ", end="")
     print(f"threshold {args.threshold}")
     print()
-    header = f"{'transformation':<26} {'recall':>8} {'mean d':>7} {'p95 d':>6} {'max d':>6} {'false matches':>14}"
+    header = f"{'transformation':<28} {'recall':>8} {'mean d':>7} {'p95 d':>6} {'max d':>6} {'false matches':>14}"
     header += f" {'lowq':>5}"
     print(header)
     print("-" * len(header))

@@ -281,6 +281,25 @@ def test_key_file_in_hex_is_accepted(tmp_path: Path) -> None:
     assert read_key_file(path) == key
 
 
+def test_key_file_behind_a_symlink_is_checked_at_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "secret" / "files.key"
+    key = load_or_create_key(target)
+    link = tmp_path / "files.key"
+    link.symlink_to(target)
+    assert read_key_file(link) == key
+    target.chmod(0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        read_key_file(link)
+
+
+def test_an_oversized_key_file_reports_its_real_size(tmp_path: Path) -> None:
+    path = tmp_path / "files.key"
+    path.write_bytes(b"\x01" * 5000)
+    path.chmod(0o600)
+    with pytest.raises(KeyFileError, match="holds 5000 bytes"):
+        read_key_file(path)
+
+
 def test_missing_key_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError, match="does not exist"):
         read_key_file(tmp_path / "nope.key")

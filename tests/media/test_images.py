@@ -71,6 +71,19 @@ def test_heic_via_pillow_heif(picture: Image.Image, picture_pdq: str) -> None:
     assert result.pdq is not None and pdq_distance(result.pdq, picture_pdq) <= 16
 
 
+def test_heic_orientation_is_applied() -> None:
+    displayed = scene(400, 240, seed=21)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    try:
+        data = encode(displayed.transpose(Image.Transpose.ROTATE_90), "HEIF", quality=90, exif=exif.tobytes())
+    except (KeyError, OSError, ValueError) as exc:  # pragma: no cover
+        pytest.skip(f"this pillow-heif build cannot write HEIC ({exc})")
+    result = hash_file(data)
+    assert (result.width, result.height) == (400, 240)
+    assert result.pdq is not None and pdq_distance(result.pdq, pdq_from_image(displayed).hex) <= 16
+
+
 def test_avif_when_pillow_supports_it(picture: Image.Image, picture_pdq: str) -> None:
     from PIL import features
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,23 @@ def test_match_percentages_follow_vpdq_counting() -> None:
     assert strict_distance.query_match_percent == pytest.approx(100 / 3) and not strict_distance.is_match
     both = match_videos(query, compared, VideoMatchPolicy(query_match_percent=60.0, require_both=True))
     assert not both.is_match  # the compared side only reaches 50%
+
+
+def test_threatexchange_signal_format_round_trip(reference: Path) -> None:
+    from tipline.media import from_threatexchange_vpdq, to_threatexchange_vpdq
+
+    frames = _reference_frames(reference, "doorknob-hd-no-bar")[:40]
+    signal = to_threatexchange_vpdq(frames)
+    items = json.loads(signal)
+    assert items[1] == f"{frames[1].pdq},{frames[1].quality},0.033"
+    # python-threatexchange writes timestamps with "{:.3}": three significant digits.
+    odd = [VideoFrameHash(0, 1 / 30, frames[0].pdq, 90), VideoFrameHash(1, 12.3456, frames[1].pdq, 80)]
+    assert json.loads(to_threatexchange_vpdq(odd)) == [f"{frames[0].pdq},90,0.0333", f"{frames[1].pdq},80,12.3"]
+    parsed = from_threatexchange_vpdq(signal)
+    assert [f.pdq for f in parsed] == [f.pdq for f in frames]
+    assert match_videos(parsed, frames).query_match_percent == 100.0
+    with pytest.raises(ValueError, match="not 'pdq_hex,quality,timestamp'"):
+        from_threatexchange_vpdq('["abc"]')
 
 
 def test_low_quality_frames_are_never_matched() -> None:

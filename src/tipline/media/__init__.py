@@ -52,8 +52,10 @@ from tipline.media.video import (
     VideoMatchPolicy,
     VideoMatchResult,
     VideoSignature,
+    from_threatexchange_vpdq,
     hash_video,
     match_videos,
+    to_threatexchange_vpdq,
 )
 
 __all__ = [
@@ -90,6 +92,7 @@ __all__ = [
     "ZipLimits",
     "create_key_file",
     "decode_for_hashing",
+    "from_threatexchange_vpdq",
     "declared_media_type",
     "dihedral_from_image",
     "hash_bytes",
@@ -104,4 +107,5 @@ __all__ = [
     "pdq_from_image",
     "read_key_file",
     "sniff_media_type",
+    "to_threatexchange_vpdq",
 ]

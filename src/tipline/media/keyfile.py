@@ -25,9 +25,9 @@ def _check_permissions(path: Path, st: os.stat_result) -> None:
         )
 
 
-def parse_key(content: bytes, path: Path | str = "<key>") -> bytes:
+def parse_key(content: bytes, path: Path | str = "<key>", file_size: int | None = None) -> bytes:
     """A key from a key file's content: 32 raw bytes, or 64 hex digits (a trailing newline allowed)."""
-    if len(content) == KEY_BYTES:
+    if len(content) == KEY_BYTES and (file_size is None or file_size == KEY_BYTES):
         return bytes(content)
     text = content.strip()
     if len(text) == 2 * KEY_BYTES:
@@ -35,25 +35,30 @@ def parse_key(content: bytes, path: Path | str = "<key>") -> bytes:
             return bytes.fromhex(text.decode("ascii"))
         except (UnicodeDecodeError, ValueError):
             pass
+    size = len(content) if file_size is None else file_size
     raise KeyFileError(
-        f"key file {path} holds {len(content)} bytes; a key is exactly {KEY_BYTES} random bytes "
+        f"key file {path} holds {size} bytes; a key is exactly {KEY_BYTES} random bytes "
         f"(or {2 * KEY_BYTES} hex digits). Restore the right file: a new key cannot read files stored with the old one"
     )
 
 
 def read_key_file(path: str | os.PathLike[str]) -> bytes:
-    """Read an existing key file, refusing wrong permissions (group/other access) or a wrong length."""
+    """Read an existing key file, refusing wrong permissions (group/other access) or a wrong length.
+
+    A symbolic link is followed (secret mounts use them); the permissions checked are the target's.
+    """
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         raise KeyFileError(f"key file {path} does not exist") from None
     except OSError as exc:
         raise KeyFileError(f"key file {path} cannot be opened: {exc.strerror or exc}") from exc
     with os.fdopen(fd, "rb") as handle:
-        _check_permissions(path, os.fstat(handle.fileno()))
+        status = os.fstat(handle.fileno())
+        _check_permissions(path, status)
         content = handle.read(4 * KEY_BYTES + 1)
-    return parse_key(content, path)
+    return parse_key(content, path, status.st_size)
 
 
 def create_key_file(path: str | os.PathLike[str]) -> bytes:

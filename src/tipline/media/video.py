@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -300,6 +301,35 @@ def _ffmpeg_reason(exc: BaseException) -> str:
     if strerror:
         return str(strerror)
     return str(exc) or type(exc).__name__
+
+
+def to_threatexchange_vpdq(frames: Iterable[VideoFrameHash]) -> str:
+    """The vPDQ signal as python-threatexchange and HMA store it: a JSON list of "pdq_hex,quality,timestamp".
+
+    The timestamp keeps python-threatexchange's formatting (three significant digits).
+    """
+    return json.dumps([f"{f.pdq},{f.quality},{f.timestamp:.3}" for f in frames])
+
+
+def from_threatexchange_vpdq(signal: str) -> list[VideoFrameHash]:
+    """Parse a python-threatexchange/HMA vPDQ signal; frame numbers are not in it, so they count from 0."""
+    try:
+        items = json.loads(signal or "[]")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"a vPDQ signal is a JSON list of strings: {exc}") from None
+    if not isinstance(items, list):
+        raise ValueError("a vPDQ signal is a JSON list of strings")
+    frames = []
+    for number, item in enumerate(items):
+        parts = str(item).split(",")
+        if len(parts) != 3:
+            raise ValueError(f"vPDQ feature {number} is not 'pdq_hex,quality,timestamp': {item!r}")
+        pdq, quality, timestamp = parts
+        hex_to_bytes(pdq)
+        if not 0 <= int(quality) <= 100 or float(timestamp) < 0:
+            raise ValueError(f"vPDQ feature {number} has an invalid quality or timestamp: {item!r}")
+        frames.append(VideoFrameHash(number, float(timestamp), pdq.lower(), int(quality)))
+    return frames
 
 
 # ---------------------------------------------------------------- matching
