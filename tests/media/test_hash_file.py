@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -64,9 +63,12 @@ def test_an_open_file_is_read_from_its_start_and_left_open(tmp_path: Path) -> No
 
 
 def test_a_non_seekable_stream_over_the_memory_limit_is_an_error_not_a_spill_to_disk() -> None:
-    result = hash_file(io.BufferedReader(_Pipe(os.urandom(5000))), options=HashOptions(max_in_memory=4000))
+    data = encode(scene(300, 200), "PNG")
+    result = hash_file(io.BufferedReader(_Pipe(data)), options=HashOptions(max_in_memory=len(data) - 1))
     assert [e.code for e in result.errors] == [ProblemCode.TOO_LARGE]
-    assert "not seekable" in result.errors[0].message
+    assert "not seekable" in result.errors[0].message and "nothing is ever written to disk" in result.errors[0].message
+    assert result.sha256 == hash_bytes(data).sha256 and result.size == len(data)  # still hashed to the end
+    assert result.media_type == "image/png" and result.pdq is None
 
 
 def test_a_missing_path_raises_oserror() -> None:

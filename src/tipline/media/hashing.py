@@ -144,31 +144,44 @@ class FileHashes:
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
-def _open(source: Source, max_in_memory: int) -> tuple[BinaryIO, bool]:
+@dataclass(slots=True)
+class _Opened:
+    stream: BinaryIO | None  # None when a non-seekable source was too large to hold in memory
+    owned: bool
+    crypto: CryptoHashes | None = None
+    head: bytes = b""
+
+
+def _open(source: Source, max_in_memory: int) -> _Opened:
     """A seekable binary stream over the source, and whether we opened it (and must close it)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(source), True
+        return _Opened(io.BytesIO(source), True)
     if isinstance(source, (str, os.PathLike)):
-        return open(os.fspath(source), "rb"), True  # noqa: SIM115 - closed by hash_file
-    seekable = False
+        return _Opened(open(os.fspath(source), "rb"), True)  # noqa: SIM115 - closed by hash_file
     try:
         seekable = bool(source.seekable())
     except (AttributeError, OSError, ValueError):
         seekable = False
     if seekable:
         source.seek(0)
-        return source, False
-    # Not seekable (a socket, a pipe): decoders need to seek, so read it into memory, never to disk.
-    buffer = bytearray()
+        return _Opened(source, False)
+    # Not seekable (a socket, a pipe): decoders need to seek, so it is read into memory, never to
+    # disk. Past max_in_memory it is still read to its end for the crypto hashes, but not kept.
+    hasher = StreamingHasher()
+    buffer: bytearray | None = bytearray()
+    head = b""
     while chunk := source.read(READ_CHUNK):
-        buffer.extend(chunk)
-        if len(buffer) > max_in_memory:
-            raise MediaError(
-                f"the stream is not seekable and larger than {max_in_memory:,} bytes, the most read into memory; "
-                "pass a seekable stream or a path",
-                ProblemCode.TOO_LARGE,
-            )
-    return io.BytesIO(bytes(buffer)), True
+        hasher.update(chunk)
+        if len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+        if buffer is not None:
+            buffer.extend(chunk)
+            if len(buffer) > max_in_memory:
+                buffer = None
+    crypto = hasher.result()
+    if buffer is None:
+        return _Opened(None, False, crypto, head)
+    return _Opened(io.BytesIO(bytes(buffer)), True, crypto, head)
 
 
 def _crypto(stream: BinaryIO) -> tuple[CryptoHashes, bytes]:
@@ -202,18 +215,26 @@ def hash_file(
     options = options or HashOptions()
     if name is None and isinstance(source, (str, os.PathLike)):
         name = os.path.basename(os.fspath(source))
-    try:
-        stream, owned = _open(source, options.max_in_memory)
-    except MediaError as exc:
+    opened = _open(source, options.max_in_memory)
+    if opened.stream is None:
+        assert opened.crypto is not None
+        detected = sniff_media_type(opened.head, complete=opened.crypto.size <= len(opened.head))
+        declared = declared_media_type(name)
+        message = (
+            f"the stream is not seekable and larger than {options.max_in_memory:,} bytes, the most held in memory "
+            "(nothing is ever written to disk), so only its crypto hashes were computed; pass a path or a seekable "
+            "stream to hash its content"
+        )
         return FileHashes(
-            name=name, size=0, md5="", sha1="", sha256="", media_type="application/octet-stream",
-            kind=MediaKind.UNKNOWN, errors=(exc.problem(),),
+            name=name, size=opened.crypto.size, md5=opened.crypto.md5, sha1=opened.crypto.sha1,
+            sha256=opened.crypto.sha256, media_type=detected.mime, kind=detected.kind,
+            declared_type=declared.mime if declared else None, errors=(Problem(ProblemCode.TOO_LARGE, message),),
         )  # fmt: skip
     try:
-        return _hash_stream(stream, name, options, known_crypto)
+        return _hash_stream(opened.stream, name, options, known_crypto or opened.crypto)
     finally:
-        if owned:
-            stream.close()
+        if opened.owned:
+            opened.stream.close()
 
 
 def _hash_stream(

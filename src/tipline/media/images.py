@@ -160,7 +160,7 @@ def open_image(
         raise EmptyFileError("the file is empty (0 bytes): there is no image to decode")
     detected = media_type or sniff_stream(stream)
     dims = header_dimensions(stream, detected)
-    if dims is not None:
+    if dims is not None and dims[0] * dims[1] > max_pixels:  # (empty sizes are left for Pillow to judge)
         _check_pixels(dims[0], dims[1], max_pixels, f"{detected.label} header")
     stream.seek(0)
     try:
