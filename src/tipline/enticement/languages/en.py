@@ -31,7 +31,7 @@ class English(LanguagePack):
         "msg": "message", "txt": "text", "addy": "address", "num": "number", "#": "number", "mom's": "mom's",
         "mum": "mom", "mommy": "mom", "daddy": "dad", "parnts": "parents", "prents": "parents", "pareents": "parents",
         "becuz": "because", "gurl": "girl", "luv": "love", "cuz.": "because", "facetime": "facetime", "n": "and",
-        "vbucks": "v bucks", "selfi": "selfie", "photoes": "photos", "secert": "secret", "scret": "secret",
+        "vbucks": "v bucks", "hw": "homework", "hmwk": "homework", "skool": "school", "teh": "the", "selfi": "selfie", "photoes": "photos", "secert": "secret", "scret": "secret",
     }
 
     tactic_rules = {
@@ -145,8 +145,19 @@ class English(LanguagePack):
     cue_rules = {
         "sport": [r"\b(coach|practice|team|jersey|tournament|league|rink|kit|shin guards|tryouts|roster|club|game saturday|away game|skate size|squad|junior)\b"],
         "school": [r"\b(homework|worksheet|quiz|class|teacher|essay|chapter|field trip|office hours|extra credit|tutor|classroom|student|students|science fair|permission slip|form|fractions|library|session|yearbook|room \d+)\b"],
-        "family": [r"\b(grandma|grandpa|uncle|aunt|auntie|cousin|sweetheart|kiddo|birthday card|honor roll|present|dinner at)\b", r"\byour (brother|sister)\b"],
-        "trade": [r"\b(trade|trades|inventory|middleman|escrow|item|deal|stats|scam|scams|2fa|trade window|fair price|account skin)\b"],
+        "family": [
+            r"\b(grandma|grandpa|granny|nana|uncle|aunt|auntie|cousin|sweetheart|kiddo|birthday card|honor roll|present|dinner at)\b",
+            r"\byour (brother|sister)\b", r"\bour (mom|dad|parents|grandma|grandpa|brother|sister|family)\b",
+            # mom and dad without "your": said by someone who shares them (a brother, a sister)
+            r"\b(tell|ask|is|does|did|when's|where's|call|text|cover for me with) (mom|dad)\b",
+            r"\b(best|little|big|baby) (sister|brother|sis|bro)\b",
+            # addressing someone by their role ("yes mom", "thanks coach", "hi grandma")
+            r"\b(yes|ok|okay|thanks|thank you|bye|hi|hey|love you|love you too|night|morning) (mom|dad|grandma|grandpa|nana|auntie|aunt|uncle|coach|sir|miss|mrs|mr)\b",
+        ],
+        "trade": [
+            r"\b(trade|trades|trading|inventory|middleman|escrow|item|items|deal|stats|scam|scams|2fa|trade window|fair price|account skin)\b",
+            r"\b(listing|still available|asking price|price|cash|condition|scratches|couch|sofa|furniture|bike|delivery|drop it off|drop the \w+ off|pick it up)\b",
+        ],
         "adult_life": [r"\b(work|office|boss|shift|rent|my car|apartment|divorced|married|wife|husband|my kids|accountant|nurse|drink|brunch|mortgage|driving home|meeting all morning|the office)\b"],
         "transparency": [
             rf"(?<!don't )(?<!not )(?<!never )\b(tell|ask) your {_KIN}\b", rf"\byour {_KIN} (can|are|said|says|is in|will|gave|signed)\b",
