@@ -384,6 +384,17 @@ def _hash_matrix(frames: Sequence[VideoFrameHash]) -> np.ndarray:
     return np.frombuffer(raw, dtype=">u8").reshape(len(frames), 4).astype(np.uint64)
 
 
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits per uint64 (numpy >= 2 has bitwise_count; the table serves numpy 1.26)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    as_bytes = words.view(np.uint8).reshape(*words.shape, 8)
+    return _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+
+
 def _matched_rows(a: np.ndarray, b: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of a have some row of b within threshold, and which rows of b have some row of a."""
     a_hit = np.zeros(len(a), dtype=bool)
@@ -391,7 +402,7 @@ def _matched_rows(a: np.ndarray, b: np.ndarray, threshold: int) -> tuple[np.ndar
     block = max(1, 4_000_000 // max(1, len(b)))
     for start in range(0, len(a), block):
         part = a[start : start + block]
-        distances = np.bitwise_count(part[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int32)
+        distances = _popcount(part[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int32)
         close = distances <= threshold
         a_hit[start : start + block] = close.any(axis=1)
         b_hit |= close.any(axis=0)
