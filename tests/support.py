@@ -44,8 +44,11 @@ def require_postgres() -> None:
 _migrated: set[str] = set()
 
 
+FAST_PASSWORD_HASHING = {"TIPLINE_ARGON2_TIME_COST": "1", "TIPLINE_ARGON2_MEMORY_KIB": "1024"}
+
+
 def make_settings(data_dir: Path, database_url: str | None = None, **env: str) -> Settings:
-    values = {"TIPLINE_DATA_DIR": str(data_dir), **env}
+    values = {"TIPLINE_DATA_DIR": str(data_dir), **FAST_PASSWORD_HASHING, **env}
     if database_url:
         values["TIPLINE_DATABASE_URL"] = database_url
     return load_settings(values)
@@ -122,6 +125,7 @@ def instance_env(instance: Instance) -> dict[str, str]:
     env["TIPLINE_DATA_DIR"] = str(instance.settings.data_dir)
     env["TIPLINE_DATABASE_URL"] = instance.settings.database_url
     env["TIPLINE_KEY_DIR"] = str(instance.settings.key_dir)
+    env.update(FAST_PASSWORD_HASHING)
     return env
 
 

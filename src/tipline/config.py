@@ -66,6 +66,8 @@ class Settings:
     session_hours: int = 12
     default_phone_region: str = "US"
     link_hub_limit: int = 1000  # an identifier shared by more reports than this is not linked pairwise
+    argon2_time_cost: int = 3  # RFC 9106's second recommended option: t=3, m=64 MiB
+    argon2_memory_kib: int = 65536
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -113,5 +115,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_hours=_int(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
         default_phone_region=region,
         link_hub_limit=_int(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
+        argon2_time_cost=_int(env, "TIPLINE_ARGON2_TIME_COST", 3, minimum=1),
+        argon2_memory_kib=_int(env, "TIPLINE_ARGON2_MEMORY_KIB", 65536, minimum=8),
         extra={k: v for k, v in env.items() if k.startswith("TIPLINE_")},
     )

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,10 @@ class Instance:
         self.db = database or Database(self.settings)
         self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
         self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))
-        self.accounts = Accounts(self.audit)
+        self.accounts = Accounts(
+            self.audit,
+            PasswordHasher(time_cost=self.settings.argon2_time_cost, memory_cost=self.settings.argon2_memory_kib),
+        )
         self.reports = ReportStore(self.audit)
         self.identifiers = IdentifierStore(self.audit)
         self.jobs = JobStore(

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -21,9 +22,6 @@ from tipline.store.audit import AuditLog
 from tipline.store.tables import ApiAccount, User, UserSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_hasher = PasswordHasher()
-# Checking a password against no account must cost what checking a real one costs.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -65,8 +63,14 @@ PUBLIC = Principal(Actor(ActorType.PUBLIC, None, "public"), Role.PUBLIC)
 
 
 class Accounts:
-    def __init__(self, audit: AuditLog) -> None:
+    def __init__(self, audit: AuditLog, hasher: PasswordHasher | None = None) -> None:
         self.audit = audit
+        self.hasher = hasher or PasswordHasher()
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Checking a password against no account must cost what checking a real one costs."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
     # --- people -----------------------------------------------------------------------------
 
@@ -94,7 +98,7 @@ class Accounts:
             username=name,
             display_name=display_name or name,
             role=role.value,
-            password_hash=_hasher.hash(password),
+            password_hash=self.hasher.hash(password),
             active=True,
             preferences={},
             created_at=now,
@@ -111,7 +115,7 @@ class Accounts:
         if user is None:
             raise AccountError(f"no user named {username!r}")
         password = password or generate_password()
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = self.hasher.hash(password)
         user.password_changed_at = utc_now()
         self.revoke_sessions(session, user.id)
         self.audit.append(session, actor, "user.password_reset", details={"username": user.username})
@@ -140,16 +144,16 @@ class Accounts:
         user = self.user_by_name(session, username)
         if user is None or not user.active:
             try:
-                _hasher.verify(_DUMMY_HASH, password)
+                self.hasher.verify(self._dummy_hash, password)
             except VerificationError:
                 pass
             return None
         try:
-            _hasher.verify(user.password_hash, password)
+            self.hasher.verify(user.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if self.hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = self.hasher.hash(password)
         return user
 
     # --- browser sessions --------------------------------------------------------------------

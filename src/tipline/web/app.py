@@ -10,18 +10,20 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from swagger_ui_bundle import swagger_ui_path
+
+import fastapi_offline
 
 import tipline
 from tipline.instance import Instance
 from tipline.store.schema import require_current
 from tipline.web import filters
-from tipline.web.auth import assert_every_route_has_policy
+from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.errors import install_error_handlers
 from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
 from tipline.web.routes import admin_pages, api_reports, auth_pages, meta, staff_pages
 
 HERE = Path(__file__).parent
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 PUBLIC_MOUNTS = {"/static", "/static/swagger"}
 UPLOAD_PATHS = ("/ispws/upload", "/api/v1/uploads")
 
@@ -62,6 +64,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     )
     app.state.instance = instance
     app.state.worker = worker
+    app.state.login_throttle = LoginThrottle()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     filters.install(templates.env)
     app.state.templates = templates
@@ -69,7 +72,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     install_error_handlers(app)
     for module in (meta, auth_pages, staff_pages, admin_pages, api_reports):
         app.include_router(module.router)
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     assert_every_route_has_policy(app.routes, PUBLIC_MOUNTS)
 

@@ -15,7 +15,6 @@ from tipline.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginThrottle, n
 from tipline.web.pages import home_for, render
 
 router = APIRouter(include_in_schema=False)
-throttle = LoginThrottle()
 Anyone = Annotated[Principal, Depends(public())]
 
 
@@ -64,6 +63,7 @@ async def login(
         return _login_page(request, error="The sign-in form expired. Please try again.", username=username,
                            next_path=next_path, status=400)
     client = request.client.host if request.client else "unknown"
+    throttle: LoginThrottle = request.app.state.login_throttle
     keys = (f"user:{username.strip().lower()}", f"addr:{client}")
     if throttle.blocked(*keys):
         return _login_page(request, error="Too many failed attempts. Wait 15 minutes and try again.",

@@ -1,0 +1,147 @@
+"""Each role against each route: the expected answer is written here, independently of the code.
+A route the table does not know fails the test, so every new route needs a decision."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import sample_content
+from websupport import Site
+
+from tipline.web.auth import leaf_routes
+
+ROLES = ["public", "esp", "analyst", "supervisor", "victim_id", "agency", "admin"]
+OK, CREATED, SEE_OTHER, UNAUTH, FORBIDDEN, NOT_FOUND = 200, 201, 303, 401, 403, 404
+READERS = {"analyst": OK, "supervisor": OK, "victim_id": OK}
+
+
+def expect(default: int, **by_role: int) -> dict[str, int]:
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+# (method, path template, expected status per role). {id} is a report the "chirp" provider filed.
+MATRIX: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/", expect(SEE_OTHER)),
+    ("GET", "/login", expect(OK, analyst=SEE_OTHER, supervisor=SEE_OTHER, victim_id=SEE_OTHER, agency=SEE_OTHER,
+                              admin=SEE_OTHER)),
+    ("POST", "/login", expect(OK)),  # exercised separately (it needs its own CSRF cookie)
+    ("GET", "/healthz", expect(OK)),
+    ("GET", "/openapi.json", expect(OK)),
+    ("GET", "/docs", expect(OK)),
+    ("GET", "/welcome", expect(OK)),
+    ("GET", "/reports", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/reports/{id}", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/identifiers?kind=email&value=night.owl@example.com", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/admin/users", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    ("POST", "/admin/users", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    ("GET", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    ("POST", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    ("GET", "/admin/audit", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
+    ("POST", "/admin/audit/verify", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
+    ("POST", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, esp=CREATED)),
+    ("GET", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("GET", "/api/v1/reports/{id}", expect(FORBIDDEN, public=UNAUTH, esp=OK, **READERS)),
+    ("GET", "/api/v1/reports/{id}/identifiers", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("GET", "/api/v1/identifiers/{kind}/reports?value=x@example.com", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("POST", "/api/v1/reports/{open_id}/finish", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
+    ("POST", "/api/v1/reports/{open_id2}/retract", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
+    ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
+]
+FORM_DATA = {
+    "/admin/users": {"username": "newperson", "role": "analyst"},
+    "/admin/api-accounts": {"username": "newprovider"},
+}
+
+
+def test_the_matrix_names_every_route_of_the_application(site: Site) -> None:
+    known = {(method, re.sub(r"\{[a-z_0-9]+\}", "{}", path.split("?")[0])) for method, path, _ in MATRIX}
+    routes = set()
+    for route in leaf_routes(site.app.routes):
+        for method in getattr(route, "methods", None) or []:
+            if method == "HEAD":
+                continue
+            routes.add((method, re.sub(r"\{[a-z_0-9]+\}", "{}", route.path)))
+    assert routes - known == set(), "routes without an authorisation decision in this test"
+
+
+def _client(site: Site, role: str):  # type: ignore[no-untyped-def]
+    if role == "public":
+        return site.client()
+    if role == "esp":
+        return site.esp("chirp")
+    return site.signed_in(role.replace("_", ""))
+
+
+def _csrf(client, role: str) -> str | None:  # type: ignore[no-untyped-def]
+    if role in ("public", "esp"):
+        return None
+    page = client.get("/welcome")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
+    chirp = site.esp("chirp")
+    report_id = chirp.post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    client = _client(site, role)
+    token = _csrf(client, role)
+    failures = []
+    for method, template, expected in MATRIX:
+        if template == "/login" and method == "POST":
+            continue
+        open_id = chirp.post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
+        path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email")
+        if method == "GET":
+            response = client.get(path)
+        elif path == "/api/v1/reports":
+            response = client.post(path, json=sample_content())
+        else:
+            data = dict(FORM_DATA.get(path, {}))
+            if token:
+                data["csrf_token"] = token
+            response = client.post(path, data=data)
+        if response.status_code != expected[role]:
+            failures.append(f"{method} {path}: expected {expected[role]}, got {response.status_code}")
+        if role == "public" and expected[role] == SEE_OTHER and path.startswith(("/reports", "/admin", "/ident")):
+            assert response.headers["location"].startswith("/login?next=")
+    assert failures == []
+
+
+def test_another_providers_report_is_not_found_rather_than_forbidden(site: Site) -> None:
+    report_id = site.esp("chirp").post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    other = site.esp("pixelgram")
+    assert other.get(f"/api/v1/reports/{report_id}").status_code == 404
+    opened = site.esp("chirp").post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
+    assert other.post(f"/api/v1/reports/{opened}/finish").status_code == 404
+    assert other.post(f"/api/v1/reports/{opened}/retract").status_code == 404
+
+
+def test_a_state_change_without_the_csrf_token_is_refused(site: Site) -> None:
+    admin = site.signed_in("admin")
+    response = admin.post("/admin/users", data={"username": "sneaky", "role": "admin"})
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    forged = admin.post("/admin/users", data={"username": "sneaky", "role": "admin", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    with site.instance.db.transaction() as session:
+        assert site.instance.accounts.user_by_name(session, "sneaky") is None
+
+
+def test_a_revoked_session_no_longer_works(site: Site) -> None:
+    analyst = site.signed_in("analyst")
+    assert analyst.get("/reports").status_code == 200
+    token = _csrf(analyst, "analyst")
+    assert analyst.post("/logout", data={"csrf_token": token}).status_code == 303
+    analyst.cookies.set("tipline_session", "stale")
+    assert analyst.get("/reports").status_code == 303
+
+
+def test_disabling_a_user_ends_their_sessions(site: Site) -> None:
+    from tipline.domain.audit import Actor
+
+    analyst = site.signed_in("analyst")
+    with site.instance.db.transaction() as session:
+        site.instance.accounts.set_active(session, "analyst", False, Actor.system("test"))
+    assert analyst.get("/reports").status_code == 303

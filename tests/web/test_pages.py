@@ -1,0 +1,146 @@
+"""The workspace pages: signing in, the list newest first, everything a report holds, links, admin."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from support import sample_content
+from websupport import PASSWORD, Site
+
+from tipline.domain.report import ReportContent, ReportSource
+from tipline.intake.submission import submit_report
+from tipline.store.accounts import api_principal
+from tipline.store.tables import ApiAccount, AuditEventRow
+
+
+def _login_token(client) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def test_signing_in_with_a_wrong_password_says_so_and_is_audited(site: Site) -> None:
+    client = site.client()
+    response = client.post("/login", data={"username": "analyst", "password": "nope", "csrf_token": _login_token(client)})
+    assert response.status_code == 401
+    assert "do not match an active account" in response.text
+    assert 'value="analyst"' in response.text  # what the person typed is kept
+    with site.instance.db.transaction() as session:
+        actions = list(session.execute(select(AuditEventRow.action)).scalars())
+    assert "user.login_failed" in actions
+
+
+def test_signing_in_takes_you_where_you_were_going_but_never_off_site(site: Site) -> None:
+    client = site.client()
+    assert client.get("/reports").headers["location"] == "/login?next=/reports"
+    response = client.post("/login", data={"username": "analyst", "password": PASSWORD, "next": "/reports",
+                                           "csrf_token": _login_token(client)})
+    assert response.headers["location"] == "/reports"
+    client = site.client()
+    response = client.post("/login", data={"username": "analyst", "password": PASSWORD,
+                                           "next": "//evil.example/", "csrf_token": _login_token(client)})
+    assert response.headers["location"] == "/reports"
+
+
+def test_the_sign_in_form_needs_its_own_token(site: Site) -> None:
+    response = site.client().post("/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": "x"})
+    assert response.status_code == 400 and "expired" in response.text
+
+
+def test_repeated_failures_are_throttled(site: Site) -> None:
+    client = site.client()
+    statuses = []
+    for _ in range(6):
+        statuses.append(client.post("/login", data={"username": "supervisor", "password": "guess",
+                                                    "csrf_token": _login_token(client)}).status_code)
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    correct = client.post("/login", data={"username": "supervisor", "password": PASSWORD,
+                                          "csrf_token": _login_token(client)})
+    assert correct.status_code == 429
+
+
+def _submit_at(site: Site, when: datetime, **overrides: object) -> int:
+    with site.instance.db.transaction() as session:
+        account = session.execute(select(ApiAccount).where(ApiAccount.username == "chirp")).scalar_one()
+        row = submit_report(site.instance, session, ReportContent.model_validate(sample_content(**overrides)),
+                            ReportSource.ESP_JSON, api_principal(account), received_at=when)
+        return row.id
+
+
+def test_the_report_list_shows_the_newest_first(site: Site) -> None:
+    now = datetime.now(UTC)
+    older = _submit_at(site, now - timedelta(days=2))
+    newer = _submit_at(site, now - timedelta(hours=1))
+    site.drain()
+    page = site.signed_in("analyst").get("/reports").text
+    assert page.index(f'href="/reports/{newer}"') < page.index(f'href="/reports/{older}"')
+    assert "2 reports, newest first." in page
+
+
+def test_a_report_page_shows_everything_the_report_holds(site: Site) -> None:
+    data = sample_content(
+        lawEnforcement={"agencyName": "Springfield Police Department", "caseNumber": "2026-1234"},
+        intendedRecipient=[{"screenName": "KidGamer", "espService": "Chirp"}],
+        additionalInfo="The account was disabled after review.",
+    )
+    data["incidentSummary"]["escalateToHighPriority"] = "The user arranged to meet the child tonight."
+    report_id = _submit_at(site, datetime.now(UTC), **data)
+    site.drain()
+    page = site.signed_in("analyst").get(f"/reports/{report_id}").text
+    for expected in ["Online Enticement of Children for Sexual Acts", "Escalated by the reporter",
+                     "The user arranged to meet the child tonight.", "Sextortion", "@NightOwl77",
+                     "Night.Owl@Example.com", "night.owl@example.com", "+12025550143", "203.0.113.7",
+                     "Springfield Police Department", "2026-1234", "KidGamer", "Robin", "The account was disabled",
+                     "are your parents home?", "Trust", "Submitted through the service provider (json api)",
+                     "Received → Processing", "Processing → Awaiting review"]:
+        assert expected in page, expected
+
+
+def test_a_report_page_links_reports_that_share_identifiers(site: Site) -> None:
+    first = _submit_at(site, datetime.now(UTC) - timedelta(days=1))
+    second = _submit_at(site, datetime.now(UTC))
+    site.drain()
+    analyst = site.signed_in("analyst")
+    page = analyst.get(f"/reports/{second}").text
+    assert f'href="/reports/{first}"' in page
+    assert "1 other report" in page
+    sharing = analyst.get("/identifiers?kind=email&value=night.owl@example.com").text
+    assert f'href="/reports/{first}"' in sharing and f'href="/reports/{second}"' in sharing
+
+
+def test_an_unknown_report_is_a_clear_404_page(site: Site) -> None:
+    response = site.signed_in("analyst").get("/reports/424242")
+    assert response.status_code == 404
+    assert "report 424242 does not exist" in response.text
+
+
+def test_an_admin_adds_a_user_and_sees_the_password_once(site: Site) -> None:
+    admin = site.signed_in("admin")
+    page = admin.get("/admin/users").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    response = admin.post("/admin/users", data={"username": "newanalyst", "role": "analyst", "csrf_token": token})
+    password = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)  # type: ignore[union-attr]
+    assert password not in admin.get("/admin/users").text
+    fresh = site.client()
+    signed_in = fresh.post("/login", data={"username": "newanalyst", "password": password,
+                                           "csrf_token": _login_token(fresh)})
+    assert signed_in.status_code == 303
+    duplicate = admin.post("/admin/users", data={"username": "newanalyst", "role": "analyst", "csrf_token": token})
+    assert duplicate.status_code == 400 and "already exists" in duplicate.text
+
+
+def test_the_audit_page_verifies_the_chain(site: Site) -> None:
+    supervisor = site.signed_in("supervisor")
+    page = supervisor.get("/admin/audit").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    result = supervisor.post("/admin/audit/verify", data={"csrf_token": token})
+    assert "The chain is intact" in result.text
+
+
+def test_pages_carry_security_headers(site: Site) -> None:
+    response = site.client().get("/login")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert len(response.headers["request-id"]) == 16

@@ -1,0 +1,101 @@
+"""Helpers for the HTTP tests: an app on a fresh instance, people of every role, signed-in clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tipline.domain.audit import Actor
+from tipline.domain.roles import USER_ROLES, Role
+from tipline.instance import Instance
+from tipline.pipeline.inprocess import InProcessWorker
+from tipline.web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Site:
+    instance: Instance
+    app: FastAPI
+    esp_secret: dict[str, str]
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, base_url="http://testserver", follow_redirects=False)
+
+    def signed_in(self, username: str) -> TestClient:
+        client = self.client()
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 303, response.text
+        return client
+
+    def esp(self, name: str = "chirp") -> TestClient:
+        client = self.client()
+        client.auth = (name, self.esp_secret[name])
+        return client
+
+    def drain(self) -> None:
+        assert InProcessWorker(self.instance).drain(timeout=60)
+
+
+def build_site(instance: Instance) -> Site:
+    secrets = {}
+    with instance.db.transaction() as session:
+        for role in USER_ROLES:
+            instance.accounts.add_user(session, role.value.replace("_", ""), role, Actor.system("test"),
+                                       password=PASSWORD)
+        for name in ("chirp", "pixelgram"):
+            _, secrets[name] = instance.accounts.add_api_account(session, name, Actor.system("test"))
+    return Site(instance, create_app(instance, run_worker=False), secrets)
+
+
+def username_of(role: Role) -> str:
+    return role.value.replace("_", "")
+
+
+class LiveServer:
+    """The application served over real HTTP by uvicorn on a free localhost port, in a thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.server.started, "uvicorn did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    """Debian's chromium, headless, with the flags this closed network needs."""
+    from support import require_chromium
+
+    return playwright.chromium.launch(
+        executable_path=require_chromium(),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--disable-quic"],
+    )
