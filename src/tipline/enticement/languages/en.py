@@ -164,7 +164,12 @@ class English(LanguagePack):
             r"\bparents (channel|are in)\b", r"\bgroup chat\b", r"\bwith your parent\b", r"\bparent's permission\b",
             rf"\b{_KIN} (can|to) (join|see|confirm|sign|read)\b", r"\bparents can see\b", r"\bconfirm\b",
         ],
-        "minor_life": [r"\b(homework|grounded|my mom won't let me|school tomorrow|my teacher|math teacher|recess|my mom checks|my parents will)\b"],
+        "minor_life": [
+            r"\b(homework|grounded|my mom won't let me|school tomorrow|my teacher|math teacher|recess|my mom checks|my parents will)\b",
+            # hiding something from one's own parents, or living under their rules, is a child's life
+            r"\b(don't|do not|never) tell my (mom|dad|parents|mum)\b", r"\bmy (mom|dad|parents) (won't|will not|would kill|will kill|took my|says i have to|made me)\b",
+            r"\b(science|school|group|class) project\b", r"\bmy (little |big )?(brother|sister) is so annoying\b",
+        ],
         "distress": [r"\b(please don't|please stop|i'm scared|i don't want|stop|begging|delete it|i can't get|will kill me|weird|get in trouble|why do you want)\b"],
         "demand": [r"\b(pay|money|gift card|transfer|send more|one more photo|send it to this account)\b", r"[$€£]\d+"],
     }
