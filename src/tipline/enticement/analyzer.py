@@ -314,7 +314,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
           and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
         if risk > 0.55:
             risk = 0.55
-            fired.append("peers: both participants state ages within three years")
+            fired.append("peers: a child talking to children of about the same or unknown age")
     # 4. Carers involved: an author who brings the child's parents in ("ask your mom", "your dad said it's fine")
     #    is not isolating the child; without secrecy, sexual talk, own images or threats, at most medium.
     if (risk > 0.55 and s.cues.get("transparency")
@@ -358,6 +358,8 @@ class StreamingAnalyzer:
                                        [_participant(p) for p in participants])
         self.author_risks: dict[str, float] = {}
         self.author_rules: dict[str, list[str]] = {}
+        self.author_peaks: dict[str, float] = {}
+        """The highest risk each author reached while reading (what levels and reported tactics rest on)."""
         self.peak_risk = 0.0
         self.peak_author: str | None = None
         self.first_alert: str | None = None
@@ -389,6 +391,8 @@ class StreamingAnalyzer:
         risk, fired = apply_rules(self.state, author, risk)
         self.author_risks[author] = risk
         self.author_rules[author] = fired
+        if risk > self.author_peaks.get(author, 0.0):
+            self.author_peaks[author] = risk
 
     def result(self) -> AnalysisResult:
         """The analysis of the conversation read so far."""
@@ -399,7 +403,7 @@ class StreamingAnalyzer:
         suspected = self.peak_author if level != "none" else None
         findings: list[TacticFinding] = []
         for message, probs, reading in records:
-            author_risk = self.author_risks.get(message.author, 0.0)
+            author_risk = self.author_peaks.get(message.author, 0.0)
             if author_risk < model.finding_risk:
                 continue
             for index in np.flatnonzero(probs >= model.tactic_threshold):
@@ -433,7 +437,7 @@ class StreamingAnalyzer:
             suggested_incident_type=incident,
             suggested_annotations=annotations,
             messages_read=len(records),
-            author_risks={a: round(r, 4) for a, r in self.author_risks.items()},
+            author_risks={a: round(r, 4) for a, r in self.author_peaks.items()},
             reasons=reasons,
         )
 

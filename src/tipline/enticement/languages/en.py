@@ -165,7 +165,7 @@ class English(LanguagePack):
             rf"\b{_KIN} (can|to) (join|see|confirm|sign|read)\b", r"\bparents can see\b", r"\bconfirm\b",
         ],
         "minor_life": [
-            r"\b(homework|grounded|my mom won't let me|school tomorrow|my teacher|math teacher|recess|my mom checks|my parents will)\b",
+            r"\b(homework|grounded|my mom won't let me|i have school tomorrow|i've got school tomorrow|my teacher|my math teacher|recess|my mom checks|my parents will)\b",
             # hiding something from one's own parents, or living under their rules, is a child's life
             r"\b(don't|do not|never) tell my (mom|dad|parents|mum)\b", r"\bmy (mom|dad|parents) (won't|will not|would kill|will kill|took my|says i have to|made me)\b",
             r"\b(science|school|group|class) project\b", r"\bmy (little |big )?(brother|sister) is so annoying\b",
