@@ -100,6 +100,10 @@ def db_upgrade(as_json: bool) -> None:
     try:
         instance = Instance(load_settings())
         before, after = upgrade(instance.db)
+        if instance.settings.job_backend == "procrastinate":
+            from tipline.pipeline.procrastinate_backend import ensure_schema
+
+            ensure_schema(instance.db)
     except (ConfigError, KeyFileError) as error:
         raise Failure(str(error)) from None
     url = instance.db.engine.url.render_as_string(hide_password=True)

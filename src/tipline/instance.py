@@ -41,6 +41,11 @@ class Instance:
         self._lock = threading.Lock()
         event.listen(self.db.sessions, "after_commit", self._after_commit)
         event.listen(self.db.sessions, "after_soft_rollback", self._after_rollback)
+        self.dispatcher: Any = None
+        if self.settings.job_backend == "procrastinate":
+            from tipline.pipeline.procrastinate_backend import ProcrastinateDispatcher
+
+            self.dispatcher = ProcrastinateDispatcher(self)
 
     def on_jobs_committed(self, listener: Callable[[list[int]], None]) -> None:
         """Call `listener(job_ids)` after each commit that queued pipeline jobs (workers wake on it)."""

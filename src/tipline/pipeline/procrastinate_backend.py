@@ -1,0 +1,119 @@
+"""The scale-out pipeline backend: procrastinate workers on PostgreSQL run the durable job rows.
+
+tipline's `pipeline_jobs` rows stay the source of truth (written in the same transaction as the
+report or stage that queues them). After that transaction commits, each job is handed to
+procrastinate, whose workers on any number of machines claim and run it with the same lease rules
+as the embedded worker. If the hand-over is lost (a crash between commit and defer), the periodic
+sweep hands over every job that is due and not yet running.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from tipline.pipeline.jobs import new_worker_id
+from tipline.pipeline.runner import run_job
+from tipline.store.tables import PipelineJob
+
+if TYPE_CHECKING:
+    from tipline.instance import Instance
+    from tipline.store.db import Database
+
+log = logging.getLogger("tipline.pipeline")
+QUEUE = "tipline-pipeline"
+TASK_NAME = "tipline.run_pipeline_job"
+SWEEP_TASK_NAME = "tipline.sweep_pipeline_jobs"
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq connection string for a SQLAlchemy PostgreSQL URL."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def ensure_schema(db: Database) -> bool:
+    """Create procrastinate's tables if this PostgreSQL database lacks them; True if it created them."""
+    if db.dialect != "postgresql":
+        return False
+    if inspect(db.engine).has_table("procrastinate_jobs"):
+        return False
+    app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo(db.settings.database_url)))
+    with app.open():
+        app.schema_manager.apply_schema()
+    return True
+
+
+class ProcrastinateDispatcher:
+    """Hands committed job rows to procrastinate. Built once per process that queues pipeline work."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.in_worker = False  # inside `tipline worker` the app is opened by the worker itself
+        self.owner = new_worker_id()
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(instance.settings.database_url))
+        self.app = procrastinate.App(connector=connector)
+        self.run_task = self.app.task(name=TASK_NAME, queue=QUEUE, pass_context=False)(self._run)
+        self.sweep_task = self.app.periodic(cron="* * * * *", periodic_id="sweep")(
+            self.app.task(name=SWEEP_TASK_NAME, queue=QUEUE, pass_context=False)(self._sweep)
+        )
+        self._opened = False
+        instance.on_jobs_committed(self.dispatch)
+
+    def _ensure_open(self) -> None:
+        if not self._opened:
+            self.app.open()
+            self._opened = True
+
+    def dispatch(self, job_ids: list[int], run_after: datetime | None = None) -> None:
+        """Defer one procrastinate job per tipline job (a queueing lock keeps one waiting copy)."""
+        if not self.in_worker:
+            self._ensure_open()
+        for job_id in job_ids:
+            options: dict[str, Any] = {"queueing_lock": f"tipline-job-{job_id}"}
+            if run_after is not None:
+                options["schedule_at"] = run_after
+            try:
+                self.run_task.configure(**options).defer(job_id=job_id)
+            except procrastinate_errors.AlreadyEnqueued:
+                pass
+            except Exception:  # noqa: BLE001 - the sweep hands the job over later; nothing is lost
+                log.exception("could not hand job %s to procrastinate; the sweep will retry", job_id)
+
+    def _run(self, job_id: int) -> str:
+        outcome = run_job(self.instance, job_id, self.owner)
+        if outcome == "queued":  # failed, to be retried after its back-off
+            with self.instance.db.transaction() as session:
+                job = session.get(PipelineJob, job_id)
+                run_after = job.run_after if job is not None else None
+            self.dispatch([job_id], run_after)
+        return outcome
+
+    def _sweep(self, timestamp: int) -> int:
+        return self.sweep()
+
+    def sweep(self) -> int:
+        """Hand over every job that is due (or whose worker died) and free dead workers' leases."""
+        with self.instance.db.transaction() as session:
+            self.instance.jobs.release_dead_leases(session)
+            due = self.instance.jobs.due_job_ids(session)
+        self.dispatch(due)
+        return len(due)
+
+
+def run_worker(instance: Instance, concurrency: int = 2) -> None:
+    """Run a procrastinate worker for the pipeline queue until interrupted."""
+    ensure_schema(instance.db)
+    dispatcher = instance.dispatcher
+    if not isinstance(dispatcher, ProcrastinateDispatcher):
+        raise RuntimeError("TIPLINE_JOB_BACKEND=procrastinate is needed to run procrastinate workers")
+    dispatcher.in_worker = True
+    swept = dispatcher.sweep()
+    if swept:
+        log.info("handed %d waiting pipeline jobs to procrastinate", swept)
+    dispatcher.app.run_worker(queues=[QUEUE], concurrency=concurrency, install_signal_handlers=True)
