@@ -56,3 +56,16 @@ def test_generator_reproduces_the_committed_corpus(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(CORPUS / "generate.py"), "--out", str(tmp_path)], check=True, capture_output=True)
     for split in SPLITS:
         assert (tmp_path / f"{split}.jsonl").read_bytes() == (CORPUS / f"{split}.jsonl").read_bytes()
+
+
+def test_held_out_test_split_reproduces_the_reported_figures() -> None:
+    """docs/enticement.md reports these figures for `tipline enticement evaluate data/enticement/test.jsonl`."""
+    from tipline.enticement.evaluation import evaluate, load_dataset
+
+    figures = evaluate(load_dataset(CORPUS / "test.jsonl")).figures
+    assert figures["conversations"] == 270 and figures["hard_negative_conversations"] == 154
+    assert round(figures["macro_f1"], 3) == 0.910
+    assert round(figures["roc_auc"], 3) == 0.984
+    assert round(figures["hard_negative_alert_rate"], 3) == 0.052
+    assert round(figures["alert_precision"], 3) == 0.925 and round(figures["alert_recall"], 3) == 0.952
+    assert figures["median_messages_to_first_correct_alert"] == 5

@@ -109,8 +109,9 @@ class RiskModel:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def explain(self, vector: np.ndarray, limit: int = 5) -> list[tuple[str, float]]:
-        """The features that raise this author's risk most, with their contribution to the log-odds."""
-        contributions = ((vector - self.mean) / self.scale) * self.weights
+        """The features present that raise this author's risk most, with their contribution to the log-odds
+        relative to the feature being absent (zero)."""
+        contributions = (vector / self.scale) * self.weights
         order = np.argsort(-contributions)[:limit]
         return [(self.feature_names[i], round(float(contributions[i]), 3)) for i in order if contributions[i] > 0]
 
