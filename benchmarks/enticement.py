@@ -11,7 +11,13 @@ import os
 import time
 from pathlib import Path
 
-from tipline.enticement import Conversation, Message, Participant, StreamingAnalyzer, analyze
+from tipline.enticement import (
+    Conversation,
+    Message,
+    Participant,
+    StreamingAnalyzer,
+    analyze,
+)
 from tipline.enticement.model import default_model
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "enticement"

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tipline.enticement import ConversationFormatError, InputLimits, detect_format, parse_conversations
+from tipline.enticement import (
+    ConversationFormatError,
+    InputLimits,
+    detect_format,
+    parse_conversations,
+)
 from tipline.enticement.formats import parse_pan12
 
 GROOMING_TEXTS = [

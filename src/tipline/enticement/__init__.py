@@ -18,7 +18,13 @@ from tipline.enticement.formats import (
     detect_format,
     parse_conversations,
 )
-from tipline.enticement.tactics import LEVELS, TACTIC_NAMES, TACTICS, is_alert, level_for_risk
+from tipline.enticement.tactics import (
+    LEVELS,
+    TACTIC_NAMES,
+    TACTICS,
+    is_alert,
+    level_for_risk,
+)
 
 
 def analyze_file(data: bytes | str, *, filename: str | None = None, format: str = "auto",

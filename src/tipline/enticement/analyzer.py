@@ -116,9 +116,21 @@ class MessageAssessment:
 class AuthorState:
     """Everything remembered about one author while reading: strongest tactic signals, ages, cues, order of events."""
 
-    __slots__ = ("author", "claimed_age", "stated_age", "max_probs", "messages", "questions", "cues",
-                 "escalated_after_minor", "probed", "probe_then_severe", "age_values", "threat_seen",
-                 "distress_after_threat")
+    __slots__ = (
+        "age_values",
+        "author",
+        "claimed_age",
+        "cues",
+        "distress_after_threat",
+        "escalated_after_minor",
+        "max_probs",
+        "messages",
+        "probe_then_severe",
+        "probed",
+        "questions",
+        "stated_age",
+        "threat_seen",
+    )
 
     def __init__(self, author: str, claimed_age: int | None) -> None:
         self.author = author
@@ -184,7 +196,8 @@ class ConversationState:
         return state
 
     def partners(self, author: str) -> list[AuthorState]:
-        return [s for a, s in self.authors.items() if a != author and s.messages > 0 or a != author and s.age() is not None]
+        """Every other author who wrote or whose age is known."""
+        return [s for a, s in self.authors.items() if a != author and (s.messages > 0 or s.age() is not None)]
 
     def add(self, message: Message) -> tuple[np.ndarray, MessageReading]:
         """Read one message; return its tactic probabilities and reading."""
@@ -192,9 +205,9 @@ class ConversationState:
         probs = self.tactic_model.probabilities(reading)
         state = self.author(message.author)
         age = reading.stated_age
-        if age is None and reading.bare_number is not None and self.last_probe and self.last_author != message.author:
-            if 8 <= reading.bare_number <= 90:
-                age = reading.bare_number
+        if (age is None and reading.bare_number is not None and self.last_probe and self.last_author != message.author
+                and 8 <= reading.bare_number <= 90):
+            age = reading.bare_number  # a bare number answering "how old are you?"
         if age is not None:
             state.stated_age = age
             state.age_values.add(age)
@@ -285,8 +298,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     threat = s.max_probs[T["sextortion_threat"]]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
     if threat >= 0.8 and s.cues.get("demand") and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
-        if risk < 0.9:
-            risk = 0.9
+        risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
     # 1b. Isolation and access towards a child, with no legitimate context: checking for carers, secrecy or a
     #    private channel together with images, sexual talk or a meeting, to someone who stated a child's age,
@@ -311,7 +323,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners
           and not any(p.likely_adult() for p in partners)
           and all(abs(p.age() - s.age()) <= 3 for p in partners if p.age() is not None and s.age() is not None)
-          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):  # noqa: SIM102
         if risk > 0.55:
             risk = 0.55
             fired.append("peers: a child talking to children of about the same or unknown age")

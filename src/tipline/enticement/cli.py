@@ -9,7 +9,11 @@ from pathlib import Path
 import click
 
 from tipline.enticement.analyzer import AnalysisResult, analyze
-from tipline.enticement.formats import FORMATS, ConversationFormatError, parse_conversations
+from tipline.enticement.formats import (
+    FORMATS,
+    ConversationFormatError,
+    parse_conversations,
+)
 
 
 @click.group("enticement")

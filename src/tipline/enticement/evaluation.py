@@ -264,9 +264,9 @@ def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | Non
 def format_report(figures: dict[str, Any]) -> str:
     """A readable table of an evaluation's figures."""
     lines = [
-        f"conversations {figures['conversations']} (enticement {figures['enticement_conversations']}, "
-        f"hard negatives {figures['hard_negative_conversations']}, other negatives {figures['other_negative_conversations']}), "
-        f"messages {figures['messages']}",
+        (f"conversations {figures['conversations']} (enticement {figures['enticement_conversations']}, "
+         f"hard negatives {figures['hard_negative_conversations']}, "
+         f"other negatives {figures['other_negative_conversations']}), messages {figures['messages']}"),
         "",
         f"{'tactic':<22}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}",
     ]
@@ -282,7 +282,8 @@ def format_report(figures: dict[str, Any]) -> str:
         f"alert rate on hard negatives            {figures['hard_negative_alert_rate']:.3f}",
         f"suspected author right at alert         {figures['suspect_correct_at_alert']:.3f}",
         f"median messages to first correct alert  {med if med is not None else '-'}",
-        f"latency-weighted F1                     {lw['latency_weighted_f1']:.3f} "
-        f"(F1 {lw['f1']:.3f} x speed {lw['speed']:.3f}; p={lw['penalty_p']:.3f}, skepticism {lw['skepticism']}/{lw['window']})",
+        (f"latency-weighted F1                     {lw['latency_weighted_f1']:.3f} "
+         f"(F1 {lw['f1']:.3f} x speed {lw['speed']:.3f}; p={lw['penalty_p']:.3f}, "
+         f"skepticism {lw['skepticism']}/{lw['window']})"),
     ]
     return "\n".join(lines)

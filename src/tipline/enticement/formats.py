@@ -103,7 +103,7 @@ def _skip_ws(text: str, pos: int) -> int:
 class _Located:
     """A decoded JSON value with the line it starts on; objects and arrays keep located children."""
 
-    __slots__ = ("value", "line", "children")
+    __slots__ = ("children", "line", "value")
 
     def __init__(self, value: Any, line: int, children: Any = None) -> None:
         self.value = value
@@ -539,7 +539,7 @@ def iter_pan12(source: str | bytes | Path, *, limits: InputLimits | None = None)
 
     fmt = "pan12"
     if isinstance(source, Path):
-        stream: Any = open(source, "rb")
+        stream: Any = open(source, "rb")  # noqa: SIM115 - closed in the finally below (a generator)
     else:
         stream = io.BytesIO(source.encode("utf-8") if isinstance(source, str) else source)
     try:
@@ -607,7 +607,7 @@ def detect_format(text: str, filename: str | None = None) -> str:
     """The format of a chat log from its content (and file name as a hint); a precise error if none fits."""
     head = text.lstrip("\ufeff \t\r\n")
     suffix = Path(filename).suffix.lower() if filename else ""
-    if head.startswith("<?xml") or head.startswith("<conversations"):
+    if head.startswith(("<?xml", "<conversations")):
         return "pan12"
     first = next((l for l in text.splitlines() if l.strip()), "")
     if head.startswith("[") and (WHATSAPP_IOS.match(first) or _TEXT_BRACKETED.match(first)):

@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def message_features(reading: MessageReading) -> list[str]:
     """The lexical features of one message: words, word pairs, rule hits, and whether it asks something."""
     tokens = reading.tokens
     features = ["w:" + t for t in tokens]
-    features += ["b:" + a + "_" + b for a, b in zip(tokens, tokens[1:])]
+    features += ["b:" + a + "_" + b for a, b in pairwise(tokens)]
     for token in tokens:
         if len(token) >= 5 and " " not in token:
             features += ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
@@ -61,8 +62,7 @@ class TacticModel:
         if self.rule_floor and reading.rule_hits:
             for tactic in reading.rule_hits:
                 index = TACTIC_INDEX[tactic]
-                if probs[index] < self.rule_floor:
-                    probs[index] = self.rule_floor
+                probs[index] = max(probs[index], self.rule_floor)
         return probs
 
     def top_features(self, reading: MessageReading, tactic_index: int, limit: int = 3) -> list[tuple[str, float]]:

@@ -13,7 +13,13 @@ import numpy as np
 from tipline.enticement.analyzer import AUTHOR_FEATURES, ConversationState
 from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset
 from tipline.enticement.languages import get_language
-from tipline.enticement.model import DetectorModel, RiskModel, TacticModel, message_features, model_path
+from tipline.enticement.model import (
+    DetectorModel,
+    RiskModel,
+    TacticModel,
+    message_features,
+    model_path,
+)
 from tipline.enticement.tactics import TACTICS
 
 FOLDS = 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tipline.enticement.tactics import TACTICS
 
@@ -71,9 +72,9 @@ class LanguagePack(ABC):
 
     code: str = ""
     name: str = ""
-    slang: dict[str, str] = {}
-    tactic_rules: dict[str, list[str]] = {}
-    cue_rules: dict[str, list[str]] = {}
+    slang: ClassVar[dict[str, str]] = {}
+    tactic_rules: ClassVar[dict[str, list[str]]] = {}
+    cue_rules: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self) -> None:
         missing = [t for t in TACTICS if t not in self.tactic_rules]

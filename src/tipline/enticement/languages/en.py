@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from tipline.enticement.languages.base import LanguagePack
 
@@ -15,7 +16,7 @@ class English(LanguagePack):
     code = "en"
     name = "English"
 
-    slang = {
+    slang: ClassVar[dict[str, str]] = {
         "u": "you", "ya": "you", "yu": "you", "ur": "your", "youre": "you're", "urself": "yourself",
         "r": "are", "ru": "are you", "pic": "picture", "pics": "pictures", "pix": "pictures", "pik": "picture",
         "pls": "please", "plz": "please", "rn": "right now", "wanna": "want to", "gonna": "going to",
@@ -34,7 +35,7 @@ class English(LanguagePack):
         "vbucks": "v bucks", "hw": "homework", "hmwk": "homework", "skool": "school", "teh": "the", "selfi": "selfie", "photoes": "photos", "secert": "secret", "scret": "secret",
     }
 
-    tactic_rules = {
+    tactic_rules: ClassVar[dict[str, list[str]]] = {
         "rapport": [
             r"\bmature for (your|you) age\b", r"\b(so|really|very|way|more) (mature|grown up|special|talented|smart)\b",
             r"\b(nobody|no one) (gets|understands) (me|you)\b", r"\bunderstand(s)? you better\b",
@@ -142,7 +143,7 @@ class English(LanguagePack):
         ],
     }
 
-    cue_rules = {
+    cue_rules: ClassVar[dict[str, list[str]]] = {
         "sport": [r"\b(coach|practice|team|jersey|tournament|league|rink|kit|shin guards|tryouts|roster|club|game saturday|away game|skate size|squad|junior)\b"],
         "school": [r"\b(homework|worksheet|quiz|class|teacher|essay|chapter|field trip|office hours|extra credit|tutor|classroom|student|students|science fair|permission slip|form|fractions|library|session|yearbook|room \d+)\b"],
         "family": [
