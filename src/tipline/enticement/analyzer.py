@@ -320,10 +320,10 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     # 3. Peers: the author is a child (by age or by what they write, with no sign of an adult), talking to
     #    children of about the same age or of unknown age, and shows none of the tactics that are alarming even
     #    between peers (sending own images, threats): at most medium.
-    elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners
+    elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners  # noqa: SIM102
           and not any(p.likely_adult() for p in partners)
           and all(abs(p.age() - s.age()) <= 3 for p in partners if p.age() is not None and s.age() is not None)
-          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):  # noqa: SIM102
+          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
         if risk > 0.55:
             risk = 0.55
             fired.append("peers: a child talking to children of about the same or unknown age")
