@@ -423,7 +423,7 @@ class StreamingAnalyzer:
                                               _evidence(self.state.language, model.tactic_model, reading,
                                                         message.text, int(index))))
         found = {f.tactic for f in findings if f.author == suspected}
-        incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("medium", "high", "critical") and suspected else None
+        incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("high", "critical") and suspected else None
         annotations: list[str] = []
         if suspected and "sextortion_threat" in found and level in ("high", "critical"):
             annotations.append("sextortion")
