@@ -123,7 +123,7 @@ def test_key_files_are_private(tmp_path: Path) -> None:
         assert key.stat().st_mode & 0o077 == 0, key
     (tmp_path / "keys" / "audit.key").chmod(0o644)
     refused = run(tmp_path, "users", "list", ok=False)
-    assert refused.exit_code == 1 and "readable by other users" in refused.output
+    assert refused.exit_code == 1 and "must not be readable" in refused.output
 
 
 def test_jobs_status_reports_counts(tmp_path: Path) -> None:

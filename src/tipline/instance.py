@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from tipline.config import Settings, load_settings
 from tipline.keyfiles import load_or_create_key
+from tipline.media.blobstore import EncryptedBlobStore
 from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
 from tipline.store.accounts import Accounts
 from tipline.store.audit import AuditLog
 from tipline.store.db import Database
+from tipline.store.files import FileStore
 from tipline.store.identifiers import IdentifierStore
 from tipline.store.reports import ReportStore
 
@@ -34,6 +36,11 @@ class Instance:
         )
         self.reports = ReportStore(self.audit)
         self.identifiers = IdentifierStore(self.audit)
+        self.files = FileStore(
+            EncryptedBlobStore.from_key_file(self.settings.file_store_dir, self.settings.key_dir / "files.key"),
+            self.audit,
+            self.reports,
+        )
         self.jobs = JobStore(
             self.settings.job_lease_seconds, self.settings.job_max_attempts, self.settings.job_retry_seconds
         )

@@ -25,7 +25,7 @@ from tipline.media.images import (
     decode_for_hashing,
     open_image,
 )
-from tipline.media.keyfile import (
+from tipline.keyfiles import (
     KeyFileError,
     create_key_file,
     load_or_create_key,

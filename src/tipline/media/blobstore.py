@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tipline.media.crypto_hashes import CryptoHashes, StreamingHasher
-from tipline.media.keyfile import KEY_BYTES, load_or_create_key
+from tipline.keyfiles import KEY_BYTES, load_or_create_key
 
 MAGIC = b"TLBLOB"
 VERSION = 1

@@ -124,6 +124,20 @@ class ReportFileRow(Base):
     details: Mapped[dict[str, Any] | None]
 
 
+class BlobRow(Base):
+    """One encrypted blob in the file store and how many report files point at it. A blob whose
+    count fell to zero is deleted by the collector after a grace period (so an upload that found
+    it already stored, moments before, cannot lose it)."""
+
+    __tablename__ = "blobs"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigId)
+    refs: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    unreferenced_since: Mapped[datetime | None] = mapped_column(index=True)
+
+
 class IdentifierRow(Base):
     """An identifier found in a report, normalised: (kind, value) is the key that links reports."""
 

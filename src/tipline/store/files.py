@@ -1,0 +1,175 @@
+"""Report files: rows in the database, contents in the encrypted store, every read audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tipline.domain.audit import Actor
+from tipline.domain.base import utc_now
+from tipline.domain.files import FileDetails
+from tipline.media.blobstore import BlobReader, BlobWriter, EncryptedBlobStore, StoredBlob
+from tipline.store.accounts import Principal
+from tipline.store.audit import AuditLog
+from tipline.store.reports import ReportNotFound, ReportStore
+from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
+
+MAX_FILE_NAME = 1024
+
+
+class FileNotFound(LookupError):
+    """No such file, or none the asker may see (indistinguishable on purpose)."""
+
+    def __init__(self, file_id: str) -> None:
+        super().__init__(f"file {file_id} does not exist")
+        self.file_id = file_id
+
+
+def new_file_id() -> str:
+    return uuid.uuid4().hex
+
+
+def clean_file_name(name: str | None) -> str | None:
+    """The last path component only: a name never says where a file goes on anyone's disk."""
+    if name is None:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    return base[:MAX_FILE_NAME] or None
+
+
+class FileStore:
+    def __init__(self, blobs: EncryptedBlobStore, audit: AuditLog, reports: ReportStore) -> None:
+        self.blobs = blobs
+        self.audit = audit
+        self.reports = reports
+
+    # --- adding -------------------------------------------------------------------------------
+
+    def writer(self, max_size: int | None = None) -> BlobWriter:
+        """Encrypt an upload chunk by chunk as it arrives; pass the committed blob to `register`."""
+        return self.blobs.writer(max_size=max_size)
+
+    def add(self, session: Session, report_id: int, data: bytes | BinaryIO | Iterable[bytes], *,
+            file_name: str | None, actor: Actor, max_size: int | None = None) -> ReportFileRow:
+        """Store a whole file for a report (the convenience form of writer + register)."""
+        with self.writer(max_size) as writer:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                writer.write(data)
+            elif hasattr(data, "read"):
+                while chunk := data.read(1024 * 1024):  # type: ignore[union-attr]
+                    writer.write(chunk)
+            else:
+                for chunk in data:  # type: ignore[union-attr]
+                    writer.write(chunk)
+            stored = writer.commit()
+        return self.register(session, report_id, stored, file_name=file_name, actor=actor)
+
+    def register(self, session: Session, report_id: int, stored: StoredBlob, *, file_name: str | None,
+                 actor: Actor, file_id: str | None = None) -> ReportFileRow:
+        """Attach a stored blob to a report: a file row, one more reference to the blob, an audit event."""
+        blob = session.execute(select(BlobRow).where(BlobRow.address == stored.address).with_for_update()
+                               ).scalar_one_or_none()
+        now = utc_now()
+        if blob is None:
+            session.add(BlobRow(address=stored.address, size=stored.size, refs=1, created_at=now,
+                                unreferenced_since=None))
+        else:
+            blob.refs += 1
+            blob.unreferenced_since = None
+        position = session.execute(
+            select(func.count()).select_from(ReportFileRow).where(ReportFileRow.report_id == report_id)
+        ).scalar_one()
+        row = ReportFileRow(
+            id=file_id or new_file_id(),
+            report_id=report_id,
+            position=position,
+            file_name=clean_file_name(file_name),
+            size=stored.size,
+            media_type=None,
+            md5=stored.md5,
+            sha1=stored.sha1,
+            sha256=stored.sha256,
+            blob_address=stored.address,
+            uploaded_at=now,
+            details=None,
+        )
+        session.add(row)
+        session.flush()
+        self.audit.append(session, actor, "file.added", report_id=report_id,
+                          details={"file_id": row.id, "size": row.size, "md5": row.md5})
+        return row
+
+    def set_details(self, session: Session, file_id: str, details: FileDetails, actor: Actor) -> ReportFileRow:
+        row = self.row(session, file_id)
+        row.details = details.to_wire()
+        self.audit.append(session, actor, "file.details_set", report_id=row.report_id,
+                          details={"file_id": file_id})
+        return row
+
+    # --- reading (always audited) ----------------------------------------------------------------
+
+    def row(self, session: Session, file_id: str) -> ReportFileRow:
+        row = session.get(ReportFileRow, file_id)
+        if row is None:
+            raise FileNotFound(file_id)
+        return row
+
+    def open_for(self, session: Session, file_id: str, principal: Principal, purpose: str) -> BlobReader:
+        """A file's plaintext for a person or account allowed to see its report; audited."""
+        row = self.row(session, file_id)
+        try:
+            self.reports.visible_row(session, row.report_id, principal)
+        except ReportNotFound:
+            raise FileNotFound(file_id) from None
+        return self._open(session, row, principal.actor, purpose)
+
+    def open_for_system(self, session: Session, file_id: str, actor: Actor, purpose: str) -> BlobReader:
+        """A file's plaintext for the system's own work (hashing, analysis); audited all the same."""
+        return self._open(session, self.row(session, file_id), actor, purpose)
+
+    def _open(self, session: Session, row: ReportFileRow, actor: Actor, purpose: str) -> BlobReader:
+        if row.blob_address is None:
+            raise FileNotFound(row.id)
+        self.audit.append(session, actor, "file.read", report_id=row.report_id,
+                          details={"file_id": row.id, "purpose": purpose})
+        return self.blobs.open(row.blob_address)
+
+    # --- removing --------------------------------------------------------------------------------
+
+    def remove_report_files(self, session: Session, report_id: int, actor: Actor) -> int:
+        """Drop a report's files; content no other report holds is deleted by `collect_garbage`."""
+        rows = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars())
+        now = utc_now()
+        for row in rows:
+            if row.blob_address:
+                blob = session.execute(select(BlobRow).where(BlobRow.address == row.blob_address)
+                                       .with_for_update()).scalar_one_or_none()
+                if blob is not None:
+                    blob.refs = max(0, blob.refs - 1)
+                    if blob.refs == 0:
+                        blob.unreferenced_since = now
+            session.delete(row)
+        if rows:
+            self.audit.append(session, actor, "file.removed", report_id=report_id,
+                              details={"file_ids": [row.id for row in rows]})
+        session.flush()
+        return len(rows)
+
+    def collect_garbage(self, session: Session, grace: timedelta = timedelta(minutes=10)) -> int:
+        """Delete blobs no report file has pointed at for `grace` (the caller commits)."""
+        cutoff = utc_now() - grace
+        unreferenced = list(session.execute(
+            select(BlobRow).where(BlobRow.refs == 0, BlobRow.unreferenced_since < cutoff).with_for_update()
+        ).scalars())
+        for blob in unreferenced:
+            self.blobs.delete(blob.address)
+            session.delete(blob)
+        return len(unreferenced)
+
+    def report_of(self, session: Session, file_id: str) -> ReportRow:
+        return self.reports.row(session, self.row(session, file_id).report_id)
