@@ -196,3 +196,15 @@ def test_undecodable_bytes_unknown_format_and_limits() -> None:
     assert error.line == 1
     assert "limit" in str(_error("Ana: hi\n" * 100, limits=InputLimits(max_bytes=100)))
     assert "unknown format" in str(_error("Ana: hi", "yaml"))
+
+
+def test_whatsapp_variants_dotted_dates_and_narrow_space_am_pm() -> None:
+    (german,) = parse_conversations("31.12.23, 21:41 - Ana: hallo\n31.12.23, 21:42 - Ben: hi\n")
+    assert german.messages[0].time == "2023-12-31T21:41:00"
+    (ios,) = parse_conversations("[12/31/23, 9:41:05\u202fPM] Ana: hi\n[12/31/23, 9:42:00\u202fPM] Ben: hey\n")
+    assert ios.source_format == "whatsapp" and ios.messages[0].time == "2023-12-31T21:41:05"
+
+
+def test_csv_with_id_column_in_any_order() -> None:
+    (conversation,) = parse_conversations("text,author,id,time\nhello,ana,a1,10:00\n\"hi, you\",ben,a2,10:01\n")
+    assert [(m.id, m.author, m.text) for m in conversation.messages] == [("a1", "ana", "hello"), ("a2", "ben", "hi, you")]
