@@ -1,0 +1,151 @@
+"""The report transaction of the Reporting API (submit, upload, fileinfo, finish, retract) on top
+of the shared intake path. Each operation is one database transaction; each refusal is an
+IspwsError with the documented code, raised before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tipline.domain.base import utc_now
+from tipline.domain.files import FileDetails
+from tipline.domain.lifecycle import LifecycleError, ReportState
+from tipline.domain.report import ReportContent, ReportSource
+from tipline.domain.roles import Role
+from tipline.intake.cybertipline import batched
+from tipline.intake.cybertipline.codes import (
+    FILE_DOES_NOT_EXIST,
+    INVALID_REQUEST,
+    REPORT_ALREADY_FINISHED,
+    REPORT_ALREADY_RETRACTED,
+    REPORT_DOES_NOT_EXIST,
+    VALIDATION_FAILED,
+    IspwsError,
+)
+from tipline.intake.submission import SubmissionRejected, finish_report, retract_report, submit_report
+from tipline.media.blobstore import BlobWriter, StoredBlob
+from tipline.store.accounts import Principal
+from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
+
+if TYPE_CHECKING:
+    from tipline.instance import Instance
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    report_id: int
+    file_id: str
+    md5: str
+
+
+def parse_report_id(raw: str | None) -> int:
+    """The `id` form field: a report number."""
+    if raw is None or not raw.strip():
+        raise IspwsError(INVALID_REQUEST, "the form field 'id' (the report ID from /submit) is missing")
+    value = raw.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise IspwsError(INVALID_REQUEST, f"the form field 'id' must be a report ID (digits); got {value[:40]!r}")
+    return int(value)
+
+
+def own_open_report(session: Session, report_id: int, principal: Principal, *, lock: bool = True) -> ReportRow:
+    """The principal's own report, locked, if it is still open; else the documented refusal.
+    Another provider's report answers exactly as a report that does not exist."""
+    statement = select(ReportRow).where(ReportRow.id == report_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = session.execute(statement).scalar_one_or_none()
+    if row is None or principal.role != Role.ESP or row.api_account_id != principal.api_account_id:
+        raise IspwsError(REPORT_DOES_NOT_EXIST, f"there is no report {report_id} of yours")
+    state = ReportState(row.state)
+    if state == ReportState.RETRACTED:
+        raise IspwsError(REPORT_ALREADY_RETRACTED, f"report {report_id} was retracted (by you, or because it expired)")
+    if state != ReportState.OPEN:
+        raise IspwsError(REPORT_ALREADY_FINISHED, f"report {report_id} is finished; it can no longer be changed")
+    return row
+
+
+def submit(instance: Instance, principal: Principal, content: ReportContent) -> int:
+    """Open a report (state `open`) and return its ID."""
+    with instance.db.transaction() as session:
+        try:
+            row = submit_report(instance, session, content, ReportSource.ESP_XML, principal, finish=False)
+        except SubmissionRejected as error:
+            raise IspwsError(VALIDATION_FAILED, f"{error.field}: {error.message}") from None
+        return row.id
+
+
+def upload(instance: Instance, principal: Principal, report_id: int, writer: BlobWriter,
+           file_name: str | None) -> UploadResult:
+    """Attach a streamed file to an open report. The ciphertext is put in place first (outside the
+    database lock), then the report is checked and the file registered in one transaction; a file
+    that ends up attached to nothing is recorded as unreferenced, so the collector removes it."""
+    stored = writer.commit()
+    try:
+        with instance.db.transaction() as session:
+            row = own_open_report(session, report_id, principal)
+            file_row = instance.files.register(session, report_id, stored, file_name=file_name, actor=principal.actor)
+            instance.reports.touch(session, row)
+            return UploadResult(report_id, file_row.id, stored.md5)
+    except BaseException:
+        _forget_unattached(instance, stored)
+        raise
+
+
+def _forget_unattached(instance: Instance, stored: StoredBlob) -> None:
+    with instance.db.transaction() as session:
+        exists = session.execute(select(BlobRow.address).where(BlobRow.address == stored.address)).first()
+        if exists is None:
+            now = utc_now()
+            session.add(BlobRow(address=stored.address, size=stored.size, refs=0, created_at=now,
+                                unreferenced_since=now))
+
+
+def file_info(instance: Instance, principal: Principal, report_id: int, file_id: str, details: FileDetails) -> None:
+    """Keep the reporter's details of one uploaded file (once per file)."""
+    with instance.db.transaction() as session:
+        row = own_open_report(session, report_id, principal)
+        file_row = session.get(ReportFileRow, file_id)
+        if file_row is None or file_row.report_id != report_id:
+            raise IspwsError(FILE_DOES_NOT_EXIST, f"report {report_id} has no file {file_id}")
+        if file_row.details is not None:
+            raise IspwsError(INVALID_REQUEST,
+                             f"file details for file {file_id} were already submitted; they may be sent once per file")
+        content = ReportContent.model_validate(row.content)
+        problems = batched.file_details_problems(content, details)
+        if problems:
+            raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
+        instance.files.set_details(session, file_id, details, principal.actor)
+        instance.reports.touch(session, row)
+
+
+def finish(instance: Instance, principal: Principal, report_id: int) -> list[str]:
+    """Finish an open report: it becomes `received` and goes to the pipeline. Returns its file IDs."""
+    with instance.db.transaction() as session:
+        row = own_open_report(session, report_id, principal)
+        file_ids = list(session.execute(
+            select(ReportFileRow.id).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
+        ).scalars())
+        problems = batched.finish_problems(ReportContent.model_validate(row.content), len(file_ids))
+        if problems:
+            raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
+        try:
+            finish_report(instance, session, report_id, principal)
+        except LifecycleError as error:  # cannot happen under the row lock; answered precisely all the same
+            raise IspwsError(REPORT_ALREADY_FINISHED, str(error)) from None
+        return file_ids
+
+
+def retract(instance: Instance, principal: Principal, report_id: int) -> None:
+    with instance.db.transaction() as session:
+        own_open_report(session, report_id, principal)
+        retract_report(instance, session, report_id, principal)
+
+
+def file_count(session: Session, report_id: int) -> int:
+    return session.execute(
+        select(func.count()).select_from(ReportFileRow).where(ReportFileRow.report_id == report_id)
+    ).scalar_one()

@@ -1,0 +1,391 @@
+"""The CyberTipline-compatible Reporting API under /ispws: an existing client written for NCMEC's
+endpoint works by changing only its base URL and credentials.
+
+Every answer, success or refusal, is an XML document of the schema (`reportResponse`, or
+`reportDoneResponse` for a successful /finish) with the documented response code; the HTTP
+statuses are listed in docs/ispws.md. Uploads stream through a multipart parser straight into the
+encrypted file store: no plaintext ever reaches the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from lxml import etree
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from tipline.domain.roles import Permission, Role, has_permission
+from tipline.intake.cybertipline import service
+from tipline.intake.cybertipline.codes import (
+    AUTHENTICATION_REQUIRED,
+    DESCRIPTIONS,
+    FILE_UPLOAD_FAILED,
+    INVALID_REQUEST,
+    MALFORMED_FILE,
+    MALFORMED_XML,
+    NOT_AUTHORIZED,
+    NOT_AUTHORIZED_TO_SUBMIT,
+    SERVER_ERROR,
+    SUCCESS,
+    IspwsError,
+)
+from tipline.intake.cybertipline.schema import schema_bytes
+from tipline.intake.cybertipline.xmlmap import parse_file_details, parse_report
+from tipline.media.blobstore import BlobTooLargeError, BlobWriter
+from tipline.store.accounts import Principal
+from tipline.store.files import clean_file_name
+from tipline.web.auth import POLICY_MARK, AuthError, check_csrf, principal_of
+
+log = logging.getLogger("tipline.ispws")
+
+XML_MEDIA_TYPE = "application/xml"
+XML_CONTENT_TYPES = {"text/xml", "application/xml"}
+FORM_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+MAX_FIELD_BYTES = 1024
+MAX_SMALL_FORM_BYTES = 64 * 1024
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+REALM = 'Basic realm="CyberTipline Reporting API (tipline)", charset="UTF-8"'
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+def _xml(root: etree._Element, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = XML_DECLARATION + etree.tostring(root, xml_declaration=False, encoding="UTF-8")
+    return Response(body, status_code=status, media_type=XML_MEDIA_TYPE, headers=headers)
+
+
+def _sub(parent: etree._Element, name: str, text: object) -> None:
+    etree.SubElement(parent, name).text = str(text)
+
+
+def report_response(code: int, description: str, *, report_id: int | None = None, file_id: str | None = None,
+                    md5: str | None = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    root = etree.Element("reportResponse")
+    _sub(root, "responseCode", code)
+    _sub(root, "responseDescription", description)
+    if report_id is not None:
+        _sub(root, "reportId", report_id)
+    if file_id is not None:
+        _sub(root, "fileId", file_id)
+    if md5 is not None:
+        _sub(root, "hash", md5)
+    return _xml(root, status, headers)
+
+
+def report_done_response(report_id: int, file_ids: list[str]) -> Response:
+    root = etree.Element("reportDoneResponse")
+    _sub(root, "responseCode", SUCCESS)
+    _sub(root, "reportId", report_id)
+    files = etree.SubElement(root, "files")
+    for file_id in file_ids:
+        _sub(files, "fileId", file_id)
+    return _xml(root)
+
+
+def error_response(error: IspwsError, report_id: int | None = None) -> Response:
+    headers = {"WWW-Authenticate": REALM} if error.status == 401 else None
+    return report_response(error.code, error.description, report_id=report_id, status=error.status, headers=headers)
+
+
+class IspwsRoute(APIRoute):
+    """Every failure on these routes, in a policy, a parser or the store, becomes an XML answer with
+    the documented code; nothing unexpected escapes as a stack trace or a JSON problem."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        upload = self.path.endswith("/upload")
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except IspwsError as error:
+                return error_response(error, getattr(request.state, "ispws_report_id", None))
+            except StarletteHTTPException as error:
+                if error.status_code == 413:
+                    code = FILE_UPLOAD_FAILED if upload else INVALID_REQUEST
+                    return error_response(IspwsError(code, str(error.detail), status=413))
+                return error_response(IspwsError(INVALID_REQUEST, str(error.detail), status=error.status_code))
+            except ClientDisconnect:
+                return error_response(IspwsError(MALFORMED_FILE if upload else INVALID_REQUEST,
+                                                 "the request body ended early (the client disconnected)"))
+            except Exception:  # noqa: BLE001 - answered as the documented server error, and logged
+                request_id = getattr(request.state, "request_id", "-")
+                log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
+                return error_response(IspwsError(
+                    SERVER_ERROR, f"something went wrong on our side; nothing was half-saved. Request-ID {request_id}"
+                ))
+
+        return guarded
+
+
+# --- the policy ----------------------------------------------------------------------------------
+
+
+def esp_submitter() -> Callable[..., Any]:
+    """A route policy: a service provider's API account (HTTP Basic). Unauthenticated requests get
+    the documented 2000 answer (HTTP 401), other principals 3100 (HTTP 403), as XML."""
+
+    async def policy(request: Request) -> Principal:
+        principal = await run_in_threadpool(principal_of, request)
+        if principal.role == Role.PUBLIC:
+            raise IspwsError(AUTHENTICATION_REQUIRED, "send the credentials of your service provider account "
+                             "with HTTP Basic authentication")
+        if not has_permission(principal.role, Permission.REPORT_SUBMIT):
+            raise IspwsError(NOT_AUTHORIZED_TO_SUBMIT, "only service provider accounts may use the Reporting API")
+        if principal.session_id is not None:
+            try:
+                await check_csrf(request, principal)
+            except AuthError as error:
+                raise IspwsError(NOT_AUTHORIZED, error.message) from None
+        return principal
+
+    setattr(policy, POLICY_MARK, {"permissions": [Permission.REPORT_SUBMIT.value], "esp_own": True})
+    return policy
+
+
+router = APIRouter(prefix="/ispws", tags=["CyberTipline Reporting API"], route_class=IspwsRoute)
+Esp = Annotated[Principal, Depends(esp_submitter())]
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+
+def _media_type(request: Request) -> tuple[str, dict[bytes, bytes]]:
+    header = request.headers.get("content-type")
+    if not header:
+        return "", {}
+    media, params = parse_options_header(header)
+    return media.decode("latin-1").lower(), params
+
+
+async def xml_body(request: Request) -> bytes:
+    media, params = _media_type(request)
+    if media not in XML_CONTENT_TYPES and not media.endswith("+xml"):
+        raise IspwsError(INVALID_REQUEST, f"send the XML document with Content-Type: text/xml; charset=utf-8 "
+                         f"(got {request.headers.get('content-type') or 'no Content-Type'})", status=415)
+    charset = params.get(b"charset", b"utf-8").decode("latin-1").strip("\"'").lower()
+    if charset not in ("utf-8", "utf8", "us-ascii"):
+        raise IspwsError(MALFORMED_XML, f"the body must be UTF-8 (Content-Type says charset={charset})", status=415)
+    return await request.body()
+
+
+class _FormReader:
+    """Streams a multipart/form-data body: small text fields are kept, the `file` part (if a sink
+    is given) goes chunk by chunk to the sink, anything else is discarded."""
+
+    def __init__(self, boundary: bytes, file_sink: Callable[[str | None], Callable[[bytes], None]] | None,
+                 malformed_code: int) -> None:
+        self.fields: dict[str, str] = {}
+        self.file_seen = False
+        self.file_name: str | None = None
+        self.malformed_code = malformed_code
+        self._file_sink = file_sink
+        self._write_file: Callable[[bytes], None] | None = None
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[str, bytes] = {}
+        self._name: str | None = None
+        self._value = bytearray()
+        self.finished = False
+        self.parser = MultipartParser(boundary, {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self._header_field.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        })
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._name = None
+        self._value = bytearray()
+        self._write_file = None
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.decode("latin-1").lower()] = bytes(self._header_value)
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def _headers_finished(self) -> None:
+        disposition, params = parse_options_header(self._headers.get("content-disposition", b""))
+        if disposition != b"form-data" or b"name" not in params:
+            raise IspwsError(self.malformed_code, "a multipart part lacks Content-Disposition: form-data; name=...")
+        self._name = params[b"name"].decode("utf-8", "replace")
+        if self._name == "file" and self._file_sink is not None:
+            if self.file_seen:
+                raise IspwsError(MALFORMED_FILE, "send one file per /upload request (found a second 'file' part)")
+            self.file_seen = True
+            raw_name = params.get(b"filename")
+            self.file_name = raw_name.decode("utf-8", "replace") if raw_name is not None else None
+            self._write_file = self._file_sink(self.file_name)
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._write_file is not None:
+            self._write_file(data[start:end])
+        elif self._name in ("id",):
+            self._value.extend(data[start:end])
+            if len(self._value) > MAX_FIELD_BYTES:
+                raise IspwsError(INVALID_REQUEST, f"the form field '{self._name}' is too long")
+
+    def _part_end(self) -> None:
+        if self._name == "id":
+            if "id" in self.fields:
+                raise IspwsError(INVALID_REQUEST, "the form field 'id' was sent twice")
+            self.fields["id"] = self._value.decode("utf-8", "replace")
+        self._write_file = None
+
+    def _end(self) -> None:
+        self.finished = True
+
+    async def read(self, request: Request) -> None:
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    self.parser.write(chunk)
+            self.parser.finalize()
+        except IspwsError:
+            raise
+        except (BlobTooLargeError, StarletteHTTPException, ClientDisconnect):
+            raise
+        except Exception as error:  # noqa: BLE001 - python-multipart's parse errors
+            raise IspwsError(self.malformed_code, f"the multipart body is malformed ({error})") from None
+        if not self.finished:
+            raise IspwsError(self.malformed_code, "the multipart body ended before its closing boundary")
+
+
+async def form_id(request: Request) -> int:
+    """The `id` form field of /finish and /retract (multipart/form-data, as curl --form sends it,
+    or application/x-www-form-urlencoded)."""
+    media, params = _media_type(request)
+    if media == "application/x-www-form-urlencoded":
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_SMALL_FORM_BYTES:
+                raise IspwsError(INVALID_REQUEST, "the form is too large; send only the field 'id'", status=413)
+        try:
+            values = parse_qs(body.decode("utf-8"), strict_parsing=False).get("id", [])
+        except UnicodeDecodeError:
+            raise IspwsError(INVALID_REQUEST, "the form is not UTF-8") from None
+        if len(values) > 1:
+            raise IspwsError(INVALID_REQUEST, "the form field 'id' was sent twice")
+        report_id = service.parse_report_id(values[0] if values else None)
+    elif media == "multipart/form-data" and params.get(b"boundary"):
+        reader = _FormReader(params[b"boundary"], None, INVALID_REQUEST)
+        await reader.read(request)
+        report_id = service.parse_report_id(reader.fields.get("id"))
+    else:
+        raise IspwsError(INVALID_REQUEST, "send the report ID as the form field 'id' (multipart/form-data or "
+                         f"application/x-www-form-urlencoded; got {request.headers.get('content-type') or 'none'})",
+                         status=415)
+    request.state.ispws_report_id = report_id
+    return report_id
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+
+@router.get("/status", summary="Check that you can connect and authenticate")
+def status_endpoint(request: Request, principal: Esp) -> Response:
+    address = request.client.host if request.client else "unknown"
+    return report_response(SUCCESS, f"Remote User : {principal.username}, Remote Ip : {address}")
+
+
+@router.get("/xsd", summary="The XML schema of reports and responses")
+def xsd_endpoint(principal: Esp) -> Response:
+    return Response(schema_bytes(), media_type=XML_MEDIA_TYPE)
+
+
+@router.post("/submit", summary="Open a report: one <report> document")
+async def submit_endpoint(request: Request, principal: Esp) -> Response:
+    body = await xml_body(request)
+    instance = request.app.state.instance
+
+    def work() -> int:
+        return service.submit(instance, principal, parse_report(body))
+
+    report_id = await run_in_threadpool(work)
+    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=report_id)
+
+
+@router.post("/upload", summary="Upload a file to an open report (multipart form: id, file)")
+async def upload_endpoint(request: Request, principal: Esp) -> Response:
+    media, params = _media_type(request)
+    if media != "multipart/form-data" or not params.get(b"boundary"):
+        raise IspwsError(INVALID_REQUEST, "send the upload as multipart/form-data with the fields 'id' and 'file' "
+                         f"(got {request.headers.get('content-type') or 'no Content-Type'})", status=415)
+    instance = request.app.state.instance
+    writers: list[BlobWriter] = []
+
+    def sink(_file_name: str | None) -> Callable[[bytes], None]:
+        writer = instance.files.writer(max_size=instance.settings.max_upload_bytes)
+        writers.append(writer)
+        return writer.write
+
+    reader = _FormReader(params[b"boundary"], sink, MALFORMED_FILE)
+    try:
+        try:
+            await reader.read(request)
+        except BlobTooLargeError:
+            raise IspwsError(FILE_UPLOAD_FAILED, f"the file is larger than the {instance.settings.max_upload_bytes:,} "
+                             "bytes this hotline accepts; nothing was stored", status=413) from None
+        report_id = service.parse_report_id(reader.fields.get("id"))
+        request.state.ispws_report_id = report_id
+        if not writers:
+            raise IspwsError(MALFORMED_FILE, "the form has no part named 'file'")
+        writer = writers[0]
+        if writer.size == 0:
+            raise IspwsError(MALFORMED_FILE, "the uploaded file is empty")
+        file_name = clean_file_name(reader.file_name)
+        if file_name in (".", ".."):
+            file_name = None
+        result = await run_in_threadpool(service.upload, instance, principal, report_id, writer, file_name)
+    finally:
+        for writer in writers:
+            writer.abort()  # no-op once committed; drops the ciphertext of a refused upload
+    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=result.report_id, file_id=result.file_id,
+                           md5=result.md5)
+
+
+@router.post("/fileinfo", summary="Details of an uploaded file: one <fileDetails> document")
+async def fileinfo_endpoint(request: Request, principal: Esp) -> Response:
+    body = await xml_body(request)
+    instance = request.app.state.instance
+
+    def work() -> int:
+        report_id, file_id, details = parse_file_details(body)
+        request.state.ispws_report_id = report_id
+        service.file_info(instance, principal, report_id, file_id, details)
+        return report_id
+
+    report_id = await run_in_threadpool(work)
+    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=report_id)
+
+
+@router.post("/finish", summary="Finish a report (form field id)")
+async def finish_endpoint(request: Request, principal: Esp) -> Response:
+    report_id = await form_id(request)
+    instance = request.app.state.instance
+    file_ids = await run_in_threadpool(service.finish, instance, principal, report_id)
+    return report_done_response(report_id, file_ids)
+
+
+@router.post("/retract", summary="Cancel an unfinished report (form field id)")
+async def retract_endpoint(request: Request, principal: Esp) -> Response:
+    report_id = await form_id(request)
+    instance = request.app.state.instance
+    await run_in_threadpool(service.retract, instance, principal, report_id)
+    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=report_id)
