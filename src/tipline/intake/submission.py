@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
+from tipline.intake.cybertipline.batched import describe, report_problems
 from tipline.pipeline.runner import start_pipeline
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportNotFound
@@ -36,6 +37,9 @@ def check_source_rules(content: ReportContent, source: ReportSource) -> None:
             raise SubmissionRejected("reporter", "service providers must identify the reporting person")
         if content.public_report is not None:
             raise SubmissionRejected("publicReport", "only the public report form may send publicReport")
+        batch_problems = report_problems(content)  # Appendix E: the same rules for XML and JSON
+        if batch_problems:
+            raise SubmissionRejected(batch_problems[0][0], describe(batch_problems))
     elif source == ReportSource.PUBLIC_FORM and content.public_report is None:
         raise SubmissionRejected("publicReport", "a public report needs a description of what happened")
 
