@@ -29,6 +29,10 @@ class InProcessWorker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         instance.on_jobs_committed(lambda _ids: self._wake.set())
+        # Periodic maintenance: unfinished CyberTipline API reports expire (intake/cybertipline/expiry.py).
+        from tipline.intake.cybertipline.expiry import PeriodicExpiry
+
+        self._expiry = PeriodicExpiry(instance)
 
     def recover(self) -> int:
         """Free the leases of workers that died on this host, so their jobs resume now."""
@@ -54,6 +58,7 @@ class InProcessWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._expiry.maybe_run(time.monotonic())
             try:
                 worked = run_next(self.instance, self.owner)
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep going

@@ -30,6 +30,7 @@ log = logging.getLogger("tipline.pipeline")
 QUEUE = "tipline-pipeline"
 TASK_NAME = "tipline.run_pipeline_job"
 SWEEP_TASK_NAME = "tipline.sweep_pipeline_jobs"
+EXPIRE_TASK_NAME = "tipline.expire_open_reports"
 
 
 def conninfo(database_url: str) -> str:
@@ -61,6 +62,10 @@ class ProcrastinateDispatcher:
         self.run_task = self.app.task(name=TASK_NAME, queue=QUEUE, pass_context=False)(self._run)
         self.sweep_task = self.app.periodic(cron="* * * * *", periodic_id="sweep")(
             self.app.task(name=SWEEP_TASK_NAME, queue=QUEUE, pass_context=False)(self._sweep)
+        )
+        # Periodic maintenance: unfinished CyberTipline API reports expire (intake/cybertipline/expiry.py).
+        self.expire_task = self.app.periodic(cron="* * * * *", periodic_id="expire-open")(
+            self.app.task(name=EXPIRE_TASK_NAME, queue=QUEUE, pass_context=False)(self._expire_open)
         )
         self._opened = False
         instance.on_jobs_committed(self.dispatch)
@@ -96,6 +101,11 @@ class ProcrastinateDispatcher:
 
     def _sweep(self, timestamp: int) -> int:
         return self.sweep()
+
+    def _expire_open(self, timestamp: int) -> int:
+        from tipline.intake.cybertipline.expiry import expire_open_reports
+
+        return len(expire_open_reports(self.instance).expired)
 
     def sweep(self) -> int:
         """Hand over every job that is due (or whose worker died) and free dead workers' leases."""

@@ -6,6 +6,7 @@ encrypted contents by the collector once no report has pointed at them for its g
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -86,13 +87,17 @@ class PeriodicExpiry:
         self.instance = instance
         self.interval = interval
         self._next = 0.0
+        self._lock = threading.Lock()
 
     def maybe_run(self, monotonic_now: float) -> ExpiryResult | None:
-        if monotonic_now < self._next:
+        """Run if the interval has passed and no other thread is running it; never raises."""
+        if monotonic_now < self._next or not self._lock.acquire(blocking=False):
             return None
-        self._next = monotonic_now + self.interval
         try:
+            self._next = monotonic_now + self.interval
             return expire_open_reports(self.instance)
         except Exception:  # noqa: BLE001 - the database may be briefly unavailable; try again next time
             log.exception("expiring unfinished reports failed; will try again")
             return None
+        finally:
+            self._lock.release()
