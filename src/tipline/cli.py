@@ -15,6 +15,8 @@ from tipline import __version__
 from tipline.config import ConfigError, load_settings
 from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
+from tipline.enticement.cli import enticement_group
+from tipline.media.cli import hash_command
 
 
 class Failure(click.ClickException):
@@ -366,6 +368,9 @@ def demo(host: str, port: int, report_count: int, no_serve: bool, as_json: bool)
     uvicorn.run(create_app(instance), host=host, port=port, log_level="warning")
 
 
+
+main.add_command(hash_command)
+main.add_command(enticement_group)
 
 if __name__ == "__main__":
     main()

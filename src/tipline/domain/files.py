@@ -85,6 +85,14 @@ class FileDetails(DomainModel):
         return self
 
 
+class MediaProblem(DomainModel):
+    """Something hashing found wrong (error) or suspicious (warning) about a file's content."""
+
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+
+
 class ReportFile(DomainModel):
     """One file of a report: what tipline measured on arrival, and the reporter's details."""
 
@@ -97,6 +105,14 @@ class ReportFile(DomainModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     uploaded_at: datetime
     details: FileDetails | None = None
+    media_kind: str | None = Field(default=None, description="image, video, archive, ... (from the content)")
+    declared_type: str | None = Field(default=None, description="The type the file name claims")
+    width: int | None = None
+    height: int | None = None
+    pdq: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    pdq_quality: int | None = None
+    hashed_at: datetime | None = None
+    problems: list[MediaProblem] = Field(default_factory=list, description="What hashing found wrong")
 
     @property
     def display_name(self) -> str:

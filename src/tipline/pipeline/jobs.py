@@ -97,6 +97,15 @@ class JobStore:
         session.flush()
         return ClaimedJob(job.id, job.report_id, job.stage, job.attempts, owner)
 
+    def extend_lease(self, session: Session, claimed: ClaimedJob) -> bool:
+        """Keep holding a job while its stage is still working; False if the lease was lost."""
+        result = session.execute(
+            update(PipelineJob)
+            .where(PipelineJob.id == claimed.id, PipelineJob.status == RUNNING, PipelineJob.lease_owner == claimed.owner)
+            .values(lease_expires_at=utc_now() + self.lease)
+        )
+        return result.rowcount == 1
+
     def complete(self, session: Session, claimed: ClaimedJob) -> bool:
         """Mark done in the stage's own transaction; False if the lease was lost (then roll back)."""
         now = utc_now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportSource
 from tipline.linking import ExtractionContext, extract_identifiers
+from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -22,9 +23,20 @@ PIPELINE_ACTOR = Actor.system("pipeline")
 
 @dataclass(frozen=True)
 class Stage:
+    """One step of the pipeline. `run` writes its facts inside the job's transaction; a stage with
+    heavy work (decoding media, reading conversations) does it first in `prepare`, outside any
+    transaction, and `run` receives the result as its fourth argument."""
+
     name: str
     description: str
-    run: Callable[[Instance, Session, int], None]
+    run: Callable[..., None]
+    prepare: Callable[[Instance, int], Any] | None = None
+
+    def execute(self, instance: Instance, session: Session, report_id: int, prepared: Any = None) -> None:
+        if self.prepare is None:
+            self.run(instance, session, report_id)
+        else:
+            self.run(instance, session, report_id, prepared)
 
 
 def begin_processing(instance: Instance, session: Session, report_id: int) -> None:
@@ -57,6 +69,8 @@ def finish_processing(instance: Instance, session: Session, report_id: int) -> N
 
 PIPELINE: list[Stage] = [
     Stage("begin_processing", "mark the report as being processed", begin_processing),
+    Stage("hash_files", "hash every file (MD5, SHA-1, SHA-256, PDQ, video frames)", store_file_hashes,
+          prepare=hash_report_files),
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),
     Stage("link_reports", "link reports that share identifiers", link_reports),
     Stage("finish_processing", "put the report in the review queue", finish_processing),

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import GENESIS_HASH, Actor, ActorType, AuditRecord, seal
@@ -34,12 +36,7 @@ class AuditLog:
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> AuditEventRow:
-        head = session.execute(
-            select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-            session.add(head)
+        head = self._locked_head(session)
         record = AuditRecord(
             seq=head.seq + 1,
             at=at or utc_now(),  # microseconds: the precision both databases keep
@@ -65,6 +62,19 @@ class AuditLog:
         head.seq, head.hash = record.seq, digest
         session.flush()
         return row
+
+    @staticmethod
+    def _locked_head(session: Session) -> AuditHead:
+        """The chain's head row, locked until commit (created on first use, safely under concurrency)."""
+        statement = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+        head = session.execute(statement).scalar_one_or_none()
+        if head is None:
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            session.execute(
+                insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing()
+            )
+            head = session.execute(statement).scalar_one()
+        return head
 
     def verify(self, session: Session, batch: int = 5000) -> AuditVerification:
         """Walk the chain in order and say exactly which events were changed, removed or reordered."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.domain.files import FileDetails, ReportFile
+from tipline.domain.files import FileDetails, MediaProblem, ReportFile
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState, check_transition
 from tipline.domain.report import Report, ReportContent, ReportSource
@@ -238,7 +238,20 @@ class ReportStore:
 
 
 def file_to_domain(row: ReportFileRow) -> ReportFile:
+    problems = row.media_problems or {}
     return ReportFile(
+        media_kind=row.media_kind,
+        declared_type=row.declared_type,
+        width=row.width,
+        height=row.height,
+        pdq=row.pdq,
+        pdq_quality=row.pdq_quality,
+        hashed_at=row.hashed_at,
+        problems=[
+            MediaProblem(severity=severity, code=item["code"], message=item["message"])
+            for severity, key in (("error", "errors"), ("warning", "warnings"))
+            for item in problems.get(key, [])
+        ],
         file_id=row.id,
         file_name=row.file_name,
         size=row.size,

@@ -122,6 +122,30 @@ class ReportFileRow(Base):
     blob_address: Mapped[str | None] = mapped_column(String(128))
     uploaded_at: Mapped[datetime]
     details: Mapped[dict[str, Any] | None]
+    # What hashing found in the content (filled by the pipeline's hash_files stage).
+    media_kind: Mapped[str | None] = mapped_column(String(20))
+    declared_type: Mapped[str | None] = mapped_column(String(200))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    pdq: Mapped[str | None] = mapped_column(String(64), index=True)
+    pdq_quality: Mapped[int | None] = mapped_column(Integer)
+    media_problems: Mapped[dict[str, Any] | None]  # {"errors": [...], "warnings": [...]}
+    hashed_at: Mapped[datetime | None]
+
+
+class FileSignalRow(Base):
+    """A perceptual signal of a file beyond its one image PDQ: each sampled video frame's PDQ."""
+
+    __tablename__ = "file_signals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("report_files.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(BigId, index=True)
+    signal_type: Mapped[str] = mapped_column(String(20))  # "vpdq_frame"
+    value: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int | None] = mapped_column(Integer)
+    frame_number: Mapped[int | None] = mapped_column(Integer)
+    timestamp_ms: Mapped[int | None] = mapped_column(BigId)
 
 
 class BlobRow(Base):
