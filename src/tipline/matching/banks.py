@@ -1,0 +1,124 @@
+"""Banks (named signal lists with a kind and a PDQ threshold) and bank entries with their provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from tipline.domain.files import FileClassification as Classification
+from tipline.matching.signals import (
+    PDQ_BITS,
+    PDQ_DEFAULT_THRESHOLD,
+    SignalError,
+    SignalType,
+    normalize_signal,
+    parse_signal_type,
+)
+
+__all__ = [
+    "Bank",
+    "BankEntry",
+    "BankKind",
+    "Classification",
+    "parse_classification",
+]
+
+
+class BankKind(StrEnum):
+    """What a match against a bank means."""
+
+    KNOWN_MATERIAL = "known_material"
+    """Previously confirmed material: a match flags the file."""
+    IDENTIFIED_SERIES = "identified_series"
+    """Material of a victim-identification series; each entry can name its series."""
+    IGNORE = "ignore"
+    """Known false positives: a match here suppresses the file's other (perceptual) matches."""
+
+
+def parse_classification(text: str | None) -> Classification | None:
+    """A1, A2, B1 or B2 (any case), or None for an empty value or "none"; SignalError otherwise."""
+    if text is None:
+        return None
+    cleaned = text.strip().upper()
+    if cleaned in ("", "NONE"):
+        return None
+    try:
+        return Classification(cleaned)
+    except ValueError:
+        raise SignalError(
+            f"classification must be A1, A2, B1, B2 or none, got {text.strip()!r}"
+        ) from None
+
+
+def parse_bank_kind(text: str | None) -> BankKind | None:
+    """A bank kind by name, or None for an empty value; SignalError otherwise."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return BankKind(text.strip().lower())
+    except ValueError:
+        known = ", ".join(k.value for k in BankKind)
+        raise SignalError(f"bank kind must be one of {known}, got {text.strip()!r}") from None
+
+
+_BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """A named list of signals of one kind, with the PDQ distance at which its entries match."""
+
+    name: str
+    kind: BankKind = BankKind.KNOWN_MATERIAL
+    pdq_threshold: int = PDQ_DEFAULT_THRESHOLD
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not _BANK_NAME.match(self.name):
+            raise ValueError(
+                f"bank name {self.name!r} must be 1 to 100 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit"
+            )
+        object.__setattr__(self, "kind", BankKind(self.kind))
+        if not isinstance(self.pdq_threshold, int) or not 0 <= self.pdq_threshold <= PDQ_BITS:
+            raise ValueError(f"pdq threshold must be an integer from 0 to 256, got {self.pdq_threshold!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class BankEntry:
+    """One signal in one bank, with where it came from; `entry_id` is the database's id when it has one."""
+
+    bank: str
+    signal_type: SignalType
+    value: str
+    source: str | None = None
+    source_id: str | None = None
+    classification: Classification | None = None
+    series: str | None = None
+    added_by: str | None = None
+    added_at: datetime | None = None
+    enabled: bool = True
+    entry_id: int | None = None
+
+    def __post_init__(self) -> None:
+        kind = self.signal_type
+        if not isinstance(kind, SignalType):
+            kind = parse_signal_type(str(kind))
+            object.__setattr__(self, "signal_type", kind)
+        object.__setattr__(self, "value", normalize_signal(kind, self.value))
+        if self.classification is not None and not isinstance(self.classification, Classification):
+            object.__setattr__(self, "classification", parse_classification(str(self.classification)))
+        if self.added_at is not None and self.added_at.tzinfo is None:
+            raise ValueError("added_at must be timezone-aware (UTC)")
+
+    def replace(self, **changes: object) -> BankEntry:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @staticmethod
+    def now() -> datetime:
+        """The current time in UTC, as `added_at` wants it."""
+        return datetime.now(timezone.utc)

@@ -1,0 +1,801 @@
+"""An exact, incremental PDQ range index: multi-index hashing over numpy arrays, a flat delta and tombstones.
+
+Design (measured against python-threatexchange's faiss `IndexBinaryMultiHash`; see docs/matching.md):
+
+* The 256 bits of a hash are cut into `m` disjoint chunks of ~256/m bits (11 chunks of 23-24 bits at
+  10 million hashes). By the pigeonhole principle, if two hashes differ in at most R bits and chunk j
+  is searched with radius t_j, where sum(t_j + 1) >= R + 1, then at least one chunk differs in at most
+  t_j bits. So probing, for each chunk, every key within t_j bit flips of the query's chunk finds
+  every hash within R: the search is exact (recall 100%), never approximate.
+* Each chunk has a direct-addressed table: `offsets[key]..offsets[key+1]` delimits the rows whose
+  chunk equals `key` in an array of row numbers sorted by that chunk. Probing is two numpy gathers
+  per probe key, with no hash maps and no per-query Python loops; candidates are verified by an exact
+  256-bit popcount, so false candidates cost time, never correctness.
+* New hashes go to a small flat "delta" segment searched by brute force (faiss'
+  `hamming_range_search`); removals flip a byte in an `alive` array (a tombstone). Both are visible to
+  the next query. When the delta outgrows `delta_limit`, it is merged into the main segment in the
+  background: an O(n) merge of already-sorted tables (no re-sort), built aside and swapped in
+  atomically, so readers never wait.
+* Readers take the current immutable snapshot and never lock; one writer at a time changes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import faiss
+import numpy as np
+
+from tipline.matching.signals import PDQ_BITS, PDQ_DEFAULT_THRESHOLD, pdq_hashes_to_array
+
+__all__ = ["Layout", "PDQIndex", "RangeResult", "plan_layout"]
+
+log = logging.getLogger(__name__)
+
+_CODE_BYTES = 32
+_VOID32 = np.dtype((np.void, _CODE_BYTES))
+_QUERY_BATCH = 128
+"""Queries searched together: large enough to amortise numpy's per-call cost, small enough to keep
+the temporary arrays (batch x probes) inside the CPU caches."""
+
+# Cost model (nanoseconds), measured on a 2-core AMD EPYC VM at 10 million hashes.
+_NS_PER_PROBE_CACHED = 8.0
+_NS_PER_PROBE_DRAM = 26.0
+_NS_PER_CANDIDATE = 55.0
+_NS_PER_FLAT_COMPARISON = 1.7
+_NS_QUERY_OVERHEAD = 40_000.0 / _QUERY_BATCH
+_MAX_CHUNK_BITS = 26
+
+
+# --- layouts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the 256 bits are cut into direct-addressed chunk tables (no tables: brute force only)."""
+
+    widths: tuple[int, ...]
+
+    @property
+    def tables(self) -> int:
+        return len(self.widths)
+
+    @property
+    def offset_entries(self) -> int:
+        return sum((1 << b) + 1 for b in self.widths)
+
+    def chunk_radii(self, radius: int) -> tuple[int, ...]:
+        """Per-chunk search radii t_j with sum(t_j + 1) >= radius + 1, the wider chunks taking more.
+
+        A radius of -1 means the chunk is not probed at all (enough other chunks cover the radius).
+        """
+        m = len(self.widths)
+        need = radius + 1
+        base, extra = divmod(need, m)
+        by_width = sorted(range(m), key=lambda j: -self.widths[j])
+        radii = [base - 1] * m
+        for j in by_width[:extra]:
+            radii[j] += 1
+        return tuple(radii)
+
+    def probes(self, radius: int) -> int:
+        return sum(_ball(b, t) for b, t in zip(self.widths, self.chunk_radii(radius)))
+
+    def candidates(self, n: int, radius: int) -> float:
+        """Expected candidates per query for uniformly random hashes."""
+        return n * sum(_ball(b, t) / (1 << b) for b, t in zip(self.widths, self.chunk_radii(radius)))
+
+    def cost_ns(self, n: int, radius: int) -> float:
+        """Modelled nanoseconds per query (probes + candidate checks)."""
+        if not self.widths:
+            return _NS_PER_FLAT_COMPARISON * n
+        per_probe = (
+            _NS_PER_PROBE_CACHED if self.offset_entries * 4 <= 16 << 20 else _NS_PER_PROBE_DRAM
+        )
+        return (
+            _NS_QUERY_OVERHEAD
+            + per_probe * self.probes(radius)
+            + _NS_PER_CANDIDATE * self.candidates(n, radius)
+        )
+
+    def table_bytes(self, n: int) -> int:
+        """Memory of the chunk tables for n hashes (offsets + sorted row numbers)."""
+        if not self.widths:
+            return 0
+        offset_bytes = 4 if self.tables * n < 2**32 else 8
+        return self.offset_entries * offset_bytes + self.tables * n * 4
+
+
+def _ball(bits: int, radius: int) -> int:
+    """Keys within `radius` bit flips of a `bits`-bit key."""
+    if radius < 0:
+        return 0
+    from math import comb
+
+    return sum(comb(bits, k) for k in range(min(radius, bits) + 1))
+
+
+def plan_layout(n: int, radius: int = PDQ_DEFAULT_THRESHOLD, bytes_per_hash: int = 200) -> Layout:
+    """The cheapest layout (by the cost model) whose tables fit in `bytes_per_hash` x n bytes."""
+    best = Layout(())
+    best_cost = best.cost_ns(n, radius)
+    budget = max(bytes_per_hash * n, 16 << 20)
+    for m in range(8, 33):
+        width, extra = divmod(PDQ_BITS, m)
+        if width + (1 if extra else 0) > _MAX_CHUNK_BITS:
+            continue
+        layout = Layout(tuple([width + 1] * extra + [width] * (m - extra)))
+        if layout.table_bytes(n) > budget:
+            continue
+        cost = layout.cost_ns(n, radius)
+        if cost < best_cost:
+            best, best_cost = layout, cost
+    return best
+
+
+@lru_cache(maxsize=64)
+def _flip_masks(bits: int, radius: int) -> np.ndarray:
+    """Every XOR mask of at most `radius` set bits within `bits` bits (the keys to probe)."""
+    masks = [0]
+    for k in range(1, radius + 1):
+        for positions in itertools.combinations(range(bits), k):
+            value = 0
+            for p in positions:
+                value |= 1 << p
+            masks.append(value)
+    out = np.array(masks, dtype=np.int64)
+    out.setflags(write=False)
+    return out
+
+
+class _KeyExtractor:
+    """Extracts each chunk's key from hashes seen as 4 little-endian 64-bit words."""
+
+    def __init__(self, widths: Sequence[int]) -> None:
+        w = np.asarray(widths, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(w)[:-1]]).astype(np.int64)
+        offset = starts % 64
+        straddles = offset + w > 64
+        self.lo_word = starts // 64
+        self.hi_word = np.where(straddles, self.lo_word + 1, self.lo_word)
+        self.lo_shift = offset.astype(np.uint64)
+        self.hi_shift = np.where(straddles, 64 - offset, 0).astype(np.uint64)
+        self.hi_mask = np.where(straddles, np.uint64(2**64 - 1), np.uint64(0)).astype(np.uint64)
+        self.key_mask = ((np.uint64(1) << w.astype(np.uint64)) - np.uint64(1)).astype(np.uint64)
+
+    def keys(self, words: np.ndarray, table: int | None = None) -> np.ndarray:
+        """(n, m) int64 keys of all chunks, or (n,) keys of one chunk."""
+        if table is None:
+            lo = words[:, self.lo_word] >> self.lo_shift
+            hi = (words[:, self.hi_word] << self.hi_shift) & self.hi_mask
+            return ((lo | hi) & self.key_mask).astype(np.int64)
+        j = table
+        lo = words[:, self.lo_word[j]] >> self.lo_shift[j]
+        hi = (words[:, self.hi_word[j]] << self.hi_shift[j]) & self.hi_mask[j]
+        return ((lo | hi) & self.key_mask[j]).astype(np.int64)
+
+
+def _words(codes: np.ndarray) -> np.ndarray:
+    """(n, 4) uint64 view of (n, 32) uint8 codes (no copy)."""
+    return codes.view(np.uint64).reshape(-1, 4)
+
+
+# --- segments -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Flat:
+    """Rows searched by brute force: the delta of recent additions, or a small main segment."""
+
+    codes: np.ndarray  # (n, 32) uint8, C-contiguous
+    labels: np.ndarray  # (n,) int64
+    alive: np.ndarray  # (n,) bool; the writer clears entries in place (tombstones)
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(eq=False)
+class _Main:
+    """The bulk of the rows, with one direct-addressed table per chunk."""
+
+    layout: Layout
+    codes: np.ndarray  # (n, 32) uint8
+    labels: np.ndarray  # (n,) int64
+    alive: np.ndarray  # (n,) bool, cleared in place by the writer
+    label_order: np.ndarray  # rows sorted by label
+    sorted_labels: np.ndarray  # labels[label_order]
+    offsets: np.ndarray  # concatenated per-table offsets, global positions into `rows`
+    rows: np.ndarray  # (m * n,) int32: per table, row numbers sorted by that table's key
+    table_base: np.ndarray  # (m,) int64 start of each table in `offsets`
+    extractor: _KeyExtractor | None
+    dead: int = 0
+    _plans: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def probe_plan(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(table, flip mask, table base) of each probe key, or None when brute force is cheaper."""
+        if not self.layout.widths:
+            return None
+        plan = self._plans.get(radius)
+        if plan is not None:
+            return plan
+        mih_cost = self.layout.cost_ns(self.size, radius)
+        flat_cost = _NS_PER_FLAT_COMPARISON * self.size
+        if mih_cost > flat_cost or self.layout.probes(radius) > 2_000_000:
+            return None
+        tables, masks = [], []
+        for j, (bits, t) in enumerate(zip(self.layout.widths, self.layout.chunk_radii(radius))):
+            if t < 0:
+                continue
+            flips = _flip_masks(bits, t)
+            tables.append(np.full(len(flips), j, dtype=np.int64))
+            masks.append(flips)
+        table_of_probe = np.concatenate(tables)
+        plan = (table_of_probe, np.concatenate(masks), self.table_base[table_of_probe])
+        self._plans[radius] = plan
+        return plan
+
+    def nbytes(self) -> int:
+        return sum(
+            a.nbytes
+            for a in (
+                self.codes,
+                self.labels,
+                self.alive,
+                self.label_order,
+                self.sorted_labels,
+                self.offsets,
+                self.rows,
+            )
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    main: _Main | None
+    deltas: tuple[_Flat, ...]
+
+
+_EMPTY_CODES = np.zeros((0, _CODE_BYTES), dtype=np.uint8)
+_EMPTY_LABELS = np.zeros(0, dtype=np.int64)
+
+
+def _empty_flat() -> _Flat:
+    return _Flat(_EMPTY_CODES, _EMPTY_LABELS, np.zeros(0, dtype=bool))
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    """Matches of a batch of queries: those of query i are labels[lims[i]:lims[i+1]], nearest first."""
+
+    lims: np.ndarray
+    labels: np.ndarray
+    distances: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lims) - 1
+
+    def for_query(self, i: int) -> list[tuple[int, int]]:
+        """(label, distance) pairs of query i, nearest first."""
+        lo, hi = int(self.lims[i]), int(self.lims[i + 1])
+        return list(zip(self.labels[lo:hi].tolist(), self.distances[lo:hi].tolist()))
+
+
+def _as_codes(hashes: np.ndarray | Sequence[str] | Sequence[bytes]) -> np.ndarray:
+    if isinstance(hashes, np.ndarray):
+        if hashes.dtype != np.uint8 or hashes.ndim != 2 or hashes.shape[1] != _CODE_BYTES:
+            raise ValueError("hash arrays must be (n, 32) uint8")
+        return np.ascontiguousarray(hashes)
+    items = list(hashes)
+    if items and isinstance(items[0], (bytes, bytearray)):
+        if any(len(b) != _CODE_BYTES for b in items):
+            raise ValueError("PDQ hashes given as bytes must be 32 bytes long")
+        return np.frombuffer(b"".join(items), dtype=np.uint8).reshape(-1, _CODE_BYTES).copy()
+    return pdq_hashes_to_array(items)  # type: ignore[arg-type]
+
+
+def _range_search_flat(
+    queries: np.ndarray, codes: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Brute-force (query index, row, distance) triples within radius, via faiss."""
+    nq, n = len(queries), len(codes)
+    if nq == 0 or n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.int32)
+    result = faiss.RangeSearchResult(nq)
+    faiss.hamming_range_search(
+        faiss.swig_ptr(queries), faiss.swig_ptr(codes), nq, n, radius + 1, _CODE_BYTES, result
+    )
+    lims = faiss.rev_swig_ptr(result.lims, nq + 1).astype(np.int64)
+    total = int(lims[-1])
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.int32)
+    rows = faiss.rev_swig_ptr(result.labels, total).copy()
+    dist = faiss.rev_swig_ptr(result.distances, total).astype(np.int32)
+    qidx = np.repeat(np.arange(nq, dtype=np.int64), np.diff(lims))
+    return qidx, rows, dist
+
+
+# --- the index ----------------------------------------------------------------------------------
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="pdq-search")
+        return pool
+
+
+
+class PDQIndex:
+    """Exact PDQ range search over labelled hashes, with additions and removals visible at once.
+
+    Labels are the caller's int64 ids (e.g. bank entry ids); a label may label several hashes
+    (e.g. the frames of one video). Thread-safe: any number of concurrent readers (`search`) and
+    one writer at a time (`add`, `remove`, `compact`; writers serialise on an internal lock).
+    """
+
+    def __init__(
+        self,
+        *,
+        delta_limit: int = 4096,
+        background_compaction: bool = True,
+        bytes_per_hash: int = 200,
+        radius_hint: int = PDQ_DEFAULT_THRESHOLD,
+        layout: Layout | None = None,
+    ) -> None:
+        self.delta_limit = delta_limit
+        self.background_compaction = background_compaction
+        self.bytes_per_hash = bytes_per_hash
+        self.radius_hint = radius_hint
+        self._fixed_layout = layout
+        self._snap = _Snapshot(None, (_empty_flat(),))
+        self._lock = threading.RLock()
+        self._compacting = False
+        self._frozen = 0  # deltas[:frozen] are being merged by a running compaction
+        self._removal_log: list[np.ndarray] | None = None
+        self._compactor: threading.Thread | None = None
+        self.compactions = 0
+
+    # ---- building
+
+    @classmethod
+    def build(
+        cls,
+        labels: Sequence[int] | np.ndarray,
+        hashes: np.ndarray | Sequence[str] | Sequence[bytes],
+        **options: object,
+    ) -> PDQIndex:
+        """An index holding `hashes` labelled `labels`, built in one pass (the startup path)."""
+        index = cls(**options)  # type: ignore[arg-type]
+        codes = _as_codes(hashes)
+        label_array = np.asarray(labels, dtype=np.int64)
+        if len(label_array) != len(codes):
+            raise ValueError("labels and hashes differ in length")
+        main = index._build_main(None, [_Flat(codes, label_array, np.ones(len(codes), dtype=bool))])
+        index._snap = _Snapshot(main, (_empty_flat(),))
+        return index
+
+    def _layout_for(self, n: int) -> Layout:
+        if self._fixed_layout is not None:
+            return self._fixed_layout
+        return plan_layout(n, self.radius_hint, self.bytes_per_hash)
+
+    # ---- queries
+
+    def __len__(self) -> int:
+        snap = self._snap
+        total = sum(int(d.alive.sum()) for d in snap.deltas)
+        if snap.main is not None:
+            total += snap.main.size - snap.main.dead
+        return total
+
+    def search(
+        self,
+        hashes: np.ndarray | Sequence[str] | Sequence[bytes],
+        radius: int = PDQ_DEFAULT_THRESHOLD,
+        *,
+        threads: int | None = None,
+    ) -> RangeResult:
+        """Every live (label, distance) within `radius` of each query hash, nearest first.
+
+        Batches of more than 256 queries are split over `threads` threads (default: one per CPU,
+        as faiss does); numpy releases the GIL while it gathers and counts bits.
+        """
+        if not 0 <= radius <= PDQ_BITS:
+            raise ValueError(f"radius must be 0 to 256, got {radius}")
+        queries = _as_codes(hashes)
+        snap = self._snap
+        parts_q: list[np.ndarray] = []
+        parts_l: list[np.ndarray] = []
+        parts_d: list[np.ndarray] = []
+        if snap.main is not None and snap.main.size:
+            main = snap.main
+            starts = range(0, len(queries), _QUERY_BATCH)
+            workers = min(threads or _cpu_count(), len(starts))
+            if workers > 1 and len(queries) > 2 * _QUERY_BATCH:
+                pool = _pool(workers)
+                found = list(
+                    pool.map(lambda s: self._search_main(main, queries[s : s + _QUERY_BATCH], radius), starts)
+                )
+            else:
+                found = [self._search_main(main, queries[s : s + _QUERY_BATCH], radius) for s in starts]
+            for start, (q, lab, d) in zip(starts, found):
+                parts_q.append(q + start)
+                parts_l.append(lab)
+                parts_d.append(d)
+        for delta in snap.deltas:
+            if not delta.size:
+                continue
+            q, rows, d = _range_search_flat(queries, delta.codes, radius)
+            keep = delta.alive[rows]
+            parts_q.append(q[keep])
+            parts_l.append(delta.labels[rows[keep]])
+            parts_d.append(d[keep])
+        return _collate(len(queries), parts_q, parts_l, parts_d)
+
+    def search_one(self, hash: str | bytes, radius: int = PDQ_DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
+        """(label, distance) pairs within `radius` of one hash, nearest first."""
+        return self.search([hash], radius).for_query(0)  # type: ignore[list-item]
+
+    @staticmethod
+    def _search_main(
+        main: _Main, queries: np.ndarray, radius: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        plan = main.probe_plan(radius)
+        if plan is None:
+            qidx, rows, dist = _range_search_flat(queries, main.codes, radius)
+        else:
+            qidx, rows, dist = _probe(main, plan, queries, radius)
+        keep = main.alive[rows]
+        return qidx[keep], main.labels[rows[keep]], dist[keep]
+
+    # ---- writing
+
+    def add(self, labels: Sequence[int] | np.ndarray, hashes: np.ndarray | Sequence[str] | Sequence[bytes]) -> None:
+        """Add hashes under labels; visible to the next search."""
+        codes = _as_codes(hashes)
+        label_array = np.asarray(labels, dtype=np.int64).reshape(-1)
+        if len(label_array) != len(codes):
+            raise ValueError("labels and hashes differ in length")
+        if not len(codes):
+            return
+        with self._lock:
+            snap = self._snap
+            deltas = list(snap.deltas)
+            if len(deltas) <= self._frozen:
+                deltas.append(_empty_flat())
+            last = deltas[-1]
+            deltas[-1] = _Flat(
+                np.concatenate([last.codes, codes]),
+                np.concatenate([last.labels, label_array]),
+                np.concatenate([last.alive, np.ones(len(codes), dtype=bool)]),
+            )
+            self._snap = _Snapshot(snap.main, tuple(deltas))
+            self._maybe_compact()
+
+    def remove(self, labels: Iterable[int] | np.ndarray) -> int:
+        """Remove every hash under these labels; returns how many hashes were removed."""
+        wanted = np.unique(np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels, dtype=np.int64))
+        if not len(wanted):
+            return 0
+        with self._lock:
+            snap = self._snap
+            removed = 0
+            if snap.main is not None and snap.main.size:
+                removed += _kill_main(snap.main, wanted)
+            for delta in snap.deltas:
+                if delta.size:
+                    hit = np.flatnonzero(np.isin(delta.labels, wanted) & delta.alive)
+                    delta.alive[hit] = False
+                    removed += len(hit)
+            if self._removal_log is not None:
+                self._removal_log.append(wanted)
+            self._maybe_compact()
+            return removed
+
+    def _maybe_compact(self) -> None:
+        if self._compacting:
+            return
+        snap = self._snap
+        pending = sum(d.size for d in snap.deltas)
+        dead = snap.main.dead if snap.main is not None else 0
+        main_size = snap.main.size if snap.main is not None else 0
+        if pending >= self.delta_limit or (dead > 1024 and dead > main_size // 4):
+            self._compacting = True
+            if self.background_compaction:
+                self._compactor = threading.Thread(
+                    target=self._compact_now, name="pdq-index-compaction", daemon=True
+                )
+                self._compactor.start()
+            else:
+                self._compact_now()
+
+    def compact(self) -> None:
+        """Merge the delta into the main segment and drop removed rows now (after a running one)."""
+        while True:
+            self.wait_for_compaction()
+            with self._lock:
+                busy = self._compacting
+                if not busy:
+                    self._compacting = True
+            if busy:
+                time.sleep(0.01)
+                continue
+            self._compact_now()
+            return
+
+    def wait_for_compaction(self, timeout: float | None = None) -> None:
+        """Block until a background compaction, if any, has finished."""
+        thread = self._compactor
+        if thread is not None:
+            thread.join(timeout)
+
+    def _compact_now(self) -> None:
+        """Build a new main segment aside, then swap it in; the caller has set `_compacting`."""
+        with self._lock:
+            snap = self._snap
+            self._frozen = len(snap.deltas)
+            self._removal_log = []
+        try:
+            new_main = self._build_main(snap.main, list(snap.deltas))
+        except BaseException:
+            with self._lock:
+                self._compacting = False
+                self._frozen = 0
+                self._removal_log = None
+            log.exception("PDQ index compaction failed; the index keeps its delta")
+            raise
+        with self._lock:
+            current = self._snap
+            later = current.deltas[self._frozen :]
+            if self._removal_log:
+                _kill_main(new_main, np.unique(np.concatenate(self._removal_log)))
+            self._snap = _Snapshot(new_main, tuple(later) or (_empty_flat(),))
+            self._frozen = 0
+            self._removal_log = None
+            self._compacting = False
+            self.compactions += 1
+            self._maybe_compact()
+
+    # ---- main segment construction
+
+    def _build_main(self, old: _Main | None, deltas: list[_Flat]) -> _Main:
+        """A new main segment: the live rows of `old` followed by the live rows of `deltas`."""
+        new_codes = [d.codes[d.alive] for d in deltas if d.size]
+        new_labels = [d.labels[d.alive] for d in deltas if d.size]
+        add_codes = np.concatenate(new_codes) if new_codes else _EMPTY_CODES
+        add_labels = np.concatenate(new_labels) if new_labels else _EMPTY_LABELS
+        if old is not None:
+            keep = old.alive.copy()  # frozen now: removals from here on are replayed later
+            kept = int(keep.sum())
+        else:
+            keep, kept = None, 0
+        n = kept + len(add_labels)
+        layout = self._layout_for(n)
+        if old is not None and old.layout == layout and layout.widths:
+            return _merge(old, keep, kept, add_codes, add_labels)  # type: ignore[arg-type]
+        if old is not None:
+            codes = np.concatenate([old.codes[keep], add_codes])
+            labels = np.concatenate([old.labels[keep], add_labels])
+        else:
+            codes, labels = np.ascontiguousarray(add_codes), add_labels
+        return _fresh(layout, codes, labels)
+
+    # ---- introspection
+
+    def stats(self) -> dict[str, object]:
+        """Sizes and memory of the segments (for logs, the benchmark and `tipline banks` status)."""
+        snap = self._snap
+        main = snap.main
+        delta_bytes = sum(d.codes.nbytes + d.labels.nbytes + d.alive.nbytes for d in snap.deltas)
+        return {
+            "hashes": len(self),
+            "main_rows": main.size if main else 0,
+            "main_dead": main.dead if main else 0,
+            "delta_rows": sum(d.size for d in snap.deltas),
+            "layout": list(main.layout.widths) if main else [],
+            "memory_bytes": (main.nbytes() if main else 0) + delta_bytes,
+            "compactions": self.compactions,
+        }
+
+    def memory_bytes(self) -> int:
+        return int(self.stats()["memory_bytes"])  # type: ignore[call-overload]
+
+
+def _collate(
+    nq: int, parts_q: list[np.ndarray], parts_l: list[np.ndarray], parts_d: list[np.ndarray]
+) -> RangeResult:
+    if parts_q:
+        q = np.concatenate(parts_q)
+        lab = np.concatenate(parts_l)
+        d = np.concatenate(parts_d)
+    else:
+        q = lab = np.zeros(0, dtype=np.int64)
+        d = np.zeros(0, dtype=np.int32)
+    if len(q) > 1:
+        # nearest first per query; one result per (query, label), keeping its nearest hash
+        order = np.lexsort((d, lab, q))
+        q, lab, d = q[order], lab[order], d[order]
+        first = np.ones(len(q), dtype=bool)
+        first[1:] = (q[1:] != q[:-1]) | (lab[1:] != lab[:-1])
+        q, lab, d = q[first], lab[first], d[first]
+        order = np.lexsort((lab, d, q))
+        q, lab, d = q[order], lab[order], d[order]
+    lims = np.zeros(nq + 1, dtype=np.int64)
+    np.cumsum(np.bincount(q, minlength=nq), out=lims[1:])
+    return RangeResult(lims, lab.astype(np.int64, copy=False), d.astype(np.int32, copy=False))
+
+
+def _probe(
+    main: _Main, plan: tuple[np.ndarray, np.ndarray, np.ndarray], queries: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-index probe of one batch of queries: (query index, row, distance) within radius."""
+    table_of_probe, flips, bases = plan
+    nprobe = len(flips)
+    words = _words(queries)
+    assert main.extractor is not None
+    keys = main.extractor.keys(words)  # (q, m)
+    slots = keys[:, table_of_probe]
+    np.bitwise_xor(slots, flips, out=slots)
+    slots += bases
+    slots = slots.ravel()
+    starts = np.take(main.offsets, slots)
+    counts = np.take(main.offsets, slots + 1) - starts
+    hit = np.flatnonzero(counts)
+    if not len(hit):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.int32)
+    starts = np.take(starts, hit).astype(np.int64)
+    counts = np.take(counts, hit).astype(np.int64)
+    ends = np.cumsum(counts)
+    total = int(ends[-1])
+    positions = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
+    rows = np.take(main.rows, positions)
+    per_query = np.bincount(hit // nprobe, weights=counts, minlength=len(queries)).astype(np.int64)
+    cand = np.take(main.codes.view(_VOID32).reshape(-1), rows).view(np.uint64).reshape(-1, 4)
+    xor = np.repeat(words, per_query, axis=0)
+    np.bitwise_xor(xor, cand, out=xor)
+    bits = np.bitwise_count(xor)
+    dist = bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
+    within = np.flatnonzero(dist <= radius)
+    qidx = np.searchsorted(np.cumsum(per_query), within, side="right")
+    return qidx.astype(np.int64), rows[within].astype(np.int64), dist[within]
+
+
+def _kill_main(main: _Main, labels: np.ndarray) -> int:
+    lo = np.searchsorted(main.sorted_labels, labels, side="left")
+    hi = np.searchsorted(main.sorted_labels, labels, side="right")
+    spans = hi - lo
+    if not spans.sum():
+        return 0
+    positions = np.repeat(lo - np.concatenate([[0], np.cumsum(spans)[:-1]]), spans) + np.arange(spans.sum())
+    rows = main.label_order[positions]
+    rows = rows[main.alive[rows]]
+    main.alive[rows] = False
+    main.dead += len(rows)
+    return len(rows)
+
+
+def _offsets_dtype(layout: Layout, n: int) -> type:
+    return np.uint32 if layout.tables * n < 2**32 else np.int64
+
+
+def _label_index(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    order = order.astype(np.int32) if len(labels) < 2**31 else order
+    return order, labels[order]
+
+
+def _fresh(layout: Layout, codes: np.ndarray, labels: np.ndarray) -> _Main:
+    """Build a main segment from scratch (sorting every chunk)."""
+    n = len(labels)
+    codes = np.ascontiguousarray(codes)
+    label_order, sorted_labels = _label_index(labels)
+    if not layout.widths:
+        return _Main(
+            layout, codes, labels, np.ones(n, dtype=bool), label_order, sorted_labels,
+            np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), None,
+        )
+    extractor = _KeyExtractor(layout.widths)
+    words = _words(codes)
+    sizes = np.array([(1 << b) + 1 for b in layout.widths], dtype=np.int64)
+    table_base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    offsets = np.empty(int(sizes.sum()), dtype=_offsets_dtype(layout, n))
+    rows = np.empty(layout.tables * n, dtype=np.int32)
+    for j, bits in enumerate(layout.widths):
+        keys = extractor.keys(words, j)
+        rows[j * n : (j + 1) * n] = np.argsort(keys, kind="stable")
+        counts = np.bincount(keys, minlength=1 << bits)
+        _write_offsets(offsets, table_base[j], j * n, counts)
+    return _Main(
+        layout, codes, labels, np.ones(n, dtype=bool), label_order, sorted_labels,
+        offsets, rows, table_base, extractor,
+    )
+
+
+def _write_offsets(offsets: np.ndarray, base: int, position: int, counts: np.ndarray) -> None:
+    seg = offsets[base : base + len(counts) + 1]
+    seg[0] = 0
+    np.cumsum(counts, out=seg[1:])
+    seg += position
+
+
+def _merge(old: _Main, keep: np.ndarray, kept: int, add_codes: np.ndarray, add_labels: np.ndarray) -> _Main:
+    """Main segment of old's kept rows then the added rows, merging the sorted tables in O(n)."""
+    layout = old.layout
+    extractor = old.extractor
+    assert extractor is not None
+    n_old = old.size
+    n_add = len(add_labels)
+    n = kept + n_add
+    all_kept = kept == n_old
+    if all_kept:
+        codes = np.concatenate([old.codes, add_codes])
+        labels = np.concatenate([old.labels, add_labels])
+        remap = None
+    else:
+        codes = np.concatenate([old.codes[keep], add_codes])
+        labels = np.concatenate([old.labels[keep], add_labels])
+        remap = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)
+    # labels: merge the sorted kept labels with the sorted added labels
+    kept_order = old.label_order if all_kept else old.label_order[keep[old.label_order]]
+    kept_sorted = old.sorted_labels if all_kept else old.labels[kept_order]
+    if remap is not None:
+        kept_order = remap[kept_order]
+    add_order = np.argsort(add_labels, kind="stable")
+    add_sorted = add_labels[add_order]
+    at = np.searchsorted(kept_sorted, add_sorted, side="right")
+    label_order = np.insert(kept_order.astype(np.int64), at, add_order + kept)
+    label_order = label_order.astype(np.int32) if n < 2**31 else label_order
+    sorted_labels = np.insert(kept_sorted, at, add_sorted)
+
+    dead_words = _words(old.codes[~keep]) if not all_kept else None
+    add_words = _words(np.ascontiguousarray(add_codes))
+    offsets = np.empty(old.offsets.shape, dtype=_offsets_dtype(layout, n))
+    rows = np.empty(layout.tables * n, dtype=np.int32)
+    for j, bits in enumerate(layout.widths):
+        base = int(old.table_base[j])
+        old_seg = old.offsets[base : base + (1 << bits) + 1].astype(np.int64)
+        counts = np.diff(old_seg)
+        old_rows = old.rows[j * n_old : (j + 1) * n_old]
+        if dead_words is not None and len(dead_words):
+            counts = counts - np.bincount(extractor.keys(dead_words, j), minlength=1 << bits)
+            old_rows = old_rows[keep[old_rows]]
+            old_rows = remap[old_rows]  # type: ignore[index]
+        add_keys = extractor.keys(add_words, j)
+        order = np.argsort(add_keys, kind="stable")
+        bucket_end = np.cumsum(counts)  # end of bucket k among kept rows
+        at = bucket_end[add_keys[order]]
+        rows[j * n : (j + 1) * n] = np.insert(old_rows, at, (order + kept).astype(np.int32))
+        counts = counts + np.bincount(add_keys, minlength=1 << bits)
+        _write_offsets(offsets, base, j * n, counts)
+    return _Main(
+        layout, codes, labels, np.ones(n, dtype=bool), label_order, sorted_labels,
+        offsets, rows, old.table_base, extractor,
+    )
