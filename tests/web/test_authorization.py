@@ -46,11 +46,15 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/identifiers/{kind}/reports?value=x@example.com", expect(FORBIDDEN, public=UNAUTH, **READERS)),
     ("POST", "/api/v1/reports/{open_id}/finish", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
     ("POST", "/api/v1/reports/{open_id2}/retract", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
+    ("GET", "/report", expect(OK)),  # the public report form: the same for everyone
+    ("POST", "/report", expect(FORBIDDEN)),  # refused without the form's own token (its CSRF), whoever asks
+    ("GET", "/report/received/{receipt}", expect(NOT_FOUND)),  # only a signed receipt token shows a receipt
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 FORM_DATA = {
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
+    "/report": {"what": "enticement", "description": "Posted by the authorization test."},
 }
 
 
@@ -92,7 +96,8 @@ def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
         if template == "/login" and method == "POST":
             continue
         open_id = chirp.post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
-        path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email")
+        path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email",
+                               receipt="not-a-receipt")
         if method == "GET":
             response = client.get(path)
         elif path == "/api/v1/reports":

@@ -20,12 +20,14 @@ from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.errors import install_error_handlers
 from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
-from tipline.web.routes import admin_pages, api_reports, auth_pages, ispws, meta, staff_pages
+from tipline.web.routes import admin_pages, api_reports, auth_pages, ispws, meta, public_form, staff_pages
 
 HERE = Path(__file__).parent
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 PUBLIC_MOUNTS = {"/static", "/static/swagger"}
-UPLOAD_PATHS = ("/ispws/upload", "/api/v1/uploads")
+# Prefixes that get max_upload_bytes instead of max_body_bytes. "/report" (the public form, which
+# enforces its own, smaller limits while the body streams) also matches "/reports..." (GET-only pages).
+UPLOAD_PATHS = ("/ispws/upload", "/api/v1/uploads", "/report")
 
 log = logging.getLogger("tipline.web")
 
@@ -70,7 +72,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
-    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports, ispws):
+    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports, ispws, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,0 +1,293 @@
+"""Reading a submitted report form from the request stream, files straight into the encrypted store.
+
+FastAPI's `UploadFile` spools large files to a plaintext temporary file; this reader never does.
+It feeds the body to python-multipart's streaming parser, keeps the (small, bounded) text fields in
+memory and hands each file's bytes, as they arrive, to a `BlobWriter` that encrypts them chunk by
+chunk. Writers are only committed by the caller once the whole submission is accepted; on any
+problem they are aborted, which deletes their temporary ciphertext, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from tipline.media.blobstore import BlobWriter
+from tipline.store.files import FileStore, clean_file_name
+from tipline.web.public_form.guards import (
+    FORM_TOKEN_FIELD,
+    HONEYPOT_FIELD,
+    FormSettings,
+)
+from tipline.web.public_form.questions import FIELD_NAMES, LIMITS
+
+FILE_FIELD = "attachments"
+MAX_PARTS = 200
+MAX_URLENCODED = 512 * 1024
+OTHER_FIELD_BYTES = 1024
+FLUSH_BYTES = 256 * 1024
+
+
+class FormUnreadable(ValueError):
+    """The body is not a form this page sent (wrong content type, broken multipart, too large)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def describe_size(size: int) -> str:
+    """Bytes in the words a person uses: 25 MB, 300 KB, 12 bytes."""
+    if size >= 1024 * 1024:
+        value = size / (1024 * 1024)
+        return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
+
+
+@dataclass(eq=False)
+class Attachment:
+    """One file of the submission: its name and size, and its encrypted upload while it is kept."""
+
+    file_name: str | None
+    size: int = 0
+    writer: BlobWriter | None = None
+    kept: bool = True
+    listed: bool = False
+
+
+@dataclass
+class SubmittedForm:
+    values: dict[str, str] = field(default_factory=dict)
+    too_long: set[str] = field(default_factory=set)
+    attachments: list[Attachment] = field(default_factory=list)
+    file_problems: list[str] = field(default_factory=list)
+
+    @property
+    def files_sent(self) -> int:
+        return len(self.attachments)
+
+    def kept_writers(self) -> list[tuple[Attachment, BlobWriter]]:
+        return [(a, a.writer) for a in self.attachments if a.kept and a.writer is not None]
+
+    def discard_files(self) -> None:
+        """Abort every upload (their temporary ciphertext is deleted)."""
+        for attachment in self.attachments:
+            attachment.kept = False
+            if attachment.writer is not None:
+                with contextlib.suppress(Exception):
+                    attachment.writer.abort()
+                attachment.writer = None
+
+
+def _field_cap(name: str) -> int:
+    if name in LIMITS:
+        return LIMITS[name] * 4 + 64  # UTF-8 takes up to 4 bytes a character; the checks count characters
+    return OTHER_FIELD_BYTES
+
+
+class FormReader:
+    """Reads one submission. `may_store(values)` is asked when the first file arrives: files are
+    only encrypted and kept when the fields read so far (the form token, the honeypot) allow it."""
+
+    def __init__(self, files: FileStore, limits: FormSettings, may_store: Callable[[dict[str, str]], bool]) -> None:
+        self.files = files
+        self.limits = limits
+        self.may_store = may_store
+        self.form = SubmittedForm()
+        self._storing: bool | None = None  # decided at the first file
+        self._total = 0
+        self._pending: list[tuple[Attachment, bytes]] = []
+        self._pending_bytes = 0
+        # the part being parsed
+        self._headers: dict[str, str] = {}
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._name: str | None = None
+        self._attachment: Attachment | None = None
+        self._buffer = bytearray()
+        self._cap = 0
+        self._parts = 0
+
+    async def read(self, request: Request) -> SubmittedForm:
+        content_type, options = parse_options_header(request.headers.get("content-type", ""))
+        if content_type == b"application/x-www-form-urlencoded":
+            await self._read_urlencoded(request)
+        elif content_type == b"multipart/form-data":
+            boundary = options.get(b"boundary")
+            if not boundary:
+                raise FormUnreadable(400, "The form was sent without its multipart boundary.")
+            await self._read_multipart(request, boundary)
+        else:
+            raise FormUnreadable(415, "The report form must be sent as a web form (multipart/form-data).")
+        return self.form
+
+    async def _read_urlencoded(self, request: Request) -> None:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_URLENCODED:
+                raise FormUnreadable(413, "The form is too large to read.")
+        for name, value in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True,
+                                     max_num_fields=MAX_PARTS):
+            self._keep_field(name, value.encode("utf-8"))
+
+    async def _read_multipart(self, request: Request, boundary: bytes) -> None:
+        try:
+            parser = MultipartParser(boundary, callbacks={  # type: ignore[arg-type]
+                "on_part_begin": self._part_begin,
+                "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
+                "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+            })
+        except FormParserError as error:
+            raise FormUnreadable(400, f"The form could not be read ({error}).") from None
+        try:
+            async for chunk in request.stream():
+                try:
+                    parser.write(chunk)
+                except FormParserError:
+                    raise FormUnreadable(400, "The form could not be read: it arrived damaged.") from None
+                if self._pending_bytes >= FLUSH_BYTES:
+                    await run_in_threadpool(self._flush)
+            parser.finalize()
+            await run_in_threadpool(self._flush)
+        except BaseException:
+            self.form.discard_files()
+            raise
+        self._check_files()
+        if self.form.file_problems:
+            self.form.discard_files()
+
+    # --- parser callbacks (synchronous, no I/O) -------------------------------------------------
+
+    def _part_begin(self) -> None:
+        self._parts += 1
+        self._headers = {}
+        self._name = None
+        self._attachment = None
+        self._buffer = bytearray()
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.decode("latin-1").strip().lower()] = self._header_value.decode(
+            "utf-8", errors="replace").strip()
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def _headers_finished(self) -> None:
+        if self._parts > MAX_PARTS:
+            return
+        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        name = options.get(b"name", b"").decode("utf-8", errors="replace")
+        file_name = options.get(b"filename")
+        if file_name is None:
+            self._name = name
+            self._cap = _field_cap(name)
+            return
+        if name != FILE_FIELD:
+            return
+        if self._storing is None:
+            self._storing = self.may_store(dict(self.form.values))
+        decoded = file_name.decode("utf-8", errors="replace")
+        self._attachment = Attachment(clean_file_name(decoded), kept=bool(self._storing))
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._name is not None:
+            if len(self._buffer) <= self._cap:
+                self._buffer.extend(data[start:min(end, start + self._cap + 1 - len(self._buffer))])
+            return
+        attachment = self._attachment
+        if attachment is None:
+            return
+        size = end - start
+        if size and not attachment.listed:
+            attachment.listed = True
+            self.form.attachments.append(attachment)
+        attachment.size += size
+        self._total += size
+        if attachment.kept and (
+            len(self.form.attachments) > self.limits.max_files
+            or attachment.size > self.limits.max_file_bytes
+            or self._total > self.limits.max_total_bytes
+        ):
+            # the submission will be refused: stop encrypting anything, keep counting for the message
+            self._storing = False
+            for each in self.form.attachments:
+                each.kept = False
+        if attachment.kept and size:
+            self._pending.append((attachment, bytes(data[start:end])))
+            self._pending_bytes += size
+
+    def _part_end(self) -> None:
+        if self._name is not None:
+            self._keep_field(self._name, bytes(self._buffer))
+        elif self._attachment is not None and not self._attachment.listed and self._attachment.file_name:
+            # a file chosen but empty: tell the person rather than drop it silently (a file input left
+            # empty arrives with no name and is skipped)
+            self._attachment.listed = True
+            self.form.attachments.append(self._attachment)
+        self._name = None
+        self._attachment = None
+        self._buffer = bytearray()
+
+    def _keep_field(self, name: str, raw: bytes) -> None:
+        if name not in FIELD_NAMES and name not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD):
+            return
+        if name in self.form.values:
+            return  # the first value counts; the form sends each field once
+        cap = _field_cap(name)
+        if len(raw) > cap:
+            self.form.too_long.add(name)
+            raw = raw[:cap]
+        self.form.values[name] = raw.decode("utf-8", errors="replace")
+
+    # --- encryption (in a worker thread) ----------------------------------------------------------
+
+    def _flush(self) -> None:
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        for attachment, data in pending:
+            if not attachment.kept:
+                if attachment.writer is not None:
+                    attachment.writer.abort()
+                    attachment.writer = None
+                continue
+            if attachment.writer is None:
+                attachment.writer = self.files.writer(max_size=self.limits.max_file_bytes)
+            attachment.writer.write(data)
+        for attachment in self.form.attachments:
+            if not attachment.kept and attachment.writer is not None:
+                attachment.writer.abort()
+                attachment.writer = None
+
+    def _check_files(self) -> None:
+        limits = self.limits
+        sent = self.form.attachments
+        problems = self.form.file_problems
+        if len(sent) > limits.max_files:
+            problems.append(f"You chose {len(sent)} files. Please send at most {limits.max_files}, and tell us "
+                            "about the others under \u201cWhat happened\u201d.")
+        for attachment in sent:
+            name = f"\u201c{attachment.file_name}\u201d" if attachment.file_name else "One of the files"
+            if attachment.size == 0:
+                problems.append(f"{name} is empty. Choose it again, or leave it out.")
+            elif attachment.size > limits.max_file_bytes:
+                problems.append(f"{name} is {describe_size(attachment.size)}, more than the "
+                                f"{describe_size(limits.max_file_bytes)} each file may be. Send a smaller file or "
+                                "a screenshot, or tell us where the file is.")
+        total = sum(a.size for a in sent)
+        if total > limits.max_total_bytes and not any("more than the" in p for p in problems):
+            problems.append(f"Your files add up to {describe_size(total)}, more than the "
+                            f"{describe_size(limits.max_total_bytes)} allowed in all. Please send fewer or "
+                            "smaller files.")

@@ -1,0 +1,289 @@
+"""The public report form: `GET /report`, `POST /report` and the receipt page.
+
+Anyone may use it, without an account. A submission is filed as the public actor through
+`submit_report`, like every report, with its files streamed into the encrypted store. Abuse
+resistance: a signed double-submit form token (CSRF), a per-address limit on accepted reports, a
+honeypot field, and limits on the count and size of files. A refused submission is shown again with
+what the person typed (files excepted, and the page says so) and exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from tipline.domain.base import utc_now
+from tipline.domain.report import ReportContent, ReportSource
+from tipline.instance import Instance
+from tipline.intake.submission import submit_report
+from tipline.store.accounts import PUBLIC, Principal
+from tipline.store.tables import BlobRow
+from tipline.web.auth import POLICY_MARK, public
+from tipline.web.pages import render
+from tipline.web.public_form import questions
+from tipline.web.public_form.guards import (
+    FORM_COOKIE,
+    FORM_TOKEN_FIELD,
+    HONEYPOT_FIELD,
+    FormSettings,
+    FormTokens,
+    Receipt,
+    ReceiptTokens,
+    SubmissionLimiter,
+    decoy_number,
+)
+from tipline.web.public_form.questions import Problem
+from tipline.web.public_form.upload import (
+    FILE_FIELD,
+    FormReader,
+    FormUnreadable,
+    SubmittedForm,
+    describe_size,
+)
+
+log = logging.getLogger("tipline.web.public_form")
+router = APIRouter(include_in_schema=False)
+
+FORM_TITLE = "Report a concern about a child"
+
+
+def public_form_policy() -> Any:
+    """`public()`, with the principal pinned to the public whoever is signed in.
+
+    A report from this form is always the public's, and `public()` would otherwise, for a signed-in
+    staff member, read the whole multipart body with `request.form()` to look for the session's CSRF
+    token (spooling files to a plaintext temporary file). The form has its own token instead."""
+    policy_of_public = public()
+
+    async def policy(request: Request) -> Principal:
+        request.state.principal = PUBLIC
+        return await policy_of_public(request)  # type: ignore[no-any-return]
+
+    setattr(policy, POLICY_MARK, getattr(policy_of_public, POLICY_MARK))
+    return policy
+
+
+Anyone = Annotated[Principal, Depends(public_form_policy())]
+
+
+@dataclass
+class FormState:
+    settings: FormSettings
+    tokens: FormTokens
+    receipts: ReceiptTokens
+    limiter: SubmissionLimiter
+
+
+def form_state(request: Request) -> FormState:
+    """The form's settings, signers and limiter for this application (built on first use)."""
+    state = getattr(request.app.state, "public_form", None)
+    if state is None:
+        instance: Instance = request.app.state.instance
+        settings = FormSettings.from_settings(instance.settings)
+        state = FormState(
+            settings,
+            FormTokens(instance.secret_key, settings.form_hours),
+            ReceiptTokens(instance.secret_key, settings.receipt_hours),
+            SubmissionLimiter(settings.rate_limit, settings.rate_window_seconds),
+        )
+        request.app.state.public_form = state
+    return state  # type: ignore[no-any-return]
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _things(count: int) -> str:
+    return f"{count} thing{'s' if count != 1 else ''}"
+
+
+def form_page(
+    request: Request,
+    *,
+    values: dict[str, str] | None = None,
+    problems: list[Problem] | None = None,
+    files_not_kept: bool = False,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The form, empty or with what the person typed and what to fix, with a fresh form token."""
+    state = form_state(request)
+    values = {k: v for k, v in (values or {}).items() if k not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD)}
+    problems = list(problems or [])
+    errors: dict[str, str] = {}
+    for problem in problems:
+        if problem.field and problem.field not in errors:
+            errors[problem.field] = problem.message
+    cookie = request.cookies.get(FORM_COOKIE)
+    if not state.tokens.cookie_ok(cookie):
+        cookie = state.tokens.new_cookie()
+    limits = state.settings
+    title = FORM_TITLE if not problems else f"Error: {_things(len(problems))} to fix \u2013 {FORM_TITLE}"
+    response = render(request, "report_form.html", {
+        "title": title,
+        "values": values,
+        "problems": problems,
+        "errors": errors,
+        "files_not_kept": files_not_kept,
+        "form_token": state.tokens.token_for(cookie),
+        "form_token_field": FORM_TOKEN_FIELD,
+        "honeypot_field": HONEYPOT_FIELD,
+        "file_field": FILE_FIELD,
+        "choices": questions.RADIOS,
+        "limits": limits,
+        "max_file_text": describe_size(limits.max_file_bytes),
+        "max_total_text": describe_size(limits.max_total_bytes),
+        "anchor": questions.anchor,
+    }, status_code=status)
+    response.set_cookie(FORM_COOKIE, cookie, httponly=True, samesite="strict", path="/report",
+                        secure=request.app.state.instance.settings.secure_cookies)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_form(request: Request, principal: Anyone) -> HTMLResponse:
+    return form_page(request)
+
+
+@router.post("/report", response_class=HTMLResponse)
+async def send_report(request: Request, principal: Anyone) -> Response:
+    state = form_state(request)
+    instance: Instance = request.app.state.instance
+    address = _client_address(request)
+    cookie = request.cookies.get(FORM_COOKIE)
+    wait = state.limiter.wait_seconds(address)
+
+    def may_store(values: dict[str, str]) -> bool:
+        """Encrypt files only for a submission that can still be accepted."""
+        return (wait == 0 and not values.get(HONEYPOT_FIELD, "").strip()
+                and state.tokens.check(cookie, values.get(FORM_TOKEN_FIELD)) is None)
+
+    reader = FormReader(instance.files, state.settings, may_store)
+    try:
+        form = await reader.read(request)
+    except FormUnreadable as error:
+        return form_page(request, values=reader.form.values, problems=[Problem(None, error.message)],
+                         files_not_kept=reader.form.files_sent > 0, status=error.status)
+    try:
+        return await _decide(request, state, instance, form, cookie, wait, address)
+    finally:
+        form.discard_files()  # no-op for files already committed
+
+
+async def _decide(request: Request, state: FormState, instance: Instance, form: SubmittedForm,
+                  cookie: str | None, wait: float, address: str) -> Response:
+    values = form.values
+    files_sent = form.files_sent > 0
+
+    refusal = state.tokens.check(cookie, values.get(FORM_TOKEN_FIELD))
+    if refusal is not None:
+        return form_page(request, values=values, problems=[Problem(None, refusal)], files_not_kept=files_sent,
+                         status=403)
+    if wait > 0:
+        minutes = max(1, round(wait / 60))
+        message = (f"Several reports have been sent from this internet connection in the last few minutes. "
+                   f"To keep this service working for everyone, please wait about "
+                   f"{minutes} minute{'s' if minutes != 1 else ''}, then press \u201cSend report\u201d again. "
+                   "What you typed is still here.")
+        return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
+                         status=429, headers={"Retry-After": str(int(wait) + 1)})
+
+    outcome = questions.read_answers(values, now=utc_now(), default_zone=state.settings.time_zone,
+                                     too_long=frozenset(form.too_long))
+    problems = list(outcome.problems) + [Problem(FILE_FIELD, message) for message in form.file_problems]
+    if problems or outcome.content is None:
+        return form_page(request, values=values, problems=problems, files_not_kept=files_sent, status=422)
+
+    what = values.get("what", "")
+    danger = values.get("danger") == "yes"
+    if values.get(HONEYPOT_FIELD, "").strip():
+        number = decoy_number()
+        state.limiter.accepted(address)
+        log.warning("public report form: the hidden honeypot field was filled in (from %s); acknowledged with "
+                    "decoy number %d, nothing stored", address, number)
+        return _to_receipt(state, Receipt(number, what, danger))
+
+    try:
+        report_id = await run_in_threadpool(_store, instance, outcome.content, form)
+    except Exception:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("public report form: storing a report failed (request %s); nothing was kept", request_id)
+        message = ("Something went wrong on our side, and your report was not saved. Nothing you typed has "
+                   "been lost: it is all still here. Please wait a minute and press \u201cSend report\u201d again. "
+                   f"(Reference: {request_id})")
+        return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
+                         status=500)
+    state.limiter.accepted(address)
+    return _to_receipt(state, Receipt(report_id, what, danger))
+
+
+def _to_receipt(state: FormState, receipt: Receipt) -> RedirectResponse:
+    return RedirectResponse(f"/report/received/{state.receipts.issue(receipt)}", status_code=303)
+
+
+def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> int:
+    """The report, its files and its first pipeline job, in one transaction: all or nothing."""
+    new_blobs: list[str] = []
+    try:
+        committed = []
+        for attachment, writer in form.kept_writers():
+            stored = writer.commit()
+            attachment.writer = None
+            committed.append((attachment, stored))
+            if not stored.deduplicated:
+                new_blobs.append(stored.address)
+        with instance.db.transaction() as session:
+            row = submit_report(instance, session, content, ReportSource.PUBLIC_FORM, PUBLIC)
+            for attachment, stored in committed:
+                instance.files.register(session, row.id, stored, file_name=attachment.file_name,
+                                        actor=PUBLIC.actor)
+            return row.id
+    except BaseException:
+        _forget_blobs(instance, new_blobs)
+        raise
+
+
+def _forget_blobs(instance: Instance, addresses: list[str]) -> None:
+    """Delete ciphertext this submission added that no stored file refers to (the transaction that
+    would have referred to it rolled back)."""
+    if not addresses:
+        return
+    with instance.db.transaction() as session:
+        held = set(session.execute(select(BlobRow.address).where(BlobRow.address.in_(addresses))).scalars())
+    for address in addresses:
+        if address not in held:
+            instance.files.blobs.delete(address)
+
+
+# --- the receipt ---------------------------------------------------------------------------------
+
+HELP_ORDER = {
+    "sextortion": ("threat", "takedown", "families"),
+    "enticement": ("threat", "takedown", "families"),
+    "images": ("found", "takedown", "families", "threat"),
+}
+DEFAULT_HELP_ORDER = ("families", "threat", "takedown")
+
+
+@router.get("/report/received/{token}", response_class=HTMLResponse)
+def receipt_page(request: Request, token: str, principal: Anyone) -> HTMLResponse:
+    state = form_state(request)
+    receipt = state.receipts.read(token)
+    if receipt is None:
+        return render(request, "report_receipt.html",
+                      {"title": "This receipt link has expired", "receipt": None}, status_code=404)
+    return render(request, "report_receipt.html", {
+        "title": f"Report {receipt.number} received",
+        "receipt": receipt,
+        "help_order": HELP_ORDER.get(receipt.what, DEFAULT_HELP_ORDER),
+        "receipt_hours": state.settings.receipt_hours,
+    })
