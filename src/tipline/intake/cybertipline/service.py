@@ -78,11 +78,19 @@ def submit(instance: Instance, principal: Principal, content: ReportContent) -> 
         return row.id
 
 
+def check_open(instance: Instance, principal: Principal, report_id: int) -> None:
+    """Refuse an upload to a report that is not the principal's open report before its bytes are
+    stored (the registration re-checks under the row lock)."""
+    with instance.db.transaction() as session:
+        own_open_report(session, report_id, principal, lock=False)
+
+
 def upload(instance: Instance, principal: Principal, report_id: int, writer: BlobWriter,
            file_name: str | None) -> UploadResult:
-    """Attach a streamed file to an open report. The ciphertext is put in place first (outside the
-    database lock), then the report is checked and the file registered in one transaction; a file
-    that ends up attached to nothing is recorded as unreferenced, so the collector removes it."""
+    """Attach a streamed file to an open report (already checked with `check_open`). The ciphertext
+    is put in place first (outside the database lock), then the report is checked again and the file
+    registered in one transaction; if the report was finished or retracted in between, the content
+    is recorded as unreferenced, so the collector removes it."""
     stored = writer.commit()
     try:
         with instance.db.transaction() as session:

@@ -250,11 +250,18 @@ class _FormReader:
     def _end(self) -> None:
         self.finished = True
 
-    async def read(self, request: Request) -> None:
+    async def read(self, request: Request,
+                   on_id: Callable[[str], Coroutine[Any, Any, None]] | None = None) -> None:
+        """Parse the whole body; `on_id` is awaited as soon as the `id` field is complete (before
+        the rest of the body is read, when the client sends id first as the documentation does)."""
+        checked = False
         try:
             async for chunk in request.stream():
                 if chunk:
                     self.parser.write(chunk)
+                if on_id is not None and not checked and "id" in self.fields:
+                    checked = True
+                    await on_id(self.fields["id"])
             self.parser.finalize()
         except IspwsError:
             raise
@@ -335,15 +342,24 @@ async def upload_endpoint(request: Request, principal: Esp) -> Response:
         writers.append(writer)
         return writer.write
 
+    checked: list[int] = []
+
+    async def check(raw_id: str) -> None:
+        report_id = service.parse_report_id(raw_id)
+        request.state.ispws_report_id = report_id
+        await run_in_threadpool(service.check_open, instance, principal, report_id)
+        checked.append(report_id)
+
     reader = _FormReader(params[b"boundary"], sink, MALFORMED_FILE)
     try:
         try:
-            await reader.read(request)
+            await reader.read(request, on_id=check)
         except BlobTooLargeError:
             raise IspwsError(FILE_UPLOAD_FAILED, f"the file is larger than the {instance.settings.max_upload_bytes:,} "
                              "bytes this hotline accepts; nothing was stored", status=413) from None
-        report_id = service.parse_report_id(reader.fields.get("id"))
-        request.state.ispws_report_id = report_id
+        if not checked:  # the id came after the file, or not at all
+            await check(reader.fields["id"]) if "id" in reader.fields else service.parse_report_id(None)
+        report_id = checked[0]
         if not writers:
             raise IspwsError(MALFORMED_FILE, "the form has no part named 'file'")
         writer = writers[0]
