@@ -46,11 +46,16 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/identifiers/{kind}/reports?value=x@example.com", expect(FORBIDDEN, public=UNAUTH, **READERS)),
     ("POST", "/api/v1/reports/{open_id}/finish", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
     ("POST", "/api/v1/reports/{open_id2}/retract", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
+    ("POST", "/api/v1/conversations/analyze", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
     ("GET", "/report", expect(OK)),  # the public report form: the same for everyone
     ("POST", "/report", expect(FORBIDDEN)),  # refused without the form's own token (its CSRF), whoever asks
     ("GET", "/report/received/{receipt}", expect(NOT_FOUND)),  # only a signed receipt token shows a receipt
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
+JSON_BODIES = {
+    "/api/v1/reports": sample_content(),
+    "/api/v1/conversations/analyze": {"id": "c1", "messages": [{"id": "1", "author": "a", "text": "hi"}]},
+}
 FORM_DATA = {
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
@@ -100,8 +105,8 @@ def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
                                receipt="not-a-receipt")
         if method == "GET":
             response = client.get(path)
-        elif path == "/api/v1/reports":
-            response = client.post(path, json=sample_content())
+        elif path in JSON_BODIES:
+            response = client.post(path, json=JSON_BODIES[path])
         else:
             data = dict(FORM_DATA.get(path, {}))
             if token:

@@ -13,6 +13,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportSource
 from tipline.linking import ExtractionContext, extract_identifiers
+from tipline.pipeline.enticement_stage import analyse_report_conversations, store_conversation_analyses
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ PIPELINE: list[Stage] = [
     Stage("begin_processing", "mark the report as being processed", begin_processing),
     Stage("hash_files", "hash every file (MD5, SHA-1, SHA-256, PDQ, video frames)", store_file_hashes,
           prepare=hash_report_files),
+    Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
+          store_conversation_analyses, prepare=analyse_report_conversations),
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),
     Stage("link_reports", "link reports that share identifiers", link_reports),
     Stage("finish_processing", "put the report in the review queue", finish_processing),

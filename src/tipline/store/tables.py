@@ -162,6 +162,29 @@ class BlobRow(Base):
     unreferenced_since: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class ConversationAnalysisRow(Base):
+    """What enticement detection found in one conversation of a report (a chat-log file, or the text
+    of a chat/IM or gaming incident). Replaced whole each time the stage runs."""
+
+    __tablename__ = "conversation_analyses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "file" or "internet_details"
+    source_ref: Mapped[str] = mapped_column(String(100))  # a file id, or "internetDetails[2]"
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    risk: Mapped[float | None]
+    level: Mapped[str | None] = mapped_column(String(20), index=True)
+    alert: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspected_author: Mapped[str | None] = mapped_column(String(200))
+    first_alert_message: Mapped[str | None] = mapped_column(String(200))
+    suggested_incident_type: Mapped[str | None] = mapped_column(String(100))
+    suggested_annotations: Mapped[dict[str, Any]]  # {"annotations": [...]}
+    result: Mapped[dict[str, Any]]  # the detector's full result (tactics with evidence, reasons, ...)
+    error: Mapped[str | None] = mapped_column(Text)  # why the source could not be read as a conversation
+    analysed_at: Mapped[datetime]
+
+
 class IdentifierRow(Base):
     """An identifier found in a report, normalised: (kind, value) is the key that links reports."""
 

@@ -20,7 +20,16 @@ from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.errors import install_error_handlers
 from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
-from tipline.web.routes import admin_pages, api_reports, auth_pages, ispws, meta, public_form, staff_pages
+from tipline.web.routes import (
+    admin_pages,
+    api_conversations,
+    api_reports,
+    auth_pages,
+    ispws,
+    meta,
+    public_form,
+    staff_pages,
+)
 
 HERE = Path(__file__).parent
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
@@ -72,7 +81,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
-    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports, ispws, public_form):
+    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports, api_conversations, ispws, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -18,6 +18,7 @@ from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
 from tipline.store.tables import ReportRow
 from tipline.web.auth import allow
+from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
 from tipline.web.timeline import describe
 
@@ -95,6 +96,7 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
                 other.id, {"state": other.state, "incident_type": other.incident_type, "bases": []}
             )
             entry["bases"].append((link.basis, link.value))
+        conversations = conversation_views(instance, session, report, principal)
         history = instance.audit.events_for_report(session, report_id)
     content = report.content.to_wire()
     annotations = (
@@ -110,6 +112,8 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
         sections.append(("law-enforcement", "Law enforcement"))
     if content.get("reporter"):
         sections.append(("reporter", "Reporter"))
+    if conversations:
+        sections.append(("conversations", "Conversations"))
     sections += [("identifiers", "Identifiers"), ("links", "Linked reports"), ("files", "Files"), ("history", "History")]
     return render(
         request,
@@ -129,6 +133,8 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
             "role_labels": _labels(PartyRole),
             "event_labels": EVENT_LABELS,
             "describe_event": describe,
+            "conversations": conversations,
+            "tactic_label": tactic_label,
         },
     )
 
