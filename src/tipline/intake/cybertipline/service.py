@@ -74,7 +74,8 @@ def submit(instance: Instance, principal: Principal, content: ReportContent) -> 
         try:
             row = submit_report(instance, session, content, ReportSource.ESP_XML, principal, finish=False)
         except SubmissionRejected as error:
-            raise IspwsError(VALIDATION_FAILED, f"{error.field}: {error.message}") from None
+            message = error.message if error.message.startswith(error.field) else f"{error.field}: {error.message}"
+            raise IspwsError(VALIDATION_FAILED, message) from None
         return row.id
 
 
