@@ -1,0 +1,254 @@
+"""The PDQ index returns exactly what brute force finds, and additions and removals show at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from pdq_synthetic import (
+    as_sets,
+    brute_force,
+    clustered_hashes,
+    flip_bits,
+    hamming,
+    random_hashes,
+    read_hashes,
+    to_hex,
+)
+
+from tipline.matching.pdq_index import Layout, PDQIndex, plan_layout
+from tipline.matching.signals import pdq_hashes_to_array
+
+# Layouts the planner picks at different bank sizes, forced here on small banks so each is tested
+LAYOUTS = {
+    "brute force": Layout(()),
+    "16 x 16 bits": Layout((16,) * 16),
+    "13 x 19-20 bits": Layout((20,) * 9 + (19,) * 4),
+    "8 x 20 bits (bits left over)": Layout((20,) * 8),
+}
+TEN_MILLION_LAYOUT = Layout((24,) * 3 + (23,) * 8)  # what the planner picks at 10 million hashes
+
+
+def _bank(seed: int, n_random: int, n_clustered: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate([random_hashes(rng, n_random), clustered_hashes(rng, n_clustered)])
+
+
+def _queries(seed: int, bank: np.ndarray, n: int) -> np.ndarray:
+    """Near copies of bank rows (0-40 bits away) and unrelated hashes."""
+    rng = np.random.default_rng(seed + 1)
+    near = flip_bits(rng, bank[rng.integers(0, len(bank), n)], 0, 40)
+    return np.concatenate([near, random_hashes(rng, n // 4)])
+
+
+@pytest.mark.parametrize("layout_name", list(LAYOUTS))
+@pytest.mark.parametrize("radius", [0, 12, 31, 45])
+def test_search_equals_brute_force(layout_name: str, radius: int) -> None:
+    bank = _bank(1, 3000, 3000)
+    labels = np.arange(len(bank), dtype=np.int64) * 7 + 3
+    queries = _queries(2, bank, 120)
+    index = PDQIndex.build(labels, bank, layout=LAYOUTS[layout_name])
+    expected = brute_force(bank, labels, queries, radius)
+    assert as_sets(index.search(queries, radius), len(queries)) == expected
+    assert sum(map(len, expected)) > 0
+
+
+def test_the_ten_million_layout_is_exact() -> None:
+    bank = _bank(1, 3000, 3000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    queries = _queries(2, bank, 120)
+    index = PDQIndex.build(labels, bank, layout=TEN_MILLION_LAYOUT)
+    for radius in (0, 31):
+        assert as_sets(index.search(queries, radius), len(queries)) == brute_force(bank, labels, queries, radius)
+
+
+def test_planned_layouts_are_exact_on_a_larger_bank() -> None:
+    bank = _bank(3, 60_000, 60_000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    index = PDQIndex.build(labels, bank)
+    assert index.stats()["layout"], "a bank of 120k hashes should get chunk tables"
+    queries = _queries(4, bank, 150)
+    assert as_sets(index.search(queries, 31), len(queries)) == brute_force(bank, labels, queries, 31)
+
+
+def test_meta_haystack_and_needles() -> None:
+    haystack = read_hashes("haystack.txt")
+    needles = read_hashes("needles.txt")
+    assert (len(haystack), len(needles)) == (1350, 100)
+    codes = pdq_hashes_to_array(haystack)
+    queries = pdq_hashes_to_array(needles)
+    labels = np.arange(len(codes), dtype=np.int64)
+    expected = brute_force(codes, labels, queries, 31)
+    assert sum(map(len, expected)) > 0  # the needles do find hay
+    for layout in (None, Layout((16,) * 16), Layout((20,) * 9 + (19,) * 4)):
+        index = PDQIndex.build(labels, codes, layout=layout) if layout else PDQIndex.build(labels, haystack)
+        assert as_sets(index.search(needles, 31), len(needles)) == expected
+
+
+def test_results_are_nearest_first_with_one_row_per_label() -> None:
+    rng = np.random.default_rng(5)
+    base = random_hashes(rng, 1)
+    near = flip_bits(rng, np.repeat(base, 30, axis=0), 0, 30)
+    labels = np.repeat(np.arange(10), 3)  # three hashes per label, as the frames of one video
+    index = PDQIndex.build(labels, near, layout=Layout((16,) * 16))
+    found = index.search(base, 31).for_query(0)
+    distances = hamming(near, base)
+    expected = {}
+    for label, d in zip(labels.tolist(), distances.tolist()):
+        if d <= 31:
+            expected[label] = min(d, expected.get(label, 999))
+    assert dict(found) == expected
+    assert len(found) == len(expected)
+    assert [d for _, d in found] == sorted(d for _, d in found)
+
+
+def test_queries_as_hex_bytes_or_arrays_agree() -> None:
+    bank = _bank(6, 500, 500)
+    index = PDQIndex.build(np.arange(len(bank)), bank)
+    queries = bank[:20]
+    by_array = as_sets(index.search(queries), 20)
+    assert as_sets(index.search(to_hex(queries)), 20) == by_array
+    assert as_sets(index.search([bytes(q) for q in queries]), 20) == by_array
+    assert set(index.search_one(to_hex(queries[:1])[0])) == by_array[0]
+
+
+def test_invalid_hashes_are_refused() -> None:
+    index = PDQIndex()
+    with pytest.raises(ValueError, match="pdq hash must be 64 hex characters, got 63"):
+        index.add([1], ["a" * 63])
+    with pytest.raises(ValueError, match="radius must be 0 to 256"):
+        index.search(["a" * 64], 300)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_additions_and_removals_are_visible_to_the_next_search(background: bool) -> None:
+    bank = _bank(7, 8000, 8000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    index = PDQIndex.build(labels, bank, delta_limit=500, background_compaction=background)
+    rng = np.random.default_rng(8)
+    fresh = random_hashes(rng, 2000)
+    fresh_labels = np.arange(10**6, 10**6 + 2000)
+    alive = np.ones(len(bank) + len(fresh), dtype=bool)
+    all_codes = np.concatenate([bank, fresh])
+    all_labels = np.concatenate([labels, fresh_labels])
+    queries = np.concatenate([_queries(9, bank, 40), flip_bits(rng, fresh[::50], 0, 20)])
+    for step in range(10):  # several compactions happen along the way
+        lo, hi = step * 200, (step + 1) * 200
+        index.add(fresh_labels[lo:hi], fresh[lo:hi])
+        gone = labels[step * 400 : step * 400 + 150]
+        index.remove(gone)
+        alive[step * 400 : step * 400 + 150] = False
+        shown = alive.copy()
+        shown[len(bank) + hi :] = False  # not added yet
+        assert as_sets(index.search(queries, 31), len(queries)) == brute_force(
+            all_codes, all_labels, queries, 31, shown
+        ), f"step {step}"
+    index.wait_for_compaction()
+    assert index.compactions >= 2
+    index.compact()
+    stats = index.stats()
+    assert stats["delta_rows"] == 0 and stats["main_dead"] == 0
+    assert len(index) == int(alive.sum())
+    assert as_sets(index.search(queries, 31), len(queries)) == brute_force(all_codes, all_labels, queries, 31, alive)
+
+
+def test_remove_then_add_again_and_missing_labels() -> None:
+    bank = _bank(10, 2000, 0)
+    index = PDQIndex.build(np.arange(2000), bank)
+    assert index.remove([5, 5, 99999]) == 1
+    assert 5 not in dict(index.search_one(bytes(bank[5]), 0))
+    index.add([5], bank[5:6])
+    assert dict(index.search_one(bytes(bank[5]), 0))[5] == 0
+    assert index.remove([424242]) == 0
+
+
+def test_removals_while_a_compaction_runs_are_not_lost() -> None:
+    bank = _bank(11, 20000, 20000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    index = PDQIndex.build(labels, bank, delta_limit=10**9)
+    rng = np.random.default_rng(12)
+    extra = random_hashes(rng, 3000)
+    index.add(np.arange(10**6, 10**6 + 3000), extra)
+    worker = threading.Thread(target=index.compact)
+    worker.start()
+    removed = labels[:3000]
+    for chunk in np.array_split(removed, 30):  # interleave with the compaction
+        index.remove(chunk)
+    index.add(np.arange(2 * 10**6, 2 * 10**6 + 10), extra[:10])
+    worker.join()
+    queries = bank[:3000:50]
+    found = as_sets(index.search(queries, 0), len(queries))
+    assert all(not any(label in removed for label, _ in f) for f in found)
+    assert set(index.search_one(bytes(extra[3]), 0)) == {(10**6 + 3, 0), (2 * 10**6 + 3, 0)}
+    assert len(index) == len(bank) - 3000 + 3000 + 10
+
+
+def test_add_and_remove_take_effect_well_within_a_second_on_a_large_index() -> None:
+    rng = np.random.default_rng(13)
+    bank = random_hashes(rng, 300_000)
+    index = PDQIndex.build(np.arange(len(bank)), bank)
+    probe = random_hashes(rng, 1)
+    started = time.perf_counter()
+    index.add([777_777_777], probe)
+    added = index.search(probe, 0).for_query(0)
+    index.remove([777_777_777, 12])
+    removed = index.search(np.concatenate([probe, bank[12:13]]), 0)
+    elapsed = time.perf_counter() - started
+    assert added == [(777_777_777, 0)]
+    assert removed.for_query(0) == [] and removed.for_query(1) == []
+    assert elapsed < 1.0
+
+
+def test_concurrent_readers_with_one_writer() -> None:
+    bank = _bank(14, 10000, 10000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    index = PDQIndex.build(labels, bank, delta_limit=300)
+    stable = bank[10000:10200]  # rows the writer never touches must always be found
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                result = index.search(stable, 0)
+                for i in range(len(stable)):
+                    if (10000 + i, 0) not in result.for_query(i):
+                        raise AssertionError(f"row {10000 + i} went missing")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers:
+        t.start()
+    rng = np.random.default_rng(15)
+    for step in range(40):
+        index.add(np.arange(10**7 + step * 50, 10**7 + (step + 1) * 50), random_hashes(rng, 50))
+        index.remove(labels[step * 100 : (step + 1) * 100])
+    stop.set()
+    for t in readers:
+        t.join()
+    index.wait_for_compaction()
+    assert not errors, errors[0]
+    assert len(index) == len(bank) - 4000 + 2000
+
+
+def test_planner_prefers_tables_for_big_banks_and_brute_force_for_tiny_ones() -> None:
+    assert plan_layout(500).widths == ()
+    big = plan_layout(10_000_000)
+    assert sum(big.widths) <= 256 and big.tables >= 8
+    radii = big.chunk_radii(31)
+    assert sum(t + 1 for t in radii) >= 32  # the pigeonhole condition that makes the search exact
+    assert big.table_bytes(10_000_000) <= 200 * 10_000_000
+
+
+def test_wide_radius_is_exact_too() -> None:
+    bank = _bank(16, 2000, 2000)
+    labels = np.arange(len(bank), dtype=np.int64)
+    queries = _queries(17, bank, 40)
+    index = PDQIndex.build(labels, bank, layout=Layout((16,) * 16))
+    assert index.stats()["layout"] == [16] * 16
+    expected = brute_force(bank, labels, queries, 90)
+    assert as_sets(index.search(queries, 90), len(queries)) == expected
+    assert sum(map(len, expected)) > len(queries)
