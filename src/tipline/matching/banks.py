@@ -105,7 +105,7 @@ class BankEntry:
 
     def __post_init__(self) -> None:
         kind = self.signal_type
-        if not isinstance(kind, SignalType):
+        if type(kind) is not SignalType:
             kind = parse_signal_type(str(kind))
             object.__setattr__(self, "signal_type", kind)
         object.__setattr__(self, "value", normalize_signal(kind, self.value))
@@ -115,10 +115,20 @@ class BankEntry:
             raise ValueError("added_at must be timezone-aware (UTC)")
 
     def replace(self, **changes: object) -> BankEntry:
-        """A copy with some fields changed."""
+        """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def _with(self, **changes: object) -> BankEntry:
+        """A copy with fields changed that need no validation (ids, flags, interned strings)."""
+        copy = object.__new__(BankEntry)
+        for name in _ENTRY_FIELDS:
+            object.__setattr__(copy, name, changes[name] if name in changes else getattr(self, name))
+        return copy
 
     @staticmethod
     def now() -> datetime:
         """The current time in UTC, as `added_at` wants it."""
         return datetime.now(timezone.utc)
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(BankEntry))

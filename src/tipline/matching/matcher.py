@@ -38,7 +38,6 @@ from tipline.matching.signals import (
     normalize_hex,
     parse_signal_type,
     parse_vpdq,
-    pdq_hashes_to_array,
 )
 
 __all__ = ["FileSignals", "LookupResult", "Match", "Matcher", "PdqQuery"]
@@ -63,10 +62,15 @@ class FileSignals:
     md5: str | None = None
     sha1: str | None = None
     sha256: str | None = None
-    pdq: Sequence[PdqQuery] = ()
-    """The image's PDQ hash first, then optionally its dihedral variants (at most 8 in all)."""
+    pdq: Sequence[PdqQuery] | object = ()
+    """The image's PDQ hash first, then optionally its dihedral variants (at most 8 in all).
+
+    Items may be PdqQuery, hex strings (quality unknown), or tipline.media's PdqHash (`hex`,
+    `quality`); a tipline.media DihedralPdq (`hashes`, `quality`) may stand for the whole list.
+    """
     vpdq: Sequence[VpdqFrame] = ()
-    """A video's frame signatures."""
+    """A video's frame signatures: VpdqFrame, or anything with `pdq`, `quality` and `timestamp`
+    (tipline.media's VideoFrameHash)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +226,8 @@ class Matcher:
             pdq = [e for e in added if e.signal_type is SignalType.PDQ and e.enabled]
             if pdq:
                 ids = np.fromiter((e.entry_id for e in pdq), dtype=np.int64, count=len(pdq))
-                codes = pdq_hashes_to_array(e.value for e in pdq)
+                codes = np.frombuffer(bytes.fromhex("".join(e.value for e in pdq)), dtype=np.uint8)
+                codes = codes.reshape(-1, 32).copy()  # values were validated by BankEntry
                 if len(self._pdq) == 0:
                     self._pdq = PDQIndex.build(ids, codes, **self._index_options)
                 else:
@@ -246,7 +251,7 @@ class Matcher:
             entry = self._get(entry_id)
             if entry.enabled:
                 self._unindex(entry)
-                entry = entry.replace(enabled=False)
+                entry = entry._with(enabled=False)
                 self._state.entries[entry_id] = entry
             return entry
 
@@ -255,7 +260,7 @@ class Matcher:
         with self._lock:
             entry = self._get(entry_id)
             if not entry.enabled:
-                entry = entry.replace(enabled=True)
+                entry = entry._with(enabled=True)
                 self._state.entries[entry_id] = entry
                 self._index(entry)
             return entry
@@ -281,19 +286,24 @@ class Matcher:
         if entry.bank not in self._state.banks:
             raise KeyError(f"no bank {entry.bank!r}")
         if entry.entry_id is None:
-            entry = entry.replace(entry_id=self._next_id)
+            entry = entry._with(entry_id=self._next_id)
         elif entry.entry_id in self._state.entries:
             raise ValueError(f"bank entry {entry.entry_id} already exists")
         assert entry.entry_id is not None
         if entry.entry_id >= 1 << (63 - _FRAME_BITS):
             raise ValueError(f"bank entry id {entry.entry_id} is too large")
         self._next_id = max(self._next_id, entry.entry_id + 1)
-        entry = entry.replace(
-            bank=sys.intern(entry.bank),
-            source=sys.intern(entry.source) if entry.source else entry.source,
-            added_by=sys.intern(entry.added_by) if entry.added_by else entry.added_by,
-            series=sys.intern(entry.series) if entry.series else entry.series,
+        # share one string object per bank, source, person and series across millions of entries
+        bank, source, added_by, series = (
+            sys.intern(entry.bank),
+            _interned(entry.source),
+            _interned(entry.added_by),
+            _interned(entry.series),
         )
+        if not (
+            bank is entry.bank and source is entry.source and added_by is entry.added_by and series is entry.series
+        ):
+            entry = entry._with(bank=bank, source=source, added_by=added_by, series=series)
         self._state.entries[entry.entry_id] = entry
         self._state.bank_entries[entry.bank].add(entry.entry_id)
         return entry
@@ -376,9 +386,10 @@ class Matcher:
                     entry = state.entries.get(entry_id)
                     if entry is not None:
                         raws[f].append(_Raw(entry_id, entry.signal_type, 0, value))
-            if len(signals.pdq) > MAX_PDQ_VARIANTS:
+            queries = _pdq_queries(signals.pdq)
+            if len(queries) > MAX_PDQ_VARIANTS:
                 raise ValueError(f"at most {MAX_PDQ_VARIANTS} pdq hashes per file (the dihedral variants)")
-            for variant, query in enumerate(signals.pdq):
+            for variant, query in enumerate(queries):
                 value = normalize_hex(SignalType.PDQ, query.hash)
                 if query.quality is not None and query.quality < self.min_quality:
                     notes[f].append(
@@ -479,6 +490,29 @@ class Matcher:
             )
         matches.sort(key=lambda m: (m.bank.kind is BankKind.IGNORE, m.distance, m.bank.name, m.entry.entry_id or 0))
         return LookupResult(tuple(matches), notes)
+
+
+def _interned(text: str | None) -> str | None:
+    return sys.intern(text) if text else text
+
+
+def _pdq_queries(given: object) -> list[PdqQuery]:
+    """PdqQuery objects from what FileSignals.pdq may hold (see there)."""
+    hashes = getattr(given, "hashes", None)
+    if hashes is not None and not isinstance(given, (str, bytes)):
+        quality = getattr(given, "quality", None)
+        return [PdqQuery(h, quality) for h in hashes]
+    queries = []
+    for item in given:  # type: ignore[attr-defined]
+        if isinstance(item, PdqQuery):
+            queries.append(item)
+        elif isinstance(item, str):
+            queries.append(PdqQuery(item))
+        elif hasattr(item, "hex") and hasattr(item, "quality"):
+            queries.append(PdqQuery(item.hex, item.quality))
+        else:
+            raise TypeError(f"cannot look up {item!r} as a pdq hash")
+    return queries
 
 
 def _usable_frames(frames: Sequence[VpdqFrame], min_quality: int) -> list[str]:

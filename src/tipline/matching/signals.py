@@ -95,10 +95,17 @@ def parse_signal_type(name: str) -> SignalType:
     return found
 
 
+_LOWER_HEX = {n: re.compile(f"[0-9a-f]{{{n}}}") for n in set(_HEX_LENGTHS.values())}
+
+
 def normalize_hex(signal_type: SignalType, value: str) -> str:
     """`value` as lower-case hex of exactly the type's length, or SignalError saying what is wrong."""
-    text = value.strip()
     want = _HEX_LENGTHS[signal_type]
+    if len(value) == want:
+        lowered = value.lower()
+        if _LOWER_HEX[want].fullmatch(lowered):
+            return lowered  # the common case, without the character-by-character check below
+    text = value.strip()
     if len(text) != want:
         raise SignalError(
             f"{signal_type.label} must be {want} hex characters, got {len(text)}"
@@ -230,9 +237,6 @@ def format_vpdq(frames: Sequence[VpdqFrame]) -> str:
     return json.dumps([f"{f.pdq},{f.quality},{f.timestamp:.3f}" for f in checked])
 
 
-_PDQ_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
 def is_pdq(value: str) -> bool:
     """True when `value` is already a normalised PDQ hash."""
-    return bool(_PDQ_RE.match(value))
+    return bool(_LOWER_HEX[PDQ_HEX_LENGTH].fullmatch(value))
