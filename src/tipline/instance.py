@@ -20,6 +20,7 @@ from tipline.store.db import Database
 from tipline.store.files import FileStore
 from tipline.store.identifiers import IdentifierStore
 from tipline.store.reports import ReportStore
+from tipline.store.review import ReviewStore
 
 
 class Instance:
@@ -36,6 +37,7 @@ class Instance:
         )
         self.reports = ReportStore(self.audit)
         self.identifiers = IdentifierStore(self.audit)
+        self.review = ReviewStore(self.audit, self.reports)
         self.files = FileStore(
             EncryptedBlobStore.from_key_file(self.settings.file_store_dir, self.settings.key_dir / "files.key"),
             self.audit,

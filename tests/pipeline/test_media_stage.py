@@ -66,7 +66,7 @@ def test_files_are_typed_and_hashed_before_review(instance: Instance) -> None:
     assert any(w["code"] == "type_mismatch" for w in photo.media_problems["warnings"])
     notes = rows["notes.txt"]
     assert notes.pdq is None and notes.hashed_at is not None
-    assert sorted(r["purpose"] for r in reads) == ["hashing", "hashing"]
+    assert sorted(r["purpose"] for r in reads) == ["conversation analysis", "hashing", "hashing"]  # notes.txt is text
 
 
 def test_corrupt_content_is_recorded_and_the_report_still_reaches_review(instance: Instance) -> None:

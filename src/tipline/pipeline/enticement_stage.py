@@ -75,6 +75,11 @@ def analyse_report_conversations(instance: Instance, report_id: int) -> list[Con
 def store_conversation_analyses(instance: Instance, session: Session, report_id: int,
                                 sources: list[ConversationSource]) -> None:
     """Replace the report's analyses with these (so running the stage again changes nothing)."""
+    before = [
+        (row.source_ref, row.conversation_id, row.level, row.risk, row.error)
+        for row in session.execute(select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == report_id)
+                                   .order_by(ConversationAnalysisRow.id)).scalars()
+    ]
     session.execute(delete(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == report_id))
     now = utc_now()
     alerts = 0
@@ -85,7 +90,13 @@ def store_conversation_analyses(instance: Instance, session: Session, report_id:
         for result in source.results:
             session.add(_row(report_id, source, result, now))
             alerts += int(result.alert)
-    if sources:
+    session.flush()
+    after = [
+        (row.source_ref, row.conversation_id, row.level, row.risk, row.error)
+        for row in session.execute(select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == report_id)
+                                   .order_by(ConversationAnalysisRow.id)).scalars()
+    ]
+    if sources and after != before:
         instance.audit.append(
             session, ENTICEMENT_ACTOR, "report.conversations_analysed", report_id=report_id,
             details={"conversations": sum(len(s.results) for s in sources), "alerts": alerts,

@@ -59,7 +59,15 @@ def extract_report_identifiers(instance: Instance, session: Session, report_id: 
 
 
 def link_reports(instance: Instance, session: Session, report_id: int) -> None:
-    instance.identifiers.link(session, report_id, PIPELINE_ACTOR, instance.settings.link_hub_limit)
+    created = instance.identifiers.link(session, report_id, PIPELINE_ACTOR, instance.settings.link_hub_limit)
+    for other in sorted({link.linked_report_id for link in created}):
+        row = instance.reports.row(session, other)
+        if row.priority is not None:  # reports already scored learn that they have a new linked report
+            instance.review.rescore(session, other, "linked report")
+
+
+def score_priority(instance: Instance, session: Session, report_id: int) -> None:
+    instance.review.rescore(session, report_id, "pipeline")
 
 
 def finish_processing(instance: Instance, session: Session, report_id: int) -> None:
@@ -76,6 +84,7 @@ PIPELINE: list[Stage] = [
           store_conversation_analyses, prepare=analyse_report_conversations),
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),
     Stage("link_reports", "link reports that share identifiers", link_reports),
+    Stage("score_priority", "score the report's priority with its reasons", score_priority),
     Stage("finish_processing", "put the report in the review queue", finish_processing),
 ]
 STAGES = {stage.name: stage for stage in PIPELINE}

@@ -145,7 +145,7 @@ class IdentifierStore:
         rows = session.execute(
             select(ReportLinkRow, ReportRow)
             .join(ReportRow, ReportRow.id == ReportLinkRow.linked_report_id)
-            .where(ReportLinkRow.report_id == report_id)
+            .where(ReportLinkRow.report_id == report_id, ReportLinkRow.dismissed_at.is_(None))
             .order_by(ReportLinkRow.linked_report_id, ReportLinkRow.basis)
         )
         return [(link, report) for link, report in rows]

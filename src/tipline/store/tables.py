@@ -99,8 +99,26 @@ class ReportRow(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
     content: Mapped[dict[str, Any]]
+    # Triage: kept current by tipline.triage whenever a fact arrives.
+    priority: Mapped[str | None] = mapped_column(String(2))
+    priority_rank: Mapped[int | None] = mapped_column(Integer)  # the level then the score, one sortable number
+    priority_score: Mapped[int | None] = mapped_column(Integer)
+    priority_reasons: Mapped[dict[str, Any] | None]
+    scored_at: Mapped[datetime | None]
+    # Review: who holds it, and what analysts decided (the reporter's own facts are never overwritten).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None]
+    reviewed_incident_type: Mapped[str | None] = mapped_column(String(100))
+    reviewed_annotations: Mapped[dict[str, Any] | None]
+    escalated_to_supervisor_at: Mapped[datetime | None]
+    escalation_note: Mapped[str | None] = mapped_column(Text)
+    ready_for_referral_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_reports_state_received_at", "state", "received_at"),)
+    __table_args__ = (
+        Index("ix_reports_state_received_at", "state", "received_at"),
+        Index("ix_reports_state_priority_rank", "state", "priority_rank"),
+    )
 
 
 class ReportFileRow(Base):
@@ -131,6 +149,9 @@ class ReportFileRow(Base):
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
     media_problems: Mapped[dict[str, Any] | None]  # {"errors": [...], "warnings": [...]}
     hashed_at: Mapped[datetime | None]
+    # An analyst's classification (A1, A2, B1, B2 or "none": not apparent CSAM) and annotations.
+    reviewed_classification: Mapped[str | None] = mapped_column(String(10))
+    reviewed_annotations: Mapped[dict[str, Any] | None]
 
 
 class FileSignalRow(Base):
@@ -216,11 +237,26 @@ class ReportLinkRow(Base):
     value: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
+    dismissed_at: Mapped[datetime | None]  # an analyst judged the link wrong; linking will not bring it back
+    dismissed_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         UniqueConstraint("report_id", "linked_report_id", "basis", "value"),
         Index("ix_report_links_report_id", "report_id"),
     )
+
+
+class ReportNote(Base):
+    """An analyst's note on a report."""
+
+    __tablename__ = "report_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class AuditEventRow(Base):

@@ -15,6 +15,7 @@ from tipline.domain.lifecycle import LifecycleError
 from tipline.intake.submission import SubmissionRejected
 from tipline.store.accounts import AccountError
 from tipline.store.reports import ReportNotFound, StaleReport
+from tipline.store.review import InvalidDecision, ReviewRefused
 from tipline.web.auth import AuthError
 
 log = logging.getLogger("tipline.web")
@@ -110,6 +111,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _rejected(request: Request, exc: SubmissionRejected) -> Response:
         return problem(422, "validation_failed", str(exc),
                        problems=[{"field": exc.field, "problem": exc.message, "type": "rule"}])
+
+    @app.exception_handler(ReviewRefused)
+    async def _refused(request: Request, exc: ReviewRefused) -> Response:
+        if wants_json(request):
+            return problem(409, "not_allowed_now", str(exc))
+        return page_error(request, 409, "Not possible now", str(exc))
+
+    @app.exception_handler(InvalidDecision)
+    async def _invalid_decision(request: Request, exc: InvalidDecision) -> Response:
+        if wants_json(request):
+            return problem(400, "invalid_decision", str(exc))
+        return page_error(request, 400, "Please check the decision", str(exc))
 
     @app.exception_handler(AccountError)
     async def _account(request: Request, exc: AccountError) -> Response:

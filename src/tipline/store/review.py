@@ -1,0 +1,325 @@
+"""Review: triage scores kept current, the queue, claiming, and every analyst decision (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, asc, desc, func, or_, select
+from sqlalchemy.orm import Session
+
+from tipline.domain.audit import Actor
+from tipline.domain.base import utc_now
+from tipline.domain.files import FileAnnotations
+from tipline.domain.incident import IncidentType, ReportAnnotations
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.roles import Permission, has_permission
+from tipline.store.accounts import Principal
+from tipline.store.audit import AuditLog
+from tipline.store.reports import ReportNotFound, ReportStore, StaleReport
+from tipline.store.tables import InstanceSetting, ReportFileRow, ReportLinkRow, ReportNote, ReportRow, User
+from tipline.store.triage_facts import collect_facts
+from tipline.triage import DEFAULT_WEIGHTS, Priority, TriageWeights, score_priority
+
+WEIGHTS_KEY = "triage_weights"
+CLASSIFICATIONS = ("A1", "A2", "B1", "B2", "none")  # "none": not apparent CSAM
+QUEUE_STATES = (ReportState.AWAITING_REVIEW, ReportState.IN_REVIEW)
+
+
+class ReviewRefused(PermissionError):
+    """A decision this person may not take on this report now, with the reason."""
+
+
+class InvalidDecision(ValueError):
+    """A decision whose content is wrong (an unknown classification, an empty reason), with the fix."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    priorities: Sequence[str] = ()
+    incident_type: IncidentType | None = None
+    states: Sequence[ReportState] = QUEUE_STATES
+    assigned_to: int | None = None
+    unassigned_only: bool = False
+
+
+class ReviewStore:
+    def __init__(self, audit: AuditLog, reports: ReportStore) -> None:
+        self.audit = audit
+        self.reports = reports
+
+    # --- triage ---------------------------------------------------------------------------------
+
+    def weights(self, session: Session) -> TriageWeights:
+        setting = session.get(InstanceSetting, WEIGHTS_KEY)
+        return TriageWeights.model_validate(setting.value) if setting else DEFAULT_WEIGHTS
+
+    def set_weights(self, session: Session, weights: TriageWeights, actor: Actor) -> None:
+        before = self.weights(session).model_dump()
+        after = weights.model_dump()
+        setting = session.get(InstanceSetting, WEIGHTS_KEY)
+        if setting is None:
+            session.add(InstanceSetting(key=WEIGHTS_KEY, value=after))
+        else:
+            setting.value = after
+        changed = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+        self.audit.append(session, actor, "triage.weights_changed", details={"changed": changed})
+
+    def rescore(self, session: Session, report_id: int, trigger: str, *, now: datetime | None = None,
+                weights: TriageWeights | None = None) -> Priority:
+        """Score the report again from its current facts and keep the result on the report."""
+        row = self.reports.row(session, report_id)
+        priority = score_priority(collect_facts(session, row), weights or self.weights(session), now or utc_now())
+        changed = (row.priority, row.priority_score) != (priority.level, priority.score)
+        row.priority, row.priority_score, row.priority_rank = priority.level, priority.score, priority.rank
+        row.priority_reasons = priority.to_dict()
+        row.scored_at = now or utc_now()
+        if changed:
+            self.audit.append(
+                session, Actor.system("triage"), "report.prioritised", report_id=report_id,
+                details={"priority": priority.level, "score": priority.score, "trigger": trigger,
+                         "reasons": [r.code for r in priority.reasons]},
+            )
+        return priority
+
+    def rescore_waiting(self, session: Session, *, now: datetime | None = None, limit: int = 5000) -> int:
+        """Score again the reports still waiting (so time waiting counts), oldest scores first."""
+        weights = self.weights(session)
+        ids = list(session.execute(
+            select(ReportRow.id).where(ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+            .order_by(asc(ReportRow.scored_at)).limit(limit)
+        ).scalars())
+        for report_id in ids:
+            self.rescore(session, report_id, "time", now=now, weights=weights)
+        return len(ids)
+
+    # --- the queue ------------------------------------------------------------------------------
+
+    def queue(self, session: Session, filters: QueueFilter, *, limit: int = 50, offset: int = 0
+              ) -> tuple[list[tuple[ReportRow, str | None]], int]:
+        """Reports to review, most urgent first (level, then score, then longest waiting)."""
+        conditions: list[Any] = [ReportRow.state.in_([s.value for s in filters.states])]
+        if filters.priorities:
+            conditions.append(ReportRow.priority.in_(list(filters.priorities)))
+        if filters.incident_type is not None:
+            conditions.append(func.coalesce(ReportRow.reviewed_incident_type, ReportRow.incident_type)
+                              == filters.incident_type.value)
+        if filters.assigned_to is not None:
+            conditions.append(ReportRow.assigned_to == filters.assigned_to)
+        if filters.unassigned_only:
+            conditions.append(ReportRow.assigned_to.is_(None))
+        total = session.execute(select(func.count()).select_from(ReportRow).where(*conditions)).scalar_one()
+        rows = session.execute(
+            select(ReportRow, User.username)
+            .outerjoin(User, User.id == ReportRow.assigned_to)
+            .where(*conditions)
+            .order_by(desc(func.coalesce(ReportRow.priority_rank, 0)), asc(ReportRow.received_at), asc(ReportRow.id))
+            .limit(limit).offset(offset)
+        ).all()
+        return [(row, username) for row, username in rows], total
+
+    def workload(self, session: Session) -> list[dict[str, Any]]:
+        """Per person holding reports: how many, and since when the oldest."""
+        rows = session.execute(
+            select(User.username, User.display_name, func.count(ReportRow.id), func.min(ReportRow.claimed_at))
+            .join(ReportRow, ReportRow.assigned_to == User.id)
+            .where(ReportRow.state == ReportState.IN_REVIEW.value)
+            .group_by(User.username, User.display_name)
+            .order_by(desc(func.count(ReportRow.id)))
+        ).all()
+        return [{"username": u, "name": n, "holding": c, "oldest_claim": o} for u, n, c, o in rows]
+
+    # --- holding a report -------------------------------------------------------------------------
+
+    def _check_version(self, row: ReportRow, expected_version: int | None) -> None:
+        if expected_version is not None and row.version != expected_version:
+            raise StaleReport(row.id, expected_version, row.version)
+
+    def claim(self, session: Session, report_id: int, principal: Principal, expected_version: int | None = None,
+              *, for_user: User | None = None) -> ReportRow:
+        """Take a waiting report (a supervisor may give it to someone else)."""
+        row = self.reports.row(session, report_id, for_update=True)
+        self._check_version(row, expected_version)
+        holder = for_user.id if for_user is not None else principal.user_id
+        if for_user is not None and not has_permission(principal.role, Permission.REPORT_SUPERVISE):
+            raise ReviewRefused("only a supervisor can assign a report to someone else")
+        self.reports.transition(session, report_id, ReportState.IN_REVIEW, principal.actor,
+                                reason=f"claimed by {for_user.username}" if for_user else "claimed")
+        row.assigned_to, row.claimed_at = holder, utc_now()
+        return row
+
+    def release(self, session: Session, report_id: int, principal: Principal, expected_version: int | None = None
+                ) -> ReportRow:
+        row = self._held(session, report_id, principal, expected_version)
+        self.reports.transition(session, report_id, ReportState.AWAITING_REVIEW, principal.actor, reason="released")
+        row.assigned_to, row.claimed_at = None, None
+        return row
+
+    def _held(self, session: Session, report_id: int, principal: Principal, expected_version: int | None) -> ReportRow:
+        """The report, if it is in review and this person holds it (or supervises)."""
+        row = self.reports.row(session, report_id, for_update=True)
+        self._check_version(row, expected_version)
+        if row.state != ReportState.IN_REVIEW:
+            raise ReviewRefused(f"report {report_id} is {ReportState(row.state).label.lower()}: claim it first")
+        if row.assigned_to != principal.user_id and not has_permission(principal.role, Permission.REPORT_SUPERVISE):
+            raise ReviewRefused(f"report {report_id} is held by someone else; only they or a supervisor can decide")
+        return row
+
+    # --- decisions --------------------------------------------------------------------------------
+
+    def _decided(self, session: Session, row: ReportRow, principal: Principal, action: str,
+                 details: dict[str, Any], trigger: str | None = None) -> ReportRow:
+        row.version += 1
+        row.updated_at = utc_now()
+        self.audit.append(session, principal.actor, action, report_id=row.id, details=details)
+        if trigger:
+            self.rescore(session, row.id, trigger)
+        return row
+
+    def set_incident_type(self, session: Session, report_id: int, principal: Principal, incident_type: IncidentType,
+                          expected_version: int | None = None) -> ReportRow:
+        row = self._held(session, report_id, principal, expected_version)
+        before = row.reviewed_incident_type or row.incident_type
+        row.reviewed_incident_type = None if incident_type.value == row.incident_type else incident_type.value
+        return self._decided(session, row, principal, "review.incident_type",
+                             {"from": before, "to": incident_type.value}, trigger="incident type")
+
+    def set_annotations(self, session: Session, report_id: int, principal: Principal, annotations: list[str],
+                        expected_version: int | None = None) -> ReportRow:
+        allowed = {info.alias or name for name, info in ReportAnnotations.model_fields.items()}
+        unknown = sorted(set(annotations) - allowed)
+        if unknown:
+            raise InvalidDecision(f"unknown report annotations: {', '.join(unknown)}")
+        row = self._held(session, report_id, principal, expected_version)
+        row.reviewed_annotations = {"annotations": sorted(set(annotations))}
+        return self._decided(session, row, principal, "review.annotations", {"annotations": sorted(set(annotations))},
+                             trigger="annotations")
+
+    def classify_file(self, session: Session, report_id: int, file_id: str, principal: Principal,
+                      classification: str, annotations: list[str], expected_version: int | None = None) -> ReportRow:
+        if classification not in CLASSIFICATIONS:
+            raise InvalidDecision(f"classification must be one of {', '.join(CLASSIFICATIONS)}")
+        allowed = {info.alias or name for name, info in FileAnnotations.model_fields.items()}
+        unknown = sorted(set(annotations) - allowed)
+        if unknown:
+            raise InvalidDecision(f"unknown file annotations: {', '.join(unknown)}")
+        row = self._held(session, report_id, principal, expected_version)
+        file = session.get(ReportFileRow, file_id)
+        if file is None or file.report_id != report_id:
+            raise ReportNotFound(report_id)
+        before = file.reviewed_classification
+        file.reviewed_classification = classification
+        file.reviewed_annotations = {"annotations": sorted(set(annotations))}
+        return self._decided(session, row, principal, "review.file_classified",
+                             {"file_id": file_id, "from": before, "to": classification,
+                              "annotations": sorted(set(annotations))}, trigger="file classification")
+
+    def add_note(self, session: Session, report_id: int, principal: Principal, text: str) -> ReportNote:
+        text = text.strip()
+        if not text:
+            raise InvalidDecision("a note needs some text")
+        if len(text) > 20_000:
+            raise InvalidDecision("a note is at most 20,000 characters")
+        row = self.reports.row(session, report_id, for_update=True)
+        if row.state in (ReportState.OPEN, ReportState.RETRACTED):
+            raise ReviewRefused("notes can be added once a report has been received")
+        note = ReportNote(report_id=report_id, author_id=principal.user_id, author_name=principal.actor.name,
+                          text=text, created_at=utc_now())
+        session.add(note)
+        session.flush()
+        self._decided(session, row, principal, "review.note_added", {"note_id": note.id}, trigger="note")
+        return note
+
+    def notes(self, session: Session, report_id: int) -> list[ReportNote]:
+        return list(session.execute(
+            select(ReportNote).where(ReportNote.report_id == report_id).order_by(ReportNote.id)
+        ).scalars())
+
+    def link(self, session: Session, report_id: int, other_id: int, principal: Principal, reason: str) -> None:
+        if report_id == other_id:
+            raise InvalidDecision("a report cannot be linked to itself")
+        row = self._held(session, report_id, principal, None)
+        other = session.get(ReportRow, other_id)
+        if other is None:
+            raise ReportNotFound(other_id)
+        reason = reason.strip()[:1000] or "linked by an analyst"
+        now = utc_now()
+        for a, b in sorted({(report_id, other_id), (other_id, report_id)}):
+            exists = session.execute(select(ReportLinkRow).where(
+                ReportLinkRow.report_id == a, ReportLinkRow.linked_report_id == b, ReportLinkRow.basis == "manual"
+            )).scalar_one_or_none()
+            if exists is None:
+                session.add(ReportLinkRow(report_id=a, linked_report_id=b, basis="manual", value=reason,
+                                          created_at=now, created_by=principal.actor.name))
+            elif exists.dismissed_at is not None:
+                exists.dismissed_at, exists.dismissed_by = None, None
+        self._decided(session, row, principal, "review.linked", {"linked_report_id": other_id, "reason": reason},
+                      trigger="link")
+        self.audit.append(session, principal.actor, "review.linked", report_id=other_id,
+                          details={"linked_report_id": report_id, "reason": reason})
+        self.rescore(session, other_id, "link")
+
+    def unlink(self, session: Session, report_id: int, other_id: int, principal: Principal) -> int:
+        """Dismiss every link between two reports (automatic ones stay dismissed when linking runs again)."""
+        row = self._held(session, report_id, principal, None)
+        links = list(session.execute(select(ReportLinkRow).where(or_(
+            and_(ReportLinkRow.report_id == report_id, ReportLinkRow.linked_report_id == other_id),
+            and_(ReportLinkRow.report_id == other_id, ReportLinkRow.linked_report_id == report_id),
+        ), ReportLinkRow.dismissed_at.is_(None))).scalars())
+        now = utc_now()
+        for link in links:
+            link.dismissed_at, link.dismissed_by = now, principal.actor.name
+        self._decided(session, row, principal, "review.unlinked", {"linked_report_id": other_id}, trigger="unlink")
+        self.audit.append(session, principal.actor, "review.unlinked", report_id=other_id,
+                          details={"linked_report_id": report_id})
+        return len(links)
+
+    def escalate(self, session: Session, report_id: int, principal: Principal, note: str,
+                 expected_version: int | None = None) -> ReportRow:
+        row = self._held(session, report_id, principal, expected_version)
+        note = note.strip()
+        if not note:
+            raise InvalidDecision("say why the report needs a supervisor")
+        row.escalated_to_supervisor_at, row.escalation_note = utc_now(), note[:5000]
+        return self._decided(session, row, principal, "review.escalated", {"note": note[:500]}, trigger="escalation")
+
+    def mark_ready_for_referral(self, session: Session, report_id: int, principal: Principal,
+                                expected_version: int | None = None) -> ReportRow:
+        row = self._held(session, report_id, principal, expected_version)
+        row.ready_for_referral_at = utc_now()
+        return self._decided(session, row, principal, "review.ready_for_referral", {})
+
+    def close(self, session: Session, report_id: int, principal: Principal, outcome: ReportState, reason: str,
+              expected_version: int | None = None) -> ReportRow:
+        if outcome not in (ReportState.INFORMATIONAL, ReportState.CLOSED_NO_ACTION):
+            raise InvalidDecision("a report is closed as informational or closed_no_action")
+        reason = reason.strip()
+        if not reason:
+            raise InvalidDecision("give a reason for closing the report")
+        row = self._held(session, report_id, principal, expected_version)
+        self.reports.transition(session, report_id, outcome, principal.actor, reason=reason[:2000])
+        row.closed_reason, row.assigned_to = reason[:5000], None
+        return row
+
+    def reopen(self, session: Session, report_id: int, principal: Principal, reason: str) -> ReportRow:
+        if not has_permission(principal.role, Permission.REPORT_SUPERVISE):
+            raise ReviewRefused("only a supervisor can reopen a closed report")
+        row = self.reports.row(session, report_id, for_update=True)
+        self.reports.transition(session, report_id, ReportState.AWAITING_REVIEW, principal.actor,
+                                reason=reason.strip()[:2000] or "reopened")
+        row.closed_reason = None
+        self.rescore(session, report_id, "reopened")
+        return row
+
+    def holder_name(self, session: Session, row: ReportRow) -> str | None:
+        if row.assigned_to is None:
+            return None
+        user = session.get(User, row.assigned_to)
+        return user.username if user else None
+
+
+def effective_incident_type(row: ReportRow) -> str:
+    return row.reviewed_incident_type or row.incident_type
+

@@ -1,0 +1,100 @@
+"""Gathering what triage reads about a report from storage (the scoring itself is tipline.triage)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
+
+from tipline.domain.report import ReportContent
+from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportFileRow, ReportRow
+from tipline.triage import ConversationFact, FileFact, MatchFact, TacticFact, TriageFacts
+
+TRIAGE_TACTICS = {"sextortion_threat", "meeting_request"}
+
+# Later features (bank matching) register how to find a report's file matches: report id -> file id -> matches.
+MatchLookup = Callable[[Session, int], tuple[bool, dict[str, list[MatchFact]]]]
+_match_lookups: list[MatchLookup] = []
+
+
+def register_match_lookup(lookup: MatchLookup) -> None:
+    _match_lookups.append(lookup)
+
+
+def _age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
+    content = ReportContent.model_validate(row.content)
+    summary = content.incident_summary
+    reviewed = (row.reviewed_annotations or {}).get("annotations", [])
+    sextortion = bool(summary.report_annotations and summary.report_annotations.sextortion) or "sextortion" in reviewed
+
+    ages: list[tuple[int, str]] = []
+    on = summary.incident_date_time.date()
+    for index, victim in enumerate(content.victims):
+        person = victim.person
+        if person.age is not None:
+            ages.append((person.age, f"victim[{index}].victimPerson.age"))
+        elif person.date_of_birth is not None:
+            ages.append((_age_on(person.date_of_birth, on), f"victim[{index}].victimPerson.dateOfBirth"))
+    for index, recipient in enumerate(content.intended_recipients):
+        if recipient.person is not None and recipient.person.age is not None and recipient.person.age < 18:
+            ages.append((recipient.person.age, f"intendedRecipient[{index}].intendedRecipientPerson.age"))
+
+    conversations = tuple(
+        ConversationFact(
+            analysis_id=analysis.id,
+            source_ref=analysis.source_ref,
+            level=analysis.level or "none",
+            alert=analysis.alert,
+            tactics=tuple(
+                TacticFact(t["tactic"], str(t["message_id"]), str(t.get("evidence", "")))
+                for t in analysis.result.get("tactics", [])
+                if t["tactic"] in TRIAGE_TACTICS
+            ),
+        )
+        for analysis in session.execute(
+            select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == row.id,
+                                                  ConversationAnalysisRow.error.is_(None))
+        ).scalars()
+    )
+
+    matching_done, matches = False, {}
+    for lookup in _match_lookups:
+        done, found = lookup(session, row.id)
+        matching_done = matching_done or done
+        for file_id, file_matches in found.items():
+            matches.setdefault(file_id, []).extend(file_matches)
+    files = []
+    for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == row.id)).scalars():
+        annotations = ((file.details or {}).get("fileAnnotations") or {})
+        infant = bool(annotations.get("infant")) or "infant" in (file.reviewed_annotations or {}).get("annotations", [])
+        files.append(FileFact(file.id, file.file_name or file.id, file.media_kind, infant,
+                              tuple(matches.get(file.id, ()))))
+
+    mine, other = aliased(IdentifierRow), aliased(IdentifierRow)
+    shared = tuple(
+        session.execute(
+            select(other.report_id)
+            .join(mine, and_(mine.kind == other.kind, mine.value == other.value))
+            .where(mine.report_id == row.id, mine.role == "reported", other.report_id != row.id)
+            .distinct()
+            .order_by(other.report_id)
+        ).scalars()
+    )
+    return TriageFacts(
+        received_at=row.received_at,
+        escalation_text=summary.escalate_to_high_priority,
+        child_in_danger_now=bool(content.public_report and content.public_report.child_in_danger_now),
+        sextortion_annotation=sextortion,
+        victim_ages=tuple(ages),
+        conversations=conversations,
+        files=tuple(files),
+        matching_done=matching_done,
+        shared_reports=shared,
+        analyst_escalation=row.escalation_note if row.escalated_to_supervisor_at else None,
+    )

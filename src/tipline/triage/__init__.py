@@ -1,0 +1,32 @@
+"""Triage: a report's priority (P1 immediate … P4 routine) with the reasons that produced it."""
+
+from tipline.triage.config import DEFAULT_WEIGHTS, TriageWeights
+from tipline.triage.scoring import (
+    LEVEL_LABELS,
+    LEVELS,
+    ConversationFact,
+    Evidence,
+    FileFact,
+    MatchFact,
+    Priority,
+    Reason,
+    TacticFact,
+    TriageFacts,
+    score_priority,
+)
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "ConversationFact",
+    "Evidence",
+    "FileFact",
+    "MatchFact",
+    "Priority",
+    "Reason",
+    "TacticFact",
+    "TriageFacts",
+    "TriageWeights",
+    "score_priority",
+]

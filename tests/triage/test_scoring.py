@@ -1,0 +1,130 @@
+"""Triage on realistic cases: the report about a child in danger tonight comes first; every level
+comes with the reasons that produced it, each pointing at its evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from tipline.triage import (
+    DEFAULT_WEIGHTS,
+    ConversationFact,
+    FileFact,
+    MatchFact,
+    TacticFact,
+    TriageFacts,
+    TriageWeights,
+    score_priority,
+)
+
+NOW = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def chat(*tactics: tuple[str, str, str], level: str = "high") -> ConversationFact:
+    return ConversationFact(1, "internetDetails[0].chatImIncident", level, level in ("high", "critical"),
+                            tuple(TacticFact(t, m, e) for t, m, e in tactics))
+
+
+# Each case is a report an experienced analyst would rank; the list is in the order they would work it:
+# a meeting in person tonight first, then a sextortion deadline, then a bare "in danger now", ...
+CASES: list[tuple[str, TriageFacts]] = [
+    ("provider escalation: meeting arranged for this evening", TriageFacts(
+        received_at=NOW - HOUR, escalation_text="The user arranged to meet the child in person this evening.",
+        conversations=(chat(("meeting_request", "12", "can I pick you up after school"),),),
+        victim_ages=((14, "victim[0].victimPerson.age"),))),
+    ("sextortion with a deadline tonight, 13-year-old, offender in 4 other reports", TriageFacts(
+        received_at=NOW - 2 * HOUR, sextortion_annotation=True, victim_ages=((13, "victim[0].victimPerson.age"),),
+        conversations=(chat(("sextortion_threat", "9", "you have 24 hours, send $200 or everyone sees it"),
+                            ("image_request", "6", "send me a picture"), level="critical"),),
+        shared_reports=(11, 12, 13, 14))),
+    ("public report: a child in danger now", TriageFacts(
+        received_at=NOW - 3 * HOUR, child_in_danger_now=True)),
+    ("new images matching an unidentified victim series", TriageFacts(
+        received_at=NOW - 20 * HOUR, matching_done=True,
+        files=(FileFact("f1", "img.jpg", "image", matches=(MatchFact("identified_series", "vid-series", "S-204", False),)),))),
+    ("known material showing an infant", TriageFacts(
+        received_at=NOW - 5 * HOUR, matching_done=True,
+        files=(FileFact("f2", "a.jpg", "image", infant=True, matches=(MatchFact("known_material", "ncmec-list"),)),))),
+    ("enticement detected, 14-year-old, offender seen in 3 other reports", TriageFacts(
+        received_at=NOW - 6 * HOUR, victim_ages=((14, "victim[0].victimPerson.age"),),
+        conversations=(chat(("secrecy", "3", "don't tell your parents"), level="high"),), shared_reports=(5, 6, 7))),
+    ("apparently new images, nothing else known", TriageFacts(
+        received_at=NOW - 8 * HOUR, matching_done=True, files=(FileFact("f3", "b.jpg", "image"),))),
+    ("known meme-like material, waiting four days", TriageFacts(
+        received_at=NOW - 96 * HOUR, matching_done=True,
+        files=(FileFact("f4", "c.jpg", "image", matches=(MatchFact("known_material", "ncmec-list"),)),))),
+    ("a report with nothing urgent in it, received an hour ago", TriageFacts(received_at=NOW - HOUR)),
+]
+
+
+def test_realistic_cases_come_out_in_the_order_an_analyst_would_work_them() -> None:
+    ranked = sorted(CASES, key=lambda case: -score_priority(case[1], DEFAULT_WEIGHTS, NOW).rank)
+    assert [name for name, _ in ranked] == [name for name, _ in CASES]
+
+
+@pytest.mark.parametrize(("name", "level"), [
+    ("sextortion with a deadline tonight, 13-year-old, offender in 4 other reports", "P1"),
+    ("provider escalation: meeting arranged for this evening", "P1"),
+    ("public report: a child in danger now", "P1"),
+    ("new images matching an unidentified victim series", "P1"),
+    ("known material showing an infant", "P2"),
+    ("enticement detected, 14-year-old, offender seen in 3 other reports", "P2"),
+    ("apparently new images, nothing else known", "P3"),
+    ("known meme-like material, waiting four days", "P3"),
+    ("a report with nothing urgent in it, received an hour ago", "P4"),
+])
+def test_each_case_gets_the_level_an_analyst_expects(name: str, level: str) -> None:
+    facts = dict(CASES)[name]
+    assert score_priority(facts, DEFAULT_WEIGHTS, NOW).level == level
+
+
+def test_every_reason_points_at_its_evidence() -> None:
+    priority = score_priority(dict(CASES)["sextortion with a deadline tonight, 13-year-old, offender in 4 other reports"],
+                              DEFAULT_WEIGHTS, NOW)
+    by_code = {reason.code: reason for reason in priority.reasons}
+    assert set(by_code) >= {"sextortion_threat", "sextortion_annotation", "victim_age_13_to_15", "shared_identifiers",
+                            "enticement_alert"}
+    threat = by_code["sextortion_threat"]
+    assert threat.immediate and threat.evidence[0].kind == "conversation"
+    assert threat.evidence[0].ref == "analysis 1, message 9"
+    assert "24 hours" in threat.evidence[0].text
+    assert [e.ref for e in by_code["shared_identifiers"].evidence] == ["11", "12", "13", "14"]
+    assert priority.score == sum(r.points for r in priority.reasons)
+    assert priority.reasons[0].immediate  # immediate reasons are listed first
+
+
+def test_no_match_says_nothing_until_files_were_looked_up() -> None:
+    unmatched = FileFact("f", "x.jpg", "image")
+    before = score_priority(TriageFacts(received_at=NOW, files=(unmatched,)), DEFAULT_WEIGHTS, NOW)
+    after = score_priority(TriageFacts(received_at=NOW, files=(unmatched,), matching_done=True), DEFAULT_WEIGHTS, NOW)
+    assert "apparently_new_material" not in {r.code for r in before.reasons}
+    assert "apparently_new_material" in {r.code for r in after.reasons}
+
+
+def test_waiting_time_adds_up_to_its_cap() -> None:
+    def waiting(days: float) -> int:
+        reasons = score_priority(TriageFacts(received_at=NOW - timedelta(days=days)), DEFAULT_WEIGHTS, NOW).reasons
+        return next((r.points for r in reasons if r.code == "waiting"), 0)
+
+    assert waiting(0.5) == 0 and waiting(1) == 3 and waiting(3) == 9 and waiting(30) == 15
+
+
+def test_a_supervisor_can_change_the_weights() -> None:
+    known, new = CASES[7][1], CASES[6][1]
+    assert score_priority(known, DEFAULT_WEIGHTS, NOW).rank < score_priority(new, DEFAULT_WEIGHTS, NOW).rank
+    heavier = DEFAULT_WEIGHTS.model_copy(update={"known_material_match": 40})
+    assert score_priority(known, heavier, NOW).rank > score_priority(new, heavier, NOW).rank
+    calmer = DEFAULT_WEIGHTS.model_copy(update={"immediate": ["reporter_escalation"]})
+    assert score_priority(CASES[3][1], calmer, NOW).level != "P1"
+
+
+def test_weights_are_checked() -> None:
+    with pytest.raises(ValidationError, match="thresholds must fall"):
+        TriageWeights(p1_from=20, p2_from=40)
+    with pytest.raises(ValidationError, match="not reasons: hunch"):
+        TriageWeights(immediate=["hunch"])
+    with pytest.raises(ValidationError):
+        TriageWeights(infant=-5)
