@@ -716,6 +716,7 @@ def _read_vics(
             return
         found_value = False
         while True:
+            stream.peek()
             key_line = stream.line
             key = stream.value()
             if not isinstance(key, str):
@@ -744,6 +745,7 @@ def _read_vics_media(
     item = 0
     while True:
         item += 1
+        stream.peek()
         line = stream.line
         try:
             media = stream.value()
