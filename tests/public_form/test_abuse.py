@@ -180,3 +180,27 @@ def test_an_oversized_urlencoded_body_is_refused(site: Site, visitor: FormClient
     response = visitor.send({**MINIMAL, "other_description": "z" * 600_000}, multipart=False)
     assert response.status_code == 413
     assert "too large" in summary_text(response.text)
+
+
+def test_a_body_with_hundreds_of_fields_is_refused_precisely(site: Site, visitor: FormClient) -> None:
+    visitor.open()
+    response = visitor.send({**MINIMAL, **{f"extra{n}": "x" for n in range(300)}}, multipart=False)
+    assert response.status_code == 400
+    assert "too many fields" in summary_text(response.text)
+
+
+def test_text_that_is_not_utf8_is_read_with_replacement_characters_not_an_error(
+    site: Site, visitor: FormClient
+) -> None:
+    visitor.open()
+    boundary = "synthetic-boundary"
+    parts = [("form_token", visitor.token.encode()), ("what", b"enticement"),  # type: ignore[union-attr]
+             ("description", b"Messages from \xff\xfe someone on a game.")]
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+                    for name, value in parts) + f"--{boundary}--\r\n".encode()
+    response = visitor.http.post("/report", content=body,
+                                 headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    number, _ = visitor.receipt(response)
+    with site.instance.db.transaction() as session:
+        description = site.instance.reports.load(session, number).content.public_report.description
+    assert description == "Messages from \ufffd\ufffd someone on a game."

@@ -253,3 +253,26 @@ def test_one_submission_is_one_report_one_job_and_its_audit(site: Site, visitor:
     assert after["jobs"] == before["jobs"] + 1
     assert after["audit"] == before["audit"] + 1  # report.submitted
     assert after["files"] == before["files"] and after["blobs"] == before["blobs"]
+
+
+def test_utc_needs_no_time_zone_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from tipline.web.public_form import questions
+
+    def missing(name: str) -> None:
+        raise ZoneInfoNotFoundError(name)
+
+    monkeypatch.setattr(questions, "ZoneInfo", missing)
+    zone, from_browser = questions.zone_for("Europe/Paris", "UTC")
+    assert (zone.utcoffset(None), questions.zone_name(zone), from_browser) == (timedelta(0), "UTC", False)
+
+
+def test_analysts_read_a_form_report_on_the_usual_report_page(site: Site, visitor: FormClient) -> None:
+    number, _ = visitor.receipt(visitor.send(EVERYTHING))
+    site.drain()
+    page = site.signed_in("analyst").get(f"/reports/{number}")
+    assert page.status_code == 200
+    for shown in ("What the reporter told us", "Someone my son met in a game", "@Shadow.Fox", "river_kid_09",
+                  "The reporter says a child is in danger right now.", "Public report form"):
+        assert shown in page.text, shown

@@ -13,9 +13,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, _int
+from tipline.web.public_form.questions import load_zone
 
 FORM_COOKIE = "tipline_report_form"
 FORM_TOKEN_FIELD = "form_token"
@@ -41,7 +42,7 @@ class FormSettings:
         env = dict(settings.extra)
         zone = env.get("TIPLINE_PUBLIC_FORM_TIME_ZONE") or "UTC"
         try:
-            ZoneInfo(zone)
+            load_zone(zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIPLINE_PUBLIC_FORM_TIME_ZONE must name a time zone such as "
                               f"America/New_York, got {zone!r}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tipline.domain.incident import IncidentSummary, IncidentType, ReportAnnotations
@@ -196,7 +196,21 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def zone_for(browser_zone: str, default_zone: str) -> tuple[ZoneInfo, bool]:
+def load_zone(name: str) -> tzinfo:
+    """A time zone by its IANA name; UTC works even where no time zone database is installed."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name in ("UTC", "Etc/UTC"):
+            return UTC
+        raise
+
+
+def zone_name(zone: tzinfo) -> str:
+    return getattr(zone, "key", None) or "UTC"
+
+
+def zone_for(browser_zone: str, default_zone: str) -> tuple[tzinfo, bool]:
     """The reporter's time zone as their browser said it, else the instance's default (and False)."""
     candidate = browser_zone.strip()
     if candidate and _ZONE.match(candidate) and ".." not in candidate:
@@ -204,7 +218,7 @@ def zone_for(browser_zone: str, default_zone: str) -> tuple[ZoneInfo, bool]:
             return ZoneInfo(candidate), True
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return ZoneInfo(default_zone), False
+    return load_zone(default_zone), False
 
 
 def _plural(count: int, word: str) -> str:
@@ -483,7 +497,7 @@ def _when(r: _Reader, now: datetime, default_zone: str) -> tuple[datetime | None
         if moment is None:
             words.append("The reporter gave a date without a time.")
         source = "from the reporter's browser" if from_browser else "assumed: the browser did not say"
-        words.append(f"Time zone: {zone.key} ({source}).")
+        words.append(f"Time zone: {zone_name(zone)} ({source}).")
     if note:
         words.append(f"In the reporter's words: {note}")
     return incident_at, " ".join(words) or None

@@ -137,8 +137,12 @@ class FormReader:
             body += chunk
             if len(body) > MAX_URLENCODED:
                 raise FormUnreadable(413, "The form is too large to read.")
-        for name, value in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True,
-                                     max_num_fields=MAX_PARTS):
+        try:
+            pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True,
+                              max_num_fields=MAX_PARTS)
+        except ValueError:
+            raise FormUnreadable(400, "The form has too many fields to be this site's form.") from None
+        for name, value in pairs:
             self._keep_field(name, value.encode("utf-8"))
 
     async def _read_multipart(self, request: Request, boundary: bytes) -> None:
