@@ -34,8 +34,10 @@ from tipline.web.routes import (
 HERE = Path(__file__).parent
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 PUBLIC_MOUNTS = {"/static", "/static/swagger"}
-# Prefixes that get max_upload_bytes instead of max_body_bytes. "/report" (the public form, which
-# enforces its own, smaller limits while the body streams) also matches "/reports..." (GET-only pages).
+# Prefixes that get max_upload_bytes instead of max_body_bytes. "/report" is the public form, which
+# enforces its own, smaller limits while the body streams. BodyLimitMiddleware matches prefixes, so
+# "/report" also lifts the limit of "/reports/..." routes: matching whole path segments there
+# (path == p or path.startswith(p + "/")) would confine it to the form.
 UPLOAD_PATHS = ("/ispws/upload", "/api/v1/uploads", "/report")
 
 log = logging.getLogger("tipline.web")
