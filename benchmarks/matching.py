@@ -16,6 +16,7 @@ IndexBinaryFlat, a separate code path from both indexes); recall is the share of
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import multiprocessing as mp
 import os
@@ -109,13 +110,18 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _run_tipline(bank: np.ndarray, queries: np.ndarray, recall_queries: np.ndarray, single: int) -> dict[str, Any]:
+def _run_tipline(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
+                 before: int) -> dict[str, Any]:
     from tipline.matching.pdq_index import PDQIndex
 
+    bank = holder.pop()
+    labels = np.arange(len(bank), dtype=np.int64)
     started = time.perf_counter()
-    index = PDQIndex.build(np.arange(len(bank), dtype=np.int64), bank)
+    index = PDQIndex.build(labels, bank)  # the index keeps the array: nothing else holds it now
     build = time.perf_counter() - started
+    del bank, labels
     result: dict[str, Any] = {"build_s": build, "layout": index.stats()["layout"]}
+    result["memory_bytes"] = _index_memory(before, queries, recall_queries)
     result["index_bytes"] = index.memory_bytes()
     return _measure(
         result,
@@ -128,6 +134,20 @@ def _run_tipline(bank: np.ndarray, queries: np.ndarray, recall_queries: np.ndarr
     )
 
 
+def _index_memory(before: int, *arrays: np.ndarray) -> int:
+    """Resident memory now, less what the process held before the bank existed and the query arrays.
+
+    glibc keeps freed build temporaries resident unless asked to return them, for either index, so
+    both are measured after malloc_trim.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    return _rss_bytes() - before - sum(a.nbytes for a in arrays)
+
+
 def _pairs_tipline(result: Any) -> set[tuple[int, int]]:
     pairs = set()
     for q in range(len(result)):
@@ -136,16 +156,21 @@ def _pairs_tipline(result: Any) -> set[tuple[int, int]]:
     return pairs
 
 
-def _run_threatexchange(bank: np.ndarray, queries: np.ndarray, recall_queries: np.ndarray, single: int) -> dict[str, Any]:
+def _run_threatexchange(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
+                        before: int) -> dict[str, Any]:
     from threatexchange.signal_type.pdq.pdq_index import PDQIndex as TXPDQIndex
 
+    bank = holder.pop()
     hexes = bank.tobytes().hex()
-    entries = ((hexes[i * 64 : (i + 1) * 64], i) for i in range(len(bank)))
+    n = len(bank)
+    del bank
+    entries = ((hexes[i * 64 : (i + 1) * 64], i) for i in range(n))  # (signal, entry) as HMA passes them
     started = time.perf_counter()
     index = TXPDQIndex(entries)
     build = time.perf_counter() - started
-    del hexes
+    del hexes, entries
     result: dict[str, Any] = {"build_s": build}
+    result["memory_bytes"] = _index_memory(before, queries, recall_queries)
 
     def batch(hex_queries: list[str]) -> Any:
         # PDQIndex.query takes one hash; its faiss wrapper takes many (the batch API HMA could use)
@@ -207,17 +232,15 @@ def _child(which: str, n: int, seed: int, n_queries: int, n_recall: int, single:
             import tipline.matching.pdq_index  # noqa: F401
         else:
             import threatexchange.signal_type.pdq.pdq_index  # noqa: F401
-        gc.collect()
-        before = _rss_bytes()
+        before = _index_memory(0)
         bank = synthetic_bank(n, seed, cluster_fraction)
         queries = synthetic_queries(bank, n_queries, seed)
         recall_queries = synthetic_queries(bank, n_recall, seed + 7)
         gc.collect()
         run = _run_tipline if which == "tipline" else _run_threatexchange
-        result = run(bank, queries, recall_queries, single)
+        holder = [bank]
         del bank
-        gc.collect()
-        result["memory_bytes"] = _rss_bytes() - before - queries.nbytes - recall_queries.nbytes
+        result = run(holder, queries, recall_queries, single, before)
         result["peak_bytes"] = _peak_rss_bytes() - before
         conn.send(result)
     except BaseException as exc:  # report to the parent rather than dying silently

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from tipline.domain.files import FileClassification as Classification
@@ -128,7 +128,7 @@ class BankEntry:
     @staticmethod
     def now() -> datetime:
         """The current time in UTC, as `added_at` wants it."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(BankEntry))

@@ -38,9 +38,10 @@ import csv
 import io
 import json
 import os
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import IO, Callable, Collection, Iterable, Iterator, TextIO
+from typing import IO, TextIO
 
 from tipline.matching.banks import BankEntry, BankKind, Classification, parse_bank_kind, parse_classification
 from tipline.matching.signals import (

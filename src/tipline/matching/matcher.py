@@ -22,8 +22,8 @@ from __future__ import annotations
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -32,7 +32,6 @@ from tipline.matching.pdq_index import PDQIndex
 from tipline.matching.signals import (
     EXACT_FAMILY,
     PDQ_MIN_QUALITY,
-    SignalError,
     SignalType,
     VpdqFrame,
     normalize_hex,

@@ -26,10 +26,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 import faiss
 import numpy as np
@@ -666,7 +666,7 @@ def _probe(
     slots += bases
     slots = slots.ravel()
     starts = np.take(main.offsets, slots)
-    counts = np.take(main.offsets, slots + 1) - starts
+    counts = np.take(main.offsets[1:], slots) - starts  # offsets[slot + 1], mostly the same cache line
     hit = np.flatnonzero(counts)
     if not len(hit):
         empty = np.zeros(0, dtype=np.int64)
@@ -728,11 +728,15 @@ def _fresh(layout: Layout, codes: np.ndarray, labels: np.ndarray) -> _Main:
     table_base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     offsets = np.empty(int(sizes.sum()), dtype=_offsets_dtype(layout, n))
     rows = np.empty(layout.tables * n, dtype=np.int32)
-    for j, bits in enumerate(layout.widths):
+
+    def build_table(j: int) -> None:
         keys = extractor.keys(words, j)
         rows[j * n : (j + 1) * n] = np.argsort(keys, kind="stable")
-        counts = np.bincount(keys, minlength=1 << bits)
+        counts = np.bincount(keys, minlength=1 << layout.widths[j])
         _write_offsets(offsets, table_base[j], j * n, counts)
+
+    # numpy sorts without the GIL, so the tables build in parallel
+    list(_pool(_cpu_count()).map(build_table, range(layout.tables)))
     return _Main(
         layout, codes, labels, np.ones(n, dtype=bool), label_order, sorted_labels,
         offsets, rows, table_base, extractor,
@@ -779,7 +783,9 @@ def _merge(old: _Main, keep: np.ndarray, kept: int, add_codes: np.ndarray, add_l
     add_words = _words(np.ascontiguousarray(add_codes))
     offsets = np.empty(old.offsets.shape, dtype=_offsets_dtype(layout, n))
     rows = np.empty(layout.tables * n, dtype=np.int32)
-    for j, bits in enumerate(layout.widths):
+
+    def merge_table(j: int) -> None:
+        bits = layout.widths[j]
         base = int(old.table_base[j])
         old_seg = old.offsets[base : base + (1 << bits) + 1].astype(np.int64)
         counts = np.diff(old_seg)
@@ -795,6 +801,8 @@ def _merge(old: _Main, keep: np.ndarray, kept: int, add_codes: np.ndarray, add_l
         rows[j * n : (j + 1) * n] = np.insert(old_rows, at, (order + kept).astype(np.int32))
         counts = counts + np.bincount(add_keys, minlength=1 << bits)
         _write_offsets(offsets, base, j * n, counts)
+
+    list(_pool(_cpu_count()).map(merge_table, range(layout.tables)))
     return _Main(
         layout, codes, labels, np.ones(n, dtype=bool), label_order, sorted_labels,
         offsets, rows, old.table_base, extractor,
