@@ -96,8 +96,8 @@ def upload(instance: Instance, principal: Principal, report_id: int, writer: Blo
     try:
         with instance.db.transaction() as session:
             row = own_open_report(session, report_id, principal)
+            instance.reports.touch(session, row)  # before the audited step: the chain's lock is held to commit
             file_row = instance.files.register(session, report_id, stored, file_name=file_name, actor=principal.actor)
-            instance.reports.touch(session, row)
             return UploadResult(report_id, file_row.id, stored.md5)
     except BaseException:
         _forget_unattached(instance, stored)
@@ -127,8 +127,8 @@ def file_info(instance: Instance, principal: Principal, report_id: int, file_id:
         problems = batched.file_details_problems(content, details)
         if problems:
             raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
-        instance.files.set_details(session, file_id, details, principal.actor)
         instance.reports.touch(session, row)
+        instance.files.set_details(session, file_id, details, principal.actor)
 
 
 def finish(instance: Instance, principal: Principal, report_id: int) -> list[str]:
