@@ -391,7 +391,10 @@ class PDQIndex:
         hashes: np.ndarray | Sequence[str] | Sequence[bytes],
         **options: object,
     ) -> PDQIndex:
-        """An index holding `hashes` labelled `labels`, built in one pass (the startup path)."""
+        """An index holding `hashes` labelled `labels`, built in one pass (the startup path).
+
+        A C-contiguous (n, 32) uint8 array is kept as it is, not copied: do not change it afterwards.
+        """
         index = cls(**options)  # type: ignore[arg-type]
         codes = _as_codes(hashes)
         label_array = np.asarray(labels, dtype=np.int64)
@@ -587,10 +590,9 @@ class PDQIndex:
 
     def _build_main(self, old: _Main | None, deltas: list[_Flat]) -> _Main:
         """A new main segment: the live rows of `old` followed by the live rows of `deltas`."""
-        new_codes = [d.codes[d.alive] for d in deltas if d.size]
-        new_labels = [d.labels[d.alive] for d in deltas if d.size]
-        add_codes = np.concatenate(new_codes) if new_codes else _EMPTY_CODES
-        add_labels = np.concatenate(new_labels) if new_labels else _EMPTY_LABELS
+        live = [d if d.alive.all() else _Flat(d.codes[d.alive], d.labels[d.alive], d.alive) for d in deltas if d.size]
+        add_codes = _join([d.codes for d in live], _EMPTY_CODES)  # no copy for a single segment
+        add_labels = _join([d.labels for d in live], _EMPTY_LABELS)
         if old is not None:
             keep = old.alive.copy()  # frozen now: removals from here on are replayed later
             kept = int(keep.sum())
@@ -626,6 +628,12 @@ class PDQIndex:
 
     def memory_bytes(self) -> int:
         return int(self.stats()["memory_bytes"])  # type: ignore[call-overload]
+
+
+def _join(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    if not parts:
+        return empty
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _collate(
