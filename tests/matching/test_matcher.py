@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -23,7 +23,7 @@ from tipline.matching import (
     VpdqFrame,
 )
 
-WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def distance(a: str, b: str) -> int:
@@ -376,3 +376,37 @@ def test_bad_entries_and_banks_are_refused(matcher: Matcher) -> None:
         Bank("no spaces please")
     with pytest.raises(KeyError, match="no bank entry 99"):
         matcher.disable(99)
+
+
+def test_hash_objects_from_the_media_library_are_accepted() -> None:
+    """tipline.media hands over PdqHash (hex, quality), DihedralPdq (hashes, quality), VideoFrameHash."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class PdqHash:
+        hex: str
+        quality: int
+
+    @dataclass
+    class DihedralPdq:
+        hashes: tuple[str, ...]
+        quality: int
+
+    @dataclass
+    class VideoFrameHash:
+        frame_number: int
+        timestamp: float
+        pdq: str
+        quality: int
+
+    m = Matcher()
+    m.add_bank(Bank("known"))
+    image = m.add(BankEntry("known", "pdq", BASE))
+    other = flip(BASE, list(range(100, 160)))
+    video = m.add(BankEntry("known", "vpdq", _vpdq(_frames([BASE, other]))))
+    assert [x.entry.entry_id for x in m.lookup(FileSignals(pdq=[PdqHash(BASE, 90)])).matches] == [image.entry_id]
+    assert m.lookup(FileSignals(pdq=[PdqHash(BASE, 10)])).matches == ()
+    found = m.lookup(FileSignals(pdq=DihedralPdq((other, other, BASE), 90))).matches
+    assert [(x.entry.entry_id, x.variant) for x in found] == [(image.entry_id, 2)]
+    frames = [VideoFrameHash(0, 0.0, BASE, 90), VideoFrameHash(1, 1.0, other, 90)]
+    assert [x.entry.entry_id for x in m.lookup(FileSignals(vpdq=frames)).matches] == [video.entry_id]
