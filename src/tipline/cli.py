@@ -17,6 +17,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
 from tipline.enticement.cli import enticement_group
 from tipline.media.cli import hash_command
+from tipline.referral.cli import agencies_group, referral_group
 
 
 class Failure(click.ClickException):
@@ -201,13 +202,26 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice([r.value for r in USER_ROLES]), help="What they may do.")
 @click.option("--display-name", default=None, help="Their full name, shown in the workspace.")
+@click.option("--agency", "agency_code", default=None,
+              help="For --role agency: the code of their agency in the directory (required).")
 @json_option
 @handles_errors
-def users_add(name: str, role: str, display_name: str | None, as_json: bool) -> None:
+def users_add(name: str, role: str, display_name: str | None, agency_code: str | None, as_json: bool) -> None:
     """Create a login; prints its generated password once."""
+    if (role == Role.AGENCY.value) != (agency_code is not None):
+        raise Failure("--agency CODE is required for --role agency (an agency user sees only its agency's referrals) "
+                      "and only for it")
     instance = open_instance()
     with instance.db.transaction() as session:
         user, password = instance.accounts.add_user(session, name, Role(role), cli_actor(), display_name=display_name)
+        if agency_code is not None:
+            from tipline.referral.directory import assign_user
+            from tipline.store.referrals import DirectoryError
+
+            try:
+                assign_user(instance, session, user.username, agency_code, cli_actor())
+            except DirectoryError as error:
+                raise Failure(str(error)) from None
     emit(as_json, {"username": user.username, "role": user.role, "password": password},
          f"Created {role} {user.username}. Password (shown once): {password}")
 
@@ -428,6 +442,8 @@ def demo(host: str, port: int, report_count: int, no_serve: bool, as_json: bool)
 
 main.add_command(hash_command)
 main.add_command(enticement_group)
+main.add_command(agencies_group)
+main.add_command(referral_group)
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.pipeline.inprocess import InProcessWorker
+from tipline.referral.directory import load_demo_directory
 from tipline.store.accounts import PUBLIC, api_principal
 from tipline.store.tables import InstanceSetting, ReportRow
 
@@ -74,6 +75,7 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
             else:
                 password = instance.accounts.reset_password(session, username, DEMO_ACTOR)
             result.logins.append({"role": role.value, "username": username, "password": password})
+        load_demo_directory(instance, session, DEMO_ACTOR)  # fictional agencies; the `agency` login joins one
         providers = {}
         for provider in PROVIDERS:
             account = next((a for a in instance.accounts.list_api_accounts(session) if a.username == provider.username),

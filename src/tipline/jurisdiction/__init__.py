@@ -9,10 +9,28 @@ from collections.abc import Iterable
 
 from tipline.domain.files import FileDetails
 from tipline.domain.report import ReportContent
-from tipline.jurisdiction.clues import CLUE_LABELS, CONFIDENCE, ClueContext, ClueKind, Clues, LocationClue, \
-    UnlocatedClue, find_clues
-from tipline.jurisdiction.directory import AgencyRecord, AgencyType, DirectoryImportError, Suggestion, covers, \
-    directory_csv, key_id, parse_directory_csv, public_key_bytes, suggest_agency
+from tipline.jurisdiction.clues import (
+    CLUE_LABELS,
+    CONFIDENCE,
+    ClueContext,
+    ClueKind,
+    Clues,
+    LocationClue,
+    UnlocatedClue,
+    find_clues,
+)
+from tipline.jurisdiction.directory import (
+    AgencyRecord,
+    AgencyType,
+    DirectoryImportError,
+    Suggestion,
+    covers,
+    directory_csv,
+    key_id,
+    parse_directory_csv,
+    public_key_bytes,
+    suggest_agency,
+)
 from tipline.jurisdiction.gazetteer import Gazetteer
 from tipline.jurisdiction.geoip import GEOIP_SETTING, GeoIPDatabase, GeoIPDatabaseError, open_configured
 from tipline.jurisdiction.phones import locate_phone

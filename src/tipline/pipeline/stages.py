@@ -15,6 +15,7 @@ from tipline.domain.report import ReportSource
 from tipline.linking import ExtractionContext, extract_identifiers
 from tipline.pipeline.enticement_stage import analyse_report_conversations, store_conversation_analyses
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
+from tipline.referral.locating import resolve_jurisdiction
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -85,6 +86,7 @@ PIPELINE: list[Stage] = [
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),
     Stage("link_reports", "link reports that share identifiers", link_reports),
     Stage("score_priority", "score the report's priority with its reasons", score_priority),
+    Stage("resolve_jurisdiction", "locate the report and suggest the agency to refer it to", resolve_jurisdiction),
     Stage("finish_processing", "put the report in the review queue", finish_processing),
 ]
 STAGES = {stage.name: stage for stage in PIPELINE}

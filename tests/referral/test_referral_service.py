@@ -1,0 +1,265 @@
+"""Referring reports, on both storage backends: the package, the state change in the same transaction,
+custody from the audit trail, refusals that leave nothing behind, outcomes, reminders, trends."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from referralsupport import add_user, install_directory, png_bytes, principal, report_in_review
+from sqlalchemy import func, select
+
+from tipline.domain.base import utc_now
+from tipline.domain.lifecycle import LifecycleError
+from tipline.domain.roles import Role
+from tipline.instance import Instance
+from tipline.referral.keys import signing_key
+from tipline.referral.package import open_package, verify_package
+from tipline.referral.service import (
+    OutcomeRefused,
+    ReferralRefused,
+    mark_opened,
+    outcome_counts,
+    outcome_trend,
+    overdue_referrals,
+    package_path,
+    record_outcome,
+    refer,
+)
+from tipline.store.referrals import ReferralOutcomeRow, ReferralRow, ReportJurisdictionRow
+from tipline.store.tables import AuditEventRow, ReportFileRow, ReportRow
+
+CHAT = b"u1: are your parents home?\nu2: no\n"
+
+
+@pytest.fixture
+def setup(instance: Instance, tmp_path: Path):  # type: ignore[no-untyped-def]
+    directory = install_directory(instance, tmp_path / "agency-keys")
+    add_user(instance, "ana", Role.ANALYST)
+    add_user(instance, "sam", Role.SUPERVISOR)
+    add_user(instance, "ola", Role.ANALYST)
+    add_user(instance, "officer", Role.AGENCY, agency="us-il-tf")
+    return directory
+
+
+def events(instance: Instance, report_id: int, action: str) -> list[AuditEventRow]:
+    with instance.db.transaction() as session:
+        return list(session.execute(select(AuditEventRow).where(AuditEventRow.report_id == report_id,
+                                                                AuditEventRow.action == action)
+                                    .order_by(AuditEventRow.seq)).scalars())
+
+
+def test_referring_builds_a_signed_encrypted_package_and_refers_the_report(instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    directory = setup
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT), ("photo.png", png_bytes())])
+    with instance.db.transaction() as session:
+        stored = session.get(ReportJurisdictionRow, report_id)
+        assert stored is not None and stored.suggestion["agency"] == "us-il-tf"  # the victim lives in Illinois
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf", note="Meeting planned Saturday.")
+    referral = result.referral
+    with instance.db.transaction() as session:
+        assert session.get(ReportRow, report_id).state == "referred"
+        row = session.get(ReferralRow, referral.id)
+        assert row is not None and row.created_by == "ana" and row.note == "Meeting planned Saturday."
+        stored_files = {f.id: f for f in session.execute(select(ReportFileRow).where(
+            ReportFileRow.report_id == report_id)).scalars()}
+    path = package_path(instance.settings, referral)
+    assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert result.path == path and referral.package_size == path.stat().st_size
+    import hashlib
+
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == referral.package_sha256
+    hotline = signing_key(instance.settings.key_dir).public_key()
+    verification = verify_package(path, hotline, directory.keys["us-il-tf"])
+    assert verification.ok, verification.problems
+    manifest = verification.manifest
+    assert manifest is not None
+    assert manifest["agency"]["code"] == "us-il-tf" and manifest["referral"]["report_id"] == report_id
+    kinds = sorted(i["kind"] for i in manifest["items"])
+    assert kinds == ["evidence", "evidence", "file_details_xml", "file_details_xml", "report_json", "report_xml",
+                     "summary_pdf"]
+    evidence = [i for i in manifest["items"] if i["kind"] == "evidence"]
+    assert {i["file_id"]: i["sha256"] for i in evidence} == {fid: f.sha256 for fid, f in stored_files.items()}
+    assert {i["original_name"] for i in evidence} == {"chat-log.txt", "photo.png"}
+    for log in manifest["custody"]["files"].values():
+        actions = [(e["action"], e.get("purpose"), e["actor"]) for e in log]
+        assert actions[0] == ("file.added", None, "chirp")
+        assert ("file.read", "referral package", "ana") in actions  # the read that made this package
+        assert all(isinstance(e["audit_seq"], int) and len(e["audit_hash"]) == 64 for e in log)
+    report_actions = [e["action"] for e in manifest["custody"]["report"]]
+    assert report_actions[0] == "report.submitted" and "report.read" in report_actions
+
+    with open_package(path, directory.keys["us-il-tf"]) as contents:
+        report = json.loads(contents.read("report.json"))
+        xml = etree.fromstring(contents.read("report.xml"))
+        pdf = contents.read("summary.pdf")
+        chat = next(contents.read(n) for n in contents.names if n.endswith("chat-log.txt"))
+    assert report["report"]["content"]["incidentSummary"]["platform"] == "Chirp"
+    assert report["location"]["best"] == {"country": "US", "region": "Illinois", "city": "Springfield"}
+    assert report["review"]["priority"]["level"] in {"P1", "P2", "P3", "P4"}
+    assert any(c["tactics"] for c in report["conversations"])
+    assert etree.QName(xml).localname == "report"
+    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" not in pdf and b"/XObject" not in pdf  # no image
+    assert chat == CHAT
+    # nothing readable on disk: the store and the package hold ciphertext only
+    for stored_path in instance.settings.file_store_dir.rglob("*"):
+        if stored_path.is_file():
+            assert CHAT not in stored_path.read_bytes()
+
+    created = events(instance, report_id, "referral.created")
+    assert len(created) == 1 and created[0].details["agency"] == "us-il-tf"
+    assert created[0].details["package_sha256"] == referral.package_sha256
+    changed = events(instance, report_id, "report.state_changed")[-1]
+    assert changed.details["to"] == "referred" and created[0].seq > changed.seq
+    assert [e.details["agency"] for e in events(instance, report_id, "jurisdiction.confirmed")] == ["us-il-tf"]
+
+
+def test_a_failure_after_the_package_was_written_leaves_no_row_no_file_no_state_change(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT)])
+    original = instance.reports.transition
+
+    def failing(session, rid, target, actor, **kwargs):  # type: ignore[no-untyped-def]
+        if target.value == "referred":
+            raise RuntimeError("the disk filled up")
+        return original(session, rid, target, actor, **kwargs)
+
+    monkeypatch.setattr(instance.reports, "transition", failing)
+    with pytest.raises(RuntimeError, match="the disk filled up"):
+        refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
+        assert session.get(ReportRow, report_id).state == "in_review"
+    assert events(instance, report_id, "referral.created") == []
+    packages = instance.settings.file_store_dir / "referral-packages"
+    assert list(packages.iterdir()) == []
+
+
+def test_referrals_that_cannot_be_made_are_refused_with_the_reason(instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    report_id = report_in_review(instance, "ana", files=[])
+    ana = principal(instance, "ana")
+    with pytest.raises(ReferralRefused, match="Agency Without A Key has no package key registered"):
+        refer(instance, report_id, ana, "us-nokey", reason="they asked for it")
+    with pytest.raises(ReferralRefused, match="no agency with the code 'nowhere'"):
+        refer(instance, report_id, ana, "nowhere")
+    with pytest.raises(ReferralRefused, match="say why National Child Safety Unit rather than the suggested "
+                                              "Illinois Online Safety Task Force"):
+        refer(instance, report_id, ana, "gb-ncsu")
+    with pytest.raises(ReferralRefused, match="is held by someone else"):
+        refer(instance, report_id, principal(instance, "ola"), "us-il-tf")
+    with pytest.raises(ReferralRefused, match="only analysts and supervisors refer"):
+        refer(instance, report_id, principal(instance, "officer"), "us-il-tf")
+    # an override with a reason is recorded as such, and a supervisor may refer a report someone else holds
+    result = refer(instance, report_id, principal(instance, "sam"), "gb-ncsu",
+                   reason="The reported person was arrested in the UK last month.")
+    assert result.agency.code == "gb-ncsu"
+    overridden = events(instance, report_id, "jurisdiction.overridden")
+    assert [e.details["reason"] for e in overridden] == ["The reported person was arrested in the UK last month."]
+    with pytest.raises(ReferralRefused, match="was already referred"):
+        refer(instance, report_id, principal(instance, "sam"), "gb-ncsu", reason="again")
+    waiting = report_in_review(instance, "ana", files=[])
+    with instance.db.transaction() as session:
+        instance.review.release(session, waiting, ana)
+    with pytest.raises(LifecycleError, match="'awaiting_review' cannot become 'referred'"):
+        refer(instance, waiting, principal(instance, "ana"), "us-il-tf")
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 1
+
+
+def test_outcomes_flow_back_to_the_timeline_and_are_counted(instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    report_id = report_in_review(instance, "ana", files=[])
+    referral = refer(instance, report_id, principal(instance, "ana"), "us-il-tf").referral
+    officer = principal(instance, "officer")
+    with instance.db.transaction() as session:
+        row = session.get(ReferralRow, referral.id)
+        record_outcome(instance, session, row, officer, "received")
+        record_outcome(instance, session, row, officer, "investigation_opened", note="Case 2026-117")
+        with pytest.raises(OutcomeRefused, match="say why no action is possible"):
+            record_outcome(instance, session, row, officer, "no_action_possible")
+        with pytest.raises(OutcomeRefused, match="name the agency"):
+            record_outcome(instance, session, row, officer, "referred_on")
+        with pytest.raises(OutcomeRefused, match="'solved' is not an outcome"):
+            record_outcome(instance, session, row, officer, "solved")
+        record_outcome(instance, session, row, officer, "referred_on", referred_to="Springfield Police (fictional)")
+        record_outcome(instance, session, row, officer, "child_identified")
+        assert row.opened_at is not None and row.opened_by == "officer"
+    reported = events(instance, report_id, "referral.outcome_reported")
+    assert [e.details["outcome"] for e in reported] == ["received", "investigation_opened", "referred_on",
+                                                        "child_identified"]
+    assert reported[2].details["referred_to"] == "Springfield Police (fictional)"
+    assert all(e.actor_name == "officer" and e.details["agency"] == "us-il-tf" for e in reported)
+    assert events(instance, report_id, "victims.identification_offered") == []  # no series matched
+    assert len(events(instance, report_id, "referral.opened")) == 1
+    with instance.db.transaction() as session:
+        counts = outcome_counts(session)
+        assert counts == {"received": 1, "investigation_opened": 1, "child_safeguarded": 0, "child_identified": 1,
+                          "arrest": 0, "no_action_possible": 0, "referred_on": 1}
+        assert outcome_counts(session, agency_code="gb-ncsu")["received"] == 0
+        assert outcome_counts(session, since=utc_now() + timedelta(minutes=1))["received"] == 0
+        month = utc_now().strftime("%Y-%m")
+        assert {(t["month"], t["outcome"], t["count"]) for t in outcome_trend(session)} == {
+            (month, "received", 1), (month, "investigation_opened", 1), (month, "referred_on", 1),
+            (month, "child_identified", 1)}
+        assert session.execute(select(func.count()).select_from(ReferralOutcomeRow)).scalar_one() == 4
+
+
+def test_a_child_identified_on_a_report_matching_a_series_is_offered_to_the_series(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tipline.store import triage_facts
+    from tipline.triage import MatchFact
+
+    report_id = report_in_review(instance, "ana", files=[("photo.png", png_bytes())])
+    with instance.db.transaction() as session:
+        file_id = session.execute(select(ReportFileRow.id).where(ReportFileRow.report_id == report_id)).scalar_one()
+
+    def lookup(session, rid):  # type: ignore[no-untyped-def]
+        if rid != report_id:
+            return True, {}
+        return True, {file_id: [MatchFact("unidentified_series", "vid-bank", series="Series 0042")]}
+
+    monkeypatch.setattr(triage_facts, "_match_lookups", [lookup])
+    referral = refer(instance, report_id, principal(instance, "ana"), "us-il-tf").referral
+    officer = principal(instance, "officer")
+    with instance.db.transaction() as session:
+        record_outcome(instance, session, session.get(ReferralRow, referral.id), officer, "child_identified")
+    offered = events(instance, report_id, "victims.identification_offered")
+    assert [e.details["series"] for e in offered] == [[{"series": "Series 0042", "bank": "vid-bank",
+                                                        "series_identified": False}]]
+
+
+def test_referrals_not_opened_in_time_raise_a_reminder(instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    report_id = report_in_review(instance, "ana", files=[])
+    referral = refer(instance, report_id, principal(instance, "ana"), "us-il-tf").referral
+    now = utc_now()
+    officer = principal(instance, "officer")
+    with instance.db.transaction() as session:
+        assert overdue_referrals(session, now + timedelta(hours=71), hours=72) == []
+        overdue = overdue_referrals(session, now + timedelta(hours=73), hours=72)
+        assert [(o.referral.id, o.agency.code, o.hours) for o in overdue] == [(referral.id, "us-il-tf", 73)]
+        mark_opened(instance, session, session.get(ReferralRow, referral.id), officer, "page")
+    with instance.db.transaction() as session:
+        assert overdue_referrals(session, now + timedelta(hours=73), hours=72) == []
+
+
+def test_the_jurisdiction_stage_runs_again_without_changes_and_keeps_the_analysts_choice(
+        instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    from tipline.referral.locating import choose_agency, resolve_jurisdiction
+    from tipline.store.referrals import agency_by_code
+
+    report_id = report_in_review(instance, "ana", files=[])
+    assert len(events(instance, report_id, "jurisdiction.resolved")) == 1
+    ana = principal(instance, "ana")
+    with instance.db.transaction() as session:
+        choose_agency(instance, session, report_id, agency_by_code(session, "us-fcps"), ana,
+                      "Federal case already open")
+    with instance.db.transaction() as session:
+        resolve_jurisdiction(instance, session, report_id)
+        resolve_jurisdiction(instance, session, report_id)
+    assert len(events(instance, report_id, "jurisdiction.resolved")) == 1
+    with instance.db.transaction() as session:
+        stored = session.get(ReportJurisdictionRow, report_id)
+        assert stored.chosen_by == "ana" and stored.choice_reason == "Federal case already open"
+        assert stored.suggestion["agency"] == "us-il-tf"
