@@ -31,12 +31,12 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import resource
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,25 @@ class ClientResult:
     steps: dict[str, list[float]]
     errors: int
     first_error: str | None
+    cpu_seconds: float = 0.0
+
+
+def process_cpu(match: Callable[[int, str, int], bool]) -> float:
+    """CPU seconds (user + system) of the live processes `match(pid, cmdline, pgrp)` selects."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if match(int(entry.name), cmdline, int(fields[2])):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def run_client(url: str, user: str, password: str, warm_from: float, start_at: float, stop_at: float,
@@ -132,6 +151,8 @@ def run_client(url: str, user: str, password: str, warm_from: float, start_at: f
             result.transactions.append(marks[-1] - began)
             for step, (a, b) in zip(STEPS, zip(marks, marks[1:], strict=False), strict=True):
                 result.steps[step].append(b - a)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.cpu_seconds = usage.ru_utime + usage.ru_stime
     queue.put(result)
 
 
@@ -179,7 +200,8 @@ def throwaway_postgres(admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def started_server(database_url: str | None, workers: int, pipeline: bool) -> Iterator[tuple[str, str, str]]:
+def started_server(database_url: str | None, workers: int, pipeline: bool
+                   ) -> Iterator[tuple[str, str, str, Callable[[], dict[str, float]]]]:
     data_dir = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
     env["TIPLINE_DATA_DIR"] = str(data_dir)
@@ -207,8 +229,17 @@ def started_server(database_url: str | None, workers: int, pipeline: bool) -> It
                     time.sleep(0.2)
             else:
                 raise SystemExit("the server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+            database = url.rsplit("/", 1)[1] if url else None
+
+            def server_cpu() -> dict[str, float]:
+                cpu = {"server": process_cpu(lambda _pid, _cmd, pgrp: pgrp == server.pid)}
+                if database:
+                    cpu["postgres"] = process_cpu(lambda _pid, cmd, _pgrp: cmd.startswith("postgres:")
+                                                  and f" {database} " in cmd)
+                return cpu
+
             try:
-                yield base, account["username"], account["password"]
+                yield base, account["username"], account["password"], server_cpu
             finally:
                 os.killpg(server.pid, signal.SIGTERM)
                 try:
@@ -225,7 +256,8 @@ def _nothing() -> Iterator[None]:
     yield None
 
 
-def measure(url: str, user: str, password: str, clients: int, seconds: float, warmup: float) -> dict[str, object]:
+def measure(url: str, user: str, password: str, clients: int, seconds: float, warmup: float,
+            server_cpu: Callable[[], dict[str, float]] | None = None) -> dict[str, object]:
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 1.0 + warmup
     stop_at = start_at + seconds
@@ -235,6 +267,12 @@ def measure(url: str, user: str, password: str, clients: int, seconds: float, wa
                  for i in range(clients)]
     for process in processes:
         process.start()
+    while time.time() < start_at:
+        time.sleep(0.01)
+    cpu_before = server_cpu() if server_cpu else {}
+    while time.time() < stop_at:
+        time.sleep(0.01)
+    cpu_after = server_cpu() if server_cpu else {}
     results = [queue.get(timeout=seconds + warmup + 120) for _ in processes]
     for process in processes:
         process.join()
@@ -251,6 +289,15 @@ def measure(url: str, user: str, password: str, clients: int, seconds: float, wa
         "steps_p50_ms": {s: round(percentile(v, 0.50) * 1000, 1) for s, v in steps.items()},
         "steps_p99_ms": {s: round(percentile(v, 0.99) * 1000, 1) for s, v in steps.items()},
         "errors": errors,
+        # CPU milliseconds per complete transaction (server and PostgreSQL: inside the window only;
+        # clients: their whole run, warm-up included, divided by all their transactions)
+        "cpu_ms_per_tx": {
+            **{name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / max(1, len(transactions)), 1)
+               for name in cpu_after},
+            "clients": round(sum(r.cpu_seconds for r in results) * 1000
+                             / max(1, len(transactions) * (seconds + warmup) / seconds), 1),
+        },
+        "load_average": os.getloadavg(),
         "first_error": next((r.first_error for r in results if r.first_error), None),
     }
 
@@ -275,8 +322,8 @@ def main() -> None:
         result = measure(args.url.rstrip("/"), args.user, args.password, args.clients, args.seconds, args.warmup)
         backend = "given server"
     else:
-        with started_server(args.database_url, args.workers, args.pipeline) as (url, user, password):
-            result = measure(url, user, password, args.clients, args.seconds, args.warmup)
+        with started_server(args.database_url, args.workers, args.pipeline) as (url, user, password, cpu):
+            result = measure(url, user, password, args.clients, args.seconds, args.warmup, cpu)
         backend = "PostgreSQL" if args.database_url else "SQLite"
     result.update({"backend": backend, "server_workers": args.workers, "pipeline": args.pipeline,
                    "file_bytes": FILE_SIZE})
@@ -289,6 +336,7 @@ def main() -> None:
           f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, errors {result['errors']}")
     print(f"  per call p50 (ms): {result['steps_p50_ms']}")
     print(f"  per call p99 (ms): {result['steps_p99_ms']}")
+    print(f"  CPU ms per transaction: {result['cpu_ms_per_tx']}; load average {result['load_average']}")
     if result["first_error"]:
         print(f"  first error: {result['first_error']}")
 

@@ -173,10 +173,11 @@ class VerifiedCredentials:
             self._entries[key] = (time.monotonic() + self.ttl, principal)
 
 
-def _esp_principal(request: Request) -> Principal:
+def _remembered_principal(request: Request) -> tuple[Principal | None, bytes | None]:
+    """The principal of recently verified Basic credentials (no database work), and the cache key."""
     credentials = _basic_credentials(request)
     if credentials is None or request.cookies.get(SESSION_COOKIE):
-        return principal_of(request)
+        return None, None
     cache: VerifiedCredentials | None = getattr(request.app.state, "ispws_credentials", None)
     if cache is None:
         cache = request.app.state.ispws_credentials = VerifiedCredentials()
@@ -185,10 +186,13 @@ def _esp_principal(request: Request) -> Principal:
     if principal is not None:
         request.state.principal = principal
         request.state.via_basic = True
-        return principal
+    return principal, key
+
+
+def _verified_principal(request: Request, key: bytes | None) -> Principal:
     principal = principal_of(request)
-    if principal.role == Role.ESP:
-        cache.put(key, principal)
+    if key is not None and principal.role == Role.ESP:
+        request.app.state.ispws_credentials.put(key, principal)
     return principal
 
 
@@ -197,7 +201,9 @@ def esp_submitter() -> Callable[..., Any]:
     the documented 2000 answer (HTTP 401), other principals 3100 (HTTP 403), as XML."""
 
     async def policy(request: Request) -> Principal:
-        principal = await run_in_threadpool(_esp_principal, request)
+        principal, key = _remembered_principal(request)
+        if principal is None:
+            principal = await run_in_threadpool(_verified_principal, request, key)
         if principal.role == Role.PUBLIC:
             raise IspwsError(AUTHENTICATION_REQUIRED, "send the credentials of your service provider account "
                              "with HTTP Basic authentication")
