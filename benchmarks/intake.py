@@ -27,6 +27,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -35,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import resource
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

@@ -33,7 +33,10 @@ FILE_FORBIDDEN = (
 MAX_FILES = 1
 
 
-def is_viral_meme_batch(content: ReportContent) -> bool:
+def is_viral_meme_batch(content: ReportContent | dict[str, Any]) -> bool:
+    """True for a Viral/Potential Meme batched report (a ReportContent or its stored wire form)."""
+    if isinstance(content, dict):
+        return (content.get("batchedReport") or {}).get("reason") == VIRAL_POTENTIAL_MEME
     return content.batched_report is not None and content.batched_report.reason == VIRAL_POTENTIAL_MEME
 
 
@@ -65,7 +68,7 @@ def report_problems(content: ReportContent) -> list[tuple[str, str]]:
     return problems
 
 
-def file_details_problems(content: ReportContent, details: FileDetails) -> list[tuple[str, str]]:
+def file_details_problems(content: ReportContent | dict[str, Any], details: FileDetails) -> list[tuple[str, str]]:
     """The rules for a file details submission to a batched report (checked at /fileinfo)."""
     if not is_viral_meme_batch(content):
         return []
@@ -91,7 +94,7 @@ def file_details_problems(content: ReportContent, details: FileDetails) -> list[
     return problems
 
 
-def finish_problems(content: ReportContent, file_count: int) -> list[tuple[str, str]]:
+def finish_problems(content: ReportContent | dict[str, Any], file_count: int) -> list[tuple[str, str]]:
     """The rule checked at /finish: at most one uploaded file."""
     if not is_viral_meme_batch(content) or file_count <= MAX_FILES:
         return []

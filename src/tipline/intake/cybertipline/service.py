@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
@@ -123,8 +123,7 @@ def file_info(instance: Instance, principal: Principal, report_id: int, file_id:
         if file_row.details is not None:
             raise IspwsError(INVALID_REQUEST,
                              f"file details for file {file_id} were already submitted; they may be sent once per file")
-        content = ReportContent.model_validate(row.content)
-        problems = batched.file_details_problems(content, details)
+        problems = batched.file_details_problems(row.content, details)
         if problems:
             raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
         instance.reports.touch(session, row)
@@ -138,7 +137,7 @@ def finish(instance: Instance, principal: Principal, report_id: int) -> list[str
         file_ids = list(session.execute(
             select(ReportFileRow.id).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
         ).scalars())
-        problems = batched.finish_problems(ReportContent.model_validate(row.content), len(file_ids))
+        problems = batched.finish_problems(row.content, len(file_ids))
         if problems:
             raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
         try:
@@ -153,8 +152,3 @@ def retract(instance: Instance, principal: Principal, report_id: int) -> None:
         own_open_report(session, report_id, principal)
         retract_report(instance, session, report_id, principal)
 
-
-def file_count(session: Session, report_id: int) -> int:
-    return session.execute(
-        select(func.count()).select_from(ReportFileRow).where(ReportFileRow.report_id == report_id)
-    ).scalar_one()
