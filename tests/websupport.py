@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
+from support import sample_content
 
 from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
@@ -99,3 +103,39 @@ def launch_chromium(playwright):  # type: ignore[no-untyped-def]
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-first-run", "--disable-quic"],
     )
+
+
+SEXTORTION = "\n".join([
+    "[2026-10-01 20:01] nightowl77: how old are you?",
+    "[2026-10-01 20:02] robin_k: 13",
+    "[2026-10-01 20:03] nightowl77: don't tell your parents about me",
+    "[2026-10-01 20:04] nightowl77: send me a picture of yourself",
+    "[2026-10-01 20:05] nightowl77: you have 24 hours to pay $200 in gift cards or I send the photo to your school",
+])
+
+
+def picture(seed: int = 3) -> bytes:
+    """A generated, benign test picture (coloured blocks)."""
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((200, 260, 3), dtype="uint8")
+    for _ in range(14):
+        top, left = rng.integers(0, 170), rng.integers(0, 230)
+        pixels[top:top + 40, left:left + 40] = rng.integers(0, 255, 3)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def file_report(site: Site, content: dict[str, Any] | None = None, files: dict[str, bytes] | None = None) -> int:
+    chirp = site.esp()
+    report_id = chirp.post("/api/v1/reports?finish=false", json=content or sample_content()).json()["reportId"]
+    with site.instance.db.transaction() as session:
+        for name, data in (files or {}).items():
+            site.instance.files.add(session, report_id, data, file_name=name, actor=Actor.system("test"))
+    assert chirp.post(f"/api/v1/reports/{report_id}/finish").status_code == 200
+    site.drain()
+    return report_id
+
+
+def token_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

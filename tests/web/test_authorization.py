@@ -9,10 +9,11 @@ import pytest
 from support import sample_content
 from websupport import Site
 
+from tipline.domain.audit import Actor
 from tipline.web.auth import leaf_routes
 
 ROLES = ["public", "esp", "analyst", "supervisor", "victim_id", "agency", "admin"]
-OK, CREATED, SEE_OTHER, UNAUTH, FORBIDDEN, NOT_FOUND = 200, 201, 303, 401, 403, 404
+OK, CREATED, SEE_OTHER, BAD_REQUEST, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT = 200, 201, 303, 400, 401, 403, 404, 409
 READERS = {"analyst": OK, "supervisor": OK, "victim_id": OK}
 
 
@@ -59,6 +60,44 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/ispws/fileinfo", expect(FORBIDDEN, public=UNAUTH, esp=415)),
     ("POST", "/ispws/finish", expect(FORBIDDEN, public=UNAUTH, esp=415)),
     ("POST", "/ispws/retract", expect(FORBIDDEN, public=UNAUTH, esp=415)),
+    # Review: {id} is a received report nobody holds, so allowed people get 409 (not possible now).
+    ("GET", "/queue", expect(FORBIDDEN, public=SEE_OTHER, analyst=OK, supervisor=OK)),
+    ("POST", "/queue/claim-next", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER, supervisor=SEE_OTHER)),
+    ("POST", "/reports/{id}/claim", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/release", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/assign", expect(FORBIDDEN, public=SEE_OTHER, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/incident-type", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/annotations", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/files/{file_id}/classification",
+     expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/notes", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER, supervisor=SEE_OTHER)),
+    ("POST", "/reports/{id}/links", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/links/{id}/dismiss", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/escalate", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/ready-for-referral", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/close", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/reopen", expect(FORBIDDEN, public=SEE_OTHER, supervisor=CONFLICT)),
+    ("GET", "/files/{file_id}/preview", expect(FORBIDDEN, public=SEE_OTHER, **{r: NOT_FOUND for r in READERS})),
+    ("POST", "/files/{file_id}/reveal", expect(FORBIDDEN, public=SEE_OTHER, **{r: SEE_OTHER for r in READERS})),
+    ("GET", "/supervisor", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
+    ("GET", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
+    ("POST", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=BAD_REQUEST)),
+    ("GET", "/search", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/settings", expect(OK, public=SEE_OTHER, esp=SEE_OTHER)),
+    ("POST", "/settings", expect(SEE_OTHER)),
+    # Referral. {id} is a received report: referring it is not possible now (409); the directory of this
+    # site is empty, so confirming an agency names an unknown one (400). Agency routes: the agency user
+    # of this site belongs to no agency, so referral 999999 is not found, as every other agency's is.
+    ("POST", "/reports/{id}/referral", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/jurisdiction", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                  supervisor=BAD_REQUEST)),
+    ("GET", "/referrals", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/agency/referrals", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
+    ("GET", "/agency/referrals/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/package", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/files/{file_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("POST", "/agency/referrals/{referral_id}/outcomes", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/signing-key", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 JSON_BODIES = {
@@ -68,7 +107,18 @@ JSON_BODIES = {
 FORM_DATA = {
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
+    "/reports/{id}/assign": {"username": "analyst"},
+    "/reports/{id}/incident-type": {"incident_type": "Child Sex Trafficking"},
+    "/reports/{id}/files/{file_id}/classification": {"classification": "B2"},
+    "/reports/{id}/notes": {"text": "checked the platform's profile"},
+    "/reports/{id}/links": {"other_report": "999999"},
+    "/reports/{id}/escalate": {"note": "needs a second opinion"},
+    "/reports/{id}/close": {"outcome": "informational", "reason": "no child involved"},
+    "/settings": {"blur": "strong"},
     "/report": {"what": "enticement", "description": "Posted by the authorization test."},
+    "/reports/{id}/referral": {"agency": "nowhere"},
+    "/reports/{id}/jurisdiction": {"agency": "nowhere"},
+    "/agency/referrals/{referral_id}/outcomes": {"outcome": "received"},
 }
 
 
@@ -103,6 +153,9 @@ def _csrf(client, role: str) -> str | None:  # type: ignore[no-untyped-def]
 def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
     chirp = site.esp("chirp")
     report_id = chirp.post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    with site.instance.db.transaction() as session:
+        file_id = site.instance.files.add(session, report_id, b"benign bytes", file_name="a.bin",
+                                          actor=Actor.system("test")).id
     client = _client(site, role)
     token = _csrf(client, role)
     failures = []
@@ -111,13 +164,13 @@ def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
             continue
         open_id = chirp.post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
         path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email",
-                               receipt="not-a-receipt")
+                               receipt="not-a-receipt", file_id=file_id, referral_id=999999)
         if method == "GET":
             response = client.get(path)
         elif path in JSON_BODIES:
             response = client.post(path, json=JSON_BODIES[path])
         else:
-            data = dict(FORM_DATA.get(path, {}))
+            data = dict(FORM_DATA.get(template, {}))
             if token:
                 data["csrf_token"] = token
             response = client.post(path, data=data)

@@ -54,7 +54,7 @@ def test_an_analyst_signs_in_sees_the_newest_report_first_and_opens_it(site: Sit
         expect(page).to_have_title(f"Report #{newer} · tipline")
         expect(page.get_by_role("alert").first).to_contain_text("Meeting planned for tonight.")
         expect(page.get_by_role("heading", name="Identifiers (5)")).to_be_visible()
-        page.get_by_role("link", name=f"Report #{older}").click()
+        page.get_by_role("link", name=f"Report #{older}", exact=True).click()
         expect(page).to_have_title(f"Report #{older} · tipline")
         history = page.locator("#history")
         expect(history).to_contain_text("Report opened")

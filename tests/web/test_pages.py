@@ -40,7 +40,7 @@ def test_signing_in_takes_you_where_you_were_going_but_never_off_site(site: Site
     client = site.client()
     response = client.post("/login", data={"username": "analyst", "password": PASSWORD,
                                            "next": "//evil.example/", "csrf_token": _login_token(client)})
-    assert response.headers["location"] == "/reports"
+    assert response.headers["location"] == "/queue"  # an analyst's start page, never the other site
 
 
 def test_the_sign_in_form_needs_its_own_token(site: Site) -> None:
@@ -144,3 +144,18 @@ def test_pages_carry_security_headers(site: Site) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
     assert len(response.headers["request-id"]) == 16
+
+
+def test_upload_limits_apply_to_whole_path_segments_only() -> None:
+    from tipline.web.middleware import BodyLimitMiddleware
+
+    limits = BodyLimitMiddleware(app=None, default_limit=10, upload_limit=1000, upload_paths=("/report", "/ispws/upload"))
+    assert limits.limit_for("/report") == 1000
+    assert limits.limit_for("/ispws/upload") == 1000
+    assert limits.limit_for("/reports/5/notes") == 10
+    assert limits.limit_for("/reportx") == 10
+
+
+def test_the_public_start_page_is_the_report_form(site: Site) -> None:
+    assert site.client().get("/").headers["location"] == "/report"
+    assert site.signed_in("analyst").get("/").headers["location"] == "/queue"

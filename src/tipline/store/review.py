@@ -19,7 +19,14 @@ from tipline.domain.roles import Permission, has_permission
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
 from tipline.store.reports import ReportNotFound, ReportStore, StaleReport
-from tipline.store.tables import InstanceSetting, ReportFileRow, ReportLinkRow, ReportNote, ReportRow, User
+from tipline.store.tables import (
+    InstanceSetting,
+    ReportFileRow,
+    ReportLinkRow,
+    ReportNote,
+    ReportRow,
+    User,
+)
 from tipline.store.triage_facts import collect_facts
 from tipline.triage import DEFAULT_WEIGHTS, Priority, TriageWeights, score_priority
 
@@ -119,6 +126,31 @@ class ReviewStore:
             .limit(limit).offset(offset)
         ).all()
         return [(row, username) for row, username in rows], total
+
+    def queue_counts(self, session: Session) -> dict[str, dict[str, int]]:
+        """How many reports wait, and how many are held, at each priority level."""
+        rows = session.execute(
+            select(ReportRow.state, ReportRow.priority, func.count())
+            .where(ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+            .group_by(ReportRow.state, ReportRow.priority)
+        ).all()
+        counts: dict[str, dict[str, int]] = {}
+        for state, priority, count in rows:
+            counts.setdefault(state, {})[priority or "unscored"] = count
+        return counts
+
+    def oldest_waiting(self, session: Session, limit: int = 10) -> list[ReportRow]:
+        return list(session.execute(
+            select(ReportRow).where(ReportRow.state == ReportState.AWAITING_REVIEW.value)
+            .order_by(asc(ReportRow.received_at)).limit(limit)
+        ).scalars())
+
+    def escalated(self, session: Session, limit: int = 50) -> list[ReportRow]:
+        return list(session.execute(
+            select(ReportRow).where(ReportRow.escalated_to_supervisor_at.is_not(None),
+                                    ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+            .order_by(asc(ReportRow.escalated_to_supervisor_at)).limit(limit)
+        ).scalars())
 
     def workload(self, session: Session) -> list[dict[str, Any]]:
         """Per person holding reports: how many, and since when the oldest."""

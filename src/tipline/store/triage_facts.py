@@ -9,8 +9,19 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from tipline.domain.report import ReportContent
-from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportFileRow, ReportRow
-from tipline.triage import ConversationFact, FileFact, MatchFact, TacticFact, TriageFacts
+from tipline.store.tables import (
+    ConversationAnalysisRow,
+    IdentifierRow,
+    ReportFileRow,
+    ReportRow,
+)
+from tipline.triage import (
+    ConversationFact,
+    FileFact,
+    MatchFact,
+    TacticFact,
+    TriageFacts,
+)
 
 TRIAGE_TACTICS = {"sextortion_threat", "meeting_request"}
 

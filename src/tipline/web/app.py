@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-
-import fastapi_offline
 
 import tipline
 from tipline.instance import Instance
@@ -27,8 +26,13 @@ from tipline.web.routes import (
     auth_pages,
     ispws,
     meta,
+    previews,
     public_form,
+    review_pages,
+    search_pages,
+    settings_pages,
     staff_pages,
+    supervisor_pages,
 )
 
 HERE = Path(__file__).parent
@@ -83,7 +87,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
-    for module in (meta, auth_pages, staff_pages, admin_pages, api_reports, api_conversations, ispws, public_form):
+    for module in (meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages, search_pages,
+                   settings_pages, admin_pages, api_reports, api_conversations, ispws, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tipline.domain.lifecycle import LifecycleError
 from tipline.intake.submission import SubmissionRejected
 from tipline.store.accounts import AccountError
+from tipline.store.files import FileNotFound
 from tipline.store.reports import ReportNotFound, StaleReport
 from tipline.store.review import InvalidDecision, ReviewRefused
 from tipline.web.auth import AuthError
@@ -94,6 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             return problem(404, "not_found", str(exc))
         return page_error(request, 404, "Report not found", str(exc))
+
+    @app.exception_handler(FileNotFound)
+    async def _file_not_found(request: Request, exc: FileNotFound) -> Response:
+        if wants_json(request):
+            return problem(404, "not_found", str(exc))
+        return page_error(request, 404, "File not found", str(exc))
 
     @app.exception_handler(LifecycleError)
     async def _lifecycle(request: Request, exc: LifecycleError) -> Response:

@@ -80,7 +80,9 @@ class BodyLimitMiddleware:
         self.upload_paths = upload_paths
 
     def limit_for(self, path: str) -> int:
-        return self.upload_limit if path.startswith(self.upload_paths) else self.default_limit
+        """Whole path segments only: /report gets the upload limit, /reports/... does not."""
+        is_upload = any(path == prefix or path.startswith(prefix + "/") for prefix in self.upload_paths)
+        return self.upload_limit if is_upload else self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -13,22 +13,34 @@ from tipline.store.accounts import Principal
 
 def menu(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
+    if has_permission(principal.role, Permission.REPORT_REVIEW):
+        items.append(("/queue", "Queue"))
     if has_permission(principal.role, Permission.REPORT_READ):
-        items.append(("/reports", "Reports"))
+        items += [("/reports", "Reports"), ("/search", "Search")]
+    if has_permission(principal.role, Permission.REPORT_SUPERVISE):
+        items.append(("/supervisor", "Supervisor"))
+    if has_permission(principal.role, Permission.REPORT_READ):
+        items.append(("/referrals", "Referrals"))
+    if has_permission(principal.role, Permission.AGENCY_PORTAL):
+        items.append(("/agency/referrals", "Referrals"))
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
         items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers")]
     if has_permission(principal.role, Permission.AUDIT_VERIFY):
         items.append(("/admin/audit", "Audit trail"))
+    if principal.user_id is not None:
+        items.append(("/settings", "Settings"))
     return items
 
 
 def home_for(principal: Principal) -> str:
+    if has_permission(principal.role, Permission.REPORT_REVIEW):
+        return "/queue"
     if has_permission(principal.role, Permission.REPORT_READ):
         return "/reports"
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
         return "/admin/users"
     if principal.role == Role.AGENCY:
-        return "/welcome"
+        return "/agency/referrals"
     return "/login"
 
 

@@ -17,7 +17,8 @@ Anyone = Annotated[Principal, Depends(public())]
 
 @router.get("/")
 def home(principal: Anyone) -> RedirectResponse:
-    return RedirectResponse(home_for(principal) if principal.user_id else "/login", status_code=303)
+    """Staff go to their start page; everyone else to the public report form."""
+    return RedirectResponse(home_for(principal) if principal.user_id else "/report", status_code=303)
 
 
 @router.get("/healthz")

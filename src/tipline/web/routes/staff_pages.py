@@ -8,18 +8,23 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
+from tipline.domain.files import FileAnnotations
 from tipline.domain.identifiers import IDENTIFIER_LABELS, IdentifierKind, PartyRole
-from tipline.domain.incident import IncidentType
+from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
-from tipline.domain.roles import Permission
+from tipline.domain.roles import Permission, has_permission
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
-from tipline.store.tables import ReportRow
+from tipline.store.tables import ReportFileRow, ReportRow
+from tipline.triage import LEVEL_LABELS
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
+from tipline.web.routes.previews import reveal_token_valid
+from tipline.web.routes.review_pages import NOTICES
 from tipline.web.timeline import describe
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +36,21 @@ EVENT_LABELS = {
     "report.state_changed": "State changed",
     "report.read": "Report opened",
     "report.linked": "Linked to another report",
+    "report.prioritised": "Priority",
+    "report.conversations_analysed": "Conversations analysed",
+    "file.added": "File added",
+    "file.details_set": "File details",
+    "file.hashed": "File hashed",
+    "file.read": "File read",
+    "file.revealed": "Picture revealed",
+    "review.incident_type": "Incident type corrected",
+    "review.annotations": "Annotations set",
+    "review.file_classified": "File classified",
+    "review.note_added": "Note added",
+    "review.linked": "Linked by an analyst",
+    "review.unlinked": "Link dismissed",
+    "review.escalated": "Escalated to a supervisor",
+    "review.ready_for_referral": "Ready for referral",
 }
 PARTY_SECTIONS = [
     ("personOrUserReported", "Reported persons or users", "reported"),
@@ -98,6 +118,22 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
             entry["bases"].append((link.basis, link.value))
         conversations = conversation_views(instance, session, report, principal)
         history = instance.audit.events_for_report(session, report_id)
+        row = instance.reports.row(session, report_id)
+        holder = instance.review.holder_name(session, row)
+        notes = instance.review.notes(session, report_id)
+        file_reviews = {
+            f.id: {"classification": f.reviewed_classification,
+                   "annotations": (f.reviewed_annotations or {}).get("annotations", [])}
+            for f in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars()
+        }
+    can_review = has_permission(principal.role, Permission.REPORT_REVIEW)
+    supervising = has_permission(principal.role, Permission.REPORT_SUPERVISE)
+    held_by_me = row.assigned_to is not None and row.assigned_to == principal.user_id
+    may_decide = can_review and row.state == ReportState.IN_REVIEW and (held_by_me or supervising)
+    reveal_file = request.query_params.get("reveal", "")
+    reveal_token = request.query_params.get("token", "")
+    if not (reveal_file and reveal_token_valid(instance.secret_key, reveal_token, reveal_file, principal.session_id)):
+        reveal_file, reveal_token = "", ""
     content = report.content.to_wire()
     annotations = (
         report.content.incident_summary.report_annotations.names()
@@ -135,6 +171,26 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
             "describe_event": describe,
             "conversations": conversations,
             "tactic_label": tactic_label,
+            "row": row,
+            "holder": holder,
+            "notes": notes,
+            "can_review": can_review,
+            "supervising": supervising,
+            "held_by_me": held_by_me,
+            "may_decide": may_decide,
+            "notice": NOTICES.get(request.query_params.get("notice", "")),
+            "priority_label": LEVEL_LABELS.get(row.priority or "", "not scored"),
+            "incident_types": [t.value for t in IncidentType],
+            "report_annotation_names": [info.alias or name for name, info in ReportAnnotations.model_fields.items()],
+            "current_annotations": (row.reviewed_annotations or {}).get("annotations")
+            or (report.content.incident_summary.report_annotations.names()
+                if report.content.incident_summary.report_annotations else []),
+            "file_reviews": file_reviews,
+            "classifications": [("", "not classified yet"), ("A1", "A1"), ("A2", "A2"), ("B1", "B1"), ("B2", "B2"),
+                                ("none", "Not apparent CSAM")],
+            "file_annotation_names": [info.alias or name for name, info in FileAnnotations.model_fields.items()],
+            "reveal_file": reveal_file,
+            "reveal_token": reveal_token,
         },
     )
 

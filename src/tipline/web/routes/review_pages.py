@@ -1,0 +1,218 @@
+"""The review workspace: the queue, claiming, and every decision an analyst takes on a report."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from tipline.domain.incident import IncidentType
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.roles import Permission
+from tipline.store.accounts import Principal
+from tipline.store.review import InvalidDecision, QueueFilter
+from tipline.triage import LEVEL_LABELS, LEVELS
+from tipline.web.auth import allow
+from tipline.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
+Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
+PAGE_SIZE = 50
+Version = Annotated[int | None, Form()]
+
+NOTICES = {
+    "claimed": "You hold this report now.",
+    "released": "The report is back in the queue.",
+    "incident_type": "Incident type recorded.",
+    "annotations": "Annotations recorded.",
+    "classified": "File classification recorded.",
+    "note": "Note added.",
+    "linked": "Reports linked.",
+    "unlinked": "Link dismissed.",
+    "escalated": "Escalated to a supervisor.",
+    "ready": "Marked ready for referral.",
+    "closed": "Report closed.",
+    "reopened": "Report reopened and back in the queue.",
+    "assigned": "Report assigned.",
+}
+
+
+def back_to_report(report_id: int, notice: str, anchor: str = "review") -> RedirectResponse:
+    return RedirectResponse(f"/reports/{report_id}?notice={notice}#{anchor}", status_code=303)
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    principal: Reviewer,
+    priority: Annotated[list[str] | None, Query()] = None,
+    incident_type: str = "",
+    mine: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    instance = request.app.state.instance
+    levels = [level for level in (priority or []) if level in LEVELS]
+    incident = IncidentType(incident_type) if incident_type in {t.value for t in IncidentType} else None
+    filters = QueueFilter(priorities=levels, incident_type=incident, assigned_to=principal.user_id if mine else None)
+    with instance.db.transaction() as session:
+        rows, total = instance.review.queue(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        counts = instance.review.queue_counts(session)
+    query = urlencode([("priority", level) for level in levels]
+                      + ([("incident_type", incident_type)] if incident else []) + ([("mine", "true")] if mine else []))
+    return render(request, "queue.html", {
+        "title": "Review queue",
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "base_query": f"{query}&" if query else "",
+        "levels": [(level, LEVEL_LABELS[level]) for level in LEVELS],
+        "selected_levels": levels,
+        "incident_types": [t.value for t in IncidentType],
+        "selected_incident_type": incident_type,
+        "mine": mine,
+        "counts": counts,
+    })
+
+
+@router.post("/queue/claim-next")
+def claim_next(request: Request, principal: Reviewer) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        rows, _ = instance.review.queue(session, QueueFilter(states=(ReportState.AWAITING_REVIEW,),
+                                                             unassigned_only=True), limit=1)
+        if not rows:
+            return RedirectResponse("/queue?notice=empty", status_code=303)
+        report_id = rows[0][0].id
+        instance.review.claim(session, report_id, principal)
+    return back_to_report(report_id, "claimed")
+
+
+@router.post("/reports/{report_id}/claim")
+def claim(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.claim(session, report_id, principal, version)
+    return back_to_report(report_id, "claimed")
+
+
+@router.post("/reports/{report_id}/assign")
+def assign(request: Request, report_id: int, principal: Supervisor, username: Annotated[str, Form(max_length=64)],
+           version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        user = instance.accounts.user_by_name(session, username)
+        if user is None or not user.active or user.role not in ("analyst", "supervisor"):
+            raise InvalidDecision(f"{username!r} is not an active analyst or supervisor")
+        instance.review.claim(session, report_id, principal, version, for_user=user)
+    return back_to_report(report_id, "assigned")
+
+
+@router.post("/reports/{report_id}/release")
+def release(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.release(session, report_id, principal, version)
+    return RedirectResponse("/queue?notice=released", status_code=303)
+
+
+@router.post("/reports/{report_id}/incident-type")
+def set_incident_type(request: Request, report_id: int, principal: Reviewer,
+                      incident_type: Annotated[str, Form(max_length=100)], version: Version = None) -> RedirectResponse:
+    if incident_type not in {t.value for t in IncidentType}:
+        raise InvalidDecision("choose one of the eight incident types")
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.set_incident_type(session, report_id, principal, IncidentType(incident_type), version)
+    return back_to_report(report_id, "incident_type")
+
+
+@router.post("/reports/{report_id}/annotations")
+def set_annotations(request: Request, report_id: int, principal: Reviewer,
+                    annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.set_annotations(session, report_id, principal, annotation or [], version)
+    return back_to_report(report_id, "annotations")
+
+
+@router.post("/reports/{report_id}/files/{file_id}/classification")
+def classify_file(request: Request, report_id: int, file_id: str, principal: Reviewer,
+                  classification: Annotated[str, Form(max_length=10)],
+                  annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.classify_file(session, report_id, file_id, principal, classification, annotation or [], version)
+    return back_to_report(report_id, "classified", anchor=f"file-{file_id}")
+
+
+@router.post("/reports/{report_id}/notes")
+def add_note(request: Request, report_id: int, principal: Reviewer,
+             text: Annotated[str, Form(max_length=20_000)]) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.reports.visible_row(session, report_id, principal)
+        instance.review.add_note(session, report_id, principal, text)
+    return back_to_report(report_id, "note", anchor="notes")
+
+
+@router.post("/reports/{report_id}/links")
+def link(request: Request, report_id: int, principal: Reviewer, other_report: Annotated[str, Form(max_length=20)],
+         reason: Annotated[str, Form(max_length=1000)] = "") -> RedirectResponse:
+    digits = other_report.strip().lstrip("#")
+    if not digits.isdigit():
+        raise InvalidDecision(f"{other_report!r} is not a report number")
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.link(session, report_id, int(digits), principal, reason)
+    return back_to_report(report_id, "linked", anchor="links")
+
+
+@router.post("/reports/{report_id}/links/{other_id}/dismiss")
+def unlink(request: Request, report_id: int, other_id: int, principal: Reviewer) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.unlink(session, report_id, other_id, principal)
+    return back_to_report(report_id, "unlinked", anchor="links")
+
+
+@router.post("/reports/{report_id}/escalate")
+def escalate(request: Request, report_id: int, principal: Reviewer, note: Annotated[str, Form(max_length=5000)],
+             version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.escalate(session, report_id, principal, note, version)
+    return back_to_report(report_id, "escalated")
+
+
+@router.post("/reports/{report_id}/ready-for-referral")
+def ready_for_referral(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.mark_ready_for_referral(session, report_id, principal, version)
+    return back_to_report(report_id, "ready")
+
+
+@router.post("/reports/{report_id}/close")
+def close(request: Request, report_id: int, principal: Reviewer, outcome: Annotated[str, Form(max_length=30)],
+          reason: Annotated[str, Form(max_length=5000)] = "", version: Version = None) -> RedirectResponse:
+    if outcome not in (ReportState.INFORMATIONAL.value, ReportState.CLOSED_NO_ACTION.value):
+        raise InvalidDecision("close a report as informational or as closed with no action")
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.close(session, report_id, principal, ReportState(outcome), reason, version)
+    return back_to_report(report_id, "closed")
+
+
+@router.post("/reports/{report_id}/reopen")
+def reopen(request: Request, report_id: int, principal: Supervisor,
+           reason: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.reopen(session, report_id, principal, reason)
+    return back_to_report(report_id, "reopened")
+

@@ -1,0 +1,85 @@
+"""The supervisor's view: workload, the oldest waiting reports, escalations, stuck pipeline jobs,
+and the triage weights."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from tipline.domain.roles import Permission
+from tipline.store.accounts import Principal
+from tipline.triage import TriageWeights
+from tipline.web.auth import allow
+from tipline.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
+RESCORE_NOW_LIMIT = 2000
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+def overview(request: Request, principal: Supervisor) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        context: dict[str, Any] = {
+            "title": "Supervisor",
+            "workload": instance.review.workload(session),
+            "counts": instance.review.queue_counts(session),
+            "oldest": instance.review.oldest_waiting(session),
+            "escalated": instance.review.escalated(session),
+            "jobs": instance.jobs.counts(session),
+            "failed_jobs": instance.jobs.failed(session, limit=20),
+        }
+    return render(request, "supervisor.html", context)
+
+
+def _weights_page(request: Request, weights: TriageWeights, errors: list[str] | None = None, saved: int | None = None,
+                  status: int = 200) -> HTMLResponse:
+    fields = [(name, info.description, getattr(weights, name)) for name, info in TriageWeights.model_fields.items()
+              if name != "immediate"]
+    reasons = [name for name, _, _ in fields if not name.endswith("_from") and not name.endswith("_cap")
+               and not name.endswith("_per_report") and name != "waiting_per_day"]
+    return render(request, "triage_weights.html", {
+        "title": "Triage weights", "fields": fields, "reasons": reasons, "immediate": set(weights.immediate),
+        "errors": errors or [], "saved": saved,
+    }, status_code=status)
+
+
+@router.get("/supervisor/triage", response_class=HTMLResponse)
+def weights_form(request: Request, principal: Supervisor) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        weights = instance.review.weights(session)
+    return _weights_page(request, weights)
+
+
+@router.post("/supervisor/triage", response_class=HTMLResponse)
+async def save_weights(request: Request, principal: Supervisor) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {}
+    errors = []
+    for name in TriageWeights.model_fields:
+        if name == "immediate":
+            continue
+        raw = str(form.get(name, "")).strip()
+        if not raw.lstrip("-").isdigit():
+            errors.append(f"{name}: give a whole number")
+            continue
+        values[name] = int(raw)
+    values["immediate"] = [str(v) for v in form.getlist("immediate")]
+    try:
+        weights = TriageWeights.model_validate(values)
+    except ValidationError as error:
+        errors += [f"{'.'.join(str(p) for p in e['loc']) or 'weights'}: {e['msg']}" for e in error.errors()]
+    if errors:
+        shown = TriageWeights.model_construct(**{**TriageWeights().model_dump(), **values})
+        return _weights_page(request, shown, errors, status=400)
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.set_weights(session, weights, principal.actor)
+    with instance.db.transaction() as session:
+        rescored = instance.review.rescore_waiting(session, limit=RESCORE_NOW_LIMIT)
+    return RedirectResponse(f"/supervisor/triage?saved={rescored}", status_code=303)
