@@ -7,11 +7,14 @@ non-explicit words. Reports share offenders across services so that links are vi
 
 from __future__ import annotations
 
+import io
 import random
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 from tipline.domain.incident import IncidentType
 from tipline.domain.report import ReportContent, ReportSource
@@ -112,6 +115,28 @@ class DemoReport:
     provider: str | None  # the ESP account's username, for provider reports
     content: ReportContent
     received_at: datetime
+    files: tuple[tuple[str, bytes], ...] = ()  # (file name, content): abstract pictures, chat logs
+
+
+def abstract_picture(rng: random.Random, width: int = 480, height: int = 360) -> bytes:
+    """A made-up picture of coloured shapes on a gradient: something to hash and to blur, nothing more."""
+    image = Image.new("RGB", (width, height))
+    top, bottom = [rng.randint(0, 255) for _ in range(3)], [rng.randint(0, 255) for _ in range(3)]
+    for y in range(height):
+        mix = y / height
+        image.paste(tuple(int(a * (1 - mix) + b * mix) for a, b in zip(top, bottom)), (0, y, width, y + 1))
+    draw = ImageDraw.Draw(image)
+    for _ in range(rng.randint(6, 14)):
+        x, y = rng.randint(0, width - 40), rng.randint(0, height - 40)
+        size = rng.randint(20, 140)
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        if rng.random() < 0.5:
+            draw.ellipse((x, y, x + size, y + size), fill=colour)
+        else:
+            draw.rectangle((x, y, x + size, y + size // 2), fill=colour)
+    out = io.BytesIO()
+    image.save(out, format="JPEG" if rng.random() < 0.7 else "PNG", quality=88)
+    return out.getvalue()
 
 
 @dataclass
@@ -206,7 +231,7 @@ def _account(person: Person, platform: str, *, with_person: str | None, rng: ran
         account["profileUrl"] = [f"https://{platform.lower().replace(' ', '')}.example/{handle}"]
         account["ipCaptureEvent"] = [
             {"ipAddress": ip, "eventName": rng.choice(["Login", "Registration", "Upload"]),
-             "dateTime": "2026-09-0{}T1{}:00:00Z".format(rng.randint(1, 9), rng.randint(0, 9))}
+             "dateTime": f"2026-09-0{rng.randint(1, 9)}T1{rng.randint(0, 9)}:00:00Z"}
             for ip in person.ips
         ]
         if rng.random() < 0.5:
@@ -303,8 +328,19 @@ def _provider_report(b: _Builder, offender: Person, child: Person, incident_type
         content["additionalInfo"] = "The account was disabled after our review. Earlier messages are retained."
         content["personOrUserReported"][0]["accountPermanentlyDisabled"] = {
             "value": True, "disabledDate": (incident_at + timedelta(hours=6)).isoformat(), "userNotified": False}
+    files: list[tuple[str, bytes]] = []
+    if incident_type in (IncidentType.CHILD_PORNOGRAPHY, IncidentType.UNSOLICITED_OBSCENE_MATERIAL) and rng.random() < 0.6:
+        files += [(f"upload_{rng.randint(1000, 9999)}.{'jpg' if n % 2 == 0 else 'png'}", abstract_picture(rng))
+                  for n in range(rng.randint(1, 2))]
+    if incident_type == IncidentType.ONLINE_ENTICEMENT and rng.random() < 0.25:
+        log = b.conversation(offender_handle, child_handle, incident_at - timedelta(days=2), sextortion)
+        rows = ["time,author,text"] + [
+            '{},{},"{}"'.format(line[1:17], line[19:].split(": ", 1)[0], line.split(": ", 1)[1].replace('"', "'"))
+            for line in log.splitlines()
+        ]
+        files.append(("chat_export.csv", "\n".join(rows).encode()))
     return DemoReport(ReportSource.ESP_JSON, provider.username, ReportContent.model_validate(content),
-                      b.received(incident_at))
+                      b.received(incident_at), tuple(files))
 
 
 def _internet_details(b: _Builder, provider: DemoProvider, incident_type: IncidentType, offender: Person,

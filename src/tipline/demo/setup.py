@@ -13,7 +13,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.roles import Role
 from tipline.instance import Instance
-from tipline.intake.submission import submit_report
+from tipline.intake.submission import finish_report, submit_report
 from tipline.pipeline.inprocess import InProcessWorker
 from tipline.referral.directory import load_demo_directory
 from tipline.store.accounts import PUBLIC, api_principal
@@ -91,8 +91,12 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
         for report in tqdm(reports, desc="loading demo reports", unit="report", disable=not progress):
             principal = providers[report.provider] if report.provider else PUBLIC
             with instance.db.transaction() as session:
-                submit_report(instance, session, report.content, report.source, principal,
-                              received_at=report.received_at)
+                row = submit_report(instance, session, report.content, report.source, principal,
+                                    finish=not report.files, received_at=report.received_at)
+                for name, data in report.files:
+                    instance.files.add(session, row.id, data, file_name=name, actor=principal.actor)
+                if report.files:
+                    finish_report(instance, session, row.id, principal)
         with instance.db.transaction() as session:
             session.add(InstanceSetting(key=DEMO_MARKER, value={"reports": report_count, "loaded_at": str(utc_now())}))
         result.loaded = len(reports)
