@@ -75,6 +75,9 @@ def principal(instance: Instance, username: str) -> Principal:
                          user_id=user.id, display_name=user.display_name)
 
 
+CHAT_LOG = b"u1: are your parents home?\nu2: no\n"
+
+
 def png_bytes(colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
     """A tiny synthetic image (a plain colour): benign stand-in evidence."""
     out = io.BytesIO()
@@ -129,3 +132,43 @@ def report_in_review(instance: Instance, analyst: str, content: dict[str, Any] |
 def claim(instance: Instance, report_id: int, username: str) -> None:
     with instance.db.transaction() as session:
         instance.review.claim(session, report_id, principal(instance, username))
+
+
+@dataclass
+class Portal:
+    """A site (tests/websupport.py) with the test directory and agency users of two agencies."""
+
+    site: Any
+    directory: Directory
+
+    @classmethod
+    def build(cls, instance: Instance, tmp_path: Path) -> Portal:
+        from websupport import build_site
+
+        site = build_site(instance)
+        directory = install_directory(instance, tmp_path / "agency-keys")
+        add_user(instance, "agency", Role.AGENCY, agency="us-il-tf")
+        add_user(instance, "agency2", Role.AGENCY, agency="gb-ncsu")
+        add_user(instance, "drifter", Role.AGENCY)
+        return cls(site, directory)
+
+    @property
+    def instance(self) -> Instance:
+        return self.site.instance
+
+    def referred(self, agency: str, reason: str | None = None, files: list[tuple[str, bytes]] | None = None) -> tuple[int, int]:
+        """A report in review, referred by the analyst to `agency`: (report id, referral id)."""
+        from tipline.referral.service import refer
+
+        report_id = report_in_review(self.instance, "analyst", files=files)
+        result = refer(self.instance, report_id, principal(self.instance, "analyst"), agency, reason=reason)
+        return report_id, result.referral.id
+
+
+def csrf_of(client: Any, path: str) -> str:
+    import re
+
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)

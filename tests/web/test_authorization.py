@@ -85,6 +85,19 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/search", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
     ("GET", "/settings", expect(OK, public=SEE_OTHER, esp=SEE_OTHER)),
     ("POST", "/settings", expect(SEE_OTHER)),
+    # Referral. {id} is a received report: referring it is not possible now (409); the directory of this
+    # site is empty, so confirming an agency names an unknown one (400). Agency routes: the agency user
+    # of this site belongs to no agency, so referral 999999 is not found, as every other agency's is.
+    ("POST", "/reports/{id}/referral", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
+    ("POST", "/reports/{id}/jurisdiction", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                  supervisor=BAD_REQUEST)),
+    ("GET", "/referrals", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/agency/referrals", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
+    ("GET", "/agency/referrals/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/package", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/files/{file_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("POST", "/agency/referrals/{referral_id}/outcomes", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/signing-key", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 JSON_BODIES = {

@@ -21,6 +21,7 @@ from tipline.web.errors import install_error_handlers
 from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
 from tipline.web.routes import (
     admin_pages,
+    agency_portal,
     api_conversations,
     api_reports,
     auth_pages,
@@ -28,6 +29,7 @@ from tipline.web.routes import (
     meta,
     previews,
     public_form,
+    referral_pages,
     review_pages,
     search_pages,
     settings_pages,
@@ -88,7 +90,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
 
     install_error_handlers(app)
     for module in (meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages, search_pages,
-                   settings_pages, admin_pages, api_reports, api_conversations, ispws, public_form):
+                   settings_pages, referral_pages, agency_portal, admin_pages, api_reports, api_conversations, ispws,
+                   public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,0 +1,59 @@
+"""Referral and jurisdiction events of the audit trail, in words for a report's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tipline.referral.outcomes import outcome_label
+
+REFERRAL_ACTION_PREFIXES = ("referral.", "jurisdiction.", "victims.identification_offered")
+REFERRAL_EVENT_LABELS = {
+    "jurisdiction.resolved": "Located",
+    "jurisdiction.confirmed": "Agency confirmed",
+    "jurisdiction.overridden": "Agency overridden",
+    "referral.created": "Referred",
+    "referral.opened": "Referral opened by the agency",
+    "referral.viewed": "Referral viewed by the agency",
+    "referral.file_viewed": "Evidence file details viewed by the agency",
+    "referral.package_downloaded": "Package downloaded",
+    "referral.outcome_reported": "Outcome from the agency",
+    "victims.identification_offered": "Identification offered to a series",
+}
+
+
+def describe_referral_event(action: str, details: dict[str, Any]) -> str:
+    """Plain text (the caller escapes it)."""
+    agency = details.get("agency_name") or details.get("agency") or "the agency"
+    if action == "jurisdiction.resolved":
+        where = details.get("location") or "nowhere known"
+        text = f"Placed in {where} (confidence {details.get('confidence', 0)}, {details.get('clues', 0)} clue(s)"
+        if details.get("conflicting"):
+            text += f", {details['conflicting']} pointing elsewhere"
+        return text + f"); suggested agency: {details.get('suggested_agency') or 'none'}"
+    if action == "jurisdiction.confirmed":
+        return f"{agency} confirmed as the agency to refer to"
+    if action == "jurisdiction.overridden":
+        return f"{agency} chosen instead of the suggestion: {details.get('reason', '')}"
+    if action == "referral.created":
+        return (f"Referral {details.get('referral_id')} to {agency}: {details.get('items', 0)} item(s), "
+                f"{details.get('evidence_files', 0)} evidence file(s); package SHA-256 "
+                f"{str(details.get('package_sha256', ''))[:16]}…")
+    if action == "referral.opened":
+        return f"Referral {details.get('referral_id')} opened ({details.get('how', 'page')})"
+    if action == "referral.viewed":
+        return f"Referral {details.get('referral_id')} viewed"
+    if action == "referral.file_viewed":
+        return f"Referral {details.get('referral_id')}: details of file {details.get('file_id')} viewed"
+    if action == "referral.package_downloaded":
+        return f"Referral {details.get('referral_id')}: package downloaded (download {details.get('download', 1)})"
+    if action == "referral.outcome_reported":
+        text = f"{agency} reported: {outcome_label(str(details.get('outcome', '')))}"
+        if details.get("referred_to"):
+            text += f" to {details['referred_to']}"
+        if details.get("reason"):
+            text += f" ({details['reason']})"
+        return text
+    if action == "victims.identification_offered":
+        names = ", ".join(str(s.get("series")) for s in details.get("series", []))
+        return f"Child identified by the agency: offered to series {names} for confirmation"
+    return ", ".join(f"{key}: {value}" for key, value in details.items()) or action

@@ -1,0 +1,166 @@
+"""The agency portal: an agency's users see the referrals made to their agency (and nothing else),
+download the encrypted package (audited), and report what happened. A referral of another agency
+answers exactly like one that does not exist."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+
+from tipline.domain.report import ReportContent
+from tipline.domain.roles import Permission
+from tipline.jurisdiction.places import country_name
+from tipline.referral.keys import b64, fingerprint, raw_public, signing_key
+from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
+from tipline.referral.service import (
+    OutcomeRefused,
+    ReferralNotFound,
+    ReferralRefused,
+    mark_opened,
+    outcomes_of,
+    record_download,
+    record_outcome,
+    referral_for_agency,
+    referrals_for_agency,
+)
+from tipline.store.accounts import Principal
+from tipline.store.referrals import AgencyRow, ReferralRow, ReportJurisdictionRow, agency_of_user
+from tipline.store.tables import ReportFileRow, ReportRow
+from tipline.web.auth import allow
+from tipline.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+AgencyUser = Annotated[Principal, Depends(allow(Permission.AGENCY_PORTAL))]
+NOTICES = {"outcome": "Outcome recorded. Thank you: the hotline sees it on the report's timeline."}
+
+
+def _not_found(referral_id: int | str) -> HTTPException:
+    return HTTPException(404, str(ReferralNotFound(referral_id)))
+
+
+def _scoped(session: Any, principal: Principal, referral_id: int) -> tuple[AgencyRow, ReferralRow]:
+    agency = agency_of_user(session, principal.user_id)
+    try:
+        return agency, referral_for_agency(session, referral_id, agency)  # type: ignore[return-value]
+    except ReferralNotFound:
+        raise _not_found(referral_id) from None
+
+
+def _status(referral: ReferralRow, outcomes: list[Any]) -> str:
+    if outcomes:
+        return OUTCOME_LABELS.get(Outcome(outcomes[-1].outcome), outcomes[-1].outcome)
+    return "Opened" if referral.opened_at else "New"
+
+
+@router.get("/agency/referrals", response_class=HTMLResponse)
+def list_referrals(request: Request, principal: AgencyUser) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        agency = agency_of_user(session, principal.user_id)
+        rows = []
+        for referral, report in referrals_for_agency(session, agency):
+            outcomes = outcomes_of(session, referral.id)
+            rows.append({"referral": referral, "incident_type": report.incident_type, "priority": report.priority,
+                         "status": _status(referral, outcomes)})
+    return render(request, "agency_referrals.html", {"title": "Referrals", "agency": agency, "rows": rows})
+
+
+@router.get("/agency/referrals/{referral_id}", response_class=HTMLResponse)
+def show_referral(request: Request, referral_id: int, principal: AgencyUser) -> HTMLResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        agency, referral = _scoped(session, principal, referral_id)
+        mark_opened(instance, session, referral, principal, "referral page")
+        instance.audit.append(session, principal.actor, "referral.viewed", report_id=referral.report_id,
+                              details={"referral_id": referral.id})
+        report = session.get(ReportRow, referral.report_id)
+        content = ReportContent.model_validate(report.content)
+        jurisdiction = session.get(ReportJurisdictionRow, referral.report_id)
+        files = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == referral.report_id)
+                                     .order_by(ReportFileRow.position)).scalars())
+        outcomes = outcomes_of(session, referral.id)
+    location = (jurisdiction.resolution if jurisdiction else {}) or {}
+    best = location.get("best")
+    return render(request, "agency_referral.html", {
+        "title": f"Referral {referral.id}",
+        "agency": agency,
+        "referral": referral,
+        "report": report,
+        "summary": content.incident_summary,
+        "victim_ages": [v.person.age for v in content.victims if v.person.age is not None],
+        "location": ", ".join(p for p in (best.get("city"), best.get("region"), country_name(best.get("country")))
+                              if p) if best else None,
+        "location_reasoning": location.get("reasoning", []),
+        "files": [f for f in files if f.blob_address],
+        "outcomes": outcomes,
+        "outcome_choices": [(o.value, o.label) for o in Outcome],
+        "outcome_labels": {o.value: o.label for o in Outcome},
+        "status": _status(referral, outcomes),
+        "notice": NOTICES.get(request.query_params.get("notice", "")),
+        "error": None,
+    })
+
+
+@router.get("/agency/referrals/{referral_id}/package")
+def download_package(request: Request, referral_id: int, principal: AgencyUser) -> Response:
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            _agency, referral = _scoped(session, principal, referral_id)
+            path = record_download(instance, session, referral, principal)
+            name, digest = referral.package_name, referral.package_sha256
+    except ReferralRefused as error:
+        raise HTTPException(410, str(error)) from None
+    return FileResponse(path, media_type="application/octet-stream", filename=name,
+                        headers={"X-Package-SHA256": digest, "Cache-Control": "no-store"})
+
+
+@router.get("/agency/referrals/{referral_id}/files/{file_id}", response_class=HTMLResponse)
+def show_file(request: Request, referral_id: int, file_id: str, principal: AgencyUser) -> HTMLResponse:
+    """What the package holds about one evidence file: name, size, hashes, custody. Never its content."""
+    from tipline.referral.service import custody_log
+
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        _agency, referral = _scoped(session, principal, referral_id)
+        file_row = session.get(ReportFileRow, file_id)
+        if file_row is None or file_row.report_id != referral.report_id or not file_row.blob_address:
+            raise HTTPException(404, f"file {file_id} does not exist")
+        custody = custody_log(session, referral.report_id, [file_id])["files"][file_id]
+        instance.audit.append(session, principal.actor, "referral.file_viewed", report_id=referral.report_id,
+                              details={"referral_id": referral.id, "file_id": file_id})
+    return render(request, "agency_file.html", {"title": f"File {file_row.file_name or file_id}",
+                                                "referral": referral, "file": file_row, "custody": custody})
+
+
+@router.post("/agency/referrals/{referral_id}/outcomes", response_class=HTMLResponse)
+def report_outcome(request: Request, referral_id: int, principal: AgencyUser,
+                   outcome: Annotated[str, Form(max_length=40)],
+                   reason: Annotated[str, Form(max_length=2000)] = "",
+                   referred_to: Annotated[str, Form(max_length=200)] = "",
+                   note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            _agency, referral = _scoped(session, principal, referral_id)
+            record_outcome(instance, session, referral, principal, outcome, reason=reason, referred_to=referred_to,
+                           note=note)
+    except OutcomeRefused as error:
+        from tipline.web.errors import page_error
+
+        return page_error(request, 400, "Outcome not recorded", f"{error}. Go back, complete the form and send it "
+                                                                 "again.")
+    return RedirectResponse(f"/agency/referrals/{referral_id}?notice=outcome#outcomes", status_code=303)
+
+
+@router.get("/agency/signing-key", response_class=PlainTextResponse)
+def hotline_signing_key(request: Request, principal: AgencyUser) -> PlainTextResponse:
+    """The hotline's public signing key, for `tipline referral verify --hotline-key` (compare its key
+    id with the one the hotline gave you by another channel)."""
+    key = raw_public(signing_key(request.app.state.instance.settings.key_dir).public_key())
+    return PlainTextResponse(f"ed25519:{b64(key)}\n", headers={
+        "Content-Disposition": 'attachment; filename="hotline-signing-key.pub"', "X-Key-Id": fingerprint(key)})

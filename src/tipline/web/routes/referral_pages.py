@@ -1,0 +1,161 @@
+"""Referral on the analysts' side: the report page's referral section (location clues, suggested
+agency, confirm or override, refer), and the list of referrals with reminders and outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tipline.domain.lifecycle import ReportState
+from tipline.domain.roles import Permission, has_permission
+from tipline.jurisdiction import CLUE_LABELS, ClueKind
+from tipline.jurisdiction.places import country_name
+from tipline.referral.locating import ChoiceRefused, choose_agency, jurisdiction_of
+from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
+from tipline.referral.service import (
+    ReferralRefused,
+    outcome_counts,
+    outcomes_of,
+    overdue_referrals,
+    refer,
+    referral_of_report,
+    reminder_hours,
+)
+from tipline.store.accounts import Principal
+from tipline.store.referrals import AgencyRow, ReferralRow, agency_by_code, list_agencies
+from tipline.store.tables import ReportRow
+from tipline.web.auth import allow
+from tipline.web.errors import page_error
+from tipline.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
+Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
+
+
+def _place(data: dict[str, Any] | None) -> str | None:
+    if not data:
+        return None
+    return ", ".join(p for p in (data.get("city"), data.get("region"), country_name(data.get("country"))) if p)
+
+
+def referral_context(instance: Any, session: Session, report_id: int, principal: Principal) -> dict[str, Any]:
+    """What `_referral_section.html` shows on a report page (pass it as `referral`)."""
+    row = instance.reports.row(session, report_id)
+    stored = jurisdiction_of(instance, session, report_id)
+    resolution = stored.resolution or {}
+    agencies = list_agencies(session)
+    by_id = {a.id: a for a in agencies}
+    referral = referral_of_report(session, report_id)
+    supervising = has_permission(principal.role, Permission.REPORT_SUPERVISE)
+    holder = getattr(row, "assigned_to", None)
+    can_refer = (referral is None and row.state == ReportState.IN_REVIEW.value
+                 and has_permission(principal.role, Permission.REPORT_REVIEW)
+                 and (holder is None or holder == principal.user_id or supervising))
+    chosen = by_id.get(stored.chosen_agency_id) if stored.chosen_agency_id else None
+    suggested = by_id.get(stored.suggested_agency_id) if stored.suggested_agency_id else None
+    clues = []
+    for clue in resolution.get("clues", []):
+        clues.append({**clue, "label": CLUE_LABELS.get(ClueKind(clue["kind"]), clue["kind"]),
+                      "where": _place(clue["place"])})
+    unlocated = [{**u, "label": CLUE_LABELS.get(ClueKind(u["kind"]), u["kind"])}
+                 for u in resolution.get("unlocated", [])]
+    outcomes = outcomes_of(session, referral.id) if referral else []
+    return {
+        "report_id": report_id,
+        "version": row.version,
+        "best": _place(resolution.get("best")),
+        "confidence": resolution.get("confidence", 0),
+        "reasoning": resolution.get("reasoning", []),
+        "warnings": resolution.get("warnings", []),
+        "clues": clues,
+        "unlocated": unlocated,
+        "suggested": suggested,
+        "suggestion_reasoning": (stored.suggestion or {}).get("reasoning", []),
+        "chosen": chosen,
+        "chosen_by": stored.chosen_by,
+        "chosen_at": stored.chosen_at,
+        "choice_reason": stored.choice_reason,
+        "selected_code": (chosen or suggested).code if (chosen or suggested) else "",
+        "agencies": [a for a in agencies if a.active],
+        "can_choose": referral is None and has_permission(principal.role, Permission.REPORT_REVIEW),
+        "can_refer": can_refer,
+        "record": referral,
+        "agency": by_id.get(referral.agency_id) if referral else None,
+        "outcomes": outcomes,
+        "outcome_labels": {o.value: o.label for o in Outcome},
+    }
+
+
+def _back(report_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/reports/{report_id}#referral", status_code=303)
+
+
+@router.post("/reports/{report_id}/jurisdiction", response_class=HTMLResponse)
+def choose(request: Request, report_id: int, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
+           reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Confirm the suggested agency, or choose another (with the reason)."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            instance.reports.visible_row(session, report_id, principal)
+            if referral_of_report(session, report_id) is not None:
+                raise ChoiceRefused(f"report {report_id} is already referred")
+            row = agency_by_code(session, agency)
+            if row is None:
+                raise ChoiceRefused(f"no agency with the code {agency!r} is in the directory")
+            choose_agency(instance, session, report_id, row, principal, reason)
+    except ChoiceRefused as error:
+        return page_error(request, 400, "Agency not recorded", str(error))
+    return _back(report_id)
+
+
+@router.post("/reports/{report_id}/referral", response_class=HTMLResponse)
+def make_referral(request: Request, report_id: int, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
+                  reason: Annotated[str, Form(max_length=2000)] = "",
+                  note: Annotated[str, Form(max_length=5000)] = "",
+                  version: Annotated[int | None, Form()] = None) -> Response:
+    """Refer the report: the package is built, signed and encrypted to the agency, and the report
+    becomes `referred`, all at once or not at all."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.reports.visible_row(session, report_id, principal)
+    try:
+        refer(instance, report_id, principal, agency, note=note, reason=reason, expected_version=version)
+    except ReferralRefused as error:
+        return page_error(request, 400, "Not referred", f"{error}. Nothing was sent and the report is unchanged.")
+    return _back(report_id)
+
+
+@router.get("/referrals", response_class=HTMLResponse)
+def list_referrals(request: Request, principal: Reader) -> HTMLResponse:
+    """Every referral with its agency and latest outcome; reminders for those nobody opened in time."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        rows = session.execute(
+            select(ReferralRow, AgencyRow, ReportRow).join(AgencyRow, AgencyRow.id == ReferralRow.agency_id)
+            .join(ReportRow, ReportRow.id == ReferralRow.report_id)
+            .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc()).limit(500)
+        ).all()
+        items = []
+        for referral, agency, report in rows:
+            outcomes = outcomes_of(session, referral.id)
+            items.append({"referral": referral, "agency": agency, "incident_type": report.incident_type,
+                          "latest": OUTCOME_LABELS[Outcome(outcomes[-1].outcome)] if outcomes else None})
+        reminders = reminder_context(instance, session)
+        counts = outcome_counts(session)
+    return render(request, "referral_list.html", {
+        "title": "Referrals", "items": items, "referral_reminders": reminders,
+        "counts": [(OUTCOME_LABELS[Outcome(k)], v) for k, v in counts.items()],
+    })
+
+
+def reminder_context(instance: Any, session: Session) -> dict[str, Any]:
+    """What `referral_reminders.html` shows (pass it as `referral_reminders`): referrals their agency
+    has not opened within TIPLINE_REFERRAL_REMINDER_HOURS."""
+    hours = reminder_hours(instance.settings)
+    return {"hours": hours, "overdue": overdue_referrals(session, hours=hours)}
