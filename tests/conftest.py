@@ -13,6 +13,7 @@ from support import POSTGRES_ADMIN_URL, build_instance, require_postgres
 
 from tipline.instance import Instance
 
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated once, dropped at the end."""

@@ -25,7 +25,7 @@ from tipline.pipeline.inprocess import InProcessWorker
 from tipline.pipeline.jobs import ClaimedJob
 from tipline.pipeline.runner import run_claimed, run_next, run_stage_now
 from tipline.store.accounts import Principal
-from tipline.store.tables import AuditEventRow, IdentifierRow, PipelineJob, ReportRow
+from tipline.store.tables import AuditEventRow, IdentifierRow, PipelineJob
 
 ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from websupport import Site
 from sqlalchemy import func, select
 from support import sample_content
+from websupport import Site
 
 from tipline.domain.report import ReportContent
 from tipline.store.tables import ReportRow

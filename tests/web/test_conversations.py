@@ -41,8 +41,8 @@ def test_viewing_an_attached_chat_log_is_an_audited_read(site: Site) -> None:
     with site.instance.db.transaction() as session:
         from tipline.domain.audit import Actor
 
-        site.instance.files.add(session, report, ("time,author,text\n2026-10-02 18:00,gamerpal,how old r u\n"
-                                                  "2026-10-02 18:01,gamerpal,send me a pic of yourself\n").encode(),
+        site.instance.files.add(session, report, (b"time,author,text\n2026-10-02 18:00,gamerpal,how old r u\n"
+                                                  b"2026-10-02 18:01,gamerpal,send me a pic of yourself\n"),
                                 file_name="chat.csv", actor=Actor.system("test"))
     site.esp().post(f"/api/v1/reports/{report}/finish")
     site.drain()

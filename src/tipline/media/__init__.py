@@ -1,5 +1,11 @@
 """tipline.media: crypto and PDQ/vPDQ hashing, content sniffing and the encrypted blob store, with no server or DB."""
 
+from tipline.keyfiles import (
+    KeyFileError,
+    create_key_file,
+    load_or_create_key,
+    read_key_file,
+)
 from tipline.media.archives import ArchiveInfo, ZipLimits, inspect_zip
 from tipline.media.blobstore import (
     BlobIntegrityError,
@@ -24,12 +30,6 @@ from tipline.media.images import (
     DecodedImage,
     decode_for_hashing,
     open_image,
-)
-from tipline.keyfiles import (
-    KeyFileError,
-    create_key_file,
-    load_or_create_key,
-    read_key_file,
 )
 from tipline.media.pdq import (
     DIHEDRAL_NAMES,

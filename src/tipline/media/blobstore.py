@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tipline.media.crypto_hashes import CryptoHashes, StreamingHasher
 from tipline.keyfiles import KEY_BYTES, load_or_create_key
+from tipline.media.crypto_hashes import CryptoHashes, StreamingHasher
 
 MAGIC = b"TLBLOB"
 VERSION = 1

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.report import ReportContent
-from tipline.enticement import AnalysisResult, ConversationFormatError, analyze_file, analyze_text
+from tipline.enticement import (
+    AnalysisResult,
+    ConversationFormatError,
+    analyze_file,
+    analyze_text,
+)
 from tipline.store.tables import ConversationAnalysisRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:

@@ -13,7 +13,10 @@ from tipline.domain.audit import Actor
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportSource
 from tipline.linking import ExtractionContext, extract_identifiers
-from tipline.pipeline.enticement_stage import analyse_report_conversations, store_conversation_analyses
+from tipline.pipeline.enticement_stage import (
+    analyse_report_conversations,
+    store_conversation_analyses,
+)
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 from tipline.referral.locating import resolve_jurisdiction
 

@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.files import FileDetails
-from tipline.media.blobstore import BlobReader, BlobWriter, EncryptedBlobStore, StoredBlob
+from tipline.media.blobstore import (
+    BlobReader,
+    BlobWriter,
+    EncryptedBlobStore,
+    StoredBlob,
+)
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
 from tipline.store.reports import ReportNotFound, ReportStore

@@ -16,7 +16,6 @@ from tipline.domain.identifiers import Identifier
 from tipline.store.audit import AuditLog
 from tipline.store.tables import IdentifierRow, ReportLinkRow, ReportRow
 
-
 LINK_BATCH = 500
 
 

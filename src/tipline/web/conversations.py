@@ -11,7 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tipline.domain.report import Report
-from tipline.enticement import TACTIC_NAMES, ConversationFormatError, parse_conversations
+from tipline.enticement import (
+    TACTIC_NAMES,
+    ConversationFormatError,
+    parse_conversations,
+)
 from tipline.instance import Instance
 from tipline.store.accounts import Principal
 from tipline.store.tables import ConversationAnalysisRow

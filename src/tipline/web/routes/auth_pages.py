@@ -11,7 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.store.accounts import Principal
-from tipline.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginThrottle, new_login_csrf, public, signed_in
+from tipline.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginThrottle,
+    new_login_csrf,
+    public,
+    signed_in,
+)
 from tipline.web.pages import home_for, render
 
 router = APIRouter(include_in_schema=False)
