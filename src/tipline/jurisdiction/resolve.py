@@ -108,7 +108,7 @@ def _decide(level: str, groups: dict[str, list[LocationClue]], label: dict[str, 
 
 
 def _cite(clues: list[LocationClue], limit: int = 3) -> str:
-    shown = "; ".join(f"{c.kind.label.lower()} of {c.party} ({c.confidence})" for c in clues[:limit])
+    shown = "; ".join(f"{c.party}: {c.kind.label.lower()} ({c.confidence})" for c in clues[:limit])
     more = len(clues) - limit
     return shown + (f"; and {more} more" if more > 0 else "")
 

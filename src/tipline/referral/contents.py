@@ -4,7 +4,7 @@ content, gathered from storage (the report, identifiers, location, priority, tac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -95,6 +95,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _shown(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
 def report_json(facts: ReportFacts, referral: dict[str, Any]) -> dict[str, Any]:
     """The full report as JSON: its content on the wire (the XSD's names), its files, and what the
     hotline found (identifiers, location, priority, tactics, matches, analysts' classifications and notes)."""
@@ -139,8 +143,8 @@ def summary_document(facts: ReportFacts, referral: dict[str, Any], agency_name: 
     incident = Section("The report")
     incident.pairs += [
         ("Incident type", getattr(row, "reviewed_incident_type", None) or summary.incident_type.value),
-        ("Incident time", summary.incident_date_time.isoformat()),
-        ("Received", _iso(report.received_at) or _iso(report.opened_at) or ""),
+        ("Incident time", _shown(summary.incident_date_time)),
+        ("Received", _shown(report.received_at or report.opened_at)),
         ("Source", SOURCE_LABELS[report.source] + (f": {report.submitted_by}" if report.submitted_by else "")),
         ("Platform", summary.platform or ""),
     ]

@@ -71,7 +71,7 @@ def render_summary(document: SummaryDocument) -> bytes:
     pdf.set_font(pdf.body_font, "B", 15)  # type: ignore[attr-defined]
     pdf.multi_cell(width, 8, _text(document.title, unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(pdf.body_font, "", 9)  # type: ignore[attr-defined]
-    pdf.multi_cell(width, 5, _text(document.subtitle, unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 5, _text(document.subtitle, unicode_font), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for section in document.sections:
         pdf.ln(3)
         pdf.set_font(pdf.body_font, "B", 11)  # type: ignore[attr-defined]
@@ -81,9 +81,10 @@ def render_summary(document: SummaryDocument) -> bytes:
             pdf.set_font(pdf.body_font, "B", 9)  # type: ignore[attr-defined]
             pdf.cell(45, 5, _text(label, unicode_font))
             pdf.set_font(pdf.body_font, "", 9)  # type: ignore[attr-defined]
-            pdf.multi_cell(width - 45, 5, _text(value or "—", unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+            pdf.multi_cell(width - 45, 5, _text(value or "—", unicode_font), align="L", new_x=XPos.LMARGIN,
+                           new_y=YPos.NEXT,
                            wrapmode=WrapMode.CHAR if " " not in value else WrapMode.WORD)
         for line in section.lines:
-            pdf.multi_cell(width, 5, _text(line, unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+            pdf.multi_cell(width, 5, _text(line, unicode_font), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
                            wrapmode=WrapMode.CHAR if len(line) > 60 and " " not in line else WrapMode.WORD)
     return bytes(pdf.output())
