@@ -4,8 +4,12 @@ IspwsError with the documented code, raised before anything is stored."""
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +36,27 @@ from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def transaction(instance: Instance) -> Iterator[Session]:
+    """`instance.db.transaction()`, queued on an in-process lock on SQLite. SQLite allows one
+    writer and makes the others sleep and retry (1 to 100 ms at a time) while it is busy; waiting on
+    a lock here instead hands the database over as soon as it is free (SQLite serves from one
+    process, so the lock covers every API writer)."""
+    if not instance.settings.is_sqlite:
+        with instance.db.transaction() as session:
+            yield session
+        return
+    engine = instance.db.engine
+    with _SQLITE_WRITERS_LOCK:
+        lock = _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+    with lock, instance.db.transaction() as session:
+        yield session
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,7 @@ def own_open_report(session: Session, report_id: int, principal: Principal, *, l
 
 def submit(instance: Instance, principal: Principal, content: ReportContent) -> int:
     """Open a report (state `open`) and return its ID."""
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         try:
             row = submit_report(instance, session, content, ReportSource.ESP_XML, principal, finish=False)
         except SubmissionRejected as error:
@@ -82,7 +107,7 @@ def submit(instance: Instance, principal: Principal, content: ReportContent) -> 
 def check_open(instance: Instance, principal: Principal, report_id: int) -> None:
     """Refuse an upload to a report that is not the principal's open report before its bytes are
     stored (the registration re-checks under the row lock)."""
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         own_open_report(session, report_id, principal, lock=False)
 
 
@@ -94,7 +119,7 @@ def upload(instance: Instance, principal: Principal, report_id: int, writer: Blo
     is recorded as unreferenced, so the collector removes it."""
     stored = writer.commit()
     try:
-        with instance.db.transaction() as session:
+        with transaction(instance) as session:
             row = own_open_report(session, report_id, principal)
             instance.reports.touch(session, row)  # before the audited step: the chain's lock is held to commit
             file_row = instance.files.register(session, report_id, stored, file_name=file_name, actor=principal.actor)
@@ -105,7 +130,7 @@ def upload(instance: Instance, principal: Principal, report_id: int, writer: Blo
 
 
 def _forget_unattached(instance: Instance, stored: StoredBlob) -> None:
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         exists = session.execute(select(BlobRow.address).where(BlobRow.address == stored.address)).first()
         if exists is None:
             now = utc_now()
@@ -115,7 +140,7 @@ def _forget_unattached(instance: Instance, stored: StoredBlob) -> None:
 
 def file_info(instance: Instance, principal: Principal, report_id: int, file_id: str, details: FileDetails) -> None:
     """Keep the reporter's details of one uploaded file (once per file)."""
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         row = own_open_report(session, report_id, principal)
         file_row = session.get(ReportFileRow, file_id)
         if file_row is None or file_row.report_id != report_id:
@@ -132,7 +157,7 @@ def file_info(instance: Instance, principal: Principal, report_id: int, file_id:
 
 def finish(instance: Instance, principal: Principal, report_id: int) -> list[str]:
     """Finish an open report: it becomes `received` and goes to the pipeline. Returns its file IDs."""
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         row = own_open_report(session, report_id, principal)
         file_ids = list(session.execute(
             select(ReportFileRow.id).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
@@ -148,7 +173,7 @@ def finish(instance: Instance, principal: Principal, report_id: int) -> list[str
 
 
 def retract(instance: Instance, principal: Principal, report_id: int) -> None:
-    with instance.db.transaction() as session:
+    with transaction(instance) as session:
         own_open_report(session, report_id, principal)
         retract_report(instance, session, report_id, principal)
 
