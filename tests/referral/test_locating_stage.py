@@ -98,3 +98,26 @@ def test_an_import_with_a_bad_row_changes_nothing_and_a_good_one_refreshes_sugge
         counts = import_directory(instance, session, good, TEST_ACTOR)
     assert counts == {"added": 1, "updated": 0, "unchanged": 0, "suggestions_changed": 1}
     assert jurisdiction(instance, report_id).suggestion["agency"] == "us-tx-tf"
+
+
+def test_the_demo_directory_loads_twice_with_the_same_keys_and_ties_the_demo_agency_user(
+        sqlite_instance: Instance) -> None:
+    from tipline.referral.directory import DEMO_AGENCY_USER_CODE, demo_key_path, load_demo_directory
+    from tipline.referral.keys import b64, load_agency_private_key, raw_public
+    from tipline.store.referrals import agency_of_user, list_agencies
+
+    add_user(sqlite_instance, "agency", Role.AGENCY)
+    with sqlite_instance.db.transaction() as session:
+        load_demo_directory(sqlite_instance, session, TEST_ACTOR)
+    with sqlite_instance.db.transaction() as session:
+        first = {a.code: a.public_key for a in list_agencies(session)}
+    with sqlite_instance.db.transaction() as session:
+        load_demo_directory(sqlite_instance, session, TEST_ACTOR)
+    with sqlite_instance.db.transaction() as session:
+        agencies = list_agencies(session)
+        assert {a.code: a.public_key for a in agencies} == first and len(first) == 9
+        for agency in agencies:
+            private = load_agency_private_key(demo_key_path(sqlite_instance, agency.code))
+            assert b64(raw_public(private.public_key())) == agency.public_key
+        user = sqlite_instance.accounts.user_by_name(session, "agency")
+        assert agency_of_user(session, user.id).code == DEMO_AGENCY_USER_CODE

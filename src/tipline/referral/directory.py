@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.jurisdiction.directory import directory_csv, parse_directory_csv
-from tipline.referral.keys import b64, create_agency_key
+from tipline.referral.keys import b64, create_agency_key, load_agency_private_key, raw_public
 from tipline.referral.locating import refresh_suggestions
 from tipline.store.referrals import (
     AgencyRow,
@@ -64,8 +64,11 @@ def load_demo_directory(instance: Instance, session: Session, actor: Actor) -> d
     keys = instance.settings.key_dir / DEMO_KEYS_DIR
     for agency in list_agencies(session):
         private = keys / f"{agency.code}.key"
-        if agency.public_key is None and not private.exists():
-            agency.public_key = b64(create_agency_key(private))
+        if private.exists():  # a second run: the directory's empty key cell must not lose the demo key
+            public = raw_public(load_agency_private_key(private).public_key())
+        else:
+            public = create_agency_key(private)
+        agency.public_key = b64(public)
     user = instance.accounts.user_by_name(session, "agency")
     if user is not None and getattr(user, "agency_id", None) is None:
         assign_user(instance, session, "agency", DEMO_AGENCY_USER_CODE, actor)
