@@ -14,7 +14,7 @@ from websupport import SEXTORTION, Site, file_report, picture, token_of
 
 from tipline.domain.audit import Actor
 from tipline.domain.roles import Role
-from tipline.store.tables import AuditEventRow, ReportFileRow, ReportRow
+from tipline.store.tables import AuditEventRow, ConversationAnalysisRow, ReportFileRow, ReportRow
 
 
 def version_of(site: Site, report_id: int) -> int:
@@ -215,3 +215,29 @@ def test_the_supervisor_view_shows_workload_and_escalations(site: Site) -> None:
     analyst.post(f"/reports/{report_id}/escalate", data={"csrf_token": token, "note": "threats of self-harm"})
     page = site.signed_in("supervisor").get("/supervisor").text
     assert "analyst" in page and "threats of self-harm" in page and f'href="/reports/{report_id}"' in page
+
+
+def test_an_analyst_applies_the_detectors_suggestions_in_one_click(site: Site) -> None:
+    data = sample_content(internetDetails=[{"chatImIncident": {"chatClient": "Chirp", "content": SEXTORTION}}])
+    data["incidentSummary"]["incidentType"] = "Misleading Words or Digital Images on the Internet"
+    del data["incidentSummary"]["reportAnnotations"]
+    report_id = file_report(site, data)
+    analyst = site.signed_in("analyst")
+    token = token_of(analyst.get("/queue").text)
+    analyst.post(f"/reports/{report_id}/claim", data={"csrf_token": token})
+    page = analyst.get(f"/reports/{report_id}").text
+    assert "Apply the suggested incident type" in page and "Apply the suggested annotation" in page
+    version = version_of(site, report_id)
+    analyst.post(f"/reports/{report_id}/incident-type", data={
+        "csrf_token": token, "version": version, "incident_type": "Online Enticement of Children for Sexual Acts"})
+    with site.instance.db.transaction() as session:
+        suggested = session.execute(select(ConversationAnalysisRow.suggested_annotations)).scalar_one()["annotations"]
+    assert "sextortion" in suggested
+    analyst.post(f"/reports/{report_id}/annotations", data={
+        "csrf_token": token, "version": version_of(site, report_id), "annotation": suggested})
+    page = analyst.get(f"/reports/{report_id}").text
+    assert "Apply the suggested" not in page
+    with site.instance.db.transaction() as session:
+        row = session.get(ReportRow, report_id)
+    assert row.reviewed_incident_type == "Online Enticement of Children for Sexual Acts"
+    assert row.reviewed_annotations == {"annotations": sorted(suggested)}
