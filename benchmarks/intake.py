@@ -217,7 +217,8 @@ def started_server(database_url: str | None, workers: int, pipeline: bool
             command = [sys.executable, "-m", "tipline.cli", "serve", "--port", str(port), "--workers", str(workers)]
             if not pipeline:
                 command.append("--no-pipeline")
-            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            server_log = tempfile.TemporaryFile()
+            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=server_log,
                                       start_new_session=True)
             base = f"http://127.0.0.1:{port}"
             deadline = time.time() + 60
@@ -228,7 +229,8 @@ def started_server(database_url: str | None, workers: int, pipeline: bool
                 except requests.RequestException:
                     time.sleep(0.2)
             else:
-                raise SystemExit("the server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+                server_log.seek(0)
+                raise SystemExit("the server did not start: " + server_log.read().decode(errors="replace")[-2000:])
             database = url.rsplit("/", 1)[1] if url else None
 
             def server_cpu() -> dict[str, float]:
