@@ -241,3 +241,8 @@ def test_an_analyst_applies_the_detectors_suggestions_in_one_click(site: Site) -
         row = session.get(ReportRow, report_id)
     assert row.reviewed_incident_type == "Online Enticement of Children for Sexual Acts"
     assert row.reviewed_annotations == {"annotations": sorted(suggested)}
+
+
+def test_the_supervisor_view_reminds_of_referrals_not_opened(site: Site) -> None:
+    page = site.signed_in("supervisor").get("/supervisor").text
+    assert 'id="referral-reminders"' in page and "Referrals not opened (0)" in page

@@ -14,6 +14,7 @@ from tipline.store.accounts import Principal
 from tipline.triage import TriageWeights
 from tipline.web.auth import allow
 from tipline.web.pages import render
+from tipline.web.routes.referral_pages import reminder_context
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
@@ -32,6 +33,8 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "escalated": instance.review.escalated(session),
             "jobs": instance.jobs.counts(session),
             "failed_jobs": instance.jobs.failed(session, limit=20),
+            "referral_reminders": reminder_context(instance, session),
+            "supervisor_extra": ["referral_reminders.html"],
         }
     return render(request, "supervisor.html", context)
 
