@@ -13,9 +13,9 @@ from support import build_instance
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
+from tipline.instance import Instance
 from tipline.intake.cybertipline import service
 from tipline.intake.cybertipline.xmlmap import parse_report
-from tipline.instance import Instance
 from tipline.pipeline.inprocess import InProcessWorker
 from tipline.store.accounts import api_principal
 from tipline.store.tables import ReportRow
