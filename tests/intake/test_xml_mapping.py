@@ -202,3 +202,37 @@ def test_the_exporter_writes_reports_from_the_json_api_that_validate() -> None:
     exported = report_to_xml(ReportContent.model_validate(sample_content()))
     assert SCHEMA.validate(etree.fromstring(exported)), SCHEMA.error_log
     assert parse_report(exported) == ReportContent.model_validate(sample_content())
+
+
+def test_a_public_form_report_exports_as_a_valid_report() -> None:
+    from tipline.domain.report import ReportContent
+
+    content = ReportContent.model_validate({
+        "incidentSummary": {"incidentType": "Online Enticement of Children for Sexual Acts",
+                            "incidentDateTime": "2026-01-02T03:04:05Z"},
+        "publicReport": {"description": "Someone asked my child for photos", "childInDangerNow": True,
+                         "contact": {"name": "Sam Example", "email": "sam@example.org"}},
+    })
+    exported = report_to_xml(content)
+    assert SCHEMA.validate(etree.fromstring(exported)), SCHEMA.error_log
+    again = parse_report(exported)
+    assert "Someone asked my child for photos" in again.additional_info
+    assert again.reporter.reporting_person.emails[0].value == "sam@example.org"
+
+
+def test_a_reporter_with_only_a_contact_person_exports_with_an_empty_reporting_person() -> None:
+    from tipline.domain.report import ReportContent
+
+    content = ReportContent.model_validate({
+        "incidentSummary": {"incidentType": "Child Sex Trafficking", "incidentDateTime": "2026-01-02T03:04:05Z"},
+        "reporter": {"contactPerson": {"firstName": "Alex"}},
+    })
+    exported = report_to_xml(content)
+    assert SCHEMA.validate(etree.fromstring(exported)), SCHEMA.error_log
+    assert parse_report(exported) == content
+
+
+def test_a_namespaced_root_is_refused_with_the_namespace_named() -> None:
+    error = refusal(DOC_EXAMPLE.replace(b"<report ", b'<report xmlns="urn:example:other" '))
+    assert error.code == VALIDATION_FAILED
+    assert "urn:example:other" in error.description

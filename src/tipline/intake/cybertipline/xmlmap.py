@@ -75,9 +75,12 @@ def parse_document(body: bytes, root_name: str) -> etree._Element:
     if root is None:
         raise IspwsError(MALFORMED_XML, f"the body holds no element; send one <{root_name}> document")
     if root.tag != root_name:
+        found = _local(root.tag)
+        namespace = etree.QName(root.tag).namespace if isinstance(root.tag, str) else None
+        where = f" in namespace {namespace!r} (the schema's elements have no namespace)" if namespace else ""
         raise IspwsError(
             VALIDATION_FAILED,
-            f"line {root.sourceline}: the root element is <{_local(root.tag)}>; this endpoint takes <{root_name}>",
+            f"line {root.sourceline}: the root element is <{found}>{where}; this endpoint takes <{root_name}>",
         )
     with _validation_lock:
         schema = validator()
@@ -241,6 +244,8 @@ def report_to_xml(content: ReportContent) -> bytes:
     public = wire.pop("publicReport", None)
     if public is not None:
         wire = _public_report_as_schema(wire, public)
+    if "reporter" in wire:  # required by the schema; the wire form leaves an empty one out
+        wire["reporter"].setdefault("reportingPerson", {})
     return _document(wire_to_element("report", wire, root_spec("report")))
 
 
