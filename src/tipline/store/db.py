@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tipline.config import Settings
 
 
-def make_engine(settings: Settings, **overrides: Any) -> Engine:
+def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: Any) -> Engine:
     """An engine for the configured database. SQLite runs in WAL mode with full fsync and takes
-    the write lock at BEGIN, so concurrent writers queue instead of failing half-way."""
+    the write lock at BEGIN, so concurrent writers queue instead of failing half-way.
+    `foreign_keys=False` is for schema migrations only: SQLite rebuilds a table by copying it and
+    dropping the old one, and with foreign keys on, the drop would cascade to every child row."""
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -29,7 +31,7 @@ def make_engine(settings: Settings, **overrides: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from tipline.store.db import Database
+from tipline.store.db import Database, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,13 +31,31 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+class MigrationBrokeReferences(RuntimeError):
+    pass
+
+
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
-    """Bring the schema to `revision`; returns (before, after)."""
+    """Bring the schema to `revision`; returns (before, after). On SQLite the migration runs with
+    foreign keys off (a rebuilt table must not cascade-delete its children) and every reference
+    is checked afterwards; a broken one rolls the whole upgrade back."""
     before = current_revision(db)
     config = alembic_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    engine = make_engine(db.settings, foreign_keys=False) if db.dialect == "sqlite" else db.engine
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            if db.dialect == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationBrokeReferences(
+                        f"the upgrade would leave {len(broken)} rows pointing at rows that do not exist "
+                        f"(first: {tuple(broken[0])}); nothing was changed"
+                    )
+    finally:
+        if engine is not db.engine:
+            engine.dispose()
     return before, current_revision(db) or ""
 
 
