@@ -55,6 +55,19 @@ def test_search_equals_brute_force(layout_name: str, radius: int) -> None:
     assert sum(map(len, expected)) > 0
 
 
+@pytest.mark.parametrize("layout_name", ["16 x 16 bits", "13 x 19-20 bits"])
+def test_bucket_pairs_give_the_same_answers(layout_name: str) -> None:
+    """The (first row, second row) pairs built for dense tables, including buckets of 3 or more."""
+    bank = _bank(1, 3000, 6000)  # clusters make buckets of many rows
+    labels = np.arange(len(bank), dtype=np.int64)
+    queries = _queries(2, bank, 120)
+    index = PDQIndex.build(labels, bank, layout=LAYOUTS[layout_name], pairs=True)
+    main = index._snap.main
+    assert main is not None and main.pairs is not None and (main.pairs[:, 1] == -2).any()
+    for radius in (0, 31, 45):
+        assert as_sets(index.search(queries, radius), len(queries)) == brute_force(bank, labels, queries, radius)
+
+
 def test_the_ten_million_layout_is_exact() -> None:
     bank = _bank(1, 3000, 3000)
     labels = np.arange(len(bank), dtype=np.int64)
@@ -122,11 +135,11 @@ def test_invalid_hashes_are_refused() -> None:
         index.search(["a" * 64], 300)
 
 
-@pytest.mark.parametrize("background", [False, True])
-def test_additions_and_removals_are_visible_to_the_next_search(background: bool) -> None:
+@pytest.mark.parametrize(("background", "pairs"), [(False, False), (True, None), (True, True)])
+def test_additions_and_removals_are_visible_to_the_next_search(background: bool, pairs: bool | None) -> None:
     bank = _bank(7, 8000, 8000)
     labels = np.arange(len(bank), dtype=np.int64)
-    index = PDQIndex.build(labels, bank, delta_limit=500, background_compaction=background)
+    index = PDQIndex.build(labels, bank, delta_limit=500, background_compaction=background, pairs=pairs)
     rng = np.random.default_rng(8)
     fresh = random_hashes(rng, 2000)
     fresh_labels = np.arange(10**6, 10**6 + 2000)
