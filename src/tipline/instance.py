@@ -16,6 +16,7 @@ from tipline.media.blobstore import EncryptedBlobStore
 from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
 from tipline.store.accounts import Accounts
 from tipline.store.audit import AuditLog
+from tipline.store.banks import BankStore, MatcherSync
 from tipline.store.db import Database
 from tipline.store.files import FileStore
 from tipline.store.identifiers import IdentifierStore
@@ -38,6 +39,8 @@ class Instance:
         self.reports = ReportStore(self.audit)
         self.identifiers = IdentifierStore(self.audit)
         self.review = ReviewStore(self.audit, self.reports)
+        self.banks = BankStore(self.audit)
+        self.matching = MatcherSync()
         self.files = FileStore(
             EncryptedBlobStore.from_key_file(self.settings.file_store_dir, self.settings.key_dir / "files.key"),
             self.audit,

@@ -12,6 +12,7 @@ from lxml import etree
 from referralsupport import add_user, install_directory, png_bytes, principal, report_in_review
 from sqlalchemy import func, select
 
+from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.lifecycle import LifecycleError
 from tipline.domain.roles import Role
@@ -207,20 +208,17 @@ def test_outcomes_flow_back_to_the_timeline_and_are_counted(instance: Instance, 
 
 
 def test_a_child_identified_on_a_report_matching_a_series_is_offered_to_the_series(
-        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from tipline.store import triage_facts
-    from tipline.triage import MatchFact
+        instance: Instance, setup) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
 
-    report_id = report_in_review(instance, "ana", files=[("photo.png", png_bytes())])
-    with instance.db.transaction() as session:
-        file_id = session.execute(select(ReportFileRow.id).where(ReportFileRow.report_id == report_id)).scalar_one()
+    from tipline.matching import BankEntry
 
-    def lookup(session, rid):  # type: ignore[no-untyped-def]
-        if rid != report_id:
-            return True, {}
-        return True, {file_id: [MatchFact("unidentified_series", "vid-bank", series="Series 0042")]}
-
-    monkeypatch.setattr(triage_facts, "_match_lookups", [lookup])
+    photo = png_bytes()
+    with instance.db.transaction() as session:  # a victim-identification series bank holding this photo
+        instance.banks.create(session, "vid-bank", "identified_series", Actor.system("test"))
+        instance.banks.add_entries(session, "vid-bank", [
+            BankEntry("vid-bank", "md5", hashlib.md5(photo).hexdigest(), series="Series 0042")], Actor.system("test"))
+    report_id = report_in_review(instance, "ana", files=[("photo.png", photo)])
     referral = refer(instance, report_id, principal(instance, "ana"), "us-il-tf").referral
     officer = principal(instance, "officer")
     with instance.db.transaction() as session:

@@ -246,3 +246,29 @@ def test_an_analyst_applies_the_detectors_suggestions_in_one_click(site: Site) -
 def test_the_supervisor_view_reminds_of_referrals_not_opened(site: Site) -> None:
     page = site.signed_in("supervisor").get("/supervisor").text
     assert 'id="referral-reminders"' in page and "Referrals not opened (0)" in page
+
+
+def test_an_analyst_adds_a_files_hashes_to_a_bank_and_the_match_shows(site: Site) -> None:
+    report_id = file_report(site, files={"photo.png": picture(11)})
+    with site.instance.db.transaction() as session:
+        site.instance.banks.create(session, "reviewed-known", "known_material", Actor.system("test"))
+        file_id = session.execute(select(ReportFileRow.id)).scalar_one()
+    analyst = site.signed_in("analyst")
+    token = token_of(analyst.get("/queue").text)
+    analyst.post(f"/reports/{report_id}/claim", data={"csrf_token": token})
+    page = analyst.get(f"/reports/{report_id}").text
+    assert "No match in any bank: possibly new material." in page
+    response = analyst.post(f"/reports/{report_id}/files/{file_id}/bank",
+                            data={"csrf_token": token, "bank": "reviewed-known"})
+    assert response.status_code == 303
+    page = analyst.get(f"/reports/{report_id}").text
+    assert "<strong>reviewed-known</strong>" in page and f"tipline report {report_id}" in page
+    with site.instance.db.transaction() as session:
+        entries = list(site.instance.banks.entries(session, "reviewed-known"))
+        row = session.get(ReportRow, report_id)
+    assert {e.signal_type.value for e in entries} == {"md5", "sha256", "pdq"}
+    assert all(e.added_by == "analyst" and e.source_id == file_id for e in entries)
+    assert "known_material_match" in {r["code"] for r in row.priority_reasons["reasons"]}
+    assert "review.file_banked" in actions(site, report_id)
+    unknown = analyst.post(f"/reports/{report_id}/files/{file_id}/bank", data={"csrf_token": token, "bank": "nope"})
+    assert unknown.status_code == 400 and "no bank named" in unknown.text

@@ -80,6 +80,13 @@ def store_file_hashes(instance: Instance, session: Session, report_id: int, hash
             )
             for frame in h.video_frames
         )
+        if h.dihedral is not None:  # the rotations and flips, so a turned copy still matches a bank
+            session.add_all(
+                FileSignalRow(file_id=item.file_id, report_id=report_id, signal_type="pdq_dihedral", value=variant,
+                              quality=h.dihedral.quality, frame_number=index)
+                for index, variant in enumerate(h.dihedral.hashes)
+                if index > 0
+            )
         instance.audit.append(
             session, HASHING_ACTOR, "file.hashed", report_id=report_id,
             details={"file_id": item.file_id, "media_type": h.media_type, "pdq_quality": h.pdq_quality,

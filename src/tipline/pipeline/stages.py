@@ -17,6 +17,7 @@ from tipline.pipeline.enticement_stage import (
     analyse_report_conversations,
     store_conversation_analyses,
 )
+from tipline.pipeline.matching_stage import match_report_files
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 from tipline.referral.locating import resolve_jurisdiction
 
@@ -84,6 +85,7 @@ PIPELINE: list[Stage] = [
     Stage("begin_processing", "mark the report as being processed", begin_processing),
     Stage("hash_files", "hash every file (MD5, SHA-1, SHA-256, PDQ, video frames)", store_file_hashes,
           prepare=hash_report_files),
+    Stage("match_files", "look every file up in the hash banks", match_report_files),
     Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
           store_conversation_analyses, prepare=analyse_report_conversations),
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),

@@ -14,6 +14,7 @@ from tipline.domain.report import SOURCE_LABELS, Report
 from tipline.enticement import TACTIC_NAMES
 from tipline.jurisdiction.places import country_name
 from tipline.referral.summary_pdf import Section, SummaryDocument
+from tipline.store.banks import match_facts
 from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportFileRow, ReportRow
 
 
@@ -41,17 +42,10 @@ class ReportFacts:
 
 
 def report_matches(session: Session, report_id: int) -> list[FileMatch]:
-    """File matches from whatever matching registered with triage (none until bank matching lands)."""
-    from tipline.store import triage_facts
-
-    found: list[FileMatch] = []
-    for lookup in list(getattr(triage_facts, "_match_lookups", [])):
-        _done, by_file = lookup(session, report_id)
-        for file_id, matches in by_file.items():
-            for match in matches:
-                found.append(FileMatch(file_id, str(match.bank_kind), str(match.bank),
-                                       getattr(match, "series", None), bool(getattr(match, "identified", False))))
-    return found
+    """The report's files' bank matches (not those a known false positive silenced)."""
+    _done, by_file = match_facts(session, report_id)
+    return [FileMatch(file_id, match.bank_kind, match.bank, match.series, match.identified)
+            for file_id, matches in by_file.items() for match in matches]
 
 
 def gather_facts(session: Session, report: Report, row: ReportRow, jurisdiction: dict[str, Any] | None) -> ReportFacts:

@@ -362,8 +362,7 @@ def offer_child_identified_to_series(instance: Instance, session: Session, refer
                                      actor: Actor) -> list[dict[str, Any]]:
     """A "child identified" outcome on a report whose files matched a victim-identification series is
     offered to each such series for confirmation (an audit event the series registry can act on).
-    Finds matches through the lookups bank matching registers with triage; until bank matching and
-    the series registry exist there are none, and this does nothing."""
+    The matches are the report's bank matches that no known false positive silenced."""
     series = sorted({(m.series, m.bank, m.identified) for m in report_matches(session, referral.report_id)
                      if m.series}, key=lambda s: (s[0] or "", s[1]))
     offered = [{"series": name, "bank": bank, "series_identified": identified} for name, bank, identified in series]

@@ -16,10 +16,13 @@ from tipline.domain.files import FileAnnotations
 from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission, has_permission
+from tipline.matching import PDQ_MIN_QUALITY, BankEntry, VpdqFrame, format_vpdq
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
+from tipline.store.banks import BankError, BankStore
 from tipline.store.reports import ReportNotFound, ReportStore, StaleReport
 from tipline.store.tables import (
+    FileSignalRow,
     InstanceSetting,
     ReportFileRow,
     ReportLinkRow,
@@ -247,6 +250,36 @@ class ReviewStore:
         return self._decided(session, row, principal, "review.file_classified",
                              {"file_id": file_id, "from": before, "to": classification,
                               "annotations": sorted(set(annotations))}, trigger="file classification")
+
+    def add_file_to_bank(self, session: Session, banks: BankStore, report_id: int, file_id: str,
+                         principal: Principal, bank_name: str, series: str = "") -> int:
+        """Put a reviewed file's hashes in a bank (with this report as their source); returns how many."""
+        row = self._held(session, report_id, principal, None)
+        file = session.get(ReportFileRow, file_id)
+        if file is None or file.report_id != report_id:
+            raise ReportNotFound(report_id)
+        provenance = {"source": f"tipline report {report_id}", "source_id": file_id,
+                      "classification": file.reviewed_classification if file.reviewed_classification in
+                      ("A1", "A2", "B1", "B2") else None, "series": series.strip() or None,
+                      "added_by": principal.actor.name}
+        entries = [BankEntry(bank_name, kind, value, **provenance)
+                   for kind, value in (("md5", file.md5), ("sha256", file.sha256)) if value]
+        if file.pdq and (file.pdq_quality or 0) >= PDQ_MIN_QUALITY:
+            entries.append(BankEntry(bank_name, "pdq", file.pdq, **provenance))
+        frames = session.execute(select(FileSignalRow).where(FileSignalRow.file_id == file_id,
+                                                             FileSignalRow.signal_type == "vpdq_frame")
+                                 .order_by(FileSignalRow.frame_number)).scalars().all()
+        if frames:
+            entries.append(BankEntry(bank_name, "vpdq", format_vpdq(
+                [VpdqFrame(f.value, f.quality or 0, (f.timestamp_ms or 0) / 1000) for f in frames]), **provenance))
+        try:
+            added = banks.add_entries(session, bank_name, entries, principal.actor,
+                                      audit_detail={"report_id": report_id, "file_id": file_id})
+        except BankError as error:
+            raise InvalidDecision(str(error)) from None
+        self._decided(session, row, principal, "review.file_banked",
+                      {"file_id": file_id, "bank": bank_name, "entries": added})
+        return added
 
     def add_note(self, session: Session, report_id: int, principal: Principal, text: str) -> ReportNote:
         text = text.strip()

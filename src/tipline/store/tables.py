@@ -114,6 +114,7 @@ class ReportRow(Base):
     escalation_note: Mapped[str | None] = mapped_column(Text)
     ready_for_referral_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    files_matched_at: Mapped[datetime | None]  # when the report's files were last looked up in the banks
 
     __table_args__ = (
         Index("ix_reports_state_received_at", "state", "received_at"),
@@ -204,6 +205,86 @@ class ConversationAnalysisRow(Base):
     result: Mapped[dict[str, Any]]  # the detector's full result (tactics with evidence, reasons, ...)
     error: Mapped[str | None] = mapped_column(Text)  # why the source could not be read as a conversation
     analysed_at: Mapped[datetime]
+
+
+class BankRow(Base):
+    """A hash bank: known material, an identified victim series, or known false positives to ignore."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))  # known_material, identified_series, ignore
+    pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class BankEntryRow(Base):
+    """One signal in a bank, with its provenance. Disabled entries are kept, and match nothing."""
+
+    __tablename__ = "bank_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    signal_type: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    classification: Mapped[str | None] = mapped_column(String(10))
+    series: Mapped[str | None] = mapped_column(String(200), index=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime]
+
+
+class BankChangeRow(Base):
+    """Every change to the banks, in order: each process applies the ones it has not seen yet, so a
+    change made anywhere matches everywhere within a second, without rebuilding an index."""
+
+    __tablename__ = "bank_changes"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bank_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))  # add, enable, disable, bank
+    entry_ids: Mapped[dict[str, Any]]  # {"ids": [...]}: the entries this change concerns
+    at: Mapped[datetime]
+
+
+class SeriesRow(Base):
+    """A victim-identification image series: whether its victim has been identified."""
+
+    __tablename__ = "series"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class FileMatchRow(Base):
+    """A report file that matched a bank entry (kept as it was found: provenance may change later)."""
+
+    __tablename__ = "file_matches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("report_files.id", ondelete="CASCADE"), index=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    bank_kind: Mapped[str] = mapped_column(String(30))
+    entry_id: Mapped[int | None] = mapped_column(BigId)
+    signal_type: Mapped[str] = mapped_column(String(20))
+    distance: Mapped[int] = mapped_column(Integer)
+    classification: Mapped[str | None] = mapped_column(String(10))
+    series: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    suppressed_by: Mapped[str | None] = mapped_column(String(200))
+    matched_at: Mapped[datetime]
 
 
 class IdentifierRow(Base):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from tipline.domain.report import ReportContent
+from tipline.store.banks import match_facts
 from tipline.store.tables import (
     ConversationAnalysisRow,
     IdentifierRow,
@@ -18,21 +18,11 @@ from tipline.store.tables import (
 from tipline.triage import (
     ConversationFact,
     FileFact,
-    MatchFact,
     TacticFact,
     TriageFacts,
 )
 
 TRIAGE_TACTICS = {"sextortion_threat", "meeting_request"}
-
-# Later features (bank matching) register how to find a report's file matches: report id -> file id -> matches.
-MatchLookup = Callable[[Session, int], tuple[bool, dict[str, list[MatchFact]]]]
-_match_lookups: list[MatchLookup] = []
-
-
-def register_match_lookup(lookup: MatchLookup) -> None:
-    _match_lookups.append(lookup)
-
 
 def _age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
@@ -74,12 +64,7 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
         ).scalars()
     )
 
-    matching_done, matches = False, {}
-    for lookup in _match_lookups:
-        done, found = lookup(session, row.id)
-        matching_done = matching_done or done
-        for file_id, file_matches in found.items():
-            matches.setdefault(file_id, []).extend(file_matches)
+    matching_done, matches = match_facts(session, row.id)
     files = []
     for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == row.id)).scalars():
         annotations = ((file.details or {}).get("fileAnnotations") or {})

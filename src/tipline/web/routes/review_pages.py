@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission
+from tipline.pipeline.runner import run_stage_now
 from tipline.store.accounts import Principal
 from tipline.store.review import InvalidDecision, QueueFilter
 from tipline.triage import LEVEL_LABELS, LEVELS
@@ -38,6 +39,7 @@ NOTICES = {
     "closed": "Report closed.",
     "reopened": "Report reopened and back in the queue.",
     "assigned": "Report assigned.",
+    "banked": "The file's hashes are in the bank; the report's files were matched again.",
 }
 
 
@@ -148,6 +150,21 @@ def classify_file(request: Request, report_id: int, file_id: str, principal: Rev
     with instance.db.transaction() as session:
         instance.review.classify_file(session, report_id, file_id, principal, classification, annotation or [], version)
     return back_to_report(report_id, "classified", anchor=f"file-{file_id}")
+
+
+@router.post("/reports/{report_id}/files/{file_id}/bank")
+def add_file_to_bank(request: Request, report_id: int, file_id: str, principal: Reviewer,
+                     bank: Annotated[str, Form(max_length=100)],
+                     series: Annotated[str, Form(max_length=200)] = "") -> RedirectResponse:
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.review.add_file_to_bank(session, instance.banks, report_id, file_id, principal, bank, series)
+    with instance.db.transaction() as session:
+        instance.matching.matcher(session, fresh=True)  # this process sees the new entries at once
+    run_stage_now(instance, "match_files", report_id)
+    with instance.db.transaction() as session:
+        instance.review.rescore(session, report_id, "match")
+    return back_to_report(report_id, "banked", anchor=f"file-{file_id}")
 
 
 @router.post("/reports/{report_id}/notes")

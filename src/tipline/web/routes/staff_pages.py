@@ -19,7 +19,7 @@ from tipline.domain.roles import Permission, has_permission
 from tipline.referral.events import REFERRAL_EVENT_LABELS
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
-from tipline.store.tables import ReportFileRow, ReportRow
+from tipline.store.tables import FileMatchRow, ReportFileRow, ReportRow
 from tipline.triage import LEVEL_LABELS
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
@@ -125,6 +125,13 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
         row = instance.reports.row(session, report_id)
         holder = instance.review.holder_name(session, row)
         notes = instance.review.notes(session, report_id)
+        matches: dict[str, list[FileMatchRow]] = {}
+        for match in session.execute(select(FileMatchRow).where(FileMatchRow.report_id == report_id)
+                                     .order_by(FileMatchRow.suppressed, FileMatchRow.distance)).scalars():
+            matches.setdefault(match.file_id, []).append(match)
+        series_identified = instance.banks.identified_series(
+            session, [m.series for ms in matches.values() for m in ms if m.series])
+        banks = [b.bank.name for b in instance.banks.summaries(session)]
         file_reviews = {
             f.id: {"classification": f.reviewed_classification,
                    "annotations": (f.reviewed_annotations or {}).get("annotations", [])}
@@ -191,6 +198,9 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
             or (report.content.incident_summary.report_annotations.names()
                 if report.content.incident_summary.report_annotations else []),
             "file_reviews": file_reviews,
+            "matches": matches,
+            "series_identified": series_identified,
+            "banks": banks,
             "classifications": [("", "not classified yet"), ("A1", "A1"), ("A2", "A2"), ("B1", "B1"), ("B2", "B2"),
                                 ("none", "Not apparent CSAM")],
             "file_annotation_names": [info.alias or name for name, info in FileAnnotations.model_fields.items()],

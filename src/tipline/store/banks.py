@@ -1,0 +1,279 @@
+"""Hash banks in the database, and each process's matcher kept in step with them within a second."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.orm import Session
+
+from tipline.domain.audit import Actor
+from tipline.domain.base import utc_now
+from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError
+from tipline.store.audit import AuditLog
+from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
+from tipline.triage import MatchFact
+
+INSERT_BATCH = 2000
+SYNC_INTERVAL = 0.5  # seconds between looks at the change log: changes match everywhere within a second
+
+
+class BankError(ValueError):
+    """A bank operation that cannot be done, and why."""
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    bank: BankRow
+    entries: int
+    enabled: int
+
+
+def to_bank(row: BankRow) -> Bank:
+    return Bank(row.name, BankKind(row.kind), row.pdq_threshold, row.description or "")
+
+
+def to_entry(row: BankEntryRow, bank_name: str) -> BankEntry:
+    return BankEntry(bank=bank_name, signal_type=row.signal_type, value=row.value, source=row.source,
+                     source_id=row.source_id, classification=row.classification, series=row.series,
+                     added_by=row.added_by, added_at=row.added_at, enabled=row.enabled, entry_id=row.id)
+
+
+class BankStore:
+    def __init__(self, audit: AuditLog) -> None:
+        self.audit = audit
+
+    # --- banks ----------------------------------------------------------------------------------
+
+    def create(self, session: Session, name: str, kind: str, actor: Actor, *, pdq_threshold: int = 31,
+               description: str = "") -> BankRow:
+        try:
+            bank = Bank(name, BankKind(kind), pdq_threshold, description)
+        except ValueError as error:
+            raise BankError(str(error)) from None
+        if session.execute(select(BankRow).where(BankRow.name == name)).scalar_one_or_none():
+            raise BankError(f"a bank named {name!r} already exists")
+        row = BankRow(name=bank.name, kind=bank.kind.value, pdq_threshold=bank.pdq_threshold,
+                      description=bank.description, created_at=utc_now(), created_by=actor.name)
+        session.add(row)
+        session.flush()
+        session.add(BankChangeRow(bank_id=row.id, action="bank", entry_ids={"ids": []}, at=utc_now()))
+        self.audit.append(session, actor, "bank.created",
+                          details={"bank": name, "kind": bank.kind.value, "pdq_threshold": bank.pdq_threshold})
+        return row
+
+    def set_threshold(self, session: Session, name: str, pdq_threshold: int, actor: Actor) -> BankRow:
+        row = self.bank(session, name)
+        try:
+            Bank(row.name, BankKind(row.kind), pdq_threshold)
+        except ValueError as error:
+            raise BankError(str(error)) from None
+        before, row.pdq_threshold = row.pdq_threshold, pdq_threshold
+        session.add(BankChangeRow(bank_id=row.id, action="bank", entry_ids={"ids": []}, at=utc_now()))
+        self.audit.append(session, actor, "bank.threshold_changed",
+                          details={"bank": name, "from": before, "to": pdq_threshold})
+        return row
+
+    def bank(self, session: Session, name: str) -> BankRow:
+        row = session.execute(select(BankRow).where(BankRow.name == name)).scalar_one_or_none()
+        if row is None:
+            raise BankError(f"there is no bank named {name!r} (see `tipline banks list`)")
+        return row
+
+    def summaries(self, session: Session) -> list[BankSummary]:
+        counts = {
+            bank_id: (total, enabled or 0)
+            for bank_id, total, enabled in session.execute(
+                select(BankEntryRow.bank_id, func.count(), func.sum(case((BankEntryRow.enabled, 1), else_=0)))
+                .group_by(BankEntryRow.bank_id)
+            )
+        }
+        return [BankSummary(row, *counts.get(row.id, (0, 0)))
+                for row in session.execute(select(BankRow).order_by(BankRow.name)).scalars()]
+
+    # --- entries --------------------------------------------------------------------------------
+
+    def add_entries(self, session: Session, bank_name: str, entries: Iterable[BankEntry], actor: Actor,
+                    *, audit_detail: dict[str, Any] | None = None) -> int:
+        """Add entries in batches (each batch one insert and one change-log row); returns how many."""
+        bank = self.bank(session, bank_name)
+        now = utc_now()
+        total = 0
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            nonlocal total
+            if not batch:
+                return
+            ids = list(session.execute(insert(BankEntryRow).returning(BankEntryRow.id), batch).scalars())
+            session.add(BankChangeRow(bank_id=bank.id, action="add", entry_ids={"ids": ids}, at=now))
+            total += len(ids)
+            batch.clear()
+
+        for entry in entries:
+            batch.append({
+                "bank_id": bank.id, "signal_type": entry.signal_type.value, "value": entry.value,
+                "source": entry.source, "source_id": entry.source_id,
+                "classification": entry.classification.value if entry.classification else None,
+                "series": entry.series, "added_by": entry.added_by or actor.name, "added_at": entry.added_at or now,
+                "enabled": entry.enabled, "changed_at": now,
+            })
+            if len(batch) >= INSERT_BATCH:
+                flush()
+        flush()
+        if total:
+            self.audit.append(session, actor, "bank.entries_added",
+                              details={"bank": bank_name, "count": total, **(audit_detail or {})})
+        return total
+
+    def set_enabled(self, session: Session, entry_id: int, enabled: bool, actor: Actor) -> BankEntryRow:
+        row = session.get(BankEntryRow, entry_id)
+        if row is None:
+            raise BankError(f"there is no bank entry {entry_id}")
+        if row.enabled != enabled:
+            row.enabled = enabled
+            row.changed_at = utc_now()
+            session.add(BankChangeRow(bank_id=row.bank_id, action="enable" if enabled else "disable",
+                                      entry_ids={"ids": [entry_id]}, at=row.changed_at))
+            self.audit.append(session, actor, "bank.entry_enabled" if enabled else "bank.entry_disabled",
+                              details={"entry_id": entry_id, "bank_id": row.bank_id})
+        return row
+
+    def entries(self, session: Session, bank_name: str, *, batch: int = 5000) -> Iterator[BankEntry]:
+        """Every entry of a bank, in id order, read in batches (for export)."""
+        bank = self.bank(session, bank_name)
+        last = 0
+        while True:
+            rows = list(session.execute(
+                select(BankEntryRow).where(BankEntryRow.bank_id == bank.id, BankEntryRow.id > last)
+                .order_by(BankEntryRow.id).limit(batch)
+            ).scalars())
+            if not rows:
+                return
+            for row in rows:
+                yield to_entry(row, bank.name)
+            last = rows[-1].id
+
+    # --- series -----------------------------------------------------------------------------------
+
+    def set_series(self, session: Session, name: str, identified: bool, actor: Actor, notes: str = "") -> SeriesRow:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise BankError("a series name is 1 to 200 characters")
+        row = session.get(SeriesRow, name)
+        if row is None:
+            row = SeriesRow(name=name, identified=identified, notes=notes, updated_at=utc_now(), updated_by=actor.name)
+            session.add(row)
+        else:
+            row.identified, row.updated_at, row.updated_by = identified, utc_now(), actor.name
+            if notes:
+                row.notes = notes
+        self.audit.append(session, actor, "series.updated", details={"series": name, "identified": identified})
+        return row
+
+    def identified_series(self, session: Session, names: Iterable[str]) -> dict[str, bool]:
+        wanted = {n for n in names if n}
+        if not wanted:
+            return {}
+        return {row.name: row.identified
+                for row in session.execute(select(SeriesRow).where(SeriesRow.name.in_(wanted))).scalars()}
+
+
+def match_facts(session: Session, report_id: int) -> tuple[bool, dict[str, list[MatchFact]]]:
+    """For triage: whether the files were looked up, and each file's unsuppressed matches."""
+    report = session.get(ReportRow, report_id)
+    if report is None or report.files_matched_at is None:
+        return False, {}
+    rows = list(session.execute(
+        select(FileMatchRow).where(FileMatchRow.report_id == report_id, FileMatchRow.suppressed.is_(False),
+                                   FileMatchRow.bank_kind != "ignore")
+    ).scalars())
+    names = {row.series for row in rows if row.series}
+    identified = {s.name: s.identified for s in session.execute(
+        select(SeriesRow).where(SeriesRow.name.in_(names))).scalars()} if names else {}
+    found: dict[str, list[MatchFact]] = {}
+    for row in rows:
+        found.setdefault(row.file_id, []).append(
+            MatchFact(row.bank_kind, row.bank, row.series, identified.get(row.series or "", False)))
+    return True, found
+
+
+class MatcherSync:
+    """One process's matcher: loaded from the database on first use, then kept current by applying
+    the change log at most every half second (no rebuild; adds and disables are incremental)."""
+
+    def __init__(self) -> None:
+        self._matcher: Matcher | None = None
+        self._last_seq = 0
+        self._last_poll = 0.0
+        self._lock = threading.Lock()
+
+    def matcher(self, session: Session, *, fresh: bool = False) -> Matcher:
+        """The matcher; `fresh` applies every committed change first (after this process changed a bank)."""
+        with self._lock:
+            if self._matcher is None:
+                self._load(session)
+            elif fresh or time.monotonic() - self._last_poll >= SYNC_INTERVAL:
+                self._apply_changes(session)
+            assert self._matcher is not None
+            return self._matcher
+
+    def _load(self, session: Session) -> None:
+        matcher = Matcher()
+        self._last_seq = session.execute(select(func.coalesce(func.max(BankChangeRow.seq), 0))).scalar_one()
+        banks = {row.id: row for row in session.execute(select(BankRow)).scalars()}
+        for row in banks.values():
+            matcher.add_bank(to_bank(row))
+
+        def rows() -> Iterator[BankEntry]:
+            last = 0
+            while True:
+                batch = list(session.execute(
+                    select(BankEntryRow).where(BankEntryRow.id > last).order_by(BankEntryRow.id).limit(20_000)
+                ).scalars())
+                if not batch:
+                    return
+                for row in batch:
+                    if row.bank_id in banks:
+                        yield to_entry(row, banks[row.bank_id].name)
+                last = batch[-1].id
+                session.expunge_all()
+
+        matcher.load(rows())
+        self._matcher = matcher
+        self._last_poll = time.monotonic()
+
+    def _apply_changes(self, session: Session) -> None:
+        assert self._matcher is not None
+        changes = list(session.execute(
+            select(BankChangeRow).where(BankChangeRow.seq > self._last_seq).order_by(BankChangeRow.seq)
+        ).scalars())
+        self._last_poll = time.monotonic()
+        for change in changes:
+            bank = session.get(BankRow, change.bank_id) if change.bank_id is not None else None
+            if change.action == "bank" and bank is not None:
+                if any(b.name == bank.name for b in self._matcher.banks()):
+                    self._matcher.update_bank(to_bank(bank))
+                else:
+                    self._matcher.add_bank(to_bank(bank))
+            elif change.action == "add" and bank is not None:
+                rows = session.execute(select(BankEntryRow).where(BankEntryRow.id.in_(change.entry_ids["ids"])))
+                for row in rows.scalars():
+                    try:
+                        self._matcher.add(to_entry(row, bank.name))
+                    except (SignalError, ValueError, KeyError):
+                        pass  # already known (loaded after the change was written)
+            elif change.action in ("enable", "disable"):
+                for entry_id in change.entry_ids["ids"]:
+                    try:
+                        if change.action == "enable":
+                            self._matcher.enable(entry_id)
+                        else:
+                            self._matcher.disable(entry_id)
+                    except KeyError:
+                        pass
+            self._last_seq = change.seq
