@@ -84,6 +84,9 @@ class BankStore:
             raise BankError(f"there is no bank named {name!r} (see `tipline banks list`)")
         return row
 
+    def names(self, session: Session) -> list[str]:
+        return list(session.execute(select(BankRow.name).order_by(BankRow.name)).scalars())
+
     def summaries(self, session: Session) -> list[BankSummary]:
         counts = {
             bank_id: (total, enabled or 0)
