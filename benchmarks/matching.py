@@ -10,7 +10,9 @@ hashes). Each implementation runs in its own child process that regenerates the 
 seed, so the memory figure is the resident memory its index holds after the input was freed
 (RSS after minus RSS before). Ground truth is an exact brute-force range search (faiss
 IndexBinaryFlat, a separate code path from both indexes); recall is the share of true
-(query, hash) pairs within radius that an index returned.
+(query, hash) pairs within radius that an index returned. Both indexes stay built, each in its own
+process, while timing rounds of at least two seconds alternate between them (best of three per
+mode), so that the background load of a shared machine falls on both alike.
 """
 
 from __future__ import annotations
@@ -110,8 +112,31 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _run_tipline(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
-                 before: int) -> dict[str, Any]:
+class _Runner:
+    """One index in a child process: it builds, then answers timing commands from the parent."""
+
+    def __init__(self, result: dict[str, Any], *, batch: Any, one: Any, pairs: Any, queries: np.ndarray,
+                 recall_queries: np.ndarray, single: int) -> None:
+        self.result = result
+        self.batch, self.one, self.pairs = batch, one, pairs
+        self.hex_queries = _hex(queries)
+        self.singles = self.hex_queries[:single]
+        self.recall_hexes = _hex(recall_queries)
+        for h in self.singles[:20]:
+            one(h)  # warm up
+
+    def one_at_a_time(self) -> int:
+        for h in self.singles:
+            self.one(h)
+        return len(self.singles)
+
+    def as_batch(self) -> int:
+        self.batch(self.hex_queries)
+        return len(self.hex_queries)
+
+
+def _build_tipline(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
+                   before: int) -> _Runner:
     from tipline.matching.pdq_index import PDQIndex
 
     bank = holder.pop()
@@ -123,7 +148,7 @@ def _run_tipline(holder: list[np.ndarray], queries: np.ndarray, recall_queries: 
     result: dict[str, Any] = {"build_s": build, "layout": index.stats()["layout"]}
     result["memory_bytes"] = _index_memory(before, queries, recall_queries)
     result["index_bytes"] = index.memory_bytes()
-    return _measure(
+    return _Runner(
         result,
         batch=lambda hexes: index.search(hexes, RADIUS),
         one=lambda h: index.search_one(h, RADIUS),
@@ -156,8 +181,8 @@ def _pairs_tipline(result: Any) -> set[tuple[int, int]]:
     return pairs
 
 
-def _run_threatexchange(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
-                        before: int) -> dict[str, Any]:
+def _build_threatexchange(holder: list[np.ndarray], queries: np.ndarray, recall_queries: np.ndarray, single: int,
+                          before: int) -> _Runner:
     from threatexchange.signal_type.pdq.pdq_index import PDQIndex as TXPDQIndex
 
     bank = holder.pop()
@@ -183,57 +208,19 @@ def _run_threatexchange(holder: list[np.ndarray], queries: np.ndarray, recall_qu
                 found.add((q, int(match.metadata)))
         return found
 
-    return _measure(
-        result,
-        batch=batch,
-        one=index.query,
-        pairs=pairs,
-        queries=queries,
-        recall_queries=recall_queries,
-        single=single,
-    )
+    return _Runner(result, batch=batch, one=index.query, pairs=pairs, queries=queries,
+                   recall_queries=recall_queries, single=single)
 
 
-def _measure(result: dict[str, Any], *, batch: Any, one: Any, pairs: Any, queries: np.ndarray,
-             recall_queries: np.ndarray, single: int, repeats: int = 3, min_seconds: float = 2.0) -> dict[str, Any]:
-    """Best of `repeats` timed runs, each repeating the query set for at least `min_seconds`.
-
-    The machine is shared, so the least disturbed run is the figure; making every run last as long
-    exposes both indexes to the same background load, whatever their speed.
-    """
-    hex_queries = _hex(queries)
-    singles = hex_queries[:single]
-    for h in singles[:20]:
-        one(h)  # warm up
-
-    def one_at_a_time() -> int:
-        for h in singles:
-            one(h)
-        return len(singles)
-
-    def as_batch() -> int:
-        batch(hex_queries)
-        return len(hex_queries)
-
-    # one at a time first: faiss' OpenMP threads spin for a while after a parallel batch
-    result["single_qps"] = _best_rate(one_at_a_time, repeats, min_seconds)
-    result["batch_qps"] = _best_rate(as_batch, repeats, min_seconds)
-    result["pairs"] = pairs(_hex(recall_queries))
-    return result
-
-
-def _best_rate(run: Any, repeats: int, min_seconds: float) -> float:
-    best = 0.0
-    for _ in range(repeats):
-        done = 0
-        started = time.perf_counter()
-        while True:
-            done += run()
-            elapsed = time.perf_counter() - started
-            if elapsed >= min_seconds:
-                break
-        best = max(best, done / elapsed)
-    return best
+def _rate(run: Any, min_seconds: float) -> float:
+    """Queries per second of `run`, repeated for at least min_seconds."""
+    done = 0
+    started = time.perf_counter()
+    while True:
+        done += run()
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds:
+            return done / elapsed
 
 
 def _hex(codes: np.ndarray) -> list[str]:
@@ -255,16 +242,27 @@ def _child(which: str, n: int, seed: int, n_queries: int, n_recall: int, single:
         queries = synthetic_queries(bank, n_queries, seed)
         recall_queries = synthetic_queries(bank, n_recall, seed + 7)
         gc.collect()
-        run = _run_tipline if which == "tipline" else _run_threatexchange
+        build = _build_tipline if which == "tipline" else _build_threatexchange
         holder = [bank]
         del bank
-        result = run(holder, queries, recall_queries, single, before)
-        result["peak_bytes"] = _peak_rss_bytes() - before
-        conn.send(result)
+        runner = build(holder, queries, recall_queries, single, before)
+        runner.result["peak_bytes"] = _peak_rss_bytes() - before
+        conn.send(runner.result)
     except BaseException as exc:  # report to the parent rather than dying silently
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
-    finally:
         conn.close()
+        return
+    while True:  # the parent alternates timing rounds between the indexes
+        command, argument = conn.recv()
+        if command == "single":
+            conn.send(_rate(runner.one_at_a_time, argument))
+        elif command == "batch":
+            conn.send(_rate(runner.as_batch, argument))
+        elif command == "pairs":
+            conn.send(runner.pairs(runner.recall_hexes))
+        else:
+            break
+    conn.close()
 
 
 def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -277,31 +275,56 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     del bank
     print(f"   ground truth: {len(truth)} (query, hash) pairs within {RADIUS} for {args.recall_queries} "
           f"queries, by brute force in {time.perf_counter() - started:.1f} s", flush=True)
-    results = {}
     impls = ["tipline"] + ([] if args.skip_threatexchange else ["threatexchange"])
     ctx = mp.get_context("spawn")  # not fork: faiss (OpenMP) hangs in a forked child
-    for which in impls:
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(which, n, args.seed, args.queries, args.recall_queries,
-                                                args.single, args.cluster_fraction, child))
-        proc.start()
-        child.close()
-        res = parent.recv()
-        proc.join()
-        if "error" in res:
-            print(f"   {which}: failed: {res['error']}")
+    children: dict[str, tuple[Any, Any]] = {}
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        # build one after the other; each child then holds its index, idle, while the other works
+        for which in impls:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_child, args=(which, n, args.seed, args.queries, args.recall_queries,
+                                                    args.single, args.cluster_fraction, child))
+            proc.start()
+            child.close()
+            res = parent.recv()
+            if "error" in res:
+                print(f"   {which}: failed: {res['error']}")
+                proc.join()
+                continue
+            children[which] = (parent, proc)
+            results[which] = res
+        # timing rounds alternate between the indexes, so background load on this shared machine
+        # falls on both alike; one at a time first (faiss' OpenMP threads spin after a batch)
+        for mode in ("single", "batch"):
+            for _ in range(args.rounds):
+                for which, (conn, _) in children.items():
+                    conn.send((mode, args.min_seconds))
+                    rate = conn.recv()
+                    results[which][f"{mode}_qps"] = max(results[which].get(f"{mode}_qps", 0.0), rate)
+        for which, (conn, _) in children.items():
+            conn.send(("pairs", None))
+            found = conn.recv()
+            res = results[which]
+            res["recall"] = len(found & truth) / len(truth) if truth else 1.0
+            res["false_positives"] = len(found - truth)
+    finally:
+        for conn, proc in children.values():
+            try:
+                conn.send(("exit", None))
+            except OSError:
+                pass
+            proc.join()
+    for which, res in results.items():
+        if "recall" not in res:
             continue
-        found = res.pop("pairs")
-        res["recall"] = len(found & truth) / len(truth) if truth else 1.0
-        res["false_positives"] = len(found - truth)
-        results[which] = res
         layout = (f"  (index arrays {res['index_bytes'] / 2**20:.0f} MiB, chunk widths {res['layout']})"
                   if "layout" in res else "")
         print(f"   {which:15s} build {res['build_s']:7.1f} s   memory {res['memory_bytes'] / 2**20:8.0f} MiB"
               f" (peak {res['peak_bytes'] / 2**20:6.0f})   batch {res['batch_qps']:9.0f} q/s"
               f"   one-at-a-time {res['single_qps']:8.0f} q/s   recall {res['recall']:.4f}"
               f"   false {res['false_positives']}{layout}", flush=True)
-    if "tipline" in results and "threatexchange" in results:
+    if "recall" in results.get("tipline", {}) and "recall" in results.get("threatexchange", {}):
         ours, theirs = results["tipline"], results["threatexchange"]
         print(f"   ratio (tipline / threatexchange): batch {ours['batch_qps'] / theirs['batch_qps']:.1f}x,"
               f" one-at-a-time {ours['single_qps'] / theirs['single_qps']:.1f}x,"
@@ -319,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster-fraction", type=float, default=0.5, help="share of hashes in clusters")
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--skip-threatexchange", action="store_true", help="only run tipline's index")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds per mode; the best counts")
+    parser.add_argument("--min-seconds", type=float, default=2.0, help="shortest timing round")
     args = parser.parse_args(argv)
     import faiss
 
