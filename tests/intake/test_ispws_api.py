@@ -439,3 +439,12 @@ def test_a_disabled_account_stops_working_within_the_credential_ttl(sqlite_api) 
     # a wrong secret is never answered from memory
     wrong = answer(requests.get(f"{sqlite_api.base}/status", auth=("pixelgram", "not-the-secret")))
     assert wrong.code == 2000
+
+
+def test_a_large_upload_to_an_unknown_report_is_answered_not_cut_off(sqlite_api) -> None:  # type: ignore[no-untyped-def]
+    client = esp(sqlite_api)
+    before = counts(sqlite_api)
+    result = client.upload(987654, benign_bytes(3_000_000))  # id first, as the documentation sends it
+    assert (result.status, result.code) == (404, 5001)
+    assert counts(sqlite_api) == before
+    assert client.upload(opened(client), benign_bytes(10)).code == 0  # the connection is still usable

@@ -63,6 +63,7 @@ FORM_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"
 MAX_FIELD_BYTES = 1024
 CREDENTIAL_TTL_SECONDS = 10.0
 MAX_SMALL_FORM_BYTES = 64 * 1024
+DRAIN_LIMIT = 16 * 1024 * 1024
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 REALM = 'Basic realm="CyberTipline Reporting API (tipline)", charset="UTF-8"'
 
@@ -264,6 +265,7 @@ class _FormReader:
         self._name: str | None = None
         self._value = bytearray()
         self.finished = False
+        self.body_done = False
         self.parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda d, s, e: self._header_field.extend(d[s:e]),
@@ -317,13 +319,29 @@ class _FormReader:
     def _end(self) -> None:
         self.finished = True
 
+    async def drain(self, request: Request, limit: int = DRAIN_LIMIT) -> None:
+        """Read and discard what is left of a refused body (up to `limit` bytes), so that the client,
+        still sending, gets to read the answer; past the limit the connection is simply closed."""
+        seen = 0
+        while not self.body_done and seen <= limit:
+            message = await request.receive()
+            if message["type"] != "http.request":
+                return
+            seen += len(message.get("body", b""))
+            self.body_done = not message.get("more_body", False)
+
     async def read(self, request: Request,
                    on_id: Callable[[str], Coroutine[Any, Any, None]] | None = None) -> None:
         """Parse the whole body; `on_id` is awaited as soon as the `id` field is complete (before
         the rest of the body is read, when the client sends id first as the documentation does)."""
         checked = False
         try:
-            async for chunk in request.stream():
+            while not self.body_done:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
+                self.body_done = not message.get("more_body", False)
                 if chunk:
                     self.parser.write(chunk)
                 if on_id is not None and not checked and "id" in self.fields:
@@ -421,6 +439,11 @@ async def upload_endpoint(request: Request, principal: Esp) -> Response:
     try:
         try:
             await reader.read(request, on_id=check)
+        except IspwsError:
+            for writer in writers:
+                writer.abort()
+            await reader.drain(request)
+            raise
         except BlobTooLargeError:
             raise IspwsError(FILE_UPLOAD_FAILED, f"the file is larger than the {instance.settings.max_upload_bytes:,} "
                              "bytes this hotline accepts; nothing was stored", status=413) from None
