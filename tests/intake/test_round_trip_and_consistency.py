@@ -15,6 +15,8 @@ from sqlalchemy import select
 from support import instance_env, tipline_command
 from test_xml_mapping import assert_same_document
 
+from tipline.domain.audit import Actor
+from tipline.intake.cybertipline.export import export_report
 from tipline.store.tables import AuditEventRow, ReportRow
 
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))
@@ -51,11 +53,13 @@ def test_every_element_survives_submit_store_export(api, tmp_path: Path) -> None
         file_ids.append(file_id)
     assert client.finish(report_id).code == 0
 
-    for offset, original in enumerate(reports):
-        exported = export(api.instance, report_id - len(reports) + 1 + offset)
-        assert exported.returncode == 0, exported.stderr
-        assert SCHEMA.validate(etree.fromstring(exported.stdout)), SCHEMA.error_log
-        assert_same_document(original, exported.stdout)
+    # the other reports through the exporter in-process (the command is run below, on the last one)
+    for offset, original in enumerate(reports[:-1]):
+        with api.instance.db.transaction() as session:
+            document = export_report(api.instance, session, report_id - len(reports) + 1 + offset,
+                                     Actor.system("test")).report_xml
+        assert SCHEMA.validate(etree.fromstring(document)), SCHEMA.error_log
+        assert_same_document(original, document)
 
     target = tmp_path / "forward.xml"
     done = export(api.instance, report_id, "--output", str(target), "--with-file-details")
