@@ -159,3 +159,11 @@ def test_upload_limits_apply_to_whole_path_segments_only() -> None:
 def test_the_public_start_page_is_the_report_form(site: Site) -> None:
     assert site.client().get("/").headers["location"] == "/report"
     assert site.signed_in("analyst").get("/").headers["location"] == "/queue"
+
+
+def test_an_oversized_cybertipline_request_is_answered_in_the_apis_own_xml(site: Site) -> None:
+    limit = site.instance.settings.max_upload_bytes
+    response = site.esp().post("/ispws/upload", content=b"x", headers={
+        "Content-Type": "multipart/form-data; boundary=b", "Content-Length": str(limit + 1)})
+    assert response.status_code == 413
+    assert "<responseCode>1111</responseCode>" in response.text

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tipline.pipeline.jobs import new_worker_id
+from tipline.pipeline.maintenance import Periodic
 from tipline.pipeline.runner import run_next
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class InProcessWorker:
         from tipline.intake.cybertipline.expiry import PeriodicExpiry
 
         self._expiry = PeriodicExpiry(instance)
+        self._maintenance = Periodic(instance)
 
     def recover(self) -> int:
         """Free the leases of workers that died on this host, so their jobs resume now."""
@@ -59,6 +61,7 @@ class InProcessWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._expiry.maybe_run(time.monotonic())
+            self._maintenance.maybe_run(time.monotonic())
             try:
                 worked = run_next(self.instance, self.owner)
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep going

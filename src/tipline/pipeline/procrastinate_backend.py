@@ -10,6 +10,7 @@ sweep hands over every job that is due and not yet running.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from tipline.pipeline.jobs import new_worker_id
+from tipline.pipeline.maintenance import Periodic
 from tipline.pipeline.runner import run_job
 from tipline.store.tables import PipelineJob
 
@@ -31,6 +33,7 @@ QUEUE = "tipline-pipeline"
 TASK_NAME = "tipline.run_pipeline_job"
 SWEEP_TASK_NAME = "tipline.sweep_pipeline_jobs"
 EXPIRE_TASK_NAME = "tipline.expire_open_reports"
+MAINTENANCE_TASK_NAME = "tipline.maintenance"
 
 
 def conninfo(database_url: str) -> str:
@@ -67,6 +70,11 @@ class ProcrastinateDispatcher:
         self.expire_task = self.app.periodic(cron="* * * * *", periodic_id="expire-open")(
             self.app.task(name=EXPIRE_TASK_NAME, queue=QUEUE, pass_context=False)(self._expire_open)
         )
+        # Periodic upkeep (tipline/pipeline/maintenance.py): each task keeps its own interval.
+        self.maintenance = Periodic(instance)
+        self.maintain_task = self.app.periodic(cron="* * * * *", periodic_id="maintenance")(
+            self.app.task(name=MAINTENANCE_TASK_NAME, queue=QUEUE, pass_context=False)(self._maintain)
+        )
         self._opened = False
         instance.on_jobs_committed(self.dispatch)
 
@@ -98,6 +106,9 @@ class ProcrastinateDispatcher:
                 run_after = job.run_after if job is not None else None
             self.dispatch([job_id], run_after)
         return outcome
+
+    def _maintain(self, timestamp: int) -> int:
+        return sum(self.maintenance.maybe_run(time.monotonic()).values())
 
     def _sweep(self, timestamp: int) -> int:
         return self.sweep()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -94,10 +95,11 @@ class BodyLimitMiddleware:
             try:
                 too_large = int(declared) > limit
             except ValueError:
-                await _reject(send, 400, "bad_request", "Content-Length is not a number")
+                await _reject(send, 400, "bad_request", "Content-Length is not a number", scope["path"])
                 return
             if too_large:
-                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes")
+                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes",
+                              scope["path"])
                 return
         received = 0
         response_started = False
@@ -121,16 +123,27 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes")
+                await _reject(send, 413, "too_large", f"the request body is over the limit of {limit} bytes",
+                              scope["path"])
 
 
-async def _reject(send: Send, status: int, error: str, message: str) -> None:
-    body = json.dumps({"error": error, "message": message}).encode()
+async def _reject(send: Send, status: int, error: str, message: str, path: str = "") -> None:
+    if path.startswith("/ispws"):  # CyberTipline clients read reportResponse documents, not JSON
+        code = 1111 if status == 413 and path.startswith("/ispws/upload") else (4000 if status != 413 else 4100)
+        body = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<reportResponse>'
+            f"<responseCode>{code}</responseCode><responseDescription>{escape(message)}</responseDescription>"
+            "</reportResponse>"
+        ).encode()
+        content_type = b"application/xml"
+    else:
+        body = json.dumps({"error": error, "message": message}).encode()
+        content_type = b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,66 @@
+"""Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
+counts toward priority), and encrypted blobs no report holds any more deleted after their grace."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tipline.instance import Instance
+
+log = logging.getLogger("tipline.maintenance")
+
+
+def rescore_waiting(instance: Instance) -> int:
+    with instance.db.transaction() as session:
+        return instance.review.rescore_waiting(session)
+
+
+def collect_blob_garbage(instance: Instance) -> int:
+    with instance.db.transaction() as session:
+        return instance.files.collect_garbage(session)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    every_seconds: float
+    run: Callable[[Instance], int]
+
+
+TASKS = [
+    Task("rescore_waiting", 15 * 60, rescore_waiting),
+    Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
+]
+
+
+class Periodic:
+    """Runs each task at most once per its interval, on whichever worker thread gets there first."""
+
+    def __init__(self, instance: Instance, tasks: list[Task] | None = None) -> None:
+        self.instance = instance
+        self.tasks = tasks if tasks is not None else TASKS
+        self._next = {task.name: 0.0 for task in self.tasks}
+        self._lock = threading.Lock()
+
+    def maybe_run(self, monotonic_now: float) -> dict[str, int]:
+        """Run what is due; never raises (the database may be briefly away: try next time)."""
+        done: dict[str, int] = {}
+        if not self._lock.acquire(blocking=False):
+            return done
+        try:
+            for task in self.tasks:
+                if monotonic_now < self._next[task.name]:
+                    continue
+                self._next[task.name] = monotonic_now + task.every_seconds
+                try:
+                    done[task.name] = task.run(self.instance)
+                except Exception:  # noqa: BLE001
+                    log.exception("maintenance task %s failed; will try again", task.name)
+        finally:
+            self._lock.release()
+        return done
