@@ -11,7 +11,8 @@ class ConfigError(ValueError):
     """A setting that cannot be used, with the variable that holds it."""
 
 
-def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+def int_setting(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number setting from TIPLINE_* variables (or the default), with a precise error."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -106,16 +107,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         key_dir=Path(env.get("TIPLINE_KEY_DIR") or data_dir / "keys").expanduser().absolute(),
         file_store_dir=Path(env.get("TIPLINE_FILE_STORE") or data_dir / "files").expanduser().absolute(),
         job_backend=job_backend,
-        job_lease_seconds=_int(env, "TIPLINE_JOB_LEASE_SECONDS", 60, minimum=1),
-        job_max_attempts=_int(env, "TIPLINE_JOB_MAX_ATTEMPTS", 5, minimum=1),
+        job_lease_seconds=int_setting(env, "TIPLINE_JOB_LEASE_SECONDS", 60, minimum=1),
+        job_max_attempts=int_setting(env, "TIPLINE_JOB_MAX_ATTEMPTS", 5, minimum=1),
         job_retry_seconds=_float(env, "TIPLINE_JOB_RETRY_SECONDS", 2.0),
-        max_body_bytes=_int(env, "TIPLINE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024),
-        max_upload_bytes=_int(env, "TIPLINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024),
+        max_body_bytes=int_setting(env, "TIPLINE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024),
+        max_upload_bytes=int_setting(env, "TIPLINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024),
         secure_cookies=_bool(env, "TIPLINE_SECURE_COOKIES", False),
-        session_hours=_int(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
+        session_hours=int_setting(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
         default_phone_region=region,
-        link_hub_limit=_int(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
-        argon2_time_cost=_int(env, "TIPLINE_ARGON2_TIME_COST", 3, minimum=1),
-        argon2_memory_kib=_int(env, "TIPLINE_ARGON2_MEMORY_KIB", 65536, minimum=8),
+        link_hub_limit=int_setting(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
+        argon2_time_cost=int_setting(env, "TIPLINE_ARGON2_TIME_COST", 3, minimum=1),
+        argon2_memory_kib=int_setting(env, "TIPLINE_ARGON2_MEMORY_KIB", 65536, minimum=8),
         extra={k: v for k, v in env.items() if k.startswith("TIPLINE_")},
     )

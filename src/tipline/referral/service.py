@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tipline.config import ConfigError
+from tipline.config import int_setting
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.lifecycle import ReportState, check_transition
@@ -60,16 +60,7 @@ class OutcomeRefused(ValueError):
 
 
 def reminder_hours(settings: Settings) -> int:
-    raw = (settings.extra.get(REMINDER_SETTING) or "").strip()
-    if not raw:
-        return DEFAULT_REMINDER_HOURS
-    try:
-        hours = int(raw)
-    except ValueError:
-        raise ConfigError(f"{REMINDER_SETTING} must be a whole number of hours, got {raw!r}") from None
-    if hours < 1:
-        raise ConfigError(f"{REMINDER_SETTING} must be at least 1, got {hours}")
-    return hours
+    return int_setting(settings.extra, REMINDER_SETTING, DEFAULT_REMINDER_HOURS, minimum=1)
 
 
 def packages_dir(settings: Settings) -> Path:

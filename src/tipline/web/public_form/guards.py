@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfoNotFoundError
 
-from tipline.config import ConfigError, Settings, _int
+from tipline.config import ConfigError, Settings, int_setting
 from tipline.web.public_form.questions import load_zone
 
 FORM_COOKIE = "tipline_report_form"
@@ -47,14 +47,14 @@ class FormSettings:
             raise ConfigError(f"TIPLINE_PUBLIC_FORM_TIME_ZONE must name a time zone such as "
                               f"America/New_York, got {zone!r}") from None
         return cls(
-            rate_limit=_int(env, "TIPLINE_PUBLIC_FORM_RATE_LIMIT", cls.rate_limit, minimum=1),
-            rate_window_seconds=_int(env, "TIPLINE_PUBLIC_FORM_RATE_WINDOW_SECONDS", cls.rate_window_seconds,
+            rate_limit=int_setting(env, "TIPLINE_PUBLIC_FORM_RATE_LIMIT", cls.rate_limit, minimum=1),
+            rate_window_seconds=int_setting(env, "TIPLINE_PUBLIC_FORM_RATE_WINDOW_SECONDS", cls.rate_window_seconds,
                                      minimum=1),
-            max_files=_int(env, "TIPLINE_PUBLIC_FORM_MAX_FILES", cls.max_files, minimum=0),
-            max_file_bytes=_int(env, "TIPLINE_PUBLIC_FORM_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1),
-            max_total_bytes=_int(env, "TIPLINE_PUBLIC_FORM_MAX_TOTAL_BYTES", cls.max_total_bytes, minimum=1),
-            form_hours=_int(env, "TIPLINE_PUBLIC_FORM_TOKEN_HOURS", cls.form_hours, minimum=1),
-            receipt_hours=_int(env, "TIPLINE_PUBLIC_FORM_RECEIPT_HOURS", cls.receipt_hours, minimum=1),
+            max_files=int_setting(env, "TIPLINE_PUBLIC_FORM_MAX_FILES", cls.max_files, minimum=0),
+            max_file_bytes=int_setting(env, "TIPLINE_PUBLIC_FORM_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1),
+            max_total_bytes=int_setting(env, "TIPLINE_PUBLIC_FORM_MAX_TOTAL_BYTES", cls.max_total_bytes, minimum=1),
+            form_hours=int_setting(env, "TIPLINE_PUBLIC_FORM_TOKEN_HOURS", cls.form_hours, minimum=1),
+            receipt_hours=int_setting(env, "TIPLINE_PUBLIC_FORM_RECEIPT_HOURS", cls.receipt_hours, minimum=1),
             time_zone=zone,
         )
 
