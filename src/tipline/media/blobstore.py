@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import io
 import os
 import secrets
 import struct
@@ -38,6 +37,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tipline.keyfiles import KEY_BYTES, load_or_create_key
 from tipline.media.crypto_hashes import CryptoHashes, StreamingHasher
+from tipline.media.streams import ChunkedPlaintextReader
 
 MAGIC = b"TLBLOB"
 VERSION = 1
@@ -235,7 +235,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class BlobReader(io.RawIOBase):
+class BlobReader(ChunkedPlaintextReader):
     """A seekable, read-only plaintext view of one blob; every chunk is authenticated before it is returned.
 
     Opening it already authenticates the last chunk and checks that the content belongs to the
@@ -298,78 +298,14 @@ class BlobReader(io.RawIOBase):
                 f"blob {self._address} failed authentication at chunk {index}: it was altered, truncated or reordered"
             ) from None
 
-    def _chunk_plaintext(self, index: int) -> bytes:
-        if index != self._cached_index:
-            data = self._decrypt(index)
-            self._cached = data[:-DIGEST_BYTES] if index == self._full_chunks else data
-            self._cached_index = index
-        return self._cached
-
-    @property
-    def size(self) -> int:
-        """The plaintext size in bytes."""
-        return self._size
+    def _plaintext_of(self, index: int) -> bytes:
+        data = self._decrypt(index)
+        return data[:-DIGEST_BYTES] if index == self._full_chunks else data
 
     @property
     def sha256(self) -> str:
         """The plaintext's SHA-256 as sealed in the blob (authenticated)."""
         return self._digest.hex()
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if self.closed:
-            raise ValueError("I/O operation on closed blob")
-        if whence == io.SEEK_SET:
-            position = offset
-        elif whence == io.SEEK_CUR:
-            position = self._pos + offset
-        elif whence == io.SEEK_END:
-            position = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        if position < 0:
-            raise ValueError("negative seek position")
-        self._pos = position
-        return position
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self.closed:
-            raise ValueError("I/O operation on closed blob")
-        view = memoryview(buffer).cast("B")
-        written = 0
-        while written < len(view) and self._pos < self._size:
-            index = self._pos // self._chunk
-            plaintext = self._chunk_plaintext(index)
-            start = self._pos - index * self._chunk
-            take = min(len(plaintext) - start, len(view) - written)
-            view[written : written + take] = plaintext[start : start + take]
-            written += take
-            self._pos += take
-        return written
-
-    def readall(self) -> bytes:
-        out = bytearray()
-        while self._pos < self._size:
-            index = self._pos // self._chunk
-            plaintext = self._chunk_plaintext(index)
-            start = self._pos - index * self._chunk
-            out += plaintext[start:]
-            self._pos += len(plaintext) - start
-        return bytes(out)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._file.close()
-            self._cached = b""
-        super().close()
 
 
 class EncryptedBlobStore:

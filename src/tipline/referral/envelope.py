@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tipline.media.streams import ChunkedPlaintextReader
 from tipline.referral.keys import raw_public
 
 MAGIC = b"TLREFPKG"
@@ -130,7 +131,7 @@ class EnvelopeWriter(io.RawIOBase):
         return self._size
 
 
-class EnvelopeReader(io.RawIOBase):
+class EnvelopeReader(ChunkedPlaintextReader):
     """A seekable plaintext view of a package; every chunk is authenticated before it is returned.
     Opening authenticates the last chunk, so a truncated or foreign package fails at once."""
 
@@ -182,50 +183,8 @@ class EnvelopeReader(io.RawIOBase):
             raise EnvelopeError(f"{self._name} was altered or truncated: its encrypted chunk {index} fails "
                                 "authentication") from None
 
-    def _chunk_plaintext(self, index: int) -> bytes:
-        if index != self._cached_index:
-            self._cached = self._decrypt(index)
-            self._cached_index = index
-        return self._cached
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer).cast("B")
-        written = 0
-        while written < len(view) and self._pos < self._size:
-            index = self._pos // self._chunk
-            plaintext = self._chunk_plaintext(index)
-            start = self._pos - index * self._chunk
-            take = min(len(plaintext) - start, len(view) - written)
-            view[written: written + take] = plaintext[start: start + take]
-            written += take
-            self._pos += take
-        return written
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def close(self) -> None:
-        if not self.closed:
-            self._file.close()
-            self._cached = b""
-        super().close()
+    def _plaintext_of(self, index: int) -> bytes:
+        return self._decrypt(index)
 
 
 def is_envelope(head: bytes) -> bool:
