@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from tipline import __version__
+from tipline.banks_cli import banks_group
 from tipline.config import ConfigError, load_settings
 from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
@@ -441,6 +442,7 @@ def demo(host: str, port: int, report_count: int, no_serve: bool, as_json: bool)
 
 
 main.add_command(hash_command)
+main.add_command(banks_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)

@@ -100,6 +100,24 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/agency/referrals/{referral_id}/files/{file_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("POST", "/agency/referrals/{referral_id}/outcomes", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("GET", "/agency/signing-key", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
+    # HMA-compatible API (docs/matching.md): lookups and hashing for readers and service providers, banks
+    # read by readers, changed by supervisors. {kind} is "email": no bank of that name (404); these form
+    # bodies are neither JSON (415) nor a multipart upload (400). Details in tests/matching_db/test_hma_api.py.
+    ("GET", "/h/hash", expect(FORBIDDEN, public=UNAUTH, esp=BAD_REQUEST, **{r: BAD_REQUEST for r in READERS})),
+    ("POST", "/h/hash", expect(FORBIDDEN, public=UNAUTH, esp=BAD_REQUEST, **{r: BAD_REQUEST for r in READERS})),
+    ("GET", "/m/lookup?signal_type=md5&signal=00000000000000000000000000000000",
+     expect(FORBIDDEN, public=UNAUTH, esp=OK, **READERS)),
+    ("POST", "/m/lookup", expect(FORBIDDEN, public=UNAUTH, esp=BAD_REQUEST, **{r: BAD_REQUEST for r in READERS})),
+    ("GET", "/c/banks", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("POST", "/c/banks", expect(FORBIDDEN, public=UNAUTH, supervisor=415)),
+    ("GET", "/c/bank/{kind}", expect(FORBIDDEN, public=UNAUTH, **{r: NOT_FOUND for r in READERS})),
+    ("POST", "/c/bank/{kind}/signal", expect(FORBIDDEN, public=UNAUTH, supervisor=NOT_FOUND)),
+    ("POST", "/c/bank/{kind}/content", expect(FORBIDDEN, public=UNAUTH, supervisor=NOT_FOUND)),
+    ("GET", "/c/bank/{kind}/content/{referral_id}",
+     expect(FORBIDDEN, public=UNAUTH, **{r: NOT_FOUND for r in READERS})),
+    # PUT (disable or enable an entry: supervisors) is sent as POST by this loop, which the path does not take;
+    # its roles are checked in tests/matching_db/test_hma_api.py::test_roles_and_credentials.
+    ("PUT", "/c/bank/{kind}/content/{referral_id}", expect(405)),
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 JSON_BODIES = {

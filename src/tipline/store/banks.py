@@ -101,8 +101,9 @@ class BankStore:
     # --- entries --------------------------------------------------------------------------------
 
     def add_entries(self, session: Session, bank_name: str, entries: Iterable[BankEntry], actor: Actor,
-                    *, audit_detail: dict[str, Any] | None = None) -> int:
-        """Add entries in batches (each batch one insert and one change-log row); returns how many."""
+                    *, audit_detail: dict[str, Any] | None = None, ids_out: list[int] | None = None) -> int:
+        """Add entries in batches (each batch one insert and one change-log row); returns how many.
+        `ids_out`, when given, receives the new entries' ids (for callers that answer with them)."""
         bank = self.bank(session, bank_name)
         now = utc_now()
         total = 0
@@ -114,6 +115,8 @@ class BankStore:
                 return
             ids = list(session.execute(insert(BankEntryRow).returning(BankEntryRow.id), batch).scalars())
             session.add(BankChangeRow(bank_id=bank.id, action="add", entry_ids={"ids": ids}, at=now))
+            if ids_out is not None:
+                ids_out.extend(ids)
             total += len(ids)
             batch.clear()
 

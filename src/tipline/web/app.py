@@ -25,6 +25,7 @@ from tipline.web.routes import (
     api_conversations,
     api_reports,
     auth_pages,
+    hma,
     ispws,
     meta,
     previews,
@@ -91,7 +92,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     install_error_handlers(app)
     for module in (meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages, search_pages,
                    settings_pages, referral_pages, agency_portal, admin_pages, api_reports, api_conversations, ispws,
-                   public_form):
+                   hma, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
