@@ -137,3 +137,37 @@ def test_an_identified_series_and_a_known_false_positive(instance: Instance) -> 
         row = session.get(ReportRow, report_id)
     assert matches["vics"].suppressed and matches["vics"].suppressed_by.startswith("benign entry")
     assert "identified_series_match" not in {r["code"] for r in row.priority_reasons["reasons"]}
+
+
+def test_a_change_committed_after_a_later_one_is_still_applied(tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL two transactions can commit in the opposite order to their change numbers
+    (SQLite runs one writer at a time, so there they commit in number order)."""
+    from support import build_instance
+
+    instance = build_instance(tmp_path / "pg", "postgresql", request)
+    sync = MatcherSync()
+    with instance.db.transaction() as session:
+        instance.banks.create(session, "known", "known_material", SUPERVISOR)
+    with instance.db.transaction() as session:
+        sync.matcher(session)
+    slow = instance.db.sessions()
+    try:  # written like add_entries writes, numbered first, committed last
+        from tipline.domain.base import utc_now
+        from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow
+
+        bank_id = slow.execute(select(BankRow.id).where(BankRow.name == "known")).scalar_one()
+        entry = BankEntryRow(bank_id=bank_id, signal_type="md5", value="1" * 32, added_by="sam", added_at=utc_now(),
+                             enabled=True, changed_at=utc_now())
+        slow.add(entry)
+        slow.flush()
+        slow.add(BankChangeRow(bank_id=bank_id, action="add", entry_ids={"ids": [entry.id]}, at=utc_now()))
+        slow.flush()
+        with instance.db.transaction() as session:
+            instance.banks.add_entries(session, "known", [BankEntry("known", "md5", "2" * 32)], SUPERVISOR)
+        with instance.db.transaction() as session:
+            assert sync.matcher(session, fresh=True).lookup(FileSignals(md5="2" * 32)).hits
+        slow.commit()
+    finally:
+        slow.close()
+    with instance.db.transaction() as session:
+        assert sync.matcher(session, fresh=True).lookup(FileSignals(md5="1" * 32)).hits

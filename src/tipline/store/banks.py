@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, func, insert, select
@@ -20,6 +21,7 @@ from tipline.triage import MatchFact
 
 INSERT_BATCH = 2000
 SYNC_INTERVAL = 0.5  # seconds between looks at the change log: changes match everywhere within a second
+CHANGE_WINDOW = timedelta(seconds=120)  # how long a change may take to commit after it was written
 
 
 class BankError(ValueError):
@@ -210,11 +212,16 @@ def match_facts(session: Session, report_id: int) -> tuple[bool, dict[str, list[
 
 class MatcherSync:
     """One process's matcher: loaded from the database on first use, then kept current by applying
-    the change log at most every half second (no rebuild; adds and disables are incremental)."""
+    the change log at most every half second (no rebuild; adds and disables are incremental).
+
+    Transactions can commit in another order than their change rows' sequence numbers (PostgreSQL),
+    so a change is looked for until it is CHANGE_WINDOW old, and each is applied once; applying one
+    twice would be harmless anyway (adds of known entries and repeated enables are no-ops)."""
 
     def __init__(self) -> None:
         self._matcher: Matcher | None = None
-        self._last_seq = 0
+        self._low_water = 0  # every change at or below this was applied, or never committed
+        self._applied: set[int] = set()
         self._last_poll = 0.0
         self._lock = threading.Lock()
 
@@ -230,7 +237,10 @@ class MatcherSync:
 
     def _load(self, session: Session) -> None:
         matcher = Matcher()
-        self._last_seq = session.execute(select(func.coalesce(func.max(BankChangeRow.seq), 0))).scalar_one()
+        self._low_water = self._settled_seq(session)
+        # changes visible now are in the rows read below; later ones are applied as they appear
+        self._applied = set(session.execute(
+            select(BankChangeRow.seq).where(BankChangeRow.seq > self._low_water)).scalars())
         banks = {row.id: row for row in session.execute(select(BankRow)).scalars()}
         for row in banks.values():
             matcher.add_bank(to_bank(row))
@@ -253,13 +263,23 @@ class MatcherSync:
         self._matcher = matcher
         self._last_poll = time.monotonic()
 
+    @staticmethod
+    def _settled_seq(session: Session) -> int:
+        """The newest change old enough that every change numbered before it has committed or never will."""
+        cutoff = utc_now() - CHANGE_WINDOW
+        return session.execute(
+            select(func.coalesce(func.max(BankChangeRow.seq), 0)).where(BankChangeRow.at < cutoff)
+        ).scalar_one()
+
     def _apply_changes(self, session: Session) -> None:
         assert self._matcher is not None
         changes = list(session.execute(
-            select(BankChangeRow).where(BankChangeRow.seq > self._last_seq).order_by(BankChangeRow.seq)
+            select(BankChangeRow).where(BankChangeRow.seq > self._low_water).order_by(BankChangeRow.seq)
         ).scalars())
         self._last_poll = time.monotonic()
         for change in changes:
+            if change.seq in self._applied:
+                continue
             bank = session.get(BankRow, change.bank_id) if change.bank_id is not None else None
             if change.action == "bank" and bank is not None:
                 if any(b.name == bank.name for b in self._matcher.banks()):
@@ -282,4 +302,8 @@ class MatcherSync:
                             self._matcher.disable(entry_id)
                     except KeyError:
                         pass
-            self._last_seq = change.seq
+            self._applied.add(change.seq)
+        settled = self._settled_seq(session)
+        if settled > self._low_water:
+            self._low_water = settled
+            self._applied = {seq for seq in self._applied if seq > settled}
