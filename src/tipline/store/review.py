@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, asc, desc, func, or_, select
+from sqlalchemy import and_, asc, bindparam, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -110,7 +110,7 @@ class ReviewStore:
     def queue(self, session: Session, filters: QueueFilter, *, limit: int = 50, offset: int = 0
               ) -> tuple[list[tuple[ReportRow, str | None]], int]:
         """Reports to review, most urgent first (level, then score, then longest waiting)."""
-        conditions: list[Any] = [ReportRow.state.in_([s.value for s in filters.states])]
+        conditions: list[Any] = [_state_in(filters.states)]
         if filters.priorities:
             conditions.append(ReportRow.priority.in_(list(filters.priorities)))
         if filters.incident_type is not None:
@@ -125,7 +125,10 @@ class ReviewStore:
             select(ReportRow, User.username)
             .outerjoin(User, User.id == ReportRow.assigned_to)
             .where(*conditions)
-            .order_by(desc(func.coalesce(ReportRow.priority_rank, 0)), asc(ReportRow.received_at), asc(ReportRow.id))
+            # The same order as "rank, highest first" (a level's ranks sit above the next level's), unscored
+            # reports last, written so that ix_reports_queue yields a page without sorting the queue.
+            .order_by(asc(ReportRow.priority).nulls_last(), desc(ReportRow.priority_rank), asc(ReportRow.received_at),
+                      asc(ReportRow.id))
             .limit(limit).offset(offset)
         ).all()
         return [(row, username) for row, username in rows], total
@@ -134,7 +137,7 @@ class ReviewStore:
         """How many reports wait, and how many are held, at each priority level."""
         rows = session.execute(
             select(ReportRow.state, ReportRow.priority, func.count())
-            .where(ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+            .where(_state_in(QUEUE_STATES))
             .group_by(ReportRow.state, ReportRow.priority)
         ).all()
         counts: dict[str, dict[str, int]] = {}
@@ -383,6 +386,12 @@ class ReviewStore:
             return None
         user = session.get(User, row.assigned_to)
         return user.username if user else None
+
+
+def _state_in(states: Sequence[ReportState]) -> Any:
+    """The states written into the SQL as values, so that the planner (SQLite's, or PostgreSQL's with a
+    cached plan) sees that the queue's partial index ix_reports_queue covers the query."""
+    return ReportRow.state.in_(bindparam("states", [s.value for s in states], expanding=True, literal_execute=True))
 
 
 def effective_incident_type(row: ReportRow) -> str:

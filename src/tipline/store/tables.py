@@ -122,6 +122,17 @@ class ReportRow(Base):
     )
 
 
+# The review queue in its order (level, then score, then longest waiting), for the reports in it (the
+# states of tipline.store.review.QUEUE_STATES): a page is read from the index in order, and the counts
+# (by state and level, or by incident type) are index-only scans (PostgreSQL keeps the extra columns).
+_IN_QUEUE = ReportRow.state.in_(["awaiting_review", "in_review"])
+Index(
+    "ix_reports_queue", ReportRow.priority, ReportRow.priority_rank.desc(), ReportRow.received_at, ReportRow.id,
+    postgresql_include=["state", "incident_type", "reviewed_incident_type"],
+    postgresql_where=_IN_QUEUE, sqlite_where=_IN_QUEUE,
+)
+
+
 class ReportFileRow(Base):
     """A file of a report: what tipline measured and the reporter's file details."""
 
