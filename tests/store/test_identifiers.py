@@ -87,3 +87,16 @@ def test_the_shared_identifier_lookup_uses_the_index(instance: Instance) -> None
             connection.execute(text("SET enable_seqscan = off"))
             plan = connection.execute(text(f"EXPLAIN {query}")).all()
     assert "ix_identifiers_kind_value_report" in " ".join(str(row) for row in plan)
+
+
+def test_a_reports_links_name_the_linked_reports_state_and_type_and_the_rest_still_loads(instance: Instance) -> None:
+    first = _report(instance)
+    second = _report(instance, incidentSummary={**sample_content()["incidentSummary"],
+                                                "incidentType": "Child Sex Tourism"})
+    with instance.db.transaction() as session:
+        instance.identifiers.link(session, second, PIPELINE, hub_limit=1000)
+    with instance.db.transaction() as session:
+        links = instance.identifiers.links_of(session, first)
+        assert {(other.id, other.state, other.incident_type) for _, other in links} == {
+            (second, "received", "Child Sex Tourism")}
+        assert links[0][1].content["incidentSummary"]["incidentType"] == "Child Sex Tourism"  # read when touched
