@@ -37,7 +37,8 @@ def open_instance(*, upgrade: bool = False) -> Any:
     """The instance named by the environment; refuses an out-of-date schema unless upgrading."""
     from tipline.instance import Instance
     from tipline.keyfiles import KeyFileError
-    from tipline.store.schema import SchemaOutOfDate, require_current, upgrade as run_upgrade
+    from tipline.store.schema import SchemaOutOfDate, require_current
+    from tipline.store.schema import upgrade as run_upgrade
 
     try:
         instance = Instance(load_settings())
