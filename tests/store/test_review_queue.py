@@ -11,8 +11,10 @@ from tipline.domain.audit import Actor, ActorType
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportContent, ReportSource
+from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.store.review import QueueFilter
+from tipline.store.tables import ReportRow
 from tipline.triage import Priority
 
 ESP = Actor(ActorType.API_ACCOUNT, "1", "chirp")
@@ -76,6 +78,23 @@ def test_the_queue_filters_by_level_incident_type_state_and_holder(instance: Ins
         ["p1-high", "p1-low-new", "p2-top", "p3", "unscored-old"], 5)
     waiting = QueueFilter(states=(ReportState.AWAITING_REVIEW,), unassigned_only=True)
     assert _queue(instance, names, waiting, limit=1) == (["p1-high"], len(URGENT_FIRST) - 1)
+
+
+def test_only_the_reports_a_person_holds(instance: Instance) -> None:
+    names = _load(instance)
+    ids = {name: report_id for report_id, name in names.items()}
+    with instance.db.transaction() as session:
+        ana, _ = instance.accounts.add_user(session, "ana", Role.ANALYST, ESP, password="a long test password")
+        bo, _ = instance.accounts.add_user(session, "bo", Role.ANALYST, ESP, password="a long test password")
+        session.flush()
+        ana_id, bo_id = ana.id, bo.id
+        for name, holder in (("p3", ana_id), ("p1-low-new", ana_id), ("p4-new", bo_id), ("referred-p2", ana_id)):
+            row = session.get(ReportRow, ids[name])
+            row.assigned_to = holder
+            if row.state == "awaiting_review":
+                row.state = "in_review"
+    assert _queue(instance, names, QueueFilter(assigned_to=ana_id)) == (["p1-low-new", "p3"], 2)
+    assert _queue(instance, names, QueueFilter(assigned_to=bo_id)) == (["p4-new"], 1)
 
 
 def test_the_counts_are_by_state_and_level_of_the_reports_in_the_queue(instance: Instance) -> None:
