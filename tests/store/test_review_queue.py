@@ -76,6 +76,9 @@ def test_the_queue_filters_by_level_incident_type_state_and_holder(instance: Ins
     # the type an analyst corrected the report to counts, not the one reported
     assert _queue(instance, names, QueueFilter(incident_type=IncidentType.ONLINE_ENTICEMENT)) == (
         ["p1-high", "p1-low-new", "p2-top", "p3", "unscored-old"], 5)
+    assert _queue(instance, names, QueueFilter(incident_type=IncidentType.MISLEADING_DOMAIN_NAME)) == ([], 0)
+    assert _queue(instance, names, QueueFilter(priorities=["P1"], incident_type=IncidentType.CHILD_SEX_TOURISM)) == (
+        ["p1-low-old"], 1)
     waiting = QueueFilter(states=(ReportState.AWAITING_REVIEW,), unassigned_only=True)
     assert _queue(instance, names, waiting, limit=1) == (["p1-high"], len(URGENT_FIRST) - 1)
 
