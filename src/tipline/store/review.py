@@ -121,15 +121,18 @@ class ReviewStore:
         if filters.unassigned_only:
             conditions.append(ReportRow.assigned_to.is_(None))
         total = session.execute(select(func.count()).select_from(ReportRow).where(*conditions)).scalar_one()
+        # The same order as "rank, highest first" (a level's ranks sit above the next level's), unscored
+        # reports last, written so that the queue's indexes (ix_reports_queue*) yield it without a sort.
+        order = (asc(ReportRow.priority).nulls_last(), desc(ReportRow.priority_rank), asc(ReportRow.received_at),
+                 asc(ReportRow.id))
+        # The page's ids first, from the index alone, then only those rows: a page deep in the queue does
+        # not read every report before it.
+        page = select(ReportRow.id).where(*conditions).order_by(*order).limit(limit).offset(offset).subquery()
         rows = session.execute(
             select(ReportRow, User.username)
+            .join(page, page.c.id == ReportRow.id)
             .outerjoin(User, User.id == ReportRow.assigned_to)
-            .where(*conditions)
-            # The same order as "rank, highest first" (a level's ranks sit above the next level's), unscored
-            # reports last, written so that ix_reports_queue yields a page without sorting the queue.
-            .order_by(asc(ReportRow.priority).nulls_last(), desc(ReportRow.priority_rank), asc(ReportRow.received_at),
-                      asc(ReportRow.id))
-            .limit(limit).offset(offset)
+            .order_by(*order)
         ).all()
         return [(row, username) for row, username in rows], total
 
