@@ -65,10 +65,9 @@ GROOMING_LINES = [
     "I'll buy you a gift card if you do",
     "I can send you game coins",
     "I'm 15 too lol",
-    "can I pick you up after school on Friday?",
-    "where will you be this weekend?",
     "have you ever had a boyfriend?",
 ]
+MEETING_LINES = ["can I pick you up after school on Friday?", "where will you be this weekend?"]
 SEXTORTION_LINES = [
     "I have the photo you sent. If you don't pay I'll send it to your school",
     "you have 24 hours. send $200 in gift cards or everyone sees it",
@@ -192,6 +191,8 @@ class _Builder:
         lines = []
         moment = start
         tactics = rng.sample(GROOMING_LINES, k=rng.randint(4, 8))
+        if rng.random() < 0.12:  # most enticement is online only; a planned meeting is rarer, and urgent
+            tactics.insert(rng.randint(len(tactics) // 2, len(tactics)), rng.choice(MEETING_LINES))
         if sextortion:
             tactics += rng.sample(SEXTORTION_LINES, k=rng.randint(1, 2))
         for text in tactics:
@@ -272,7 +273,7 @@ def _provider_report(b: _Builder, offender: Person, child: Person, incident_type
     if incident_type in (IncidentType.MISLEADING_DOMAIN_NAME, IncidentType.CHILD_SEX_TOURISM) and rng.random() < 0.5:
         provider = next(p for p in PROVIDERS if p.kind == "email")
     incident_at = b.when()
-    sextortion = incident_type == IncidentType.ONLINE_ENTICEMENT and rng.random() < 0.35
+    sextortion = incident_type == IncidentType.ONLINE_ENTICEMENT and rng.random() < 0.2
     offender_handle = offender.handles.get(provider.platform) or next(iter(offender.handles.values()))
     child_handle = child.handles.get(provider.platform) or next(iter(child.handles.values()))
     summary: dict[str, Any] = {

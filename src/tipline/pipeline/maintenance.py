@@ -1,5 +1,6 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
-counts toward priority), and encrypted blobs no report holds any more deleted after their grace."""
+counts toward priority), encrypted blobs no report holds any more deleted after their grace, and
+SQLite's query statistics refreshed."""
 
 from __future__ import annotations
 
@@ -32,9 +33,19 @@ class Task:
     run: Callable[[Instance], int]
 
 
+def refresh_sqlite_statistics(instance: Instance) -> int:
+    """SQLite plans its queries from statistics it only gathers when asked (PRAGMA optimize)."""
+    if instance.db.dialect != "sqlite":
+        return 0
+    with instance.db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA optimize")
+    return 1
+
+
 TASKS = [
     Task("rescore_waiting", 15 * 60, rescore_waiting),
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
+    Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
 ]
 
 

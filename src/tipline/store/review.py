@@ -107,8 +107,8 @@ class ReviewStore:
 
     # --- the queue ------------------------------------------------------------------------------
 
-    def queue(self, session: Session, filters: QueueFilter, *, limit: int = 50, offset: int = 0
-              ) -> tuple[list[tuple[ReportRow, str | None]], int]:
+    def queue(self, session: Session, filters: QueueFilter, *, limit: int = 50, offset: int = 0,
+              count: bool = True) -> tuple[list[tuple[ReportRow, str | None]], int | None]:
         """Reports to review, most urgent first (level, then score, then longest waiting)."""
         conditions: list[Any] = [_state_in(filters.states)]
         if filters.priorities:
@@ -120,7 +120,8 @@ class ReviewStore:
             conditions.append(ReportRow.assigned_to == filters.assigned_to)
         if filters.unassigned_only:
             conditions.append(ReportRow.assigned_to.is_(None))
-        total = session.execute(select(func.count()).select_from(ReportRow).where(*conditions)).scalar_one()
+        total = (session.execute(select(func.count()).select_from(ReportRow).where(*conditions)).scalar_one()
+                 if count else None)
         # The same order as "rank, highest first" (a level's ranks sit above the next level's), unscored
         # reports last, written so that the queue's indexes (ix_reports_queue*) yield it without a sort.
         order = (asc(ReportRow.priority).nulls_last(), desc(ReportRow.priority_rank), asc(ReportRow.received_at),

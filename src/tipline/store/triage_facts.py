@@ -61,12 +61,14 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
         for analysis in session.execute(
             select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == row.id,
                                                   ConversationAnalysisRow.error.is_(None))
+            .order_by(ConversationAnalysisRow.id)
         ).scalars()
     )
 
     matching_done, matches = match_facts(session, row.id)
     files = []
-    for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == row.id)).scalars():
+    for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == row.id)
+                                .order_by(ReportFileRow.position)).scalars():
         annotations = ((file.details or {}).get("fileAnnotations") or {})
         infant = bool(annotations.get("infant")) or "infant" in (file.reviewed_annotations or {}).get("annotations", [])
         files.append(FileFact(file.id, file.file_name or file.id, file.media_kind, infant,

@@ -86,7 +86,7 @@ def claim_next(request: Request, principal: Reviewer) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         rows, _ = instance.review.queue(session, QueueFilter(states=(ReportState.AWAITING_REVIEW,),
-                                                             unassigned_only=True), limit=1)
+                                                             unassigned_only=True), limit=1, count=False)
         if not rows:
             return RedirectResponse("/queue?notice=empty", status_code=303)
         report_id = rows[0][0].id
