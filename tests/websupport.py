@@ -95,9 +95,12 @@ class LiveServer:
 
 
 def launch_chromium(playwright):  # type: ignore[no-untyped-def]
-    """Debian's chromium, headless, with the flags this closed network needs."""
+    """Debian's chromium, headless, with the flags this closed network needs. Assertions wait up to
+    15 s: on a loaded 2-core machine a page after a POST can take longer than Playwright's 5 s."""
+    from playwright.sync_api import expect
     from support import require_chromium
 
+    expect.set_options(timeout=15_000)
     return playwright.chromium.launch(
         executable_path=require_chromium(),
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

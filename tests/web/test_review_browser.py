@@ -57,7 +57,7 @@ def test_log_in_queue_open_top_reveal_classify_close(site: Site) -> None:
         expect(image).to_have_attribute("src", f"/files/{file_id}/preview")
 
         page.select_option(f"#c-{file_id}", "B2")
-        page.locator(f"#file-{file_id} ~ tr form.decision button").click()
+        page.get_by_role("button", name="Classify", exact=True).click()
         expect(page.get_by_role("status")).to_contain_text("File classification recorded.")
 
         page.get_by_label("Closed, no action").check()
