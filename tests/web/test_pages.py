@@ -60,6 +60,32 @@ def test_repeated_failures_are_throttled(site: Site) -> None:
     assert correct.status_code == 429
 
 
+def test_password_guessing_over_http_basic_is_throttled_and_audited_too(site: Site) -> None:
+    """Scripts may use a person's own login by HTTP Basic on /api/ and the HMA paths: guessing there
+    meets the same limit as the sign-in form, and a correct password is not checked while blocked."""
+    client = site.client()
+    statuses = [client.get("/api/v1/reports", auth=("supervisor", f"guess{n}")).status_code for n in range(5)]
+    assert statuses == [401] * 5
+    blocked = client.get("/c/banks", auth=("supervisor", PASSWORD))
+    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "900"
+    assert "Too many failed sign-in attempts" in blocked.json()["message"]
+    assert client.get("/api/v1/reports", auth=("supervisor", PASSWORD)).status_code == 429
+    assert client.get("/api/v1/reports", auth=("analyst", PASSWORD)).status_code == 429  # same address
+    with site.instance.db.transaction() as session:
+        failed = session.execute(select(AuditEventRow.details).where(AuditEventRow.action == "user.login_failed"))
+        assert [d["via"] for d in failed.scalars()] == ["http_basic"] * 5
+
+
+def test_a_correct_password_over_http_basic_clears_earlier_failures(site: Site) -> None:
+    client = site.client()
+    for n in range(4):
+        assert client.get("/api/v1/reports", auth=("analyst", f"guess{n}")).status_code == 401
+    assert client.get("/api/v1/reports", auth=("analyst", PASSWORD)).status_code == 200
+    for n in range(4):
+        assert client.get("/api/v1/reports", auth=("analyst", f"again{n}")).status_code == 401
+    assert client.get("/api/v1/reports", auth=("analyst", PASSWORD)).status_code == 200
+
+
 def _submit_at(site: Site, when: datetime, **overrides: object) -> int:
     with site.instance.db.transaction() as session:
         account = session.execute(select(ApiAccount).where(ApiAccount.username == "chirp")).scalar_one()

@@ -17,6 +17,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
+from tipline.domain.audit import Actor, ActorType
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.accounts import PUBLIC, Principal
 
@@ -66,11 +67,34 @@ def principal_of(request: Request) -> Principal:
         if principal is PUBLIC and credentials is not None:
             username, secret = credentials
             principal = instance.accounts.principal_for_api(session, username, secret) or PUBLIC
-            if principal is PUBLIC and request.url.path.startswith("/api/"):
-                # People may script the staff API with their own login (Argon2-checked).
-                principal = instance.accounts.principal_for_user_password(session, username, secret) or PUBLIC
+    if principal is PUBLIC and credentials is not None and request.url.path.startswith("/api/"):
+        # People may script the staff API with their own login (Argon2-checked, throttled).
+        principal = basic_user_login(request, *credentials) or PUBLIC
     request.state.principal = principal
     request.state.via_basic = credentials is not None and principal.session_id is None
+    return principal
+
+
+def basic_user_login(request: Request, username: str, password: str) -> Principal | None:
+    """A person's own login sent by HTTP Basic (for scripts), throttled and audited exactly as the
+    sign-in form is: after too many failures for the name or the address, further attempts answer
+    429 without checking the password, so a script cannot guess passwords at Argon2's pace."""
+    instance = request.app.state.instance
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
+    if throttle.blocked(*keys):
+        raise AuthError(429, "Too many failed sign-in attempts. Wait 15 minutes and try again.", api=True)
+    with instance.db.transaction() as session:
+        principal = instance.accounts.principal_for_user_password(session, username, password)
+        if principal is None:
+            instance.audit.append(session, Actor(ActorType.PUBLIC, None, "public"), "user.login_failed",
+                                  details={"username": username.strip().lower()[:64], "address": client,
+                                           "via": "http_basic"})
+    if principal is None:
+        throttle.failed(*keys)
+    else:
+        throttle.succeeded(*keys)
     return principal
 
 

@@ -83,7 +83,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _auth(request: Request, exc: AuthError) -> Response:
         if exc.api or wants_json(request):
             headers = {"WWW-Authenticate": 'Basic realm="tipline"'} if exc.status == 401 else None
-            error = "unauthorized" if exc.status == 401 else "forbidden"
+            if exc.status == 429:
+                headers = {"Retry-After": "900"}
+            error = {401: "unauthorized", 429: "too_many_attempts"}.get(exc.status, "forbidden")
             return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

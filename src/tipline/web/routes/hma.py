@@ -47,7 +47,15 @@ from tipline.media import FileHashes, MediaKind, hash_file, to_threatexchange_vp
 from tipline.store.accounts import Principal
 from tipline.store.banks import BankError
 from tipline.store.tables import BankEntryRow, BankRow
-from tipline.web.auth import CSRF_HEADER, POLICY_MARK, AuthError, _basic_credentials, allow, principal_of
+from tipline.web.auth import (
+    CSRF_HEADER,
+    POLICY_MARK,
+    AuthError,
+    _basic_credentials,
+    allow,
+    basic_user_login,
+    principal_of,
+)
 
 router = APIRouter(tags=["HMA-compatible API"])
 
@@ -162,9 +170,7 @@ def _principal_with_login(request: Request) -> Principal:
     principal = principal_of(request)
     credentials = _basic_credentials(request)
     if principal.role == Role.PUBLIC and credentials is not None:
-        instance = request.app.state.instance
-        with instance.db.transaction() as session:
-            person = instance.accounts.principal_for_user_password(session, *credentials)
+        person = basic_user_login(request, *credentials)
         if person is not None:
             request.state.principal = principal = person
     return principal
