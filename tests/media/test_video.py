@@ -220,6 +220,18 @@ def test_a_container_without_video_is_a_precise_error() -> None:
     assert result.errors[0].message == "the file holds no video stream"
 
 
+def test_decoding_stops_at_its_time_budget_and_keeps_what_was_hashed(reference: Path) -> None:
+    data = (reference / "vpdq" / "videos" / "doorknob-hd-no-bar.mp4").read_bytes()
+    signature = hash_video(data, seconds_per_hash=0, max_seconds=0)  # the budget is spent by the first frame
+    assert [f.frame_number for f in signature.frames] == [0]
+    assert signature.frames_decoded == 1
+    assert [p.code.value for p in signature.problems] == ["video_limit"]
+    assert "0 s of decoding" in signature.problems[0].message
+    result = hash_file(data, options=HashOptions(seconds_per_hash=0, video_max_seconds=0))
+    assert len(result.video_frames) == 1 and [w.code.value for w in result.warnings] == ["video_limit"]
+    assert len(hash_video(data, seconds_per_hash=0).frames) == 120  # the default budget lets it finish
+
+
 def test_oversized_video_frames_are_refused_before_decoding() -> None:
     result = hash_file(make_video(size=(128, 96)), options=HashOptions(max_image_pixels=5000))
     assert [e.code.value for e in result.errors] == ["decompression_bomb"]

@@ -34,6 +34,7 @@ from tipline.media.sniffing import (
     type_discrepancy,
 )
 from tipline.media.video import (
+    DEFAULT_MAX_DECODE_SECONDS,
     DEFAULT_MAX_FRAME_HASHES,
     DEFAULT_SECONDS_PER_HASH,
     VideoFrameHash,
@@ -64,6 +65,8 @@ class HashOptions:
     seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH
     """One video frame hashed per this many seconds; 0 hashes every frame."""
     video_max_frame_hashes: int = DEFAULT_MAX_FRAME_HASHES
+    video_max_seconds: float = DEFAULT_MAX_DECODE_SECONDS
+    """Wall-clock budget for decoding one video; the frames hashed before it runs out are kept."""
     video_max_dimension: int = 0
     """Downscale video frames to fit this square before PDQ (faster on 4K); 0 = full frames, as vPDQ does."""
     zip_limits: ZipLimits = field(default_factory=ZipLimits)
@@ -342,6 +345,7 @@ def _video_hashes(
             seconds_per_hash=options.seconds_per_hash,
             max_pixels=options.max_image_pixels,
             max_frame_hashes=options.video_max_frame_hashes,
+            max_seconds=options.video_max_seconds,
             max_dimension=options.video_max_dimension,
         )
     except MediaError as exc:

@@ -6,6 +6,7 @@ import io
 import json
 import math
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,6 +39,9 @@ from tipline.media.streams import BorrowedStream
 
 DEFAULT_SECONDS_PER_HASH = 1.0
 DEFAULT_MAX_FRAME_HASHES = 36_000
+DEFAULT_MAX_DECODE_SECONDS = 900.0
+"""Wall-clock budget for decoding one video: a hostile file (a long stream of tiny frames at a huge
+frame rate) must not hold a pipeline worker for hours."""
 """At one hash a second, ten hours of video; beyond that hashing stops with a warning."""
 
 VPDQ_QUERY_MATCH_PERCENT = 80.0
@@ -139,6 +143,7 @@ def hash_video(
     max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
     max_frame_hashes: int = DEFAULT_MAX_FRAME_HASHES,
     max_dimension: int = 0,
+    max_seconds: float = DEFAULT_MAX_DECODE_SECONDS,
 ) -> VideoSignature:
     """vPDQ-style signature of the first video stream: PDQ of one frame every seconds_per_hash.
 
@@ -181,8 +186,18 @@ def hash_video(
         frames: list[VideoFrameHash] = []
         problems: list[Problem] = []
         decoded = 0
+        started = time.monotonic()
         try:
             for frame in container.decode(stream):
+                if frames and time.monotonic() - started > max_seconds:
+                    problems.append(
+                        Problem(
+                            ProblemCode.VIDEO_LIMIT,
+                            f"stopped after {max_seconds:g} s of decoding (the configured limit) at frame "
+                            f"{decoded:,}; {len(frames):,} frame hashes kept, the rest of the video is not hashed",
+                        )
+                    )
+                    break
                 number = decoded
                 decoded += 1
                 if frame.time is not None:
