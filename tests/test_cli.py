@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import update
+from sqlalchemy import select, update
 from support import FAST_PASSWORD_HASHING, make_settings
 
 from tipline.cli import main
 from tipline.instance import Instance
-from tipline.store.tables import AuditEventRow
+from tipline.referral.service import package_path, referrals_for_agency
+from tipline.store.referrals import AgencyRow, ReferralOutcomeRow
+from tipline.store.tables import AuditEventRow, User
 
 
 def run(data_dir: Path, *args: str, ok: bool = True) -> click.testing.Result:
@@ -136,14 +138,22 @@ def test_jobs_status_reports_counts(tmp_path: Path) -> None:
 def test_the_demo_loads_once_and_prints_fresh_logins(tmp_path: Path) -> None:
     first = json.loads(run(tmp_path, "demo", "--no-serve", "--reports", "24", "--json").output)
     assert {login["role"] for login in first["logins"]} >= {"analyst", "supervisor", "admin"}
-    assert first["loaded"] == 24 and first["reports"] == 24 and first["awaiting_review"] == 24
+    assert first["loaded"] == 24 and first["reports"] == 24
+    assert first["referred"] == 4 and first["awaiting_review"] == 20  # the demo agency's portal is not empty
     second = json.loads(run(tmp_path, "demo", "--no-serve", "--json").output)
-    assert second["loaded"] == 0 and second["reports"] == 24
+    assert second["loaded"] == 0 and second["reports"] == 24 and second["referred"] == 4  # nothing referred twice
     assert {l["password"] for l in first["logins"]}.isdisjoint({l["password"] for l in second["logins"]})
     instance = Instance(make_settings(tmp_path))
     with instance.db.transaction() as session:
         analyst = next(l for l in second["logins"] if l["role"] == "analyst")
         assert instance.accounts.check_password(session, "analyst", analyst["password"]) is not None
+        officer = session.execute(select(User).where(User.username == "agency")).scalar_one()
+        agency = session.get(AgencyRow, officer.agency_id)
+        referrals = referrals_for_agency(session, agency)
+        assert len(referrals) == 4
+        outcomes = session.execute(select(ReferralOutcomeRow.outcome)).scalars().all()
+        assert sorted(outcomes) == ["investigation_opened", "received", "received"]
+        assert all(package_path(instance.settings, r).is_file() for r, _ in referrals)
 
 
 def test_the_demo_refuses_a_folder_holding_real_reports(tmp_path: Path) -> None:

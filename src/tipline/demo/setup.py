@@ -9,17 +9,22 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 
 from tipline.demo.dataset import PROVIDERS, generate
-from tipline.domain.audit import Actor
+from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import finish_report, submit_report
 from tipline.pipeline.inprocess import InProcessWorker
-from tipline.referral.directory import load_demo_directory
-from tipline.store.accounts import PUBLIC, api_principal
-from tipline.store.tables import InstanceSetting, ReportRow
+from tipline.referral.directory import DEMO_AGENCY_USER_CODE, load_demo_directory
+from tipline.referral.service import mark_opened, record_outcome, refer
+from tipline.store.accounts import PUBLIC, Principal, api_principal
+from tipline.store.referrals import AgencyRow, ReferralRow, ReportJurisdictionRow
+from tipline.store.tables import InstanceSetting, ReportRow, User
 
 DEMO_MARKER = "demo_dataset"
+DEMO_REFERRALS = 4  # referred to the demo `agency` login's agency, so its portal has something to show
+# What the demo agency reports back on its first referrals (the others wait, unopened).
+DEMO_OUTCOMES = [("received", "investigation_opened"), ("received",)]
 DEMO_ACTOR = Actor.system("demo")
 DEMO_USERS = [
     ("analyst", Role.ANALYST, "Ana Analyst"),
@@ -40,16 +45,17 @@ class DemoResult:
     loaded: int = 0
     total_reports: int = 0
     awaiting_review: int = 0
+    referred: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"logins": self.logins, "loaded": self.loaded, "reports": self.total_reports,
-                "awaiting_review": self.awaiting_review}
+                "awaiting_review": self.awaiting_review, "referred": self.referred}
 
     def describe(self, url: str) -> str:
         lines = [
             "",
             f"tipline demo: {self.total_reports} synthetic reports ({self.loaded} loaded now), "
-            f"{self.awaiting_review} awaiting review.",
+            f"{self.awaiting_review} awaiting review, {self.referred} referred to an agency.",
             f"Open {url} and sign in with one of these demo logins (passwords are new each run):",
             "",
         ]
@@ -103,8 +109,51 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
 
     with tqdm(desc="pipeline", unit="job", disable=not progress) as bar:
         InProcessWorker(instance).drain(on_job=lambda: bar.update(1))
+    if not already_loaded:
+        refer_demo_reports(instance, DEMO_REFERRALS)
     with instance.db.transaction() as session:
         counts = instance.reports.counts_by_state(session)
     result.total_reports = sum(counts.values())
     result.awaiting_review = counts.get("awaiting_review", 0)
+    result.referred = counts.get("referred", 0)
     return result
+
+
+def _user_principal(session: Any, username: str) -> Principal:
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    return Principal(actor=Actor(ActorType.USER, str(user.id), user.username), role=Role(user.role),
+                     user_id=user.id, display_name=user.display_name)
+
+
+def refer_demo_reports(instance: Instance, count: int) -> int:
+    """Refer a few processed reports the way an analyst would (claim, then refer with a note) to the
+    agency of the demo `agency` login, preferring reports the pipeline itself suggested for it; the
+    agency then reports outcomes on the first ones. Everything goes through the real referral
+    service: signed, encrypted packages, audit events, timelines."""
+    with instance.db.transaction() as session:
+        agency = session.execute(select(AgencyRow).where(AgencyRow.code == DEMO_AGENCY_USER_CODE)).scalar_one()
+        waiting = select(ReportRow.id).where(ReportRow.state == "awaiting_review")
+        suggested = list(session.execute(
+            waiting.join(ReportJurisdictionRow, ReportJurisdictionRow.report_id == ReportRow.id)
+            .where(ReportJurisdictionRow.suggested_agency_id == agency.id).order_by(ReportRow.id.desc()).limit(count)
+        ).scalars())
+        others = list(session.execute(
+            waiting.where(ReportRow.id.not_in(suggested or [0])).order_by(ReportRow.id.desc())
+            .limit(count - len(suggested))
+        ).scalars()) if len(suggested) < count else []
+        analyst, officer = _user_principal(session, "analyst"), _user_principal(session, "agency")
+    referred = 0
+    for report_id in suggested + others:
+        with instance.db.transaction() as session:
+            instance.review.claim(session, report_id, analyst)
+        reason = None if report_id in suggested else "demo: shown in the demo agency's portal"
+        result = refer(instance, report_id, analyst, DEMO_AGENCY_USER_CODE, reason=reason,
+                       note="Demo referral: synthetic report, reviewed by the demo analyst.")
+        if referred < len(DEMO_OUTCOMES):
+            with instance.db.transaction() as session:
+                row = session.get(ReferralRow, result.referral.id)
+                mark_opened(instance, session, row, officer, "portal page")
+                for outcome in DEMO_OUTCOMES[referred]:
+                    record_outcome(instance, session, row, officer, outcome)
+        referred += 1
+    return referred
