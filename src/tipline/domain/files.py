@@ -113,6 +113,9 @@ class ReportFile(DomainModel):
     pdq_quality: int | None = None
     hashed_at: datetime | None = None
     problems: list[MediaProblem] = Field(default_factory=list, description="What hashing found wrong")
+    extracted_from: str | None = Field(default=None, max_length=64,
+                                       description="The file id of the ZIP attachment this file was found in")
+    archive_path: str | None = Field(default=None, max_length=1024, description="Its path inside that archive")
 
     @property
     def display_name(self) -> str:

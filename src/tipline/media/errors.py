@@ -17,6 +17,7 @@ class ProblemCode(StrEnum):
     UNSUPPORTED = "unsupported"
     DECOMPRESSION_BOMB = "decompression_bomb"
     ZIP_BOMB = "zip_bomb"
+    MEMBER_SKIPPED = "member_skipped"
     TYPE_MISMATCH = "type_mismatch"
     TOO_SMALL = "too_small"
     NO_VIDEO_STREAM = "no_video_stream"

@@ -13,6 +13,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportSource
 from tipline.linking import ExtractionContext, extract_identifiers
+from tipline.pipeline.archive_stage import store_unpacked_members, unpack_report_archives
 from tipline.pipeline.enticement_stage import (
     analyse_report_conversations,
     store_conversation_analyses,
@@ -85,6 +86,8 @@ PIPELINE: list[Stage] = [
     Stage("begin_processing", "mark the report as being processed", begin_processing),
     Stage("hash_files", "hash every file (MD5, SHA-1, SHA-256, PDQ, video frames)", store_file_hashes,
           prepare=hash_report_files),
+    Stage("unpack_archives", "add the files inside ZIP attachments to the report, hashed", store_unpacked_members,
+          prepare=unpack_report_archives),
     Stage("match_files", "look every file up in the hash banks", match_report_files),
     Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
           store_conversation_analyses, prepare=analyse_report_conversations),

@@ -75,8 +75,10 @@ class FileStore:
         return self.register(session, report_id, stored, file_name=file_name, actor=actor)
 
     def register(self, session: Session, report_id: int, stored: StoredBlob, *, file_name: str | None,
-                 actor: Actor, file_id: str | None = None) -> ReportFileRow:
-        """Attach a stored blob to a report: a file row, one more reference to the blob, an audit event."""
+                 actor: Actor, file_id: str | None = None, parent_file_id: str | None = None,
+                 archive_path: str | None = None) -> ReportFileRow:
+        """Attach a stored blob to a report: a file row, one more reference to the blob, an audit event.
+        A file found inside one of the report's archives names that archive and its path there."""
         blob = session.execute(select(BlobRow).where(BlobRow.address == stored.address).with_for_update()
                                ).scalar_one_or_none()
         now = utc_now()
@@ -102,11 +104,15 @@ class FileStore:
             blob_address=stored.address,
             uploaded_at=now,
             details=None,
+            parent_file_id=parent_file_id,
+            archive_path=archive_path[:MAX_FILE_NAME] if archive_path else None,
         )
         session.add(row)
         session.flush()
-        self.audit.append(session, actor, "file.added", report_id=report_id,
-                          details={"file_id": row.id, "size": row.size, "md5": row.md5})
+        details = {"file_id": row.id, "size": row.size, "md5": row.md5}
+        if parent_file_id:
+            details["from_archive"] = parent_file_id
+        self.audit.append(session, actor, "file.added", report_id=report_id, details=details)
         return row
 
     def set_details(self, session: Session, file_id: str, details: FileDetails, actor: Actor) -> ReportFileRow:

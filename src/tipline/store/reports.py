@@ -261,5 +261,7 @@ def file_to_domain(row: ReportFileRow) -> ReportFile:
         sha256=row.sha256,
         uploaded_at=row.uploaded_at,
         details=FileDetails.model_validate(row.details) if row.details else None,
+        extracted_from=row.parent_file_id,
+        archive_path=row.archive_path,
     )
 

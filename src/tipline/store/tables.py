@@ -179,6 +179,10 @@ class ReportFileRow(Base):
     # An analyst's classification (A1, A2, B1, B2 or "none": not apparent CSAM) and annotations.
     reviewed_classification: Mapped[str | None] = mapped_column(String(10))
     reviewed_annotations: Mapped[dict[str, Any] | None]
+    # A file found inside one of the report's ZIP archives: the archive's file id and the path in it.
+    parent_file_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    archive_path: Mapped[str | None] = mapped_column(String(1024))
+    unpacked_at: Mapped[datetime | None]  # an archive: when its members were added to the report
 
 
 class FileSignalRow(Base):

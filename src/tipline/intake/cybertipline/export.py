@@ -33,7 +33,8 @@ def export_report(instance: Instance, session: Session, report_id: int, actor: A
                           details={"purpose": "export cybertipline", "with_file_details": with_file_details})
     exported = ExportedReport(report_id, report_to_xml(ReportContent.model_validate(row.content)))
     if with_file_details:
-        files = session.query(ReportFileRow).filter(ReportFileRow.report_id == report_id).order_by(
+        files = session.query(ReportFileRow).filter(  # files the reporter sent, not those found inside them
+            ReportFileRow.report_id == report_id, ReportFileRow.parent_file_id.is_(None)).order_by(
             ReportFileRow.position)
         for file_row in files:
             exported.file_details_xml[file_row.id] = file_details_to_xml(

@@ -198,6 +198,7 @@ def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResp
             or (report.content.incident_summary.report_annotations.names()
                 if report.content.incident_summary.report_annotations else []),
             "file_reviews": file_reviews,
+            "file_names": {f.file_id: f.display_name for f in report.files},
             "matches": matches,
             "series_identified": series_identified,
             "banks": banks,
