@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -115,6 +116,15 @@ class DemoReport:
     content: ReportContent
     received_at: datetime
     files: tuple[tuple[str, bytes], ...] = ()  # (file name, content): abstract pictures, chat logs
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    """A ZIP of the members, byte for byte the same for the same input (fixed member times)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(zipfile.ZipInfo(f"album/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data)
+    return out.getvalue()
 
 
 def abstract_picture(rng: random.Random, width: int = 480, height: int = 360) -> bytes:
@@ -331,8 +341,12 @@ def _provider_report(b: _Builder, offender: Person, child: Person, incident_type
             "value": True, "disabledDate": (incident_at + timedelta(hours=6)).isoformat(), "userNotified": False}
     files: list[tuple[str, bytes]] = []
     if incident_type in (IncidentType.CHILD_PORNOGRAPHY, IncidentType.UNSOLICITED_OBSCENE_MATERIAL) and rng.random() < 0.6:
-        files += [(f"upload_{rng.randint(1000, 9999)}.{'jpg' if n % 2 == 0 else 'png'}", abstract_picture(rng))
-                  for n in range(rng.randint(1, 2))]
+        pictures = [(f"upload_{rng.randint(1000, 9999)}.{'jpg' if n % 2 == 0 else 'png'}", abstract_picture(rng))
+                    for n in range(rng.randint(1, 2))]
+        if len(pictures) > 1 and rng.random() < 0.4:  # sent as one archive: the pipeline unpacks it
+            files.append((f"album_{rng.randint(1000, 9999)}.zip", _zip(pictures)))
+        else:
+            files += pictures
     if incident_type == IncidentType.ONLINE_ENTICEMENT and rng.random() < 0.25:
         log = b.conversation(offender_handle, child_handle, incident_at - timedelta(days=2), sextortion)
         rows = ["time,author,text"] + [
