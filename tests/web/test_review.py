@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import numpy as np
 from PIL import Image
@@ -272,3 +273,21 @@ def test_an_analyst_adds_a_files_hashes_to_a_bank_and_the_match_shows(site: Site
     assert "review.file_banked" in actions(site, report_id)
     unknown = analyst.post(f"/reports/{report_id}/files/{file_id}/bank", data={"csrf_token": token, "bank": "nope"})
     assert unknown.status_code == 400 and "no bank named" in unknown.text
+
+
+def test_files_found_in_a_zip_are_shown_under_their_archive_blurred_like_any_file(site: Site) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("trip/one.png", picture(4))
+        zipped.writestr("trip/two.png", picture(5))
+    report_id = file_report(site, files={"trip.zip": archive.getvalue()})
+    with site.instance.db.transaction() as session:
+        rows = {r.file_name: r for r in session.execute(
+            select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars()}
+    page = site.signed_in("analyst").get(f"/reports/{report_id}").text
+    assert "2 files inside, listed below" in page
+    member = rows["one.png"]
+    row_html = page[page.index(f'id="file-{member.id}"'):]
+    row_html = row_html[:row_html.index("</tr>")]
+    assert f'Found in <a href="#file-{rows["trip.zip"].id}">trip.zip</a> at <code>trip/one.png</code>' in row_html
+    assert f'src="/files/{member.id}/preview"' in row_html  # blurred by default, as every picture
