@@ -235,6 +235,8 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
     record the file puts in another kind of bank, ...), and the rest of the file is imported. For
     VICS files, each Series is entered in the series registry, marked identified when its Media say
     VictimIdentified (a series already marked identified is never unmarked by an import).
+    Importing a list again adds only what is new: an entry the bank already holds from the same
+    source (same signal type, value, source and source id) is counted as already in the bank.
 
     Exits 1 when the bank does not exist or nothing could be imported from a file with bad lines.
     """
@@ -260,14 +262,18 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
         batch: list[BankEntry] = []
         series: dict[str, bool] = {}
         imported = 0
+        already = 0
         now = BankEntry.now()
         detail = {"file": path.name, "format": kind.value}
 
         def flush() -> None:
-            nonlocal imported
+            nonlocal imported, already
             if batch:
                 with instance.db.transaction() as session:
-                    imported += instance.banks.add_entries(session, name, batch, actor, audit_detail=detail)
+                    added = instance.banks.add_entries(session, name, batch, actor, audit_detail=detail,
+                                                       skip_existing=True)
+                imported += added
+                already += len(batch) - added
                 batch.clear()
 
         bar = tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=f"importing {path.name}",
@@ -305,11 +311,12 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
         series_result = _register_series(instance, series, actor) if series else {}
 
     result = {"bank": name, "file": str(path), "format": kind.value, "imported": imported,
-              "skipped": [s.to_dict() for s in skipped], "series": series_result}
+              "already_in_bank": already, "skipped": [s.to_dict() for s in skipped], "series": series_result}
 
     def text() -> str:
+        held = f"; {already:,} already in the bank" if already else ""
         lines = [f"Imported {imported:,} entr{'y' if imported == 1 else 'ies'} into bank {name} from {path.name} "
-                 f"({kind.value}); skipped {len(skipped):,} line{'' if len(skipped) == 1 else 's'}"
+                 f"({kind.value}){held}; skipped {len(skipped):,} line{'' if len(skipped) == 1 else 's'}"
                  + (":" if skipped else ".")]
         lines += [f"  {s}" for s in skipped]
         for state, names in series_result.items():
@@ -318,7 +325,7 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
         return "\n".join(lines)
 
     cli.emit(as_json, result, text)
-    if imported == 0 and skipped:
+    if imported == 0 and already == 0 and skipped:
         sys.exit(1)
 
 

@@ -181,7 +181,7 @@ def test_import_reports_each_bad_line_and_imports_the_rest(instance: Instance, t
     tipline(instance, "banks", "create", "known", "--kind", "known_material")
 
     result = tipline_json(instance, "banks", "import", "known", str(path), *options)
-    assert set(result) == {"bank", "file", "format", "imported", "skipped", "series"}
+    assert set(result) == {"bank", "file", "format", "imported", "already_in_bank", "skipped", "series"}
     assert result["bank"] == "known" and result["format"] == fmt and result["imported"] == len(expected)
     assert provenance(rows_of(instance, "known")) == sorted(expected)
     assert all(row.enabled and row.added_by.startswith("cli:") for row in rows_of(instance, "known"))
@@ -229,6 +229,32 @@ def test_a_large_import_goes_in_batches_with_a_progress_bar(instance: Instance, 
     assert _audit_count(instance, "bank.entries_added") == 3  # 2000 + 2000 + 999 entries, one event each
     quiet = tipline(instance, "banks", "import", "big", str(path), "--no-progress")
     assert quiet.stderr == ""
+
+
+def test_importing_a_list_again_adds_only_what_is_new(instance: Instance, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hotline re-imports its partners' lists every week: the bank must not grow by the whole list
+    each time, and a matched file must not show the same entry twice."""
+    monkeypatch.setattr(banks_cli, "IMPORT_COMMIT_EVERY", 3)  # duplicates across transactions too
+    first = [rand_hex(32) for _ in range(7)]
+    path = tmp_path / "weekly.txt"
+    path.write_text("\n".join(first + [first[0]]) + "\n")  # one value twice in the same file
+    tipline(instance, "banks", "create", "known", "--kind", "known_material")
+    result = tipline_json(instance, "banks", "import", "known", str(path), "--source", "partner")
+    assert (result["imported"], result["already_in_bank"]) == (7, 1)
+
+    newer = [rand_hex(32) for _ in range(2)]
+    path.write_text("\n".join(first + newer) + "\n")
+    result = tipline_json(instance, "banks", "import", "known", str(path), "--source", "partner")
+    assert (result["imported"], result["already_in_bank"]) == (2, 7)
+    human = tipline(instance, "banks", "import", "known", str(path), "--source", "partner")
+    assert human.exit_code == 0 and "Imported 0 entries" in human.stdout and "9 already in the bank" in human.stdout
+    assert sorted(r.value for r in rows_of(instance, "known")) == sorted(first + newer)
+
+    # the same hash from another source is another entry: its provenance is kept
+    result = tipline_json(instance, "banks", "import", "known", str(path), "--source", "other hotline")
+    assert result["imported"] == 9
+    assert len(rows_of(instance, "known")) == 18
 
 
 def test_import_refuses_an_unknown_bank_and_a_file_with_nothing_good(sqlite_instance: Instance,

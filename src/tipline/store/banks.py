@@ -103,16 +103,22 @@ class BankStore:
     # --- entries --------------------------------------------------------------------------------
 
     def add_entries(self, session: Session, bank_name: str, entries: Iterable[BankEntry], actor: Actor,
-                    *, audit_detail: dict[str, Any] | None = None, ids_out: list[int] | None = None) -> int:
+                    *, audit_detail: dict[str, Any] | None = None, ids_out: list[int] | None = None,
+                    skip_existing: bool = False) -> int:
         """Add entries in batches (each batch one insert and one change-log row); returns how many.
-        `ids_out`, when given, receives the new entries' ids (for callers that answer with them)."""
+        `ids_out`, when given, receives the new entries' ids (for callers that answer with them).
+        `skip_existing`: an entry the bank already holds (the same signal type, value, source and
+        source id) is not added again, nor one repeated within `entries` (importing a list again)."""
         bank = self.bank(session, bank_name)
         now = utc_now()
         total = 0
         batch: list[dict[str, Any]] = []
+        seen: set[tuple[Any, ...]] = set()
 
         def flush() -> None:
             nonlocal total
+            if skip_existing:
+                batch[:] = self._not_held(session, bank.id, batch, seen)
             if not batch:
                 return
             ids = list(session.execute(insert(BankEntryRow).returning(BankEntryRow.id), batch).scalars())
@@ -137,6 +143,33 @@ class BankStore:
             self.audit.append(session, actor, "bank.entries_added",
                               details={"bank": bank_name, "count": total, **(audit_detail or {})})
         return total
+
+    @staticmethod
+    def _not_held(session: Session, bank_id: int, batch: list[dict[str, Any]],
+                  seen: set[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """The entries of `batch` that the bank does not hold yet and `seen` has not met (which learns them)."""
+        def key(signal_type: str, value: str, source: str | None, source_id: str | None) -> tuple[Any, ...]:
+            return signal_type, value, source, source_id
+
+        by_type: dict[str, set[str]] = {}
+        for entry in batch:
+            by_type.setdefault(entry["signal_type"], set()).add(entry["value"][:64])
+        for signal_type, prefixes in by_type.items():
+            ordered = sorted(prefixes)
+            for start in range(0, len(ordered), 500):
+                rows = session.execute(
+                    select(BankEntryRow.signal_type, BankEntryRow.value, BankEntryRow.source, BankEntryRow.source_id)
+                    .where(BankEntryRow.bank_id == bank_id, BankEntryRow.signal_type == signal_type,
+                           func.substr(BankEntryRow.value, 1, 64).in_(ordered[start:start + 500]))
+                )
+                seen.update(key(*row) for row in rows)
+        fresh = []
+        for entry in batch:
+            entry_key = key(entry["signal_type"], entry["value"], entry["source"], entry["source_id"])
+            if entry_key not in seen:
+                seen.add(entry_key)
+                fresh.append(entry)
+        return fresh
 
     def set_enabled(self, session: Session, entry_id: int, enabled: bool, actor: Actor) -> BankEntryRow:
         row = session.get(BankEntryRow, entry_id)
