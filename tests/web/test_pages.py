@@ -60,6 +60,25 @@ def test_repeated_failures_are_throttled(site: Site) -> None:
     assert correct.status_code == 429
 
 
+def test_the_limit_holds_across_server_processes_and_restarts(site: Site) -> None:
+    """Failures are counted in the database: a second server process (or the same one restarted)
+    refuses the sixth guess as the first would."""
+    from fastapi.testclient import TestClient
+
+    from tipline.web.app import create_app
+
+    first = site.client()
+    for n in range(5):
+        assert first.get("/api/v1/reports", auth=("supervisor", f"guess{n}")).status_code == 401
+    other = TestClient(create_app(site.instance, run_worker=False), base_url="http://testserver",
+                       follow_redirects=False)
+    assert other.get("/api/v1/reports", auth=("supervisor", PASSWORD)).status_code == 429
+    page = other.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    refused = other.post("/login", data={"username": "supervisor", "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 429
+
+
 def test_password_guessing_over_http_basic_is_throttled_and_audited_too(site: Site) -> None:
     """Scripts may use a person's own login by HTTP Basic on /api/ and the HMA paths: guessing there
     meets the same limit as the sign-in form, and a correct password is not checked while blocked."""

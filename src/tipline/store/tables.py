@@ -424,6 +424,19 @@ class PipelineJob(Base):
     __table_args__ = (Index("ix_pipeline_jobs_status_run_after", "status", "run_after"),)
 
 
+class LoginFailureRow(Base):
+    """A failed sign-in, by the name tried and by the address it came from (one row each), kept for
+    the throttle's window: every server process counts the same failures."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+
 class InstanceSetting(Base):
     """Small facts about this instance (for example, that it holds the demo dataset)."""
 

@@ -7,19 +7,21 @@ import base64
 import binascii
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import delete, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.roles import Permission, Role, has_permission
+from tipline.domain.base import utc_now
 from tipline.store.accounts import PUBLIC, Principal
+from tipline.store.db import Database
+from tipline.store.tables import LoginFailureRow
 
 SESSION_COOKIE = "tipline_session"
 LOGIN_CSRF_COOKIE = "tipline_login_csrf"
@@ -215,33 +217,34 @@ def new_login_csrf() -> str:
 
 
 class LoginThrottle:
-    """Slows password guessing: after `limit` failures for a name or address within `window`
-    seconds, further attempts are refused until the window passes."""
+    """Slows password guessing: after `limit` failures for a name or an address within `window`
+    seconds, further attempts are refused until the window passes. The failures live in the
+    database (`login_failures`), so every server process counts them together and a restart does
+    not forget them; a success clears them for that name and address."""
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+    def __init__(self, db: Database, limit: int = 5, window: float = 900.0) -> None:
+        self.db = db
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        entries = self._failures[key]
-        while entries and now - entries[0] > self.window:
-            entries.popleft()
-        return entries
+    def _since(self) -> datetime:
+        return utc_now() - timedelta(seconds=self.window)
 
     def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(key, now)) >= self.limit for key in keys)
+        with self.db.transaction() as session:
+            counts = session.execute(
+                select(LoginFailureRow.key, func.count()).where(
+                    LoginFailureRow.key.in_([key[:300] for key in keys]), LoginFailureRow.at > self._since())
+                .group_by(LoginFailureRow.key)
+            ).all()
+        return any(count >= self.limit for _, count in counts)
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+        with self.db.transaction() as session:
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= self._since()))  # the window passed
+            now = utc_now()
+            session.add_all(LoginFailureRow(key=key[:300], at=now) for key in keys)
 
     def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        with self.db.transaction() as session:
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.key.in_([key[:300] for key in keys])))

@@ -72,7 +72,7 @@ async def login(
     client = request.client.host if request.client else "unknown"
     throttle: LoginThrottle = request.app.state.login_throttle
     keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    if throttle.blocked(*keys):
+    if await run_in_threadpool(throttle.blocked, *keys):
         return _login_page(request, error="Too many failed attempts. Wait 15 minutes and try again.",
                            username=username, next_path=next_path, status=429)
 
@@ -91,10 +91,10 @@ async def login(
 
     token, signed_in = await run_in_threadpool(attempt)
     if token is None or signed_in is None:
-        throttle.failed(*keys)
+        await run_in_threadpool(throttle.failed, *keys)
         return _login_page(request, error="That username and password do not match an active account.",
                            username=username, next_path=next_path, status=401)
-    throttle.succeeded(*keys)
+    await run_in_threadpool(throttle.succeeded, *keys)
     response = RedirectResponse(next_path or home_for(signed_in), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
