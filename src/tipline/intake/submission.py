@@ -79,15 +79,21 @@ def own_report(session: Session, report_id: int, principal: Principal) -> Report
     return row
 
 
-def finish_report(instance: Instance, session: Session, report_id: int, principal: Principal) -> ReportRow:
+def finish_report(instance: Instance, session: Session, report_id: int, principal: Principal, *,
+                  locked_row: ReportRow | None = None) -> ReportRow:
+    """Move an open report to `received` and queue its pipeline in the same transaction. The job
+    row is written first, so the audited state change is the transaction's last step (the audit
+    chain's lock is held until commit). `locked_row`: the report's row if the caller already read
+    it FOR UPDATE in this transaction."""
     own_report(session, report_id, principal)
-    row = instance.reports.transition(session, report_id, ReportState.RECEIVED, principal.actor)
     start_pipeline(instance, session, report_id)
-    return row
+    return instance.reports.transition(session, report_id, ReportState.RECEIVED, principal.actor,
+                                       locked_row=locked_row)
 
 
 def retract_report(instance: Instance, session: Session, report_id: int, principal: Principal,
-                   reason: str = "retracted by the reporter") -> ReportRow:
+                   reason: str = "retracted by the reporter", *, locked_row: ReportRow | None = None) -> ReportRow:
     own_report(session, report_id, principal)
-    return instance.reports.transition(session, report_id, ReportState.RETRACTED, principal.actor, reason=reason)
+    return instance.reports.transition(session, report_id, ReportState.RETRACTED, principal.actor, reason=reason,
+                                       locked_row=locked_row)
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
@@ -16,6 +16,24 @@ from tipline.store.tables import PipelineJob
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PENDING_JOB_IDS = "tipline.pending_job_ids"  # session.info key: jobs to dispatch once committed
+_JOBS = PipelineJob.__table__
+# A queued job for (report, stage) unless one is already queued or running: one statement.
+_ENQUEUE = insert(_JOBS).from_select(
+    ["report_id", "stage", "status", "attempts", "run_after", "created_at", "updated_at"],
+    select(
+        bindparam("job_report_id", type_=BigInteger()),
+        bindparam("job_stage", type_=String()),
+        literal(QUEUED, String()),
+        literal(0),
+        bindparam("job_run_after", type_=_JOBS.c.run_after.type),
+        bindparam("job_now", type_=_JOBS.c.created_at.type),
+        bindparam("job_now", type_=_JOBS.c.updated_at.type),
+    ).where(~exists().where(
+        _JOBS.c.report_id == bindparam("job_report_id"),
+        _JOBS.c.stage == bindparam("job_stage"),
+        or_(_JOBS.c.status == QUEUED, _JOBS.c.status == RUNNING),
+    )),
+).returning(_JOBS.c.id)
 
 
 def new_worker_id() -> str:
@@ -40,29 +58,15 @@ class JobStore:
 
     def enqueue(self, session: Session, report_id: int, stage: str, *, run_after: datetime | None = None) -> int | None:
         """Queue `stage` for a report unless it is already queued or running (enqueueing is idempotent)."""
-        existing = session.execute(
-            select(PipelineJob.id).where(
-                PipelineJob.report_id == report_id,
-                PipelineJob.stage == stage,
-                PipelineJob.status.in_([QUEUED, RUNNING]),
-            )
-        ).first()
-        if existing is not None:
-            return None
         now = utc_now()
-        job = PipelineJob(
-            report_id=report_id,
-            stage=stage,
-            status=QUEUED,
-            attempts=0,
-            run_after=run_after or now,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(job)
         session.flush()
-        session.info.setdefault(PENDING_JOB_IDS, []).append(job.id)
-        return job.id
+        job_id = session.connection().execute(_ENQUEUE, {
+            "job_report_id": report_id, "job_stage": stage, "job_run_after": run_after or now, "job_now": now,
+        }).scalar_one_or_none()
+        if job_id is None:
+            return None
+        session.info.setdefault(PENDING_JOB_IDS, []).append(job_id)
+        return job_id
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
         return or_(

@@ -8,20 +8,38 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import GENESIS_HASH, Actor, ActorType, AuditRecord, seal
 from tipline.domain.base import utc_now
+from tipline.store.db import forget_loaded
 from tipline.store.tables import AuditEventRow, AuditHead
 
 HEAD_ID = 1
+_EVENTS = AuditEventRow.__table__
+_HEAD = AuditHead.__table__
+_EVENT_COLUMNS = ("seq", "at", "actor_type", "actor_id", "actor_name", "action", "report_id", "details", "prev_hash",
+                  "hash")
+# Locks the head row until commit and reads it in one statement: the new sequence number and the
+# hash of the event before it (the hash column is not changed by this statement).
+_ADVANCE_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+                 .returning(_HEAD.c.seq, _HEAD.c.hash))
+_INSERT_EVENT = insert(_EVENTS).values({name: bindparam(f"event_{name}") for name in _EVENT_COLUMNS})
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("event_hash"))
+# PostgreSQL: the event and the head's new hash in one statement (one round trip).
+_INSERT_EVENT_SET_HEAD_HASH = _SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("event"))
 
 
 class AuditLog:
-    """Appends events to the chain. Appends serialise on the head row, so the chain has one order."""
+    """Appends events to the chain. Appends serialise on the head row, so the chain has one order.
+
+    An append is two statements on PostgreSQL (three on SQLite), written as Core statements: advance
+    the head (which locks it until commit and returns the new sequence number and the previous
+    hash), then insert the sealed event and store its hash in the head."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
@@ -36,45 +54,51 @@ class AuditLog:
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> AuditEventRow:
-        head = self._locked_head(session)
+        """Seal an event into the chain in the session's transaction. Returns the event as stored (a
+        copy outside the session). The chain's head stays locked until the transaction ends, so call
+        this as the last step of a transaction."""
+        session.flush()  # the caller's pending changes first: the head's lock is then held only to commit
+        connection = session.connection()
+        seq, prev_hash = self._advance_head(connection)
         record = AuditRecord(
-            seq=head.seq + 1,
+            seq=seq,
             at=at or utc_now(),  # microseconds: the precision both databases keep
             actor=actor,
             action=action,
             report_id=report_id,
             details=_plain(details or {}),
         )
-        digest = seal(self._key, head.hash, record)
-        row = AuditEventRow(
-            seq=record.seq,
-            at=record.at,
-            actor_type=actor.type.value,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            action=action,
-            report_id=report_id,
-            details=record.details,
-            prev_hash=head.hash,
-            hash=digest,
-        )
-        session.add(row)
-        head.seq, head.hash = record.seq, digest
-        session.flush()
-        return row
+        values = {
+            "seq": seq,
+            "at": record.at,
+            "actor_type": actor.type.value,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "action": action,
+            "report_id": report_id,
+            "details": record.details,
+            "prev_hash": prev_hash,
+            "hash": seal(self._key, prev_hash, record),
+        }
+        params = {f"event_{name}": value for name, value in values.items()}
+        if connection.dialect.name == "postgresql":
+            connection.execute(_INSERT_EVENT_SET_HEAD_HASH, params)
+        else:
+            connection.execute(_INSERT_EVENT, params)
+            connection.execute(_SET_HEAD_HASH, params)
+        forget_loaded(session, AuditHead, HEAD_ID)
+        return AuditEventRow(**values)
 
     @staticmethod
-    def _locked_head(session: Session) -> AuditHead:
-        """The chain's head row, locked until commit (created on first use, safely under concurrency)."""
-        statement = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-        head = session.execute(statement).scalar_one_or_none()
+    def _advance_head(connection: Connection) -> tuple[int, str]:
+        """Lock the chain's head until commit and move it on by one: (new seq, previous hash). The
+        head is created on first use, safely under concurrency."""
+        head = connection.execute(_ADVANCE_HEAD).first()
         if head is None:
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            session.execute(
-                insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing()
-            )
-            head = session.execute(statement).scalar_one()
-        return head
+            create = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            connection.execute(create(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing())
+            head = connection.execute(_ADVANCE_HEAD).one()
+        return head.seq, head.hash
 
     def verify(self, session: Session, batch: int = 5000) -> AuditVerification:
         """Walk the chain in order and say exactly which events were changed, removed or reordered."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from tipline.config import Settings
+
+# PostgreSQL connections idle in the pool longer than this are checked with a round trip before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+READ_ONLY = "tipline_read_only"  # execution option: a SQLite transaction that only reads
 
 
 def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: Any) -> Engine:
@@ -37,12 +42,47 @@ def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: A
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
     options.update(overrides)
-    return create_engine(settings.database_url, **options)
+    engine = create_engine(settings.database_url, **options)
+    if not options.get("pool_pre_ping"):
+        ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection with a round trip before use only if it sat idle for more than
+    `idle_seconds` (SQLAlchemy's pool_pre_ping pings on every checkout, a round trip per request).
+    A connection that fails the check is replaced before anyone uses it, so a database restart
+    during a quiet spell costs no request. A connection that breaks while in steady use fails its
+    request (answered as a server error, nothing acknowledged) and SQLAlchemy then replaces every
+    pooled connection opened before the failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["tipline_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("tipline_idle_since")
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"a pooled connection failed its check ({error})") from error
+
+
+def forget_loaded(session: Session, model: type[Any], key: Any) -> None:
+    """After a Core statement changed a row, drop what the session may hold of it from an earlier
+    ORM read, so that the session reads it afresh instead of working from stale values."""
+    loaded = session.identity_map.get(session.identity_key(model, key))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 class Database:
@@ -69,6 +109,18 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a few reads that change nothing and need no common snapshot. On
+        PostgreSQL each statement stands alone (autocommit: no BEGIN and COMMIT round trips); on
+        SQLite the reads run in a deferred transaction, which does not wait for the write lock."""
+        with self.engine.connect() as connection:
+            if self.dialect == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                connection.execution_options(**{READ_ONLY: True})
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

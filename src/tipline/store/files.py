@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, bindparam, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -21,10 +23,37 @@ from tipline.media.blobstore import (
 )
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
+from tipline.store.db import forget_loaded
 from tipline.store.reports import ReportNotFound, ReportStore
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 MAX_FILE_NAME = 1024
+_FILES = ReportFileRow.__table__
+_BLOBS = BlobRow.__table__
+_FILE_COLUMNS = ("id", "report_id", "file_name", "size", "media_type", "md5", "sha1", "sha256", "blob_address",
+                 "uploaded_at", "details", "parent_file_id", "archive_path")
+# A new file row, numbered after the report's other files, in one statement (the caller holds the
+# report's row lock, so no other file of the report is being added at the same time).
+_INSERT_FILE = insert(_FILES).values({
+    **{name: bindparam(f"file_{name}") for name in _FILE_COLUMNS},
+    "position": select(func.count()).select_from(_FILES).where(_FILES.c.report_id == bindparam("file_report_id"))
+    .scalar_subquery(),
+}).returning(_FILES.c.position)
+
+
+def _blob_reference(dialect: str) -> Any:
+    """One more reference to a stored blob, its row created if new, in one statement (the row stays
+    locked until commit, as the collector's delete does)."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BLOBS).values(
+        address=bindparam("address"), size=bindparam("size"), refs=1, created_at=bindparam("now"),
+        unreferenced_since=None)
+    return statement.on_conflict_do_update(
+        index_elements=[_BLOBS.c.address], set_={"refs": _BLOBS.c.refs + 1, "unreferenced_since": None})
+
+
+_BLOB_REFERENCE = {dialect: _blob_reference(dialect) for dialect in ("postgresql", "sqlite")}
+# No details yet: SQL NULL, or the JSON null the ORM stores for None.
+_NO_DETAILS = func.coalesce(cast(_FILES.c.details, Text), "null") == "null"
 
 
 class FileNotFound(LookupError):
@@ -32,6 +61,14 @@ class FileNotFound(LookupError):
 
     def __init__(self, file_id: str) -> None:
         super().__init__(f"file {file_id} does not exist")
+        self.file_id = file_id
+
+
+class DetailsAlreadySet(ValueError):
+    """The reporter's details of a file may be given once."""
+
+    def __init__(self, file_id: str) -> None:
+        super().__init__(f"file {file_id} already has its details")
         self.file_id = file_id
 
 
@@ -78,49 +115,61 @@ class FileStore:
                  actor: Actor, file_id: str | None = None, parent_file_id: str | None = None,
                  archive_path: str | None = None) -> ReportFileRow:
         """Attach a stored blob to a report: a file row, one more reference to the blob, an audit event.
+        The caller holds the report's row lock (files are numbered in upload order). Returns the file
+        row as stored (a copy outside the session). Three Core statements before the audit append.
         A file found inside one of the report's archives names that archive and its path there."""
-        blob = session.execute(select(BlobRow).where(BlobRow.address == stored.address).with_for_update()
-                               ).scalar_one_or_none()
-        now = utc_now()
-        if blob is None:
-            session.add(BlobRow(address=stored.address, size=stored.size, refs=1, created_at=now,
-                                unreferenced_since=None))
-        else:
-            blob.refs += 1
-            blob.unreferenced_since = None
-        position = session.execute(
-            select(func.count()).select_from(ReportFileRow).where(ReportFileRow.report_id == report_id)
-        ).scalar_one()
-        row = ReportFileRow(
-            id=file_id or new_file_id(),
-            report_id=report_id,
-            position=position,
-            file_name=clean_file_name(file_name),
-            size=stored.size,
-            media_type=None,
-            md5=stored.md5,
-            sha1=stored.sha1,
-            sha256=stored.sha256,
-            blob_address=stored.address,
-            uploaded_at=now,
-            details=None,
-            parent_file_id=parent_file_id,
-            archive_path=archive_path[:MAX_FILE_NAME] if archive_path else None,
-        )
-        session.add(row)
         session.flush()
-        details = {"file_id": row.id, "size": row.size, "md5": row.md5}
+        connection = session.connection()
+        now = utc_now()
+        connection.execute(_BLOB_REFERENCE[connection.dialect.name],
+                           {"address": stored.address, "size": stored.size, "now": now})
+        forget_loaded(session, BlobRow, stored.address)
+        values = {
+            "id": file_id or new_file_id(),
+            "report_id": report_id,
+            "file_name": clean_file_name(file_name),
+            "size": stored.size,
+            "media_type": None,
+            "md5": stored.md5,
+            "sha1": stored.sha1,
+            "sha256": stored.sha256,
+            "blob_address": stored.address,
+            "uploaded_at": now,
+            "details": None,
+            "parent_file_id": parent_file_id,
+            "archive_path": archive_path[:MAX_FILE_NAME] if archive_path else None,
+        }
+        values["position"] = connection.execute(
+            _INSERT_FILE, {f"file_{name}": value for name, value in values.items()}).scalar_one()
+        details = {"file_id": values["id"], "size": stored.size, "md5": stored.md5}
         if parent_file_id:
             details["from_archive"] = parent_file_id
         self.audit.append(session, actor, "file.added", report_id=report_id, details=details)
-        return row
+        return ReportFileRow(**values)
 
-    def set_details(self, session: Session, file_id: str, details: FileDetails, actor: Actor) -> ReportFileRow:
-        row = self.row(session, file_id)
-        row.details = details.to_wire()
-        self.audit.append(session, actor, "file.details_set", report_id=row.report_id,
-                          details={"file_id": file_id})
-        return row
+    def set_details(self, session: Session, file_id: str, details: FileDetails, actor: Actor, *,
+                    report_id: int | None = None, once: bool = False) -> int:
+        """Keep the reporter's details of a file (audited); returns the file's report ID. With
+        `report_id`, only a file of that report (else FileNotFound); with `once`, only a file that
+        has no details yet (else DetailsAlreadySet)."""
+        statement = update(_FILES).where(_FILES.c.id == file_id)
+        if report_id is not None:
+            statement = statement.where(_FILES.c.report_id == report_id)
+        if once:
+            statement = statement.where(_NO_DETAILS)
+        session.flush()
+        connection = session.connection()
+        owner = connection.execute(
+            statement.values(details=details.to_wire()).returning(_FILES.c.report_id)
+        ).scalar_one_or_none()
+        if owner is None:
+            found = connection.execute(select(_FILES.c.report_id).where(_FILES.c.id == file_id)).first()
+            if found is None or (report_id is not None and found.report_id != report_id):
+                raise FileNotFound(file_id)
+            raise DetailsAlreadySet(file_id)
+        forget_loaded(session, ReportFileRow, file_id)
+        self.audit.append(session, actor, "file.details_set", report_id=owner, details={"file_id": file_id})
+        return owner
 
     # --- reading (always audited) ----------------------------------------------------------------
 

@@ -108,9 +108,14 @@ class ReportStore:
         *,
         reason: str | None = None,
         expected_version: int | None = None,
+        locked_row: ReportRow | None = None,
     ) -> ReportRow:
-        """Move a report to `target` if the lifecycle allows it: the one place state changes happen."""
-        row = self.row(session, report_id, for_update=True)
+        """Move a report to `target` if the lifecycle allows it: the one place state changes happen.
+        `locked_row`: the report's row if the caller already read it FOR UPDATE in this transaction
+        (it is not read again)."""
+        if locked_row is not None and locked_row.id != report_id:
+            raise ValueError(f"the locked row is report {locked_row.id}, not {report_id}")
+        row = locked_row or self.row(session, report_id, for_update=True)
         if expected_version is not None and row.version != expected_version:
             raise StaleReport(report_id, expected_version, row.version)
         current = ReportState(row.state)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
@@ -32,6 +32,8 @@ from tipline.intake.cybertipline.codes import (
 from tipline.intake.submission import SubmissionRejected, finish_report, retract_report, submit_report
 from tipline.media.blobstore import BlobWriter, StoredBlob
 from tipline.store.accounts import Principal
+from tipline.store.db import forget_loaded
+from tipline.store.files import DetailsAlreadySet, FileNotFound
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:
@@ -40,6 +42,21 @@ if TYPE_CHECKING:
 
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS_LOCK = threading.Lock()
+_REPORTS = ReportRow.__table__
+_FILES = ReportFileRow.__table__
+_STATE_OF = select(_REPORTS.c.api_account_id, _REPORTS.c.state).where(_REPORTS.c.id == bindparam("report_id"))
+# The caller's own open report, locked until commit, with a change recorded (version and last-change
+# time): one statement. No row back means a refusal, told apart by reading the report again.
+_TOUCH_OWN_OPEN = (
+    update(_REPORTS)
+    .where(_REPORTS.c.id == bindparam("report_id"), _REPORTS.c.api_account_id == bindparam("account_id"),
+           _REPORTS.c.state == ReportState.OPEN.value)
+    .values(updated_at=bindparam("now"), version=_REPORTS.c.version + 1)
+)
+_TOUCH_RETURNING_ID = _TOUCH_OWN_OPEN.returning(_REPORTS.c.id)
+_TOUCH_RETURNING_CONTENT = _TOUCH_OWN_OPEN.returning(_REPORTS.c.content)
+_FILE_IDS = (select(_FILES.c.id).where(_FILES.c.report_id == bindparam("report_id"))
+             .order_by(_FILES.c.position))
 
 
 @contextmanager
@@ -76,21 +93,48 @@ def parse_report_id(raw: str | None) -> int:
     return int(value)
 
 
+def refusal(report_id: int, found: Row[Any] | ReportRow | None, principal: Principal) -> IspwsError | None:
+    """The documented refusal for a report that is not the principal's own open report (None if it
+    is). Another provider's report answers exactly as a report that does not exist."""
+    if found is None or principal.role != Role.ESP or found.api_account_id != principal.api_account_id:
+        return IspwsError(REPORT_DOES_NOT_EXIST, f"there is no report {report_id} of yours")
+    state = ReportState(found.state)
+    if state == ReportState.RETRACTED:
+        return IspwsError(REPORT_ALREADY_RETRACTED, f"report {report_id} was retracted (by you, or because it expired)")
+    if state != ReportState.OPEN:
+        return IspwsError(REPORT_ALREADY_FINISHED, f"report {report_id} is finished; it can no longer be changed")
+    return None
+
+
 def own_open_report(session: Session, report_id: int, principal: Principal, *, lock: bool = True) -> ReportRow:
-    """The principal's own report, locked, if it is still open; else the documented refusal.
-    Another provider's report answers exactly as a report that does not exist."""
+    """The principal's own report, locked, if it is still open; else the documented refusal."""
     statement = select(ReportRow).where(ReportRow.id == report_id)
     if lock:
         statement = statement.with_for_update()
     row = session.execute(statement).scalar_one_or_none()
-    if row is None or principal.role != Role.ESP or row.api_account_id != principal.api_account_id:
-        raise IspwsError(REPORT_DOES_NOT_EXIST, f"there is no report {report_id} of yours")
-    state = ReportState(row.state)
-    if state == ReportState.RETRACTED:
-        raise IspwsError(REPORT_ALREADY_RETRACTED, f"report {report_id} was retracted (by you, or because it expired)")
-    if state != ReportState.OPEN:
-        raise IspwsError(REPORT_ALREADY_FINISHED, f"report {report_id} is finished; it can no longer be changed")
+    error = refusal(report_id, row, principal)
+    if error is not None:
+        raise error
+    assert row is not None
     return row
+
+
+def touch_own_open_report(session: Session, report_id: int, principal: Principal, *,
+                          content: bool = False) -> dict[str, Any] | None:
+    """Lock the principal's own open report until commit and record a change on it (as
+    `ReportStore.touch` does), in one statement; returns its stored content if asked. Else the
+    documented refusal (the transaction must then be rolled back)."""
+    if principal.role == Role.ESP and principal.api_account_id is not None:
+        found = session.connection().execute(
+            _TOUCH_RETURNING_CONTENT if content else _TOUCH_RETURNING_ID,
+            {"report_id": report_id, "account_id": principal.api_account_id, "now": utc_now()},
+        ).first()
+        if found is not None:
+            forget_loaded(session, ReportRow, report_id)
+            return found[0] if content else None
+    current = session.connection().execute(_STATE_OF, {"report_id": report_id}).first()
+    error = refusal(report_id, current, principal)
+    raise error or IspwsError(REPORT_DOES_NOT_EXIST, f"there is no report {report_id} of yours")
 
 
 def submit(instance: Instance, principal: Principal, content: ReportContent) -> int:
@@ -106,9 +150,12 @@ def submit(instance: Instance, principal: Principal, content: ReportContent) -> 
 
 def check_open(instance: Instance, principal: Principal, report_id: int) -> None:
     """Refuse an upload to a report that is not the principal's open report before its bytes are
-    stored (the registration re-checks under the row lock)."""
-    with transaction(instance) as session:
-        own_open_report(session, report_id, principal, lock=False)
+    stored (the registration re-checks under the row lock). One read, outside any write transaction."""
+    with instance.db.reading() as connection:
+        found = connection.execute(_STATE_OF, {"report_id": report_id}).first()
+    error = refusal(report_id, found, principal)
+    if error is not None:
+        raise error
 
 
 def upload(instance: Instance, principal: Principal, report_id: int, writer: BlobWriter,
@@ -120,8 +167,7 @@ def upload(instance: Instance, principal: Principal, report_id: int, writer: Blo
     stored = writer.commit()
     try:
         with transaction(instance) as session:
-            row = own_open_report(session, report_id, principal)
-            instance.reports.touch(session, row)  # before the audited step: the chain's lock is held to commit
+            touch_own_open_report(session, report_id, principal)  # first: the audited step holds the chain's lock
             file_row = instance.files.register(session, report_id, stored, file_name=file_name, actor=principal.actor)
             return UploadResult(report_id, file_row.id, stored.md5)
     except BaseException:
@@ -141,32 +187,31 @@ def _forget_unattached(instance: Instance, stored: StoredBlob) -> None:
 def file_info(instance: Instance, principal: Principal, report_id: int, file_id: str, details: FileDetails) -> None:
     """Keep the reporter's details of one uploaded file (once per file)."""
     with transaction(instance) as session:
-        row = own_open_report(session, report_id, principal)
-        file_row = session.get(ReportFileRow, file_id)
-        if file_row is None or file_row.report_id != report_id:
-            raise IspwsError(FILE_DOES_NOT_EXIST, f"report {report_id} has no file {file_id}")
-        if file_row.details is not None:
+        content = touch_own_open_report(session, report_id, principal, content=True)
+        try:
+            instance.files.set_details(session, file_id, details, principal.actor, report_id=report_id, once=True)
+        except FileNotFound:
+            raise IspwsError(FILE_DOES_NOT_EXIST, f"report {report_id} has no file {file_id}") from None
+        except DetailsAlreadySet:
             raise IspwsError(INVALID_REQUEST,
-                             f"file details for file {file_id} were already submitted; they may be sent once per file")
-        problems = batched.file_details_problems(row.content, details)
+                             f"file details for file {file_id} were already submitted; they may be sent once per file"
+                             ) from None
+        # Checked after the file's own checks, as documented; a refusal rolls the whole transaction back.
+        problems = batched.file_details_problems(content or {}, details)
         if problems:
             raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
-        instance.reports.touch(session, row)
-        instance.files.set_details(session, file_id, details, principal.actor)
 
 
 def finish(instance: Instance, principal: Principal, report_id: int) -> list[str]:
     """Finish an open report: it becomes `received` and goes to the pipeline. Returns its file IDs."""
     with transaction(instance) as session:
         row = own_open_report(session, report_id, principal)
-        file_ids = list(session.execute(
-            select(ReportFileRow.id).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
-        ).scalars())
+        file_ids = list(session.connection().execute(_FILE_IDS, {"report_id": report_id}).scalars())
         problems = batched.finish_problems(row.content, len(file_ids))
         if problems:
             raise IspwsError(VALIDATION_FAILED, batched.describe(problems))
         try:
-            finish_report(instance, session, report_id, principal)
+            finish_report(instance, session, report_id, principal, locked_row=row)
         except LifecycleError as error:  # cannot happen under the row lock; answered precisely all the same
             raise IspwsError(REPORT_ALREADY_FINISHED, str(error)) from None
         return file_ids
@@ -174,6 +219,6 @@ def finish(instance: Instance, principal: Principal, report_id: int) -> list[str
 
 def retract(instance: Instance, principal: Principal, report_id: int) -> None:
     with transaction(instance) as session:
-        own_open_report(session, report_id, principal)
-        retract_report(instance, session, report_id, principal)
+        row = own_open_report(session, report_id, principal)
+        retract_report(instance, session, report_id, principal, locked_row=row)
 
