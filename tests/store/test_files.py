@@ -14,8 +14,8 @@ from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.store.accounts import Principal
-from tipline.store.files import FileNotFound, clean_file_name
-from tipline.store.tables import BlobRow
+from tipline.store.files import BlobVanished, FileNotFound, clean_file_name
+from tipline.store.tables import BlobRow, ReportFileRow
 
 ESP = Actor(ActorType.API_ACCOUNT, "1", "chirp")
 ANALYST = Principal(Actor(ActorType.USER, "7", "ana"), Role.ANALYST, user_id=7)
@@ -92,6 +92,27 @@ def test_an_upload_that_finds_its_content_awaiting_deletion_keeps_it(instance: I
     with instance.db.transaction() as session:
         assert instance.files.collect_garbage(session, grace=timedelta(0)) == 0
     assert instance.files.blobs.exists(address)
+
+
+def test_content_collected_while_an_upload_of_it_ran_is_refused_not_pointed_at(instance: Instance) -> None:
+    """The writer finds the content already stored and keeps no copy; the collector then deletes it
+    (unreferenced past its grace) before the upload registers: nothing may point at missing bytes."""
+    first, second = _report(instance), _report(instance)
+    with instance.db.transaction() as session:
+        instance.files.add(session, first, PLAINTEXT, file_name="x", actor=ESP)
+        instance.files.remove_report_files(session, first, Actor.system("test"))
+    stored = instance.files.blobs.put(PLAINTEXT)
+    assert stored.deduplicated
+    with instance.db.transaction() as session:
+        assert instance.files.collect_garbage(session, grace=timedelta(0)) == 1
+    with pytest.raises(BlobVanished, match="send the file again"), instance.db.transaction() as session:
+        instance.files.register(session, second, stored, file_name="x", actor=ESP)
+    with instance.db.transaction() as session:
+        assert session.execute(select(ReportFileRow).where(ReportFileRow.report_id == second)).first() is None
+        assert session.execute(select(BlobRow)).first() is None
+    with instance.db.transaction() as session:  # sent again: stored anew
+        row = instance.files.add(session, second, PLAINTEXT, file_name="x", actor=ESP)
+    assert instance.files.blobs.read_bytes(row.blob_address) == PLAINTEXT
 
 
 @pytest.mark.parametrize(

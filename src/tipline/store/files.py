@@ -17,6 +17,7 @@ from tipline.domain.base import utc_now
 from tipline.domain.files import FileDetails
 from tipline.media.blobstore import (
     BlobReader,
+    BlobStoreError,
     BlobWriter,
     EncryptedBlobStore,
     StoredBlob,
@@ -62,6 +63,15 @@ class FileNotFound(LookupError):
     def __init__(self, file_id: str) -> None:
         super().__init__(f"file {file_id} does not exist")
         self.file_id = file_id
+
+
+class BlobVanished(BlobStoreError):
+    """Content an upload relied on was collected as garbage while the upload ran; send it again."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"the stored content {address[:12]}... was removed while this file was being "
+                         "added (it had been unreferenced); nothing was added: send the file again")
+        self.address = address
 
 
 class DetailsAlreadySet(ValueError):
@@ -124,6 +134,11 @@ class FileStore:
         connection.execute(_BLOB_REFERENCE[connection.dialect.name],
                            {"address": stored.address, "size": stored.size, "now": now})
         forget_loaded(session, BlobRow, stored.address)
+        if not self.blobs.exists(stored.address):
+            # The collector deleted this content (unreferenced for its grace period) after the writer
+            # found it already stored and kept no copy: refuse rather than point at nothing. The
+            # reference above holds the blob's row until commit, so it cannot happen after this check.
+            raise BlobVanished(stored.address)
         values = {
             "id": file_id or new_file_id(),
             "report_id": report_id,
