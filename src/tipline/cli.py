@@ -310,7 +310,7 @@ def audit() -> None:
 def audit_verify(as_json: bool) -> None:
     """Verify every event's seal and the chain's order; exits 1 and names each problem if tampered."""
     instance = open_instance()
-    with instance.db.transaction() as session:
+    with instance.db.read_session() as session:  # intake carries on while the chain is walked
         result = instance.audit.verify(session)
     lines = [f"Checked {result.checked} events; head is event {result.head_seq} ({result.head_hash})."]
     lines += ["The audit chain is intact."] if result.ok else [f"TAMPERED: {p.message}" for p in result.problems]

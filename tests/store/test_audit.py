@@ -101,3 +101,30 @@ def test_concurrent_appends_keep_one_order(instance: Instance) -> None:
     with instance.db.transaction() as session:
         result = instance.audit.verify(session)
     assert result.ok and result.checked == 60
+
+
+def test_events_appended_while_the_chain_is_walked_are_not_taken_for_tampering(
+        chained: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The system does not stop for a verification: events sealed during the walk are checked too,
+    and the chain is judged against the head as it was when the walk began."""
+    import tipline.store.audit as audit_module
+
+    walk = audit_module._walk
+
+    def walk_while_others_write(session, batch):  # type: ignore[no-untyped-def]
+        for number, row in enumerate(walk(session, batch)):
+            if number == 2:  # mid-walk, another request seals three events and commits
+                with chained.db.transaction() as other:
+                    for extra in range(3):
+                        chained.audit.append(other, ANA, "report.read", report_id=10 + extra)
+            yield row
+
+    monkeypatch.setattr(audit_module, "_walk", walk_while_others_write)
+    with chained.db.read_session() as session:
+        result = chained.audit.verify(session)
+    assert result.ok, result.problems
+    assert result.head_seq == 6 and result.checked in (6, 9)  # the new events, when this walk still sees them
+    monkeypatch.undo()
+    with chained.db.read_session() as session:
+        after = chained.audit.verify(session)
+    assert after.ok and after.checked == 9 and after.head_seq == 9

@@ -101,8 +101,14 @@ class AuditLog:
         return head.seq, head.hash
 
     def verify(self, session: Session, batch: int = 5000) -> AuditVerification:
-        """Walk the chain in order and say exactly which events were changed, removed or reordered."""
+        """Walk the chain in order and say exactly which events were changed, removed or reordered.
+
+        The head is read first, and the chain must reach the event it records with the same seal.
+        Events appended while the walk runs (the system does not stop for it) are checked too, but
+        are not mistaken for a chain that no longer ends where its head said."""
         result = AuditVerification()
+        head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).first()
+        hash_at_head: str | None = None
         expected_seq, prev_hash = 1, GENESIS_HASH
         for row in _walk(session, batch):
             result.checked += 1
@@ -127,10 +133,11 @@ class AuditLog:
                     )
                 )
             expected_seq, prev_hash = row.seq + 1, row.hash
-        head = session.get(AuditHead, HEAD_ID)
+            if head is not None and row.seq == head.seq:
+                hash_at_head = row.hash
         result.head_seq = head.seq if head else 0
         result.head_hash = head.hash if head else GENESIS_HASH
-        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        if head is not None and head.seq > 0 and hash_at_head != head.hash:
             result.problems.append(
                 AuditProblem(
                     head.seq,

@@ -122,5 +122,17 @@ class Database:
                 connection.execution_options(**{READ_ONLY: True})
             yield connection
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for long reads that change nothing (verifying the audit chain): on SQLite it
+        does not hold the write lock, so intake carries on while it runs; on PostgreSQL each
+        statement sees what is committed when it runs."""
+        with self.reading() as connection:
+            session = Session(bind=connection)
+            try:
+                yield session
+            finally:
+                session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
