@@ -3,8 +3,14 @@ ticks, the summary sentence a screen reader announces, the data table, and no ch
 
 from __future__ import annotations
 
-import pytest
+import re
+from datetime import UTC, datetime, time, timedelta
 
+import pytest
+from websupport import Site, file_report, token_of
+
+from tipline.domain.base import utc_now
+from tipline.store.tables import ReportRow
 from tipline.web.charts import Series, horizontal_bars, nice_ticks, priority_series, stacked_columns
 
 DAYS = ["10 Nov", "11 Nov", "12 Nov", "13 Nov"]
@@ -96,3 +102,62 @@ def test_a_summary_may_leave_out_what_did_not_happen() -> None:
                             headings=("Outcome", "Reported"), skip_zero_in_summary=True)
     assert chart.summary == "4 outcomes reported by agencies: Received 3, Referred on 1"
     assert ["Arrest", 0] in chart.table_rows
+
+
+# --- on the pages ------------------------------------------------------------------------------------
+
+
+def _set(site: Site, report_id: int, priority: str | None, received_at: datetime) -> None:
+    with site.instance.db.transaction() as session:
+        row = session.get(ReportRow, report_id)
+        row.priority, row.received_at = priority, received_at
+
+
+def _table_rows(page: str, chart_id: str) -> dict[str, list[str]]:
+    figure = page[page.index(f'id="{chart_id}"'):]
+    figure = figure[:figure.index("</figure>")]
+    return {m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2))
+            for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', figure)}
+
+
+def test_the_supervisor_sees_reports_received_per_day_and_waiting_by_priority(site_on_each_backend: Site) -> None:
+    site = site_on_each_backend
+    now = utc_now()
+    today = now.date()
+    start = datetime.combine(today - timedelta(days=29), time(), tzinfo=UTC)  # the first of the 30 days
+    ids = [file_report(site) for _ in range(5)]
+    _set(site, ids[0], "P1", now - timedelta(seconds=5))
+    _set(site, ids[1], "P2", now - timedelta(seconds=5))
+    _set(site, ids[2], "P2", start + timedelta(minutes=1))
+    _set(site, ids[3], None, start + timedelta(minutes=2))
+    _set(site, ids[4], "P3", start - timedelta(minutes=1))  # the day before the window: not counted
+    supervisor = site.signed_in("supervisor")
+    page = supervisor.get("/supervisor").text
+
+    first, last = f"{start.day} {start:%b}", f"{today.day} {today:%b}"
+    summary = f"4 reports received in the last 30 days (P1 1, P2 2, Unscored 1); most on {first} and {last} (2 each)"
+    assert f'<title id="chart-received-title">{summary}</title>' in page
+    assert 'role="img" aria-labelledby="chart-received-title"' in page
+    received = _table_rows(page, "chart-received")
+    assert len(received) == 30
+    assert received[f"{start:%a} {start.date().isoformat()}"] == ["0", "1", "1", "2"]  # P1, P2, Unscored, total
+    assert received[f"{today:%a} {today.isoformat()}"] == ["1", "1", "0", "2"]
+    assert sum(int(cells[-1]) for cells in received.values()) == 4
+
+    waiting = "5 reports waiting for review: P1 1, P2 2, P3 1, P4 0, Unscored 1"
+    assert f'<title id="chart-waiting-title">{waiting}</title>' in page
+    assert _table_rows(page, "chart-waiting") == {"P1": ["1"], "P2": ["2"], "P3": ["1"], "P4": ["0"], "Unscored": ["1"]}
+    assert "style=" not in page  # the CSP refuses inline styles: colours come from classes
+
+    analyst = site.signed_in("analyst")
+    for report_id in ids:
+        analyst.post(f"/reports/{report_id}/claim", data={"csrf_token": token_of(analyst.get("/queue").text)})
+    page = supervisor.get("/supervisor").text
+    assert '<p class="chart-empty" id="chart-waiting">Nothing is waiting for review.</p>' in page
+    assert analyst.get("/supervisor").status_code == 403
+
+
+def test_an_empty_instance_shows_sentences_instead_of_charts(site: Site) -> None:
+    page = site.signed_in("supervisor").get("/supervisor").text
+    assert "No reports were received in the last 30 days." in page and "Nothing is waiting for review." in page
+    assert "<svg" not in page
