@@ -106,7 +106,7 @@ def _r(value: float) -> float:
 def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[Series],
                     values: dict[str, Sequence[int]], *, noun: tuple[str, str], period: str, peak_word: str,
                     empty: str, category_heading: str = "", table_labels: Sequence[str] | None = None, max_labels: int = 6,
-                    width: int = 640, height: int = 260) -> Chart:
+                    width: int = 520, height: int = 230) -> Chart:
     """One column per category (a day), its counts stacked in the order of `series` from the axis up.
 
     The summary: "412 reports received in the last 30 days (P1 12, ...); most on 12 Nov (31)".
@@ -118,7 +118,7 @@ def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[S
     total = sum(totals)
     if total == 0:
         return Chart(chart_id, "columns", empty)
-    left, top, right, bottom = 44.0, 12.0, width - 8.0, height - 28.0
+    left, top, right, bottom = 44.0, 12.0, width - 24.0, height - 28.0
     ticks = nice_ticks(max(totals))
     scale = (bottom - top) / ticks[-1]
     slot = (right - left) / n
@@ -149,7 +149,7 @@ def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[S
 
 
 def horizontal_bars(chart_id: str, items: Sequence[tuple[Series, int]], *, noun: tuple[str, str], period: str,
-                    empty: str, headings: tuple[str, str], skip_zero_in_summary: bool = False, width: int = 640) -> Chart:
+                    empty: str, headings: tuple[str, str], skip_zero_in_summary: bool = False, width: int = 420) -> Chart:
     """One horizontal bar per item, labelled on the left, its count at its end.
 
     The summary: "7 reports waiting for review: P1 2, P2 1, P3 4, P4 0"."""
@@ -158,7 +158,8 @@ def horizontal_bars(chart_id: str, items: Sequence[tuple[Series, int]], *, noun:
         return Chart(chart_id, "bars", empty)
     row, gap = 26.0, 8.0
     longest = max(len(s.label) for s, _ in items)
-    left = min(width * 0.45, 16.0 + 7.5 * longest)
+    left = 16.0 + 7.5 * longest  # room for the longest label; a long one widens the picture instead
+    width = max(width, int(left / 0.45))
     right, top = width - 40.0, 4.0
     bottom = top + len(items) * (row + gap)
     height = int(bottom + 24)
