@@ -187,3 +187,28 @@ def test_the_referral_list_reminds_of_referrals_nobody_opened(sqlite_portal: Por
     assert "waiting 80 h" in page
     portal.site.signed_in("agency").get(f"/agency/referrals/{referral_id}")
     assert "Every referral was opened" in supervisor.get("/referrals").text
+
+
+def test_the_referral_list_charts_the_outcomes_agencies_reported(sqlite_portal: Portal) -> None:
+    portal = sqlite_portal
+    supervisor = portal.site.signed_in("supervisor")
+    _, first = portal.referred("us-il-tf")
+    _, second = portal.referred("us-il-tf")
+    assert '<p class="chart-empty" id="chart-outcomes">No agency has reported an outcome yet.</p>' in \
+        supervisor.get("/referrals").text
+    agency = portal.site.signed_in("agency")
+    for referral_id, outcomes in ((first, ["received", "investigation_opened"]), (second, ["received"])):
+        token = csrf_of(agency, f"/agency/referrals/{referral_id}")
+        for outcome in outcomes:
+            response = agency.post(f"/agency/referrals/{referral_id}/outcomes",
+                                   data={"outcome": outcome, "csrf_token": token})
+            assert response.status_code == 303
+    page = supervisor.get("/referrals").text
+    summary = "3 outcomes reported by agencies: Received 2, Investigation opened 1"
+    assert '<svg role="img" aria-labelledby="chart-outcomes-title"' in page
+    assert f'<title id="chart-outcomes-title">{summary}</title>' in page
+    chart = page[page.index('id="chart-outcomes"'):page.index("</figure>")]
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', chart))
+    assert rows == {"Received": "2", "Investigation opened": "1", "Child safeguarded": "0", "Child identified": "0",
+                    "Arrest": "0", "No action possible": "0", "Referred on to another agency": "0"}
+    assert len(re.findall(r'<rect class="bar outcome-', chart)) == 2  # no bar for an outcome nobody reported

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -58,6 +59,25 @@ def test_an_analyst_signs_in_sees_the_newest_report_first_and_opens_it(site: Sit
         expect(page).to_have_title(f"Report #{older} · tipline")
         history = page.locator("#history")
         expect(history).to_contain_text("Report opened")
+        # a supervisor on a phone: the charts fit the screen, are named for a screen reader, and the
+        # page's CSP blocks nothing they need (no script, no inline style)
+        phone = browser.new_page(viewport={"width": 375, "height": 800})
+        refused: list[str] = []
+        phone.on("console", lambda message: refused.append(message.text)
+                 if "Content Security Policy" in message.text else None)
+        phone.goto(server.url + "/supervisor")
+        phone.get_by_label("Username").fill("supervisor")
+        phone.get_by_label("Password").fill(PASSWORD)
+        phone.get_by_role("button", name="Sign in").click()
+        expect(phone).to_have_title("Supervisor · tipline")
+        received = phone.get_by_role("img", name=re.compile(r"^2 reports received in the last 30 days \("))
+        expect(received).to_be_visible()
+        box = received.bounding_box()
+        assert box is not None and 300 < box["width"] <= 375 and box["height"] > 100
+        expect(phone.get_by_role("img", name=re.compile(r"^2 reports waiting for review: P1 "))).to_be_visible()
+        phone.locator("#chart-received summary").click()
+        expect(phone.locator("#chart-received table tbody tr")).to_have_count(30)
+        assert refused == []
         browser.close()
 
 

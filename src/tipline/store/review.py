@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, asc, bindparam, desc, func, or_, select
+from sqlalchemy import Date, and_, asc, bindparam, cast, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -147,6 +147,33 @@ class ReviewStore:
         counts: dict[str, dict[str, int]] = {}
         for state, priority, count in rows:
             counts.setdefault(state, {})[priority or "unscored"] = count
+        return counts
+
+    def received_by_day(self, session: Session, days: int = 30, *,
+                        now: datetime | None = None) -> dict[date, dict[str, int]]:
+        """Reports received on each of the last `days` UTC calendar days (today included, the oldest
+        first), by priority level ("unscored" for none yet): every day is present, with zeros.
+
+        Grouped in SQL over a range of ix_reports_received_at, so only ~days x levels rows come back
+        however many reports there are."""
+        today = (now or utc_now()).astimezone(UTC).date()
+        first = today - timedelta(days=days - 1)
+        since = datetime.combine(first, time(), tzinfo=UTC)
+        if session.get_bind().dialect.name == "postgresql":
+            day: Any = cast(func.timezone("UTC", ReportRow.received_at), Date)
+        else:  # SQLite keeps the UTC time without its zone, as text that date() reads
+            day = func.date(ReportRow.received_at)
+        rows = session.execute(
+            select(day.label("day"), ReportRow.priority, func.count())
+            .where(ReportRow.received_at >= since)
+            .group_by(day, ReportRow.priority)
+        ).all()
+        counts: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range(days)}
+        for value, priority, count in rows:
+            when = value if isinstance(value, date) else date.fromisoformat(value)
+            if when in counts:
+                key = priority or "unscored"
+                counts[when][key] = counts[when].get(key, 0) + count
         return counts
 
     def oldest_waiting(self, session: Session, limit: int = 10) -> list[ReportRow]:

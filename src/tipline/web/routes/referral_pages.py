@@ -29,6 +29,7 @@ from tipline.store.accounts import Principal
 from tipline.store.referrals import AgencyRow, ReferralRow, agency_by_code, list_agencies
 from tipline.store.tables import ReportRow
 from tipline.web.auth import allow
+from tipline.web.charts import Series, horizontal_bars
 from tipline.web.errors import page_error
 from tipline.web.pages import render
 
@@ -150,7 +151,10 @@ def list_referrals(request: Request, principal: Reader) -> HTMLResponse:
         counts = outcome_counts(session)
     return render(request, "referral_list.html", {
         "title": "Referrals", "items": items, "referral_reminders": reminders,
-        "counts": [(OUTCOME_LABELS[Outcome(k)], v) for k, v in counts.items()],
+        "outcomes_chart": horizontal_bars(
+            "chart-outcomes", [(Series(o.value, o.label, f"outcome-{o.value}"), counts.get(o.value, 0)) for o in Outcome],
+            noun=("outcome", "outcomes"), period="reported by agencies", skip_zero_in_summary=True,
+            empty="No agency has reported an outcome yet.", headings=("Outcome", "Reported")),
     })
 
 

@@ -3,6 +3,7 @@ and the triage weights."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,22 +14,45 @@ from tipline.domain.roles import Permission
 from tipline.store.accounts import Principal
 from tipline.triage import TriageWeights
 from tipline.web.auth import allow
+from tipline.web.charts import Chart, horizontal_bars, priority_series, stacked_columns
 from tipline.web.pages import render
 from tipline.web.routes.referral_pages import reminder_context
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
 RESCORE_NOW_LIMIT = 2000
+CHART_DAYS = 30
+
+
+def received_chart(by_day: dict[date, dict[str, int]]) -> Chart:
+    days = list(by_day)
+    series = priority_series()
+    return stacked_columns(
+        "chart-received", [f"{d.day} {d:%b}" for d in days], series,
+        {s.key: [by_day[d].get(s.key, 0) for d in days] for s in series},
+        noun=("report", "reports"), period=f"received in the last {len(days)} days", peak_word="most on",
+        empty=f"No reports were received in the last {len(days)} days.",
+        category_heading="Day (UTC)", table_labels=[f"{d:%a} {d.isoformat()}" for d in days])
+
+
+def waiting_chart(counts: dict[str, dict[str, int]]) -> Chart:
+    waiting = counts.get("awaiting_review", {})
+    items = [(s, waiting.get(s.key, 0)) for s in priority_series() if s.key != "unscored" or waiting.get(s.key)]
+    return horizontal_bars("chart-waiting", items, noun=("report", "reports"), period="waiting for review",
+                           empty="Nothing is waiting for review.", headings=("Priority", "Waiting"))
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
 def overview(request: Request, principal: Supervisor) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
+        counts = instance.review.queue_counts(session)
         context: dict[str, Any] = {
             "title": "Supervisor",
             "workload": instance.review.workload(session),
-            "counts": instance.review.queue_counts(session),
+            "counts": counts,
+            "received_chart": received_chart(instance.review.received_by_day(session, CHART_DAYS)),
+            "waiting_chart": waiting_chart(counts),
             "oldest": instance.review.oldest_waiting(session),
             "escalated": instance.review.escalated(session),
             "jobs": instance.jobs.counts(session),
