@@ -15,7 +15,7 @@ from tipline.cli import main
 from tipline.instance import Instance
 from tipline.referral.service import package_path, referrals_for_agency
 from tipline.store.referrals import AgencyRow, ReferralOutcomeRow
-from tipline.store.tables import AuditEventRow, User
+from tipline.store.tables import AuditEventRow, ReportRow, User
 
 
 def run(data_dir: Path, *args: str, ok: bool = True) -> click.testing.Result:
@@ -154,6 +154,11 @@ def test_the_demo_loads_once_and_prints_fresh_logins(tmp_path: Path) -> None:
         outcomes = session.execute(select(ReferralOutcomeRow.outcome)).scalars().all()
         assert sorted(outcomes) == ["investigation_opened", "received", "received"]
         assert all(package_path(instance.settings, r).is_file() for r, _ in referrals)
+        # the dataset is a history: a report that came with files (finished after its uploads) keeps
+        # its place in it instead of looking as if it had arrived while the demo loaded
+        opened = {row.id: row.opened_at for row in session.execute(select(ReportRow)).scalars()}
+        received = {row.id: row.received_at for row in session.execute(select(ReportRow)).scalars()}
+        assert all(received[report_id] == opened[report_id] for report_id in received)
 
 
 def test_the_demo_refuses_a_folder_holding_real_reports(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
                     instance.files.add(session, row.id, data, file_name=name, actor=principal.actor)
                 if report.files:
                     finish_report(instance, session, row.id, principal)
+                    # the dataset is a history: finishing now must not make old reports look new
+                    session.get(ReportRow, row.id).received_at = report.received_at
         with instance.db.transaction() as session:
             session.add(InstanceSetting(key=DEMO_MARKER, value={"reports": report_count, "loaded_at": str(utc_now())}))
         result.loaded = len(reports)
