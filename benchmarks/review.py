@@ -1284,6 +1284,19 @@ def measure_pages(url: str, report_ids: list[int], requests_each: int, warmup: i
         took, headers = get(f"/reports/{report_ids[n]}", f"Report #{report_ids[n]}")
         timings["GET /reports/{id}"].append(took)
         server_side["GET /reports/{id}"].append(headers)
+    supervisor = sign_in(url, SUPERVISORS[0])  # the supervisor's pages: workload, charts over all reports
+    supervisor_paths = {"GET /supervisor": ("/supervisor", "Workload"), "GET /referrals": ("/referrals", "Referrals")}
+    for name, (path, marker) in supervisor_paths.items():
+        timings[name], server_side[name] = [], []
+        for n in range(warmup + requests_each // 4):
+            began = time.perf_counter()
+            response = supervisor.get(url + path, allow_redirects=False)
+            took = time.perf_counter() - began
+            if response.status_code != 200 or marker not in response.text:
+                raise SystemExit(f"GET {path} answered {response.status_code}: {response.text[:300]}")
+            if n >= warmup:
+                timings[name].append(took)
+                server_side[name].append(response.elapsed.total_seconds())
     results = {}
     for name, values in timings.items():
         result = summary(name, values, "report" if name.startswith("GET /reports") else "queue")

@@ -7,6 +7,7 @@ import hashlib
 import re
 from datetime import timedelta
 
+import pytest
 from referralsupport import CHAT_LOG, Portal, csrf_of, png_bytes, report_in_review
 from sqlalchemy import select
 
@@ -212,3 +213,35 @@ def test_the_referral_list_charts_the_outcomes_agencies_reported(sqlite_portal: 
     assert rows == {"Received": "2", "Investigation opened": "1", "Child safeguarded": "0", "Child identified": "0",
                     "Arrest": "0", "No action possible": "0", "Referred on to another agency": "0"}
     assert len(re.findall(r'<rect class="bar outcome-', chart)) == 2  # no bar for an outcome nobody reported
+
+
+def test_referral_lists_come_a_page_at_a_time_newest_first_with_latest_outcomes(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agency with thousands of referrals gets pages, not one endless table; the hotline's list
+    pages the same way, and every row still shows its latest outcome."""
+    import tipline.referral.service as referral_service
+
+    monkeypatch.setattr(referral_service, "REFERRALS_PAGE", 2)
+    ids = [portal.referred("us-il-tf", files=[])[1] for _ in range(3)]
+    other = portal.referred("gb-ncsu", reason="The reported person lives in London.", files=[])[1]
+    officer = portal.site.signed_in("agency")
+    token = csrf_of(officer, f"/agency/referrals/{ids[0]}")
+    for outcome in ("received", "investigation_opened"):
+        assert officer.post(f"/agency/referrals/{ids[0]}/outcomes",
+                            data={"outcome": outcome, "csrf_token": token}).status_code in (200, 303)
+
+    first = officer.get("/agency/referrals").text
+    assert "3 referrals, newest first; 2 on this page" in first
+    assert [int(n) for n in re.findall(r'href="/agency/referrals/(\d+)"', first)] == [ids[2], ids[1]]
+    assert f'href="/agency/referrals?before={ids[1]}"' in first
+    second = officer.get(f"/agency/referrals?before={ids[1]}").text
+    assert [int(n) for n in re.findall(r'href="/agency/referrals/(\d+)"', second)] == [ids[0]]
+    assert "Investigation opened" in second and "?before=" not in second  # the last page
+    assert officer.get("/agency/referrals?before=0").status_code == 422  # ids start at 1
+
+    hotline = portal.site.signed_in("supervisor")
+    listing = hotline.get("/referrals").text
+    assert "All referrals (4)" in listing and f'href="/referrals?before={ids[2]}"' in listing
+    rest = hotline.get(f"/referrals?before={ids[2]}").text
+    assert f"<td>{ids[0]}</td>" in rest and f"<td>{ids[1]}</td>" in rest and f"<td>{other}</td>" not in rest
+    assert "Investigation opened" in rest

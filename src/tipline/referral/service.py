@@ -258,15 +258,52 @@ def referral_of_report(session: Session, report_id: int) -> ReferralRow | None:
     return session.execute(select(ReferralRow).where(ReferralRow.report_id == report_id)).scalar_one_or_none()
 
 
-def referrals_for_agency(session: Session, agency: AgencyRow | None) -> list[tuple[ReferralRow, ReportRow]]:
-    """The referrals made to one agency, newest first (none for a user without an agency)."""
+REFERRALS_PAGE = 100  # referrals listed per page, newest first
+
+
+def referrals_for_agency(session: Session, agency: AgencyRow | None, *, before: int | None = None,
+                         limit: int | None = None) -> list[tuple[ReferralRow, Any]]:
+    """One page of the referrals made to one agency, newest first, each with its report's incident
+    type and priority (`before`: only referrals with a smaller id, the next page); none for a user
+    without an agency."""
     if agency is None:
         return []
-    rows = session.execute(
-        select(ReferralRow, ReportRow).join(ReportRow, ReportRow.id == ReferralRow.report_id)
-        .where(ReferralRow.agency_id == agency.id).order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc())
-    ).all()
-    return [(referral, report) for referral, report in rows]
+    return referral_page(session, before=before, limit=limit, agency_id=agency.id)
+
+
+def referral_page(session: Session, *, before: int | None = None, limit: int | None = None,
+                  agency_id: int | None = None) -> list[tuple[ReferralRow, Any]]:
+    """Referrals newest first (optionally one agency's; REFERRALS_PAGE of them unless `limit`), with
+    only the report's incident type and priority read alongside (not its content)."""
+    limit = limit or REFERRALS_PAGE
+    statement = (select(ReferralRow, ReportRow.incident_type, ReportRow.priority)
+                 .join(ReportRow, ReportRow.id == ReferralRow.report_id))
+    if agency_id is not None:
+        statement = statement.where(ReferralRow.agency_id == agency_id)
+    if before is not None:
+        statement = statement.where(ReferralRow.id < before)
+    rows = session.execute(statement.order_by(ReferralRow.id.desc()).limit(limit)).all()
+    return [(row.ReferralRow, row) for row in rows]
+
+
+def count_referrals(session: Session, agency_id: int | None = None) -> int:
+    statement = select(func.count()).select_from(ReferralRow)
+    if agency_id is not None:
+        statement = statement.where(ReferralRow.agency_id == agency_id)
+    return session.execute(statement).scalar_one()
+
+
+def latest_outcomes(session: Session, referral_ids: list[int]) -> dict[int, ReferralOutcomeRow]:
+    """The latest outcome of each of these referrals (one query for a page of them)."""
+    latest: dict[int, ReferralOutcomeRow] = {}
+    if not referral_ids:
+        return latest
+    for row in session.execute(
+        select(ReferralOutcomeRow).where(ReferralOutcomeRow.referral_id.in_(referral_ids))
+        .order_by(ReferralOutcomeRow.recorded_at, ReferralOutcomeRow.id)
+    ).scalars():
+        latest[row.referral_id] = row
+    return latest
 
 
 def referral_for_agency(session: Session, referral_id: int, agency: AgencyRow | None) -> ReferralRow:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
@@ -16,10 +16,13 @@ from tipline.domain.roles import Permission
 from tipline.jurisdiction.places import country_name
 from tipline.referral.keys import b64, fingerprint, raw_public, signing_key
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
+from tipline.referral import service as referral_service
 from tipline.referral.service import (
     OutcomeRefused,
     ReferralNotFound,
     ReferralRefused,
+    count_referrals,
+    latest_outcomes,
     mark_opened,
     outcomes_of,
     record_download,
@@ -57,16 +60,21 @@ def _status(referral: ReferralRow, outcomes: list[Any]) -> str:
 
 
 @router.get("/agency/referrals", response_class=HTMLResponse)
-def list_referrals(request: Request, principal: AgencyUser) -> HTMLResponse:
+def list_referrals(request: Request, principal: AgencyUser,
+                   before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
+    """This agency's referrals, newest first, a page at a time."""
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         agency = agency_of_user(session, principal.user_id)
-        rows = []
-        for referral, report in referrals_for_agency(session, agency):
-            outcomes = outcomes_of(session, referral.id)
-            rows.append({"referral": referral, "incident_type": report.incident_type, "priority": report.priority,
-                         "status": _status(referral, outcomes)})
-    return render(request, "agency_referrals.html", {"title": "Referrals", "agency": agency, "rows": rows})
+        page = referrals_for_agency(session, agency, before=before)
+        latest = latest_outcomes(session, [referral.id for referral, _ in page])
+        rows = [{"referral": referral, "incident_type": report.incident_type, "priority": report.priority,
+                 "status": _status(referral, [latest[referral.id]] if referral.id in latest else [])}
+                for referral, report in page]
+        total = count_referrals(session, agency.id) if agency is not None else 0
+    older = rows[-1]["referral"].id if len(rows) == referral_service.REFERRALS_PAGE else None
+    return render(request, "agency_referrals.html", {"title": "Referrals", "agency": agency, "rows": rows,
+                                                     "total": total, "older": older, "paged": before is not None})
 
 
 @router.get("/agency/referrals/{referral_id}", response_class=HTMLResponse)

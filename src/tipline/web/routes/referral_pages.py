@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,18 +16,21 @@ from tipline.jurisdiction import CLUE_LABELS, ClueKind
 from tipline.jurisdiction.places import country_name
 from tipline.referral.locating import ChoiceRefused, choose_agency, jurisdiction_of
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
+from tipline.referral import service as referral_service
 from tipline.referral.service import (
     ReferralRefused,
+    count_referrals,
+    latest_outcomes,
     outcome_counts,
     outcomes_of,
     overdue_referrals,
     refer,
     referral_of_report,
+    referral_page,
     reminder_hours,
 )
 from tipline.store.accounts import Principal
-from tipline.store.referrals import AgencyRow, ReferralRow, agency_by_code, list_agencies
-from tipline.store.tables import ReportRow
+from tipline.store.referrals import AgencyRow, agency_by_code, list_agencies
 from tipline.web.auth import allow
 from tipline.web.charts import Series, horizontal_bars
 from tipline.web.errors import page_error
@@ -133,24 +136,26 @@ def make_referral(request: Request, report_id: int, principal: Reviewer, agency:
 
 
 @router.get("/referrals", response_class=HTMLResponse)
-def list_referrals(request: Request, principal: Reader) -> HTMLResponse:
-    """Every referral with its agency and latest outcome; reminders for those nobody opened in time."""
+def list_referrals(request: Request, principal: Reader,
+                   before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
+    """The referrals, newest first, a page at a time, with agency and latest outcome; reminders for
+    those nobody opened in time; the outcomes agencies reported, as a chart."""
     instance = request.app.state.instance
     with instance.db.transaction() as session:
-        rows = session.execute(
-            select(ReferralRow, AgencyRow, ReportRow).join(AgencyRow, AgencyRow.id == ReferralRow.agency_id)
-            .join(ReportRow, ReportRow.id == ReferralRow.report_id)
-            .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc()).limit(500)
-        ).all()
-        items = []
-        for referral, agency, report in rows:
-            outcomes = outcomes_of(session, referral.id)
-            items.append({"referral": referral, "agency": agency, "incident_type": report.incident_type,
-                          "latest": OUTCOME_LABELS[Outcome(outcomes[-1].outcome)] if outcomes else None})
+        page = referral_page(session, before=before)
+        agencies = {a.id: a for a in session.execute(
+            select(AgencyRow).where(AgencyRow.id.in_({r.agency_id for r, _ in page}))).scalars()}
+        latest = latest_outcomes(session, [r.id for r, _ in page])
+        items = [{"referral": referral, "agency": agencies[referral.agency_id], "incident_type": row.incident_type,
+                  "latest": OUTCOME_LABELS[Outcome(latest[referral.id].outcome)] if referral.id in latest else None}
+                 for referral, row in page]
+        total = count_referrals(session)
         reminders = reminder_context(instance, session)
         counts = outcome_counts(session)
+    older = items[-1]["referral"].id if len(items) == referral_service.REFERRALS_PAGE else None
     return render(request, "referral_list.html", {
-        "title": "Referrals", "items": items, "referral_reminders": reminders,
+        "title": "Referrals", "items": items, "total": total, "older": older, "paged": before is not None,
+        "referral_reminders": reminders,
         "outcomes_chart": horizontal_bars(
             "chart-outcomes", [(Series(o.value, o.label, f"outcome-{o.value}"), counts.get(o.value, 0)) for o in Outcome],
             noun=("outcome", "outcomes"), period="reported by agencies", skip_zero_in_summary=True,
