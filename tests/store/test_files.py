@@ -118,7 +118,8 @@ def test_content_collected_while_an_upload_of_it_ran_is_refused_not_pointed_at(i
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("photo.jpg", "photo.jpg"), ("../../etc/passwd", "passwd"), ("C:\\Users\\x\\pic.png", "pic.png"),
-     ("/", None), ("a\x00b.txt", "ab.txt"), (None, None)],
+     ("/", None), ("a\x00b.txt", "ab.txt"), (None, None),
+     ("photo\u202egnp.exe", "photognp.exe"), ("pay\u2067ment\u2069.pdf\r\n", "payment.pdf")],
 )
 def test_file_names_lose_their_paths(name: str | None, expected: str | None) -> None:
     assert clean_file_name(name) == expected

@@ -86,11 +86,17 @@ def new_file_id() -> str:
     return uuid.uuid4().hex
 
 
+# Control characters, and the invisible marks that reorder text on screen: "photo\u202egnp.exe"
+# would read as "photoexe.png" to an analyst. A file's name is shown exactly as its letters go.
+_HIDDEN = dict.fromkeys([*range(0x00, 0x20), 0x7F, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def clean_file_name(name: str | None) -> str | None:
-    """The last path component only: a name never says where a file goes on anyone's disk."""
+    """The last path component only (a name never says where a file goes on anyone's disk), without
+    control characters or text-direction marks (a name cannot disguise its extension)."""
     if name is None:
         return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].translate(_HIDDEN).strip()
     return base[:MAX_FILE_NAME] or None
 
 
@@ -152,7 +158,7 @@ class FileStore:
             "uploaded_at": now,
             "details": None,
             "parent_file_id": parent_file_id,
-            "archive_path": archive_path[:MAX_FILE_NAME] if archive_path else None,
+            "archive_path": archive_path.translate(_HIDDEN)[:MAX_FILE_NAME] if archive_path else None,
         }
         values["position"] = connection.execute(
             _INSERT_FILE, {f"file_{name}": value for name, value in values.items()}).scalar_one()
