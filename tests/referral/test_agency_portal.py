@@ -190,6 +190,24 @@ def test_the_referral_list_reminds_of_referrals_nobody_opened(sqlite_portal: Por
     assert "Every referral was opened" in supervisor.get("/referrals").text
 
 
+def test_many_unopened_referrals_are_counted_in_full_and_the_oldest_named(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tipline.web.routes.referral_pages as referral_pages
+
+    monkeypatch.setattr(referral_pages, "REMINDERS_LISTED", 2)
+    ids = [portal.referred("us-il-tf", files=[])[1] for _ in range(3)]
+    with portal.instance.db.transaction() as session:
+        for hours, referral_id in zip((90, 100, 110), ids, strict=True):
+            row = session.get(ReferralRow, referral_id)
+            row.created_at = row.created_at - timedelta(hours=hours)
+    page = portal.site.signed_in("supervisor").get("/supervisor").text
+    assert "Referrals not opened (3)" in page
+    assert "3 referrals not opened by the agency within 72 hours" in page
+    assert "The 2 waiting longest are listed" in page
+    named = [int(n) for n in re.findall(r"referral (\d+) to ", page)]
+    assert named == [ids[2], ids[1]]  # the oldest first; the newest of the three is only counted
+
+
 def test_the_referral_list_charts_the_outcomes_agencies_reported(sqlite_portal: Portal) -> None:
     portal = sqlite_portal
     supervisor = portal.site.signed_in("supervisor")

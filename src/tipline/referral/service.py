@@ -427,6 +427,14 @@ def overdue_referrals(session: Session, now: datetime | None = None, hours: int 
     return [OverdueReferral(referral, agency, now - referral.created_at) for referral, agency in rows]
 
 
+def count_overdue_referrals(session: Session, now: datetime | None = None,
+                            hours: int = DEFAULT_REMINDER_HOURS) -> int:
+    """How many referrals their agency has not opened within `hours`."""
+    cutoff = (now or utc_now()) - timedelta(hours=hours)
+    return session.execute(select(func.count()).select_from(ReferralRow).where(
+        ReferralRow.opened_at.is_(None), ReferralRow.created_at <= cutoff)).scalar_one()
+
+
 def outcome_counts(session: Session, *, since: datetime | None = None, until: datetime | None = None,
                    agency_code: str | None = None) -> dict[str, int]:
     """How many of each outcome agencies reported (between `since` and `until`, for one agency or all)."""

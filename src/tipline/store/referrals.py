@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tipline.domain.audit import Actor
@@ -94,7 +94,12 @@ class ReferralRow(Base):
     last_downloaded_at: Mapped[datetime | None]
     download_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_referrals_agency_id_created_at", "agency_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_referrals_agency_id_created_at", "agency_id", "created_at"),
+        # The supervisor's reminders: referrals no one at the agency has opened, the oldest first.
+        Index("ix_referrals_unopened", "created_at", "id", postgresql_where=text("opened_at IS NULL"),
+              sqlite_where=text("opened_at IS NULL")),
+    )
 
 
 class ReferralOutcomeRow(Base):

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, asc, bindparam, cast, desc, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
@@ -154,8 +154,8 @@ class ReviewStore:
         """Reports received on each of the last `days` UTC calendar days (today included, the oldest
         first), by priority level ("unscored" for none yet): every day is present, with zeros.
 
-        Grouped in SQL over a range of ix_reports_received_at, so only ~days x levels rows come back
-        however many reports there are."""
+        Grouped in SQL over a range of ix_reports_received_at_priority (read from the index alone), so
+        only ~days x levels rows come back however many reports there are."""
         today = (now or utc_now()).astimezone(UTC).date()
         first = today - timedelta(days=days - 1)
         since = datetime.combine(first, time(), tzinfo=UTC)
@@ -177,15 +177,21 @@ class ReviewStore:
         return counts
 
     def oldest_waiting(self, session: Session, limit: int = 10) -> list[ReportRow]:
+        """The reports waiting longest (their list columns only, not their content)."""
         return list(session.execute(
-            select(ReportRow).where(ReportRow.state == ReportState.AWAITING_REVIEW.value)
+            select(ReportRow).options(load_only(ReportRow.id, ReportRow.priority, ReportRow.received_at,
+                                                ReportRow.incident_type, ReportRow.state))
+            .where(ReportRow.state == ReportState.AWAITING_REVIEW.value)
             .order_by(asc(ReportRow.received_at)).limit(limit)
         ).scalars())
 
     def escalated(self, session: Session, limit: int = 50) -> list[ReportRow]:
+        """Reports in the queue escalated to a supervisor, the longest waiting first (list columns only)."""
         return list(session.execute(
-            select(ReportRow).where(ReportRow.escalated_to_supervisor_at.is_not(None),
-                                    ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+            select(ReportRow).options(load_only(ReportRow.id, ReportRow.priority, ReportRow.state,
+                                                ReportRow.escalated_to_supervisor_at, ReportRow.escalation_note))
+            .where(ReportRow.escalated_to_supervisor_at.is_not(None),
+                   ReportRow.state.in_([s.value for s in QUEUE_STATES]))
             .order_by(asc(ReportRow.escalated_to_supervisor_at)).limit(limit)
         ).scalars())
 

@@ -19,6 +19,7 @@ from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
 from tipline.referral import service as referral_service
 from tipline.referral.service import (
     ReferralRefused,
+    count_overdue_referrals,
     count_referrals,
     latest_outcomes,
     outcome_counts,
@@ -163,8 +164,13 @@ def list_referrals(request: Request, principal: Reader,
     })
 
 
+REMINDERS_LISTED = 20  # the oldest overdue referrals named on the page; the count covers them all
+
+
 def reminder_context(instance: Any, session: Session) -> dict[str, Any]:
     """What `referral_reminders.html` shows (pass it as `referral_reminders`): referrals their agency
     has not opened within TIPLINE_REFERRAL_REMINDER_HOURS."""
     hours = reminder_hours(instance.settings)
-    return {"hours": hours, "overdue": overdue_referrals(session, hours=hours)}
+    overdue = overdue_referrals(session, hours=hours, limit=REMINDERS_LISTED)
+    total = len(overdue) if len(overdue) < REMINDERS_LISTED else count_overdue_referrals(session, hours=hours)
+    return {"hours": hours, "overdue": overdue, "total": total}
