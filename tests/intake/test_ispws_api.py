@@ -294,6 +294,25 @@ def test_bad_uploads_answer_precisely_and_store_nothing(api) -> None:  # type: i
     assert counts(api) == before
 
 
+def test_an_upload_whose_stored_twin_was_collected_meanwhile_is_refused_as_upload_failed(
+        api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The writer found identical content already stored and kept no copy, and the collector removed
+    it before registration: the ESP hears the documented 'Upload failed' and may send it again."""
+    client = esp(api)
+    report_id = opened(client)
+    data = benign_bytes(3000, seed=77)
+    before = counts(api)
+    monkeypatch.setattr(api.instance.files.blobs, "exists", lambda address: False)
+    result = client.upload(report_id, data, "clip.bin")
+    assert (result.status, result.code) == (500, 1110)
+    assert "send the file again" in (result.description or "")
+    monkeypatch.undo()
+    with api.instance.db.transaction() as session:
+        assert session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report_id)).first() is None
+    assert client.upload(report_id, data, "clip.bin").code == 0  # sent again: stored
+    assert counts(api) != before
+
+
 def test_file_names_with_path_components_are_cleaned(sqlite_api) -> None:  # type: ignore[no-untyped-def]
     client = esp(sqlite_api)
     report_id = opened(client)

@@ -26,6 +26,7 @@ from tipline.intake.cybertipline.codes import (
     REPORT_ALREADY_FINISHED,
     REPORT_ALREADY_RETRACTED,
     REPORT_DOES_NOT_EXIST,
+    UPLOAD_FAILED,
     VALIDATION_FAILED,
     IspwsError,
 )
@@ -33,7 +34,7 @@ from tipline.intake.submission import SubmissionRejected, finish_report, retract
 from tipline.media.blobstore import BlobWriter, StoredBlob
 from tipline.store.accounts import Principal
 from tipline.store.db import forget_loaded
-from tipline.store.files import DetailsAlreadySet, FileNotFound
+from tipline.store.files import BlobVanished, DetailsAlreadySet, FileNotFound
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ def upload(instance: Instance, principal: Principal, report_id: int, writer: Blo
             touch_own_open_report(session, report_id, principal)  # first: the audited step holds the chain's lock
             file_row = instance.files.register(session, report_id, stored, file_name=file_name, actor=principal.actor)
             return UploadResult(report_id, file_row.id, stored.md5)
+    except BlobVanished as error:  # identical content was collected while this upload ran: send it again
+        _forget_unattached(instance, stored)
+        raise IspwsError(UPLOAD_FAILED, str(error)) from None
     except BaseException:
         _forget_unattached(instance, stored)
         raise
