@@ -52,6 +52,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from throwaway import throwaway_postgres  # benchmarks/throwaway.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE_SIZE = 200 * 1024
@@ -267,24 +268,6 @@ def _tipline(env: dict[str, str], *args: str) -> str:
     if done.returncode != 0:
         raise SystemExit(f"tipline {' '.join(args)} failed: {done.stderr}")
     return done.stdout
-
-
-@contextmanager
-def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"tipline_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                               {"n": name})
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @contextmanager

@@ -55,7 +55,6 @@ import os
 import random
 import re
 import resource
-import secrets
 import shutil
 import socket
 import statistics
@@ -73,6 +72,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from throwaway import throwaway_postgres  # benchmarks/throwaway.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -355,7 +356,7 @@ def make_report(task: tuple[int, int, str, int, int, float]) -> tuple[Any, ...]:
     from tipline.domain.report import ReportContent
     from tipline.jurisdiction import locate, suggest_agency
     from tipline.linking import ExtractionContext, extract_identifiers
-    from tipline.store.triage_facts import TRIAGE_TACTICS, _age_on
+    from tipline.store.triage_facts import TRIAGE_TACTICS, child_ages
 
     slot, template_index, tag, tag_number, copy, incident_ts = task
     template = _TEMPLATES[template_index]
@@ -377,17 +378,7 @@ def make_report(task: tuple[int, int, str, int, int, float]) -> tuple[Any, ...]:
     suggestion = suggest_agency(resolution, _WORKER["agencies"])
     analysis_texts = [_relabel(template_index, p, tag, tag_number, copy, done) for p in analysis_pieces]
     analyses = [json.loads(text) for text in analysis_texts]
-    ages: list[tuple[int, str]] = []
-    on = summary.incident_date_time.date()
-    for index, victim in enumerate(content.victims):
-        person = victim.person
-        if person.age is not None:
-            ages.append((person.age, f"victim[{index}].victimPerson.age"))
-        elif person.date_of_birth is not None:
-            ages.append((_age_on(person.date_of_birth, on), f"victim[{index}].victimPerson.dateOfBirth"))
-    for index, recipient in enumerate(content.intended_recipients):
-        if recipient.person is not None and recipient.person.age is not None and recipient.person.age < 18:
-            ages.append((recipient.person.age, f"intendedRecipient[{index}].intendedRecipientPerson.age"))
+    ages = child_ages(content)
     annotations = summary.report_annotations
     facts = {
         "escalation_text": summary.escalate_to_high_priority,
@@ -1144,25 +1135,6 @@ def _drop_secondary_indexes(connection: Any, tables: list[str]) -> list[str]:
 # --- the database and the server ----------------------------------------------------------------------
 
 
-@contextmanager
-def throwaway_postgres(admin_url: str, keep: bool) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"tipline_bench_review_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        if not keep:
-            with admin.connect() as connection:
-                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                                   {"n": name})
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 def settings_env(database_url: str, data_dir: Path) -> dict[str, str]:
     return {"TIPLINE_DATA_DIR": str(data_dir), "TIPLINE_DATABASE_URL": database_url}
 
@@ -1420,7 +1392,7 @@ def main() -> None:
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="tipline-bench-review-"))
     output: dict[str, Any] = {"reports": args.reports}
-    with (throwaway_postgres(DEFAULT_ADMIN_URL, args.keep) if args.database_url is None else _given(args.database_url)
+    with (throwaway_postgres(DEFAULT_ADMIN_URL, "tipline_bench_review", keep=args.keep) if args.database_url is None else _given(args.database_url)
           ) as database_url:
         instance = Instance(load_settings(settings_env(database_url, data_dir)))
         try:

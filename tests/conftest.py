@@ -1,4 +1,4 @@
-"""Shared fixtures: instances on SQLite and PostgreSQL."""
+"""Shared fixtures: instances on SQLite and PostgreSQL, and the web application on them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from support import POSTGRES_ADMIN_URL, build_instance, require_postgres
+from websupport import Site, build_site
 
 from tipline.instance import Instance
 
@@ -54,3 +55,15 @@ def sqlite_instance(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[
     built = build_instance(tmp_path / "data", "sqlite", request)
     yield built
     built.close()
+
+
+@pytest.fixture
+def site(sqlite_instance: Instance) -> Iterator[Site]:
+    """The web application on SQLite with a user of every role and two service providers."""
+    yield build_site(sqlite_instance)
+
+
+@pytest.fixture
+def site_on_each_backend(instance: Instance) -> Iterator[Site]:
+    """The same on each storage backend."""
+    yield build_site(instance)

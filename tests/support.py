@@ -134,3 +134,43 @@ def tipline_command() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "tipline.cli"]
+
+
+def gradient_png(seed: int = 5) -> bytes:
+    """A generated, benign picture with structure (blocks over a gradient, placed by `seed`), so PDQ
+    has something to see."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:240, 0:320]
+    pixels = np.stack([x * 255 // 320, y * 255 // 240, (x + y) * 255 // 560], axis=-1).astype("uint8")
+    for _ in range(12):
+        top, left = rng.integers(0, 200), rng.integers(0, 280)
+        pixels[top:top + 40, left:left + 40] = rng.integers(0, 255, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def esp_report_with_files(instance: Instance, files: dict[str, bytes]) -> int:
+    """A service provider's report (sample_content) with these files, finished: its pipeline is
+    queued, not run (drain an InProcessWorker to run it)."""
+    from tipline.domain.audit import Actor, ActorType
+    from tipline.domain.report import ReportContent, ReportSource
+    from tipline.domain.roles import Role
+    from tipline.intake.submission import finish_report, submit_report
+    from tipline.store.accounts import Principal
+
+    esp = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
+    with instance.db.transaction() as session:
+        row = submit_report(instance, session, ReportContent.model_validate(sample_content()),
+                            ReportSource.ESP_JSON, esp, finish=False)
+        for name, data in files.items():
+            instance.files.add(session, row.id, data, file_name=name, actor=esp.actor)
+        report_id = row.id
+    with instance.db.transaction() as session:
+        finish_report(instance, session, report_id, esp)
+    return report_id

@@ -8,43 +8,24 @@ import hashlib
 import io
 import zipfile
 
-import numpy as np
 from PIL import Image
 from sqlalchemy import select
-from support import sample_content
+from support import esp_report_with_files, gradient_png
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.lifecycle import ReportState
-from tipline.domain.report import ReportContent, ReportSource
-from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.cybertipline.export import export_report
-from tipline.intake.submission import finish_report, submit_report
 from tipline.matching import BankEntry
 from tipline.media import pdq_from_image
 from tipline.pipeline.archive_stage import UnpackLimits, store_unpacked_members, unpack_report_archives
 from tipline.pipeline.inprocess import InProcessWorker
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
-from tipline.store.accounts import Principal
 from tipline.store.tables import ConversationAnalysisRow, FileMatchRow, ReportFileRow
 
-ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
 SUPERVISOR = Actor(ActorType.USER, "2", "sam")
 CHAT = (b"Alex: hi, how old are you?\nSam: 13\nAlex: send me a picture of yourself\n"
         b"Alex: don't tell your parents about me\nAlex: I'll buy you a gift card\n")
-
-
-def _png(seed: int) -> bytes:
-    """A generated picture with structure (blocks over a gradient), different for each seed."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:240, 0:320]
-    pixels = np.stack([x * 255 // 320, y * 255 // 240, (x + y) * 255 // 560], axis=-1).astype("uint8")
-    for _ in range(12):
-        top, left = rng.integers(0, 200), rng.integers(0, 280)
-        pixels[top:top + 40, left:left + 40] = rng.integers(0, 255, 3)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _zip(members: dict[str, bytes], *, encrypted: tuple[str, ...] = ()) -> bytes:
@@ -65,18 +46,6 @@ def _zip(members: dict[str, bytes], *, encrypted: tuple[str, ...] = ()) -> bytes
     return bytes(data)
 
 
-def _report(instance: Instance, files: dict[str, bytes]) -> int:
-    with instance.db.transaction() as session:
-        row = submit_report(instance, session, ReportContent.model_validate(sample_content()),
-                            ReportSource.ESP_JSON, ESP, finish=False)
-        for name, data in files.items():
-            instance.files.add(session, row.id, data, file_name=name, actor=ESP.actor)
-        report_id = row.id
-    with instance.db.transaction() as session:
-        finish_report(instance, session, report_id, ESP)
-    return report_id
-
-
 def _files(instance: Instance, report_id: int) -> dict[str, ReportFileRow]:
     with instance.db.transaction() as session:
         rows = session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars().all()
@@ -85,15 +54,15 @@ def _files(instance: Instance, report_id: int) -> dict[str, ReportFileRow]:
 
 
 def test_a_known_picture_inside_nested_zips_is_matched_and_a_zipped_chat_is_read(instance: Instance) -> None:
-    known = _png(1)
+    known = gradient_png(1)
     with instance.db.transaction() as session:
         instance.banks.create(session, "known", "known_material", SUPERVISOR)
         instance.banks.add_entries(session, "known", [
             BankEntry("known", "pdq", pdq_from_image(Image.open(io.BytesIO(known))).hex, source="hotline")],
             SUPERVISOR)
     inner = _zip({"deeper/known.png": known, "_chat.txt": CHAT})
-    outer = _zip({"holiday/beach.png": _png(2), "more.zip": inner})
-    report_id = _report(instance, {"photos.zip": outer})
+    outer = _zip({"holiday/beach.png": gradient_png(2), "more.zip": inner})
+    report_id = esp_report_with_files(instance, {"photos.zip": outer})
     assert InProcessWorker(instance).drain(timeout=120)
 
     files = _files(instance, report_id)
@@ -125,9 +94,9 @@ def test_a_known_picture_inside_nested_zips_is_matched_and_a_zipped_chat_is_read
 
 
 def test_members_left_out_are_named_with_their_reasons(instance: Instance) -> None:
-    archive = _zip({"a.png": _png(3), "secret.png": _png(4), "b.png": _png(5), "c.png": _png(6)},
+    archive = _zip({"a.png": gradient_png(3), "secret.png": gradient_png(4), "b.png": gradient_png(5), "c.png": gradient_png(6)},
                    encrypted=("secret.png",))
-    report_id = _report(instance, {"set.zip": archive})
+    report_id = esp_report_with_files(instance, {"set.zip": archive})
     assert InProcessWorker(instance).drain(timeout=120)
     files = _files(instance, report_id)
     assert set(files) == {"set.zip", "a.png", "b.png", "c.png"}
@@ -137,8 +106,8 @@ def test_members_left_out_are_named_with_their_reasons(instance: Instance) -> No
 
 
 def test_a_member_limit_stops_with_a_reason_and_running_again_adds_nothing(instance: Instance) -> None:
-    archive = _zip({f"p{n}.png": _png(10 + n) for n in range(4)})
-    report_id = _report(instance, {"many.zip": archive})
+    archive = _zip({f"p{n}.png": gradient_png(10 + n) for n in range(4)})
+    report_id = esp_report_with_files(instance, {"many.zip": archive})
     hashed = hash_report_files(instance, report_id)  # as the hash_files stage does
     with instance.db.transaction() as session:
         store_file_hashes(instance, session, report_id, hashed)
@@ -160,7 +129,7 @@ def test_a_zip_bomb_is_never_opened(instance: Instance) -> None:
         block = bytes(1024 * 1024)
         for _ in range(200):
             member.write(block)
-    report_id = _report(instance, {"bomb.zip": buffer.getvalue()})
+    report_id = esp_report_with_files(instance, {"bomb.zip": buffer.getvalue()})
     assert InProcessWorker(instance).drain(timeout=120)
     files = _files(instance, report_id)
     assert set(files) == {"bomb.zip"}
@@ -171,7 +140,7 @@ def test_a_zip_bomb_is_never_opened(instance: Instance) -> None:
 def test_only_the_pictures_of_an_office_document_are_added(instance: Instance) -> None:
     document = _zip({"[Content_Types].xml": b"<?xml version='1.0'?><Types/>",
                      "word/document.xml": b"<?xml version='1.0'?><document>benign text</document>",
-                     "word/media/image1.png": _png(7)})
-    report_id = _report(instance, {"letter.docx": document})
+                     "word/media/image1.png": gradient_png(7)})
+    report_id = esp_report_with_files(instance, {"letter.docx": document})
     assert InProcessWorker(instance).drain(timeout=120)
     assert set(_files(instance, report_id)) == {"letter.docx", "word/media/image1.png"}

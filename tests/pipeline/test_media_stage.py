@@ -5,53 +5,20 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 from PIL import Image
 from sqlalchemy import select
-from support import sample_content
+from support import esp_report_with_files, gradient_png
 
-from tipline.domain.audit import Actor, ActorType
 from tipline.domain.lifecycle import ReportState
-from tipline.domain.report import ReportContent, ReportSource
-from tipline.domain.roles import Role
 from tipline.instance import Instance
-from tipline.intake.submission import finish_report, submit_report
 from tipline.media import pdq_distance, pdq_from_image
 from tipline.pipeline.inprocess import InProcessWorker
-from tipline.store.accounts import Principal
 from tipline.store.tables import ReportFileRow
-
-ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
-
-
-def _gradient_png() -> bytes:
-    """A generated picture with structure (blocks over a gradient), so PDQ has something to see."""
-    y, x = np.mgrid[0:240, 0:320]
-    pixels = np.stack([x * 255 // 320, y * 255 // 240, (x + y) * 255 // 560], axis=-1).astype("uint8")
-    rng = np.random.default_rng(5)
-    for _ in range(12):
-        top, left = rng.integers(0, 200), rng.integers(0, 280)
-        pixels[top:top + 40, left:left + 40] = rng.integers(0, 255, 3)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _report_with_files(instance: Instance, files: dict[str, bytes]) -> int:
-    with instance.db.transaction() as session:
-        row = submit_report(instance, session, ReportContent.model_validate(sample_content()),
-                            ReportSource.ESP_JSON, ESP, finish=False)
-        for name, data in files.items():
-            instance.files.add(session, row.id, data, file_name=name, actor=ESP.actor)
-        report_id = row.id
-    with instance.db.transaction() as session:
-        finish_report(instance, session, report_id, ESP)
-    return report_id
 
 
 def test_files_are_typed_and_hashed_before_review(instance: Instance) -> None:
-    png = _gradient_png()
-    report_id = _report_with_files(instance, {"photo.jpg": png, "notes.txt": b"just some benign notes\n"})
+    png = gradient_png()
+    report_id = esp_report_with_files(instance, {"photo.jpg": png, "notes.txt": b"just some benign notes\n"})
     assert InProcessWorker(instance).drain(timeout=120)
     with instance.db.transaction() as session:
         assert instance.reports.row(session, report_id).state == ReportState.AWAITING_REVIEW
@@ -70,8 +37,8 @@ def test_files_are_typed_and_hashed_before_review(instance: Instance) -> None:
 
 
 def test_corrupt_content_is_recorded_and_the_report_still_reaches_review(instance: Instance) -> None:
-    truncated = _gradient_png()[:300]
-    report_id = _report_with_files(instance, {"broken.png": truncated, "empty.jpg": b""})
+    truncated = gradient_png()[:300]
+    report_id = esp_report_with_files(instance, {"broken.png": truncated, "empty.jpg": b""})
     assert InProcessWorker(instance).drain(timeout=120)
     with instance.db.transaction() as session:
         assert instance.reports.row(session, report_id).state == ReportState.AWAITING_REVIEW

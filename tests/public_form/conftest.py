@@ -15,16 +15,6 @@ from tipline.instance import Instance
 
 
 @pytest.fixture
-def site(sqlite_instance: Instance) -> Iterator[Site]:
-    yield build_site(sqlite_instance)
-
-
-@pytest.fixture
-def site_on_each_backend(instance: Instance) -> Iterator[Site]:
-    yield build_site(instance)
-
-
-@pytest.fixture
 def make_site(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Site]]:
     """A site on SQLite with TIPLINE_* settings of the test's choosing."""
     built: list[Instance] = []

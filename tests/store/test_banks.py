@@ -11,22 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from support import sample_content
+from support import esp_report_with_files
 
 from tipline.domain.audit import Actor, ActorType
-from tipline.domain.report import ReportContent, ReportSource
-from tipline.domain.roles import Role
 from tipline.instance import Instance
-from tipline.intake.submission import finish_report, submit_report
 from tipline.matching import BankEntry, FileSignals
 from tipline.media import pdq_from_image
 from tipline.pipeline.inprocess import InProcessWorker
-from tipline.store.accounts import Principal
 from tipline.store.banks import BankError, MatcherSync
 from tipline.store.tables import FileMatchRow, ReportRow
 
 SUPERVISOR = Actor(ActorType.USER, "2", "sam")
-ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP)
 
 
 def _picture(seed: int) -> Image.Image:
@@ -45,14 +40,9 @@ def _png(image: Image.Image) -> bytes:
 
 
 def _report_with(instance: Instance, files: dict[str, bytes]) -> int:
-    with instance.db.transaction() as session:
-        row = submit_report(instance, session, ReportContent.model_validate(sample_content()), ReportSource.ESP_JSON,
-                            ESP, finish=False)
-        for name, data in files.items():
-            instance.files.add(session, row.id, data, file_name=name, actor=ESP.actor)
-        finish_report(instance, session, row.id, ESP)
+    report_id = esp_report_with_files(instance, files)
     assert InProcessWorker(instance).drain(timeout=120)
-    return row.id
+    return report_id
 
 
 def test_a_bank_is_created_and_filled_with_provenance(instance: Instance) -> None:

@@ -687,11 +687,7 @@ def _probe(
     slots = slots.ravel()
     if main.pairs is not None:
         rows, qidx = _candidates_from_pairs(main, slots, nprobe)
-        cand = np.take(main.codes.view(_VOID32).reshape(-1), rows).view(np.uint64).reshape(-1, 4)
-        xor = np.take(words, qidx, axis=0)
-        np.bitwise_xor(xor, cand, out=xor)
-        bits = np.bitwise_count(xor)
-        dist = bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
+        dist = _distances(np.take(words, qidx, axis=0), main, rows)
         within = np.flatnonzero(dist <= radius)
         return qidx[within], rows[within].astype(np.int64), dist[within]
     starts = np.take(main.offsets, slots)
@@ -707,14 +703,19 @@ def _probe(
     positions = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
     rows = np.take(main.rows, positions)
     per_query = np.bincount(hit // nprobe, weights=counts, minlength=len(queries)).astype(np.int64)
-    cand = np.take(main.codes.view(_VOID32).reshape(-1), rows).view(np.uint64).reshape(-1, 4)
-    xor = np.repeat(words, per_query, axis=0)
-    np.bitwise_xor(xor, cand, out=xor)
-    bits = np.bitwise_count(xor)
-    dist = bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
+    dist = _distances(np.repeat(words, per_query, axis=0), main, rows)
     within = np.flatnonzero(dist <= radius)
     qidx = np.searchsorted(np.cumsum(per_query), within, side="right")
     return qidx.astype(np.int64), rows[within].astype(np.int64), dist[within]
+
+
+def _distances(query_words: np.ndarray, main: _Main, rows: np.ndarray) -> np.ndarray:
+    """Hamming distances between each query (four uint64 words per row; overwritten) and the stored
+    hash at the same position of `rows`."""
+    cand = np.take(main.codes.view(_VOID32).reshape(-1), rows).view(np.uint64).reshape(-1, 4)
+    np.bitwise_xor(query_words, cand, out=query_words)
+    bits = np.bitwise_count(query_words)
+    return bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
 
 
 def _candidates_from_pairs(main: _Main, slots: np.ndarray, nprobe: int) -> tuple[np.ndarray, np.ndarray]:

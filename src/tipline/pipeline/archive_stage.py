@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 UNPACK_ACTOR = Actor.system("pipeline:unpacking")
 ZIP_MEDIA_TYPE = "application/zip"
 MiB = 1024**2
+# What reading one member can raise: damaged data, an unsupported compression method, a password.
+_MEMBER_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,7 @@ def _walk(instance: Instance, source: BinaryIO, parent: str | int, prefix: str, 
             try:
                 with archive.open(info) as member:
                     stored = instance.files.blobs.put(member, max_size=limits.max_member_bytes)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, BlobStoreError, OSError,
-                    RuntimeError) as exc:
+            except (*_MEMBER_UNREADABLE, BlobStoreError) as exc:
                 unpacked.problems.append(Problem(ProblemCode.MEMBER_SKIPPED, f"{path} could not be read: {exc}"))
                 continue
             unpacked.total_bytes += stored.size
@@ -172,7 +173,7 @@ def _is_media(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     try:
         with archive.open(info) as member:
             head = member.read(SNIFF_BYTES)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError):
+    except _MEMBER_UNREADABLE:
         return True  # let the real read name the problem
     kind = sniff_media_type(head, complete=len(head) < SNIFF_BYTES).kind
     return kind in (MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.ARCHIVE)

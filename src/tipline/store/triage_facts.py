@@ -28,14 +28,11 @@ def _age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
-    content = ReportContent.model_validate(row.content)
-    summary = content.incident_summary
-    reviewed = (row.reviewed_annotations or {}).get("annotations", [])
-    sextortion = bool(summary.report_annotations and summary.report_annotations.sextortion) or "sextortion" in reviewed
-
+def child_ages(content: ReportContent) -> list[tuple[int, str]]:
+    """The children's ages a report states, each with where it says so: victims' ages (or their
+    age on the incident's date from a date of birth) and intended recipients under 18."""
     ages: list[tuple[int, str]] = []
-    on = summary.incident_date_time.date()
+    on = content.incident_summary.incident_date_time.date()
     for index, victim in enumerate(content.victims):
         person = victim.person
         if person.age is not None:
@@ -45,6 +42,15 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
     for index, recipient in enumerate(content.intended_recipients):
         if recipient.person is not None and recipient.person.age is not None and recipient.person.age < 18:
             ages.append((recipient.person.age, f"intendedRecipient[{index}].intendedRecipientPerson.age"))
+    return ages
+
+
+def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
+    content = ReportContent.model_validate(row.content)
+    summary = content.incident_summary
+    reviewed = (row.reviewed_annotations or {}).get("annotations", [])
+    sextortion = bool(summary.report_annotations and summary.report_annotations.sextortion) or "sextortion" in reviewed
+    ages = child_ages(content)
 
     conversations = tuple(
         ConversationFact(

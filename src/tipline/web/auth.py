@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
 from tipline.domain.audit import Actor, ActorType
-from tipline.domain.roles import Permission, Role, has_permission
 from tipline.domain.base import utc_now
+from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.accounts import PUBLIC, Principal
 from tipline.store.db import Database
 from tipline.store.tables import LoginFailureRow

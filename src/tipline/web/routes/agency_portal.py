@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException
 from tipline.domain.report import ReportContent
 from tipline.domain.roles import Permission
 from tipline.jurisdiction.places import country_name
+from tipline.referral import service as referral_service
 from tipline.referral.keys import b64, fingerprint, raw_public, signing_key
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
-from tipline.referral import service as referral_service
 from tipline.referral.service import (
     OutcomeRefused,
     ReferralNotFound,

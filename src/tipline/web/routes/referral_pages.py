@@ -14,9 +14,9 @@ from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission, has_permission
 from tipline.jurisdiction import CLUE_LABELS, ClueKind
 from tipline.jurisdiction.places import country_name
+from tipline.referral import service as referral_service
 from tipline.referral.locating import ChoiceRefused, choose_agency, jurisdiction_of
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
-from tipline.referral import service as referral_service
 from tipline.referral.service import (
     ReferralRefused,
     count_overdue_referrals,
