@@ -69,6 +69,19 @@ def test_evaluate_dataset_json_and_text() -> None:
     assert code == 0 and "macro-F1" in out and "latency-weighted F1" in out and "ROC AUC" in out
 
 
+def test_evaluate_one_sided_reads_one_participant_per_conversation() -> None:
+    code, out, _ = run("evaluate", "--json", str(CORPUS / "dev.jsonl"))
+    both = json.loads(out)
+    code, out, _ = run("evaluate", "--json", "--one-sided", str(CORPUS / "dev.jsonl"))
+    assert code == 0
+    one = json.loads(out)
+    assert one["one_sided"] is True and both["one_sided"] is False
+    assert one["conversations"] == both["conversations"]
+    assert 0 < one["messages"] < both["messages"]
+    # the suspects' messages carry every gold tactic, so the tactic support is unchanged
+    assert {t: s["support"] for t, s in one["per_tactic"].items()} == {t: s["support"] for t, s in both["per_tactic"].items()}
+
+
 def test_evaluate_pan12(data_dir: Path) -> None:
     code, out, _ = run("evaluate", "--pan12", str(data_dir / "pan12_corpus.xml"), "--truth",
                        str(data_dir / "pan12_predators.txt"), "--truth-lines", str(data_dir / "pan12_lines.txt"))

@@ -10,11 +10,13 @@ import pytest
 
 from tipline.enticement.evaluation import (
     evaluate,
+    first_escalation,
     f_beta,
     latency_weighted_f1,
     load_dataset,
     macro_f1,
     median,
+    one_sided,
     penalty_parameter,
     roc_auc,
     speed_penalty,
@@ -133,3 +135,40 @@ def test_dataset_with_unknown_tactic_is_refused(tmp_path: Path) -> None:
                                 "messages": [{"id": "1", "author": "a", "text": "hi", "tactics": ["flirting"]}]}) + "\n")
     with pytest.raises(ValueError, match="unknown tactics"):
         load_dataset(path)
+
+
+def test_one_sided_keeps_the_suspect_or_the_most_tactic_like_participant(tmp_path: Path, data_dir: Path) -> None:
+    dataset = load_dataset(_write_dataset(tmp_path / "tiny.jsonl", data_dir))
+    grooming = one_sided(dataset[0])
+    assert {m.author for m in grooming.conversation.messages} == {"nightowl_77"}
+    assert [p.id for p in grooming.conversation.participants] == ["nightowl_77"]
+    # every gold tactic was on the suspect's messages, so all of them survive
+    assert sum(len(t) for t in grooming.gold.values()) == sum(len(t) for t in dataset[0].gold.values())
+    # the coach's fixture has no signals: a tie, so the participant who wrote first (the coach) is kept
+    coach = one_sided(dataset[1])
+    assert [m.id for m in coach.conversation.messages] == ["1", "3"]
+
+
+def test_one_sided_negative_keeps_the_participant_with_most_signals(tmp_path: Path) -> None:
+    path = tmp_path / "neg.jsonl"
+    path.write_text(json.dumps({"id": "peer", "label": {"enticement": False, "kind": "hard_negative"}, "messages": [
+        {"id": "1", "author": "ana", "text": "hey", "tactics": [], "signals": []},
+        {"id": "2", "author": "ben", "text": "how old r u", "tactics": [], "signals": ["age_probe"]},
+        {"id": "3", "author": "ana", "text": "14 u?", "tactics": [], "signals": []},
+        {"id": "4", "author": "ben", "text": "send a selfie", "tactics": [], "signals": ["image_request"]}]}) + "\n")
+    item = one_sided(load_dataset(path)[0])
+    assert [m.id for m in item.conversation.messages] == ["2", "4"]
+
+
+def test_alerted_before_escalation_by_hand(tmp_path: Path, data_dir: Path) -> None:
+    dataset = load_dataset(_write_dataset(tmp_path / "tiny.jsonl", data_dir))
+    # the fixture's first image request is message m11, the 11th message
+    assert first_escalation(dataset[0]) == 11
+    assert first_escalation(dataset[1]) is None
+    figures = evaluate(dataset).figures
+    first_alert = figures["median_messages_to_first_correct_alert"]  # one positive: its own first alert
+    assert figures["escalating_conversations"] == 1
+    assert figures["alerted_before_escalation"] == (1.0 if first_alert < 11 else 0.0)
+    assert figures["alerts_by_kind"] == {"enticement": {"conversations": 1, "alerts": 1},
+                                         "hard_negative": {"conversations": 1, "alerts": 0}}
+    assert figures["negative_alert_rate"] == 0.0

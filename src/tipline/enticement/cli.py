@@ -90,8 +90,11 @@ def analyze_command(files: tuple[Path, ...], fmt: str, as_json: bool, language: 
               help="With --pan12: the problem-2 ground truth, 'conversation-id line' per line.")
 @click.option("--skepticism", default=1, show_default=True, type=click.IntRange(1, 10),
               help="For the latency-weighted F1: warn once this many of the last 10 per-message predictions are alerts.")
+@click.option("--one-sided", is_flag=True,
+              help="Read only one side of each conversation, as court transcripts and excerpts give it: the "
+                   "suspect's messages (in negatives, the participant whose words most resemble tactics).")
 def evaluate_command(dataset: Path | None, as_json: bool, pan12_corpus: Path | None, truth: Path | None,
-                     truth_lines: Path | None, skepticism: int) -> None:
+                     truth_lines: Path | None, skepticism: int, one_sided: bool) -> None:
     """Score the detector on a labelled DATASET (e.g. data/enticement/test.jsonl), or on PAN 2012.
 
     DATASET is a JSON Lines file (or a folder of them) of tipline conversations with a `label`
@@ -103,6 +106,7 @@ def evaluate_command(dataset: Path | None, as_json: bool, pan12_corpus: Path | N
     problem-1 (precision, recall, F0.5) and problem-2 (precision, recall, F3) measures.
     """
     from tipline.enticement.evaluation import evaluate, format_report, load_dataset
+    from tipline.enticement.evaluation import one_sided as one_side
 
     if pan12_corpus is not None:
         from tipline.enticement.pan12 import evaluate_pan12
@@ -131,11 +135,14 @@ def evaluate_command(dataset: Path | None, as_json: bool, pan12_corpus: Path | N
         items = load_dataset(dataset)
     except (ConversationFormatError, ValueError, FileNotFoundError) as error:
         raise click.ClickException(f"{dataset}: {error}") from None
-    figures = evaluate(items, skepticism=skepticism).figures
+    if one_sided:
+        items = [one_side(item) for item in items]
+        items = [item for item in items if item.conversation.messages]
+    figures = evaluate(items, skepticism=skepticism).figures | {"one_sided": one_sided}
     if as_json:
         click.echo(json.dumps(figures))
     else:
-        click.echo(f"dataset {dataset}")
+        click.echo(f"dataset {dataset}" + (" (one side only)" if one_sided else ""))
         click.echo(format_report(figures))
 
 

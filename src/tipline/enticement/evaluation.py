@@ -30,6 +30,9 @@ class LabelledConversation:
     kind: str = ""
     negative_type: str | None = None
     family: str = ""
+    signals: dict[str, set[str]] = field(default_factory=dict)
+    """What each message's words express regardless of context (labels' `signals`), by message id."""
+    disclosure: bool = False
 
     @property
     def hard_negative(self) -> bool:
@@ -57,9 +60,36 @@ def load_dataset(path: str | Path) -> list[LabelledConversation]:
             unknown = {t for tactics in gold.values() for t in tactics} - set(TACTICS)
             if unknown:
                 raise ValueError(f"{file}: conversation {conversation.id} uses unknown tactics {sorted(unknown)}")
+            signals = {str(m["id"]): set(m.get("signals") or []) for m in raw["messages"]}
             dataset.append(LabelledConversation(conversation, gold, bool(label["enticement"]), label.get("suspect"),
-                                                label.get("kind", ""), label.get("negative_type"), label.get("family", "")))
+                                                label.get("kind", ""), label.get("negative_type"), label.get("family", ""),
+                                                signals, bool(label.get("disclosure"))))
     return dataset
+
+
+def one_sided(item: LabelledConversation) -> LabelledConversation:
+    """The conversation as a court transcript or an excerpt often gives it: one participant's messages only.
+
+    An enticement conversation keeps its suspect's messages. A negative one keeps the participant whose
+    words most resemble tactics (most messages with a signal; on a tie, the one who wrote first), so
+    that a coach's "is your mom home?" is read without the parent's answer, as the suspect's lines would be.
+    """
+    messages = item.conversation.messages
+    if item.enticement and item.suspect:
+        keep = item.suspect
+    else:
+        counts: dict[str, int] = {}
+        for message in messages:
+            counts.setdefault(message.author, 0)
+            counts[message.author] += bool(item.signals.get(message.id))
+        keep = max(counts, key=lambda author: counts[author]) if counts else ""
+    kept = [m for m in messages if m.author == keep]
+    conversation = Conversation(item.conversation.id, kept, [p for p in item.conversation.participants if p.id == keep],
+                                item.conversation.platform, item.conversation.source_format)
+    kept_ids = {m.id for m in kept}
+    return LabelledConversation(conversation, {k: v for k, v in item.gold.items() if k in kept_ids}, item.enticement,
+                                item.suspect, item.kind, item.negative_type, item.family,
+                                {k: v for k, v in item.signals.items() if k in kept_ids}, item.disclosure)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -215,6 +245,18 @@ def run_detector(dataset: Iterable[LabelledConversation], model: DetectorModel |
     return outcomes
 
 
+ESCALATIONS = frozenset({"image_request", "sextortion_threat", "meeting_request"})
+"""The tactics by which harm is under way: an alert is early when it comes before the first of them."""
+
+
+def first_escalation(item: LabelledConversation) -> int | None:
+    """The 1-based position of the first message whose gold tactics include an escalation, if any."""
+    for index, message in enumerate(item.conversation.messages, start=1):
+        if item.gold.get(message.id, set()) & ESCALATIONS:
+            return index
+    return None
+
+
 def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | None = None,
              skepticism: int = 1) -> EvaluationReport:
     """Every figure of ENTICEMENT.md's "How detection is judged" on a labelled dataset."""
@@ -234,6 +276,15 @@ def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | Non
     latencies = [warning_latency(o.alerts, skepticism) for o in outcomes]
     positive_lengths = [len(o.item.conversation.messages) for o in outcomes if o.item.enticement]
     hard = [o for o in outcomes if o.item.hard_negative]
+    negatives = [o for o in outcomes if not o.item.enticement]
+    escalating = [(o, first_escalation(o.item)) for o in outcomes if o.item.enticement]
+    escalating = [(o, at) for o, at in escalating if at is not None]
+    early = sum(1 for o, at in escalating if o.first_alert_index is not None and o.first_alert_index < at)
+    by_kind: dict[str, list[int]] = {}
+    for o in outcomes:
+        counts = by_kind.setdefault(o.item.kind or ("enticement" if o.item.enticement else "negative"), [0, 0])
+        counts[0] += 1
+        counts[1] += o.first_alert_index is not None
     suspect_right = [o.suspected_author == o.item.suspect for o in outcomes if o.item.enticement and o.first_alert_index]
     by_negative_type: dict[str, list[int]] = {}
     for o in hard:
@@ -253,6 +304,11 @@ def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | Non
         "alert_recall": alert_recall,
         "alert_f1": f_beta(alert_precision, alert_recall),
         "hard_negative_alert_rate": (sum(1 for o in hard if o.first_alert_index is not None) / len(hard)) if hard else 0.0,
+        "negative_alert_rate": (sum(1 for o in negatives if o.first_alert_index is not None) / len(negatives))
+        if negatives else 0.0,
+        "alerts_by_kind": {k: {"conversations": v[0], "alerts": v[1]} for k, v in sorted(by_kind.items())},
+        "alerted_before_escalation": (early / len(escalating)) if escalating else 0.0,
+        "escalating_conversations": len(escalating),
         "hard_negative_alerts_by_type": {k: {"conversations": v[0], "alerts": v[1]} for k, v in sorted(by_negative_type.items())},
         "suspect_correct_at_alert": (sum(suspect_right) / len(suspect_right)) if suspect_right else 0.0,
         "median_messages_to_first_correct_alert": median(correct_latencies),
@@ -280,10 +336,17 @@ def format_report(figures: dict[str, Any]) -> str:
         f"conversation ROC AUC                    {figures['roc_auc']:.3f}",
         f"alert precision / recall (level>=high)  {figures['alert_precision']:.3f} / {figures['alert_recall']:.3f}",
         f"alert rate on hard negatives            {figures['hard_negative_alert_rate']:.3f}",
+        f"alert rate on all negatives             {figures['negative_alert_rate']:.3f}",
+        (f"alerted before the first image request, threat or meeting request  "
+         f"{figures['alerted_before_escalation']:.3f} (of {figures['escalating_conversations']})"),
         f"suspected author right at alert         {figures['suspect_correct_at_alert']:.3f}",
         f"median messages to first correct alert  {med if med is not None else '-'}",
         (f"latency-weighted F1                     {lw['latency_weighted_f1']:.3f} "
          f"(F1 {lw['f1']:.3f} x speed {lw['speed']:.3f}; p={lw['penalty_p']:.3f}, "
          f"skepticism {lw['skepticism']}/{lw['window']})"),
     ]
+    for kind, counts in figures["alerts_by_kind"].items():
+        lines.append(f"  alerts on {kind:<20}{counts['alerts']:>5} of {counts['conversations']}")
+    for kind, counts in figures["hard_negative_alerts_by_type"].items():
+        lines.append(f"  hard negatives: {kind:<15}{counts['alerts']:>5} of {counts['conversations']} alerted")
     return "\n".join(lines)
