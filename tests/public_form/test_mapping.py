@@ -123,6 +123,19 @@ def test_a_username_named_in_two_reports_links_them(site: Site, visitor: FormCli
     assert linked == [first]
 
 
+def test_a_cash_app_tag_in_two_parents_descriptions_links_the_reports(site: Site, visitor: FormClient) -> None:
+    first, _ = visitor.receipt(visitor.send({**MINIMAL, "description": "Someone wants $300 on Cash App to "
+                                                                        "$Jake_Money99 or he shares my son's photo."}))
+    second, _ = visitor.receipt(visitor.send({**MINIMAL, "description": "my daughter was told to pay "
+                                                                         "$jake_money99 by friday 6pm"}))
+    site.drain()
+    with site.instance.db.transaction() as session:
+        linked = [other.id for _, other in site.instance.identifiers.links_of(session, second)]
+        kinds = {(shared.row.kind, shared.row.value) for shared in site.instance.identifiers.of_report(session, first)}
+    assert linked == [first]
+    assert ("payment", "cashapp:$jake_money99") in kinds
+
+
 def test_a_minimal_report_is_anonymous_and_dated_when_it_was_sent(site: Site, visitor: FormClient) -> None:
     before = datetime.now(UTC)
     number, _ = visitor.receipt(visitor.send(MINIMAL))

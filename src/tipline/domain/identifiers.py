@@ -16,6 +16,7 @@ class IdentifierKind(StrEnum):
     DEVICE_ID = "device_id"  # value is "type:value"
     PROFILE_URL = "profile_url"
     URL = "url"  # a web page where the incident happened
+    PAYMENT = "payment"  # value is "service:handle": a cashtag, Venmo/PayPal handle, wallet, gift-card code
 
     @property
     def label(self) -> str:
@@ -31,6 +32,7 @@ IDENTIFIER_LABELS = {
     IdentifierKind.DEVICE_ID: "Device id",
     IdentifierKind.PROFILE_URL: "Profile URL",
     IdentifierKind.URL: "Web page",
+    IdentifierKind.PAYMENT: "Payment account",
 }
 
 

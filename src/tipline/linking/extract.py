@@ -19,6 +19,7 @@ from tipline.domain.parties import (
     Victim,
 )
 from tipline.domain.report import ReportContent
+from tipline.linking.payments import find_payment_handles
 from tipline.linking.normalize import (
     Normalised,
     normalise_device_id,
@@ -114,6 +115,10 @@ class _Collector:
         for n, url in enumerate(urls):
             self.add(kind, normalise_url(url), url, role, index, f"{path}[{n}]")
 
+    def payments(self, text: str, role: PartyRole, index: int | None, path: str) -> None:
+        for handle in find_payment_handles(text):
+            self.add(IdentifierKind.PAYMENT, Normalised(handle.value, True), handle.raw, role, index, path)
+
     def account(
         self,
         party: PersonOrUserReported | IntendedRecipient | Victim | AssociatedAccount,
@@ -203,15 +208,50 @@ def extract_identifiers(
                 normalised = normalise_phone(contact.phone, context.default_phone_region)
                 out.add(IdentifierKind.PHONE, normalised, contact.phone, PartyRole.REPORTER, 0, "publicReport.contact.phone")
 
+    for role, index, path, text in _free_text(content.to_wire()):
+        if role == PartyRole.REPORTER and not context.include_reporter:
+            continue
+        out.payments(text, role, index, path)
+
     for position, details in files:
         if details is None:
             continue
         path = f"files[{position}]"
+        for n, info in enumerate(details.additional_info):
+            out.payments(info, PartyRole.FILE, position, f"{path}.additionalInfo[{n}]")
         if details.ip_capture_event:
             out.ips([details.ip_capture_event], PartyRole.FILE, position, f"{path}.ipCaptureEvent")
         out.devices(details.device_ids, PartyRole.FILE, position, f"{path}.deviceId")
 
     return _dedupe(out.found)
+
+
+# Free-text fields: where a reporter writes "he wants $300 on Cash App to $name by Friday".
+_FREE_TEXT_KEYS = frozenset({"additionalInfo", "description", "otherPersonDescription", "incidentDateTimeDescription",
+                             "escalateToHighPriority"})
+_PARTY_ROLES = {"personOrUserReported": PartyRole.REPORTED, "intendedRecipient": PartyRole.RECIPIENT,
+                "victim": PartyRole.VICTIM, "reporter": PartyRole.REPORTER}
+
+
+def _free_text(wire: object, path: str = "", role: PartyRole = PartyRole.INCIDENT,
+               index: int | None = None) -> Iterator[tuple[PartyRole, int | None, str, str]]:
+    """(role, party index, path, text) of every free-text field of a report in its wire form."""
+    if isinstance(wire, dict):
+        for key, value in wire.items():
+            child = f"{path}.{key}" if path else key
+            child_role, child_index = (_PARTY_ROLES.get(key, role), index) if not path else (role, index)
+            if key in _FREE_TEXT_KEYS and isinstance(value, str):
+                yield child_role, child_index, child, value
+            elif key in _FREE_TEXT_KEYS and isinstance(value, list):
+                for n, item in enumerate(value):
+                    if isinstance(item, str):
+                        yield child_role, child_index, f"{child}[{n}]", item
+            else:
+                yield from _free_text(value, child, child_role, child_index)
+    elif isinstance(wire, list):
+        for n, item in enumerate(wire):
+            item_index = n if path in _PARTY_ROLES else index
+            yield from _free_text(item, f"{path}[{n}]", role, item_index)
 
 
 def _parties(content: ReportContent) -> Iterator[tuple[PartyRole, int, PersonOrUserReported | IntendedRecipient | Victim]]:

@@ -22,6 +22,7 @@ from tipline.linking import (
     normalise_screen_name,
     normalise_url,
 )
+from tipline.linking.payments import normalise_payment
 from tipline.store.tables import FileSignalRow, IdentifierRow, ReportFileRow, ReportRow
 
 HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -70,6 +71,8 @@ def normalise_identifier(kind: IdentifierKind, value: str, region: str) -> str:
     if kind == IdentifierKind.SCREEN_NAME and ":" in value:
         platform, _, name = value.partition(":")
         return normalise_screen_name(name, platform).value
+    if kind == IdentifierKind.PAYMENT:
+        return normalise_payment(value).value
     if kind == IdentifierKind.DEVICE_ID and ":" in value:
         id_type, _, id_value = value.partition(":")
         return normalise_device_id(id_type, id_value).value
