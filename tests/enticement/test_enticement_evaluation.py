@@ -10,8 +10,8 @@ import pytest
 
 from tipline.enticement.evaluation import (
     evaluate,
-    first_escalation,
     f_beta,
+    first_escalation,
     latency_weighted_f1,
     load_dataset,
     macro_f1,

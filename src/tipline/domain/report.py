@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
@@ -62,6 +63,31 @@ class ReportContent(DomainModel):
         if self.reporter is None and self.public_report is None:
             raise ValueError("a report needs a reporter (service providers) or publicReport (public form)")
         return self
+
+    def free_text(self) -> Iterator[tuple[str, str]]:
+        """(path, text) of every field written in someone's own words (descriptions, additional
+        information, the reason for an escalation), in document order; paths use the wire names."""
+        yield from _free_text(self.to_wire(), "")
+
+
+FREE_TEXT_NAMES = frozenset({"additionalInfo", "description", "otherPersonDescription", "incidentDateTimeDescription",
+                             "escalateToHighPriority"})
+"""The wire names of the fields that hold free text rather than a value."""
+
+
+def _free_text(wire: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(wire, dict):
+        for key, value in wire.items():
+            child = f"{path}.{key}" if path else key
+            if key in FREE_TEXT_NAMES and isinstance(value, str):
+                yield child, value
+            elif key in FREE_TEXT_NAMES and isinstance(value, list):
+                yield from ((f"{child}[{n}]", item) for n, item in enumerate(value) if isinstance(item, str))
+            else:
+                yield from _free_text(value, child)
+    elif isinstance(wire, list):
+        for n, item in enumerate(wire):
+            yield from _free_text(item, f"{path}[{n}]")
 
 
 class Report(DomainModel):

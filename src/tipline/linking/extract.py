@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,7 +20,6 @@ from tipline.domain.parties import (
     Victim,
 )
 from tipline.domain.report import ReportContent
-from tipline.linking.payments import find_payment_handles
 from tipline.linking.normalize import (
     Normalised,
     normalise_device_id,
@@ -30,6 +30,7 @@ from tipline.linking.normalize import (
     normalise_screen_name,
     normalise_url,
 )
+from tipline.linking.payments import find_payment_handles
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def extract_identifiers(
                 normalised = normalise_phone(contact.phone, context.default_phone_region)
                 out.add(IdentifierKind.PHONE, normalised, contact.phone, PartyRole.REPORTER, 0, "publicReport.contact.phone")
 
-    for role, index, path, text in _free_text(content.to_wire()):
+    for role, index, path, text in _free_text(content):
         if role == PartyRole.REPORTER and not context.include_reporter:
             continue
         out.payments(text, role, index, path)
@@ -226,32 +227,22 @@ def extract_identifiers(
     return _dedupe(out.found)
 
 
-# Free-text fields: where a reporter writes "he wants $300 on Cash App to $name by Friday".
-_FREE_TEXT_KEYS = frozenset({"additionalInfo", "description", "otherPersonDescription", "incidentDateTimeDescription",
-                             "escalateToHighPriority"})
+_PARTY_PATH = re.compile(r"^(personOrUserReported|intendedRecipient|victim)\[(\d+)\]|^(reporter)\.")
 _PARTY_ROLES = {"personOrUserReported": PartyRole.REPORTED, "intendedRecipient": PartyRole.RECIPIENT,
                 "victim": PartyRole.VICTIM, "reporter": PartyRole.REPORTER}
 
 
-def _free_text(wire: object, path: str = "", role: PartyRole = PartyRole.INCIDENT,
-               index: int | None = None) -> Iterator[tuple[PartyRole, int | None, str, str]]:
-    """(role, party index, path, text) of every free-text field of a report in its wire form."""
-    if isinstance(wire, dict):
-        for key, value in wire.items():
-            child = f"{path}.{key}" if path else key
-            child_role, child_index = (_PARTY_ROLES.get(key, role), index) if not path else (role, index)
-            if key in _FREE_TEXT_KEYS and isinstance(value, str):
-                yield child_role, child_index, child, value
-            elif key in _FREE_TEXT_KEYS and isinstance(value, list):
-                for n, item in enumerate(value):
-                    if isinstance(item, str):
-                        yield child_role, child_index, f"{child}[{n}]", item
-            else:
-                yield from _free_text(value, child, child_role, child_index)
-    elif isinstance(wire, list):
-        for n, item in enumerate(wire):
-            item_index = n if path in _PARTY_ROLES else index
-            yield from _free_text(item, f"{path}[{n}]", role, item_index)
+def _free_text(content: ReportContent) -> Iterator[tuple[PartyRole, int | None, str, str]]:
+    """(role, party index, path, text) of every free-text field: a party's own notes are that party's,
+    the rest (descriptions, the public report) describe the incident."""
+    for path, text in content.free_text():
+        match = _PARTY_PATH.match(path)
+        if match is None:
+            yield PartyRole.INCIDENT, None, path, text
+        elif match.group(3):
+            yield PartyRole.REPORTER, 0, path, text
+        else:
+            yield _PARTY_ROLES[match.group(1)], int(match.group(2)), path, text
 
 
 def _parties(content: ReportContent) -> Iterator[tuple[PartyRole, int, PersonOrUserReported | IntendedRecipient | Victim]]:
