@@ -136,6 +136,20 @@ def test_a_cash_app_tag_in_two_parents_descriptions_links_the_reports(site: Site
     assert ("payment", "cashapp:$jake_money99") in kinds
 
 
+def test_a_parents_description_of_a_sextortion_deadline_makes_the_report_p1_with_the_words(
+        site: Site, visitor: FormClient) -> None:
+    sentence = "He says he will send her photo to her school unless she pays $500 in gift cards by Friday 6pm."
+    number, _ = visitor.receipt(visitor.send({**MINIMAL, "description": f"My daughter is 14. {sentence}"}))
+    site.drain()
+    with site.instance.db.transaction() as session:
+        row = site.instance.reports.row(session, number)
+    assert row.priority == "P1"
+    reasons = {reason["code"]: reason for reason in row.priority_reasons["reasons"]}
+    quoted = [evidence["text"] for evidence in reasons["sextortion_threat"]["evidence"]]
+    assert sentence in quoted
+    assert reasons["victim_age_13_to_15"]["evidence"][0]["text"] == "My daughter is 14."
+
+
 def test_a_minimal_report_is_anonymous_and_dated_when_it_was_sent(site: Site, visitor: FormClient) -> None:
     before = datetime.now(UTC)
     number, _ = visitor.receipt(visitor.send(MINIMAL))

@@ -14,6 +14,7 @@ from tipline.triage import (
     FileFact,
     MatchFact,
     TacticFact,
+    TextFact,
     TriageFacts,
     TriageWeights,
     score_priority,
@@ -128,3 +129,32 @@ def test_weights_are_checked() -> None:
         TriageWeights(immediate=["hunch"])
     with pytest.raises(ValidationError):
         TriageWeights(infant=-5)
+
+
+DESCRIPTION = "publicReport.description"
+DEMAND = "He wants $500 in gift cards by Friday 6pm."
+
+
+def test_a_described_demand_with_a_deadline_is_sextortion_quoted_in_the_reason() -> None:
+    facts = TriageFacts(received_at=NOW - HOUR, text=(
+        TextFact("money_demand", DESCRIPTION, DEMAND, "$500"), TextFact("deadline", DESCRIPTION, DEMAND, "by Friday 6pm"),
+        TextFact("child_age", DESCRIPTION, "My son is 13.", "13")))
+    priority = score_priority(facts, DEFAULT_WEIGHTS, NOW)
+    by_code = {reason.code: reason for reason in priority.reasons}
+    assert priority.level == "P1"
+    assert [(e.ref, e.text) for e in by_code["sextortion_threat"].evidence] == [(DESCRIPTION, DEMAND)]
+    assert [(e.ref, e.text) for e in by_code["victim_age_13_to_15"].evidence] == [(DESCRIPTION, "My son is 13.")]
+
+
+def test_a_demand_without_deadline_or_threat_is_not_sextortion_by_itself() -> None:
+    facts = TriageFacts(received_at=NOW - HOUR, text=(TextFact("money_demand", DESCRIPTION, "He wants $20.", "$20"),))
+    priority = score_priority(facts, DEFAULT_WEIGHTS, NOW)
+    assert "sextortion_threat" not in {reason.code for reason in priority.reasons}
+    assert priority.level != "P1"
+
+
+def test_a_meeting_in_the_description_is_a_planned_meeting() -> None:
+    quote = "He keeps asking her to meet him at the mall."
+    facts = TriageFacts(received_at=NOW - HOUR, text=(TextFact("meeting_request", DESCRIPTION, quote),))
+    reason = next(r for r in score_priority(facts, DEFAULT_WEIGHTS, NOW).reasons if r.code == "meeting_planned")
+    assert reason.immediate and reason.evidence[0].text == quote

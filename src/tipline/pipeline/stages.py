@@ -18,6 +18,7 @@ from tipline.pipeline.enticement_stage import (
     analyse_report_conversations,
     store_conversation_analyses,
 )
+from tipline.pipeline.free_text_stage import read_report_free_text, store_text_findings
 from tipline.pipeline.matching_stage import match_report_files
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 from tipline.referral.locating import resolve_jurisdiction
@@ -91,6 +92,8 @@ PIPELINE: list[Stage] = [
     Stage("match_files", "look every file up in the hash banks", match_report_files),
     Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
           store_conversation_analyses, prepare=analyse_report_conversations),
+    Stage("read_free_text", "read descriptions and notes for threats, deadlines, demands, meetings and ages",
+          store_text_findings, prepare=read_report_free_text),
     Stage("extract_identifiers", "find and normalise every identifier", extract_report_identifiers),
     Stage("link_reports", "link reports that share identifiers", link_reports),
     Stage("score_priority", "score the report's priority with its reasons", score_priority),

@@ -245,6 +245,21 @@ class ConversationAnalysisRow(Base):
     analysed_at: Mapped[datetime]
 
 
+class TextFindingRow(Base):
+    """What a report's free text says that bears on urgency (a threat, a deadline, a money demand, a
+    meeting plan, a child's age), with the sentence quoted. Replaced whole each time the stage runs."""
+
+    __tablename__ = "text_findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))  # the field, e.g. "publicReport.description"
+    kind: Mapped[str] = mapped_column(String(30))  # sextortion_threat, deadline, money_demand, child_age, ...
+    quote: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(String(300))
+    found_at: Mapped[datetime]
+
+
 class BankRow(Base):
     """A hash bank: known material, an identified victim series, or known false positives to ignore."""
 

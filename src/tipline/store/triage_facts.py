@@ -14,11 +14,13 @@ from tipline.store.tables import (
     IdentifierRow,
     ReportFileRow,
     ReportRow,
+    TextFindingRow,
 )
 from tipline.triage import (
     ConversationFact,
     FileFact,
     TacticFact,
+    TextFact,
     TriageFacts,
 )
 
@@ -90,6 +92,11 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
             .order_by(other.report_id)
         ).scalars()
     )
+    text = tuple(
+        TextFact(finding.kind, finding.path, finding.quote, finding.value)
+        for finding in session.execute(select(TextFindingRow).where(TextFindingRow.report_id == row.id)
+                                       .order_by(TextFindingRow.id)).scalars()
+    )
     return TriageFacts(
         received_at=row.received_at,
         escalation_text=summary.escalate_to_high_priority,
@@ -101,4 +108,5 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
         matching_done=matching_done,
         shared_reports=shared,
         analyst_escalation=row.escalation_note if row.escalated_to_supervisor_at else None,
+        text=text,
     )

@@ -11,6 +11,7 @@ from tipline.triage.scoring import (
     Priority,
     Reason,
     TacticFact,
+    TextFact,
     TriageFacts,
     score_priority,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Priority",
     "Reason",
     "TacticFact",
+    "TextFact",
     "TriageFacts",
     "TriageWeights",
     "score_priority",

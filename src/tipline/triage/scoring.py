@@ -70,6 +70,17 @@ class ConversationFact:
 
 
 @dataclass(frozen=True)
+class TextFact:
+    """What a free-text field says: kind (sextortion_threat, meeting_request, image_request, deadline,
+    money_demand, child_age), the field, the sentence quoted and a value (an age, an amount, a deadline)."""
+
+    kind: str
+    path: str
+    quote: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class MatchFact:
     bank_kind: str  # known_material, identified_series
     bank: str
@@ -100,6 +111,7 @@ class TriageFacts:
     matching_done: bool = False  # files were looked up in the banks (so "no match" means something)
     shared_reports: tuple[int, ...] = ()  # other reports sharing the reported person's identifiers
     analyst_escalation: str | None = None
+    text: tuple[TextFact, ...] = ()  # what the report's descriptions and notes say
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -119,13 +131,20 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
         add("child_in_danger_now", "The public reporter says a child is in danger right now",
             weights.child_in_danger_now, [Evidence("report", "publicReport.childInDangerNow", "yes")])
 
-    threats = _tactic_evidence(facts, "sextortion_threat")
+    threats = _tactic_evidence(facts, "sextortion_threat") + _text_evidence(facts, "sextortion_threat")
+    demands = _text_evidence(facts, "money_demand")
+    deadlines = _text_evidence(facts, "deadline")
+    if threats or (demands and deadlines):
+        # a demand with a deadline is coercion even when no threat is written out
+        for evidence in demands + deadlines:
+            if evidence not in threats:
+                threats.append(evidence)
     if threats:
         add("sextortion_threat", "Sextortion: threats, deadlines or demands", weights.sextortion_threat, threats)
     if facts.sextortion_annotation:
         add("sextortion_annotation", "The reporter marked it as sextortion", weights.sextortion_annotation,
             [Evidence("report", "incidentSummary.reportAnnotations.sextortion", "")])
-    meetings = _tactic_evidence(facts, "meeting_request")
+    meetings = _tactic_evidence(facts, "meeting_request") + _text_evidence(facts, "meeting_request")
     if meetings:
         add("meeting_planned", "Plans or requests to meet the child in person", weights.meeting_planned, meetings)
     alerted = [c for c in facts.conversations if c.alert]
@@ -138,9 +157,12 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
     if infants:
         add("infant", "A file is annotated as showing an infant or toddler", weights.infant,
             [Evidence("file", f.file_id, f.name) for f in infants])
-    if facts.victim_ages:
-        youngest, where = min(facts.victim_ages)
-        evidence = [Evidence("report", where, f"age {youngest}")]
+    ages = [(age, where, f"age {age}") for age, where in facts.victim_ages]
+    ages += [(int(t.value), t.path, t.quote) for t in facts.text if t.kind == "child_age" and t.value.isascii()
+             and t.value.isdigit()]
+    if ages:
+        youngest, where, words = min(ages)
+        evidence = [Evidence("report", where, words)]
         if youngest <= 12:
             add("victim_age_12_or_under", f"The youngest victim is {youngest}", weights.victim_age_12_or_under, evidence)
         elif youngest <= 15:
@@ -201,6 +223,17 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
     else:
         level = "P4"
     return Priority(level, score, tuple(reasons))
+
+
+def _text_evidence(facts: TriageFacts, kind: str) -> list[Evidence]:
+    """The sentences of the report's free text that say `kind`, quoted (each sentence once)."""
+    seen: set[tuple[str, str]] = set()
+    found = []
+    for fact in facts.text:
+        if fact.kind == kind and (fact.path, fact.quote) not in seen:
+            seen.add((fact.path, fact.quote))
+            found.append(Evidence("report", fact.path, fact.quote))
+    return found
 
 
 def _tactic_evidence(facts: TriageFacts, tactic: str) -> list[Evidence]:

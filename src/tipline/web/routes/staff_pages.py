@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "report.linked": "Linked to another report",
     "report.prioritised": "Priority",
     "report.conversations_analysed": "Conversations analysed",
+    "report.free_text_read": "Description read for urgency",
     "file.added": "File added",
     "file.details_set": "File details",
     "file.hashed": "File hashed",
