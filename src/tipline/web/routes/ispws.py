@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -49,6 +49,7 @@ from tipline.store.files import clean_file_name
 from tipline.web.auth import (
     POLICY_MARK,
     SESSION_COOKIE,
+    UNSAFE_METHODS,
     AuthError,
     _basic_credentials,
     check_csrf,
@@ -59,6 +60,8 @@ log = logging.getLogger("tipline.ispws")
 
 XML_MEDIA_TYPE = "application/xml"
 XML_CONTENT_TYPES = {"text/xml", "application/xml"}
+# What HTTP libraries send when the caller names no type (no header at all is "" here): read as XML.
+GENERIC_CONTENT_TYPES = {"", "text/plain", "application/octet-stream"}
 FORM_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 MAX_FIELD_BYTES = 1024
 CREDENTIAL_TTL_SECONDS = 10.0
@@ -197,6 +200,19 @@ def _verified_principal(request: Request, key: bytes | None) -> Principal:
     return principal
 
 
+def from_another_site(request: Request) -> bool:
+    """A browser sending on behalf of a page of another site. The XML endpoints read text/plain and
+    untyped bodies (as NCMEC's does), which a page can send across sites without asking first, and
+    a browser may add HTTP Basic credentials it remembers: such requests carry Sec-Fetch-Site or an
+    Origin, which ESP clients (server to server) do not send."""
+    if request.headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
 def esp_submitter() -> Callable[..., Any]:
     """A route policy: a service provider's API account (HTTP Basic). Unauthenticated requests get
     the documented 2000 answer (HTTP 401), other principals 3100 (HTTP 403), as XML."""
@@ -215,6 +231,9 @@ def esp_submitter() -> Callable[..., Any]:
                 await check_csrf(request, principal)
             except AuthError as error:
                 raise IspwsError(NOT_AUTHORIZED, error.message) from None
+        elif request.method in UNSAFE_METHODS and from_another_site(request):
+            raise IspwsError(NOT_AUTHORIZED, "a web page of another site may not send to the Reporting API with "
+                             "credentials your browser remembers; send from your own client")
         return principal
 
     setattr(policy, POLICY_MARK, {"permissions": [Permission.REPORT_SUBMIT.value], "esp_own": True})
@@ -236,15 +255,33 @@ def _media_type(request: Request) -> tuple[str, dict[bytes, bytes]]:
     return media.decode("latin-1").lower(), params
 
 
+def looks_like_xml(body: bytes) -> bool:
+    """Whether a body is meant as an XML document: after an optional UTF-8 byte-order mark and
+    white space, it starts with '<' (the parser then decides whether it is well-formed)."""
+    return body.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
+
+
 async def xml_body(request: Request) -> bytes:
+    """The XML document of /submit and /fileinfo. The body is XML whatever the header says, as at
+    NCMEC's endpoint: published clients send it as text/xml, but also as text/plain, as
+    application/octet-stream or with no Content-Type (their HTTP library's defaults), and all of
+    them are read as XML. A body under another declared type (application/json, a form) that is not
+    XML is refused as a wrong Content-Type (415, 4000); any other body that is not well-formed XML
+    gets 4110 from the parser. A charset other than UTF-8 on an XML type is refused (415, 4110); the
+    body must be UTF-8 in every case (4110 from the parser). The XML hardening (no DOCTYPE, no
+    entities) and the body-size limit apply whatever the type."""
     media, params = _media_type(request)
-    if media not in XML_CONTENT_TYPES and not media.endswith("+xml"):
-        raise IspwsError(INVALID_REQUEST, f"send the XML document with Content-Type: text/xml; charset=utf-8 "
-                         f"(got {request.headers.get('content-type') or 'no Content-Type'})", status=415)
     charset = params.get(b"charset", b"utf-8").decode("latin-1").strip("\"'").lower()
-    if charset not in ("utf-8", "utf8", "us-ascii"):
+    # A generic type's charset is the library's default, not a statement about the document (Java's
+    # StringEntity says ISO-8859-1 of every string): the document itself must then be UTF-8.
+    if charset not in ("utf-8", "utf8", "us-ascii") and media not in GENERIC_CONTENT_TYPES:
         raise IspwsError(MALFORMED_XML, f"the body must be UTF-8 (Content-Type says charset={charset})", status=415)
-    return await request.body()
+    body = await request.body()
+    declared_xml = media in XML_CONTENT_TYPES or media in GENERIC_CONTENT_TYPES or media.endswith("+xml")
+    if not declared_xml and not looks_like_xml(body):
+        raise IspwsError(INVALID_REQUEST, f"send the XML document with Content-Type: text/xml; charset=utf-8 "
+                         f"(got {request.headers.get('content-type')} and a body that is not XML)", status=415)
+    return body
 
 
 class _FormReader:
