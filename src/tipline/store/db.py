@@ -11,10 +11,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from tipline.config import Settings
+from tipline.store.types import fold_case, json_text
 
 # PostgreSQL connections idle in the pool longer than this are checked with a round trip before use.
 PING_AFTER_IDLE_SECONDS = 10.0
 READ_ONLY = "tipline_read_only"  # execution option: a SQLite transaction that only reads
+FOLD_FUNCTION = "tipline_fold"  # SQLite: Unicode case folding (store.types.fold_case)
 
 
 def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: Any) -> Engine:
@@ -27,6 +29,7 @@ def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: A
         engine = create_engine(
             settings.database_url,
             connect_args={"timeout": 30, "check_same_thread": False},
+            json_serializer=json_text,
             **overrides,
         )
 
@@ -39,6 +42,7 @@ def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: A
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            dbapi_connection.create_function(FOLD_FUNCTION, 1, fold_case, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from tipline.linking import (
     normalise_url,
 )
 from tipline.linking.payments import normalise_payment
+from tipline.store.db import FOLD_FUNCTION
 from tipline.store.tables import FileSignalRow, IdentifierRow, ReportFileRow, ReportRow
 
 HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -99,6 +101,20 @@ def _pdq_matches(session: Session, query: str, distance: int) -> dict[int, list[
     return found
 
 
+def content_contains(session: Session, text: str) -> Any:
+    """Reports whose content holds `text` as written, in any case: the text is matched inside the
+    stored JSON document as it is stored there (quotes, backslashes and control characters escaped
+    as JSON escapes them; other characters as written), the LIKE wildcards % and _ in it mean
+    themselves (escaped, with an ESCAPE clause), and case is folded for every script: on SQLite by
+    tipline_fold() (Python's casefold, registered on each connection), on PostgreSQL by lower(),
+    which follows the database's LC_CTYPE (a UTF-8 locale folds every script; "C" folds A-Z only)."""
+    needle = json.dumps(text, ensure_ascii=False)[1:-1]
+    stored = cast(ReportRow.content, String)
+    if session.get_bind().dialect.name == "sqlite":
+        return getattr(func, FOLD_FUNCTION)(stored).contains(needle.casefold(), autoescape=True)
+    return func.lower(stored).contains(needle.lower(), autoescape=True)
+
+
 def search_reports(session: Session, criteria: SearchCriteria, *, limit: int = 100, offset: int = 0) -> SearchResult:
     if criteria.is_empty():
         raise SearchError("say what to search for: an identifier, a hash, some text, a type, dates or a state")
@@ -129,8 +145,7 @@ def search_reports(session: Session, criteria: SearchCriteria, *, limit: int = 1
             conditions.append(ReportRow.id.in_(exact))
     if criteria.text:
         text = criteria.text.strip()
-        pattern = f"%{text.lower()}%"
-        text_match = func.lower(cast(ReportRow.content, String)).like(pattern)
+        text_match = content_contains(session, text)
         conditions.append(or_(text_match, ReportRow.id == int(text)) if text.isdigit() else text_match)
     if criteria.incident_type is not None:
         conditions.append(func.coalesce(ReportRow.reviewed_incident_type, ReportRow.incident_type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,26 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def json_text(value: Any) -> str:
+    """How a JSON document is written to SQLite (the engine's json_serializer): text as written, not
+    as \\u escapes (json.dumps' default), so that a search for "Zoë" finds it in the stored text.
+    A string with a lone surrogate (which JSON input may carry and UTF-8 cannot) keeps the escaped
+    form, as before, rather than failing the write."""
+    text = json.dumps(value, ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value)
+    return text
+
+
+def fold_case(value: str | None) -> str | None:
+    """Case-insensitive comparison for any script: SQLite's lower() and LIKE fold only A-Z, so a
+    search for "zoë" would miss "ZOË". Registered on every SQLite connection as tipline_fold()."""
+    return value.casefold() if isinstance(value, str) else value
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
 
 
