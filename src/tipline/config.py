@@ -67,6 +67,7 @@ class Settings:
     session_hours: int = 12
     default_phone_region: str = "US"
     link_hub_limit: int = 1000  # an identifier shared by more reports than this is not linked pairwise
+    idempotency_hours: int = 24  # how long an Idempotency-Key and its first answer are kept
     argon2_time_cost: int = 3  # RFC 9106's second recommended option: t=3, m=64 MiB
     argon2_memory_kib: int = 65536
     extra: dict[str, str] = field(default_factory=dict)
@@ -116,6 +117,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_hours=int_setting(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
         default_phone_region=region,
         link_hub_limit=int_setting(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
+        idempotency_hours=int_setting(env, "TIPLINE_IDEMPOTENCY_HOURS", 24, minimum=1),
         argon2_time_cost=int_setting(env, "TIPLINE_ARGON2_TIME_COST", 3, minimum=1),
         argon2_memory_kib=int_setting(env, "TIPLINE_ARGON2_MEMORY_KIB", 65536, minimum=8),
         extra={k: v for k, v in env.items() if k.startswith("TIPLINE_")},

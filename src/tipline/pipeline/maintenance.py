@@ -1,6 +1,6 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
-counts toward priority), encrypted blobs no report holds any more deleted after their grace, and
-SQLite's query statistics refreshed."""
+counts toward priority), encrypted blobs no report holds any more deleted after their grace,
+expired idempotency keys forgotten, and SQLite's query statistics refreshed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tipline.store.idempotency import delete_expired
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -24,6 +26,12 @@ def rescore_waiting(instance: Instance) -> int:
 def collect_blob_garbage(instance: Instance) -> int:
     with instance.db.transaction() as session:
         return instance.files.collect_garbage(session)
+
+
+def expire_idempotency_keys(instance: Instance) -> int:
+    """Idempotency keys (and the answers kept with them) whose TIPLINE_IDEMPOTENCY_HOURS passed."""
+    with instance.db.transaction() as session:
+        return delete_expired(session)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ def refresh_sqlite_statistics(instance: Instance) -> int:
 TASKS = [
     Task("rescore_waiting", 15 * 60, rescore_waiting),
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
+    Task("expire_idempotency_keys", 10 * 60, expire_idempotency_keys),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
 ]
 

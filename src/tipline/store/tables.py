@@ -468,4 +468,5 @@ class InstanceSetting(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]]
 
+from tipline.store import idempotency as _idempotency  # noqa: E402,F401  (Idempotency-Key: Base sees it)
 from tipline.store import referrals as _referrals  # noqa: E402,F401  (agencies, jurisdictions, referrals: Base sees them)

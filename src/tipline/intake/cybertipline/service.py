@@ -35,6 +35,7 @@ from tipline.media.blobstore import BlobWriter, StoredBlob
 from tipline.store.accounts import Principal
 from tipline.store.db import forget_loaded
 from tipline.store.files import BlobVanished, DetailsAlreadySet, FileNotFound
+from tipline.store.idempotency import Idempotency, KeyReused, Outcome, run_once
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:
@@ -140,13 +141,27 @@ def touch_own_open_report(session: Session, report_id: int, principal: Principal
 
 def submit(instance: Instance, principal: Principal, content: ReportContent) -> int:
     """Open a report (state `open`) and return its ID."""
-    with transaction(instance) as session:
+    return submit_once(instance, principal, content, None).report_id
+
+
+def submit_once(instance: Instance, principal: Principal, content: ReportContent,
+                once: Idempotency | None) -> Outcome:
+    """Open a report, or with an Idempotency-Key already used for the same document, answer the
+    report that request opened (`replayed`) without opening another."""
+
+    def open_report(session: Session) -> tuple[int, int, dict[str, Any]]:
         try:
             row = submit_report(instance, session, content, ReportSource.ESP_XML, principal, finish=False)
         except SubmissionRejected as error:
             message = error.message if error.message.startswith(error.field) else f"{error.field}: {error.message}"
             raise IspwsError(VALIDATION_FAILED, message) from None
-        return row.id
+        return 200, row.id, {"reportId": row.id}
+
+    with transaction(instance) as session:
+        try:
+            return run_once(session, once, open_report)
+        except KeyReused as error:
+            raise IspwsError(INVALID_REQUEST, str(error), status=422) from None
 
 
 def check_open(instance: Instance, principal: Principal, report_id: int) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from sqlalchemy.orm import Session
 
 from tipline.domain.identifiers import IdentifierKind
 from tipline.domain.incident import IncidentType
@@ -16,8 +18,19 @@ from tipline.domain.report import Report, ReportContent, ReportSource
 from tipline.domain.roles import Permission
 from tipline.intake.submission import finish_report, retract_report, submit_report
 from tipline.store.accounts import Principal
+from tipline.store.idempotency import (
+    HEADER,
+    KEY_DESCRIPTION,
+    KEY_PATTERN,
+    MAX_KEY_LENGTH,
+    REPLAYED_HEADER,
+    Idempotency,
+    KeyReused,
+    run_once,
+)
 from tipline.store.reports import ReportFilter
 from tipline.web.auth import allow
+from tipline.web.errors import problem
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 Submitter = Annotated[Principal, Depends(allow(Permission.REPORT_SUBMIT))]
@@ -82,22 +95,51 @@ class SharingReports(ApiModel):
     response_model=SubmitResult,
     dependencies=[Depends(require_json)],
     summary="File a report",
-    responses={400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
-               415: {"description": "Not application/json"}, 422: {"description": "Invalid report: each problem names its field"}},
+    responses={201: {"headers": {REPLAYED_HEADER: {
+                   "description": "`true` when this is the stored answer to an earlier request with the same "
+                                  "Idempotency-Key (no new report was stored)", "schema": {"type": "string"}}}},
+               400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
+               415: {"description": "Not application/json"},
+               422: {"description": "Invalid report, or an Idempotency-Key already used with a different body: "
+                                    "each problem names its field"}},
 )
 def create_report(
     request: Request,
+    response: Response,
     principal: Submitter,
     content: Annotated[ReportContent, Body()],
     finish: Annotated[bool, Query(description="false keeps the report open for files; finish it later")] = True,
-) -> SubmitResult:
+    idempotency_key: Annotated[str | None, Header(alias=HEADER, min_length=1, max_length=MAX_KEY_LENGTH,
+                                                  pattern=KEY_PATTERN, description=KEY_DESCRIPTION)] = None,
+) -> SubmitResult | JSONResponse:
     """File a report as a service provider. Field names are the CyberTipline schema's element names,
-    so the same report filed as XML or JSON is stored the same. Timestamps need a time zone."""
+    so the same report filed as XML or JSON is stored the same. Timestamps need a time zone.
+
+    Send an `Idempotency-Key` header so that you can safely send the request again when you got no
+    answer (a timeout, a dropped connection): a repeat with the same key and body gets the first
+    answer and never stores a second report."""
     instance = request.app.state.instance
-    with instance.db.transaction() as session:
+    once = None
+    if idempotency_key is not None and principal.api_account_id is not None:
+        once = Idempotency(principal.api_account_id, "api_v1_reports", idempotency_key,
+                           Idempotency.document_digest(content.to_wire(), f"finish={finish}"),
+                           instance.settings.idempotency_hours)
+
+    def submit(session: Session) -> tuple[int, int, dict[str, Any]]:
         row = submit_report(instance, session, content, ReportSource.ESP_JSON, principal, finish=finish)
-        result = SubmitResult(report_id=row.id, state=ReportState(row.state))
-    return result
+        first = SubmitResult(report_id=row.id, state=ReportState(row.state))
+        return status.HTTP_201_CREATED, row.id, first.model_dump(mode="json", by_alias=True)
+
+    try:
+        with instance.db.transaction() as session:
+            outcome = run_once(session, once, submit)
+    except KeyReused as error:
+        return problem(422, "idempotency_key_reused", str(error),
+                       problems=[{"field": HEADER, "problem": str(error), "type": "idempotency_key_reused"}])
+    if outcome.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    response.status_code = outcome.status
+    return SubmitResult.model_validate(outcome.answer)
 
 
 @router.post("/reports/{report_id}/finish", response_model=SubmitResult, summary="Finish an open report")

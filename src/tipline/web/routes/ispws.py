@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from lxml import etree
@@ -46,6 +47,15 @@ from tipline.intake.cybertipline.xmlmap import parse_file_details, parse_report
 from tipline.media.blobstore import BlobTooLargeError, BlobWriter
 from tipline.store.accounts import Principal
 from tipline.store.files import clean_file_name
+from tipline.store.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tipline.store.idempotency import (
+    KEY_DESCRIPTION,
+    KEY_PATTERN,
+    MAX_KEY_LENGTH,
+    REPLAYED_HEADER,
+    Idempotency,
+    Outcome,
+)
 from tipline.web.auth import (
     POLICY_MARK,
     SESSION_COOKIE,
@@ -439,15 +449,31 @@ def xsd_endpoint(principal: Esp) -> Response:
 
 
 @router.post("/submit", summary="Open a report: one <report> document")
-async def submit_endpoint(request: Request, principal: Esp) -> Response:
+async def submit_endpoint(
+    request: Request,
+    principal: Esp,
+    idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, description=KEY_DESCRIPTION.replace(
+        "refused (422)", "refused (4000, HTTP 422)"))] = None,
+) -> Response:
+    """NCMEC's protocol has no idempotency mechanism (a repeated submit opens another report, and
+    the unfinished one expires); tipline also takes `Idempotency-Key` here (docs/ispws.md)."""
+    if idempotency_key is not None and (len(idempotency_key) > MAX_KEY_LENGTH
+                                        or not re.fullmatch(KEY_PATTERN, idempotency_key)):
+        raise IspwsError(INVALID_REQUEST, f"the {IDEMPOTENCY_HEADER} header must be 1 to {MAX_KEY_LENGTH} printable "
+                         "ASCII characters (a UUID, say)")
     body = await xml_body(request)
     instance = request.app.state.instance
+    once = None
+    if idempotency_key is not None and principal.api_account_id is not None:
+        once = Idempotency(principal.api_account_id, "ispws_submit", idempotency_key, Idempotency.digest(body),
+                           instance.settings.idempotency_hours)
 
-    def work() -> int:
-        return service.submit(instance, principal, parse_report(body))
+    def work() -> Outcome:
+        return service.submit_once(instance, principal, parse_report(body), once)
 
-    report_id = await run_in_threadpool(work)
-    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=report_id)
+    outcome = await run_in_threadpool(work)
+    headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return report_response(SUCCESS, DESCRIPTIONS[SUCCESS], report_id=outcome.report_id, headers=headers)
 
 
 @router.post("/upload", summary="Upload a file to an open report (multipart form: id, file)")
