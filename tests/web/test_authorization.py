@@ -52,12 +52,13 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/report", expect(FORBIDDEN)),  # refused without the form's own token (its CSRF), whoever asks
     ("GET", "/report/received/{receipt}", expect(NOT_FOUND)),  # only a signed receipt token shows a receipt
     # The CyberTipline Reporting API: service provider accounts only. These bodies are empty, so a
-    # provider gets 415 (no XML or form); the whole API is tested in tests/intake.
+    # provider gets 400 (an empty XML document: untyped bodies are read as XML) or 415 (no form);
+    # the whole API is tested in tests/intake.
     ("GET", "/ispws/status", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
     ("GET", "/ispws/xsd", expect(FORBIDDEN, public=UNAUTH, esp=OK)),
-    ("POST", "/ispws/submit", expect(FORBIDDEN, public=UNAUTH, esp=415)),
+    ("POST", "/ispws/submit", expect(FORBIDDEN, public=UNAUTH, esp=BAD_REQUEST)),
     ("POST", "/ispws/upload", expect(FORBIDDEN, public=UNAUTH, esp=415)),
-    ("POST", "/ispws/fileinfo", expect(FORBIDDEN, public=UNAUTH, esp=415)),
+    ("POST", "/ispws/fileinfo", expect(FORBIDDEN, public=UNAUTH, esp=BAD_REQUEST)),
     ("POST", "/ispws/finish", expect(FORBIDDEN, public=UNAUTH, esp=415)),
     ("POST", "/ispws/retract", expect(FORBIDDEN, public=UNAUTH, esp=415)),
     # Review: {id} is a received report nobody holds, so allowed people get 409 (not possible now).
