@@ -72,6 +72,14 @@ class KeyReused(ValueError):
         self.report_id = report_id
 
 
+class KeyBusy(RuntimeError):
+    """The key was taken and freed again several times while this request looked (expiring keys
+    under contention); nothing was stored, and the client may simply send the request again."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"another request with the {HEADER} {key!r} was being handled; send the request again")
+
+
 @dataclass(frozen=True)
 class Idempotency:
     """One request's key: its account and endpoint, and a digest of what it asks."""
@@ -133,17 +141,21 @@ def run_once(session: Session, request: Idempotency | None,
         return Outcome(status, report_id, answer, replayed=False)
     now = utc_now()
     claimed = _claim(session, request, now)
-    if claimed is None:
+    for _ in range(3):
+        if claimed is not None:
+            break
         stored = session.execute(select(_KEYS).where(
             _KEYS.c.api_account_id == request.account_id, _KEYS.c.endpoint == request.endpoint,
-            _KEYS.c.key == request.key)).one()
-        if stored.expires_at > now:
+            _KEYS.c.key == request.key)).one_or_none()
+        if stored is not None and stored.expires_at > now:
             if stored.fingerprint != request.fingerprint:
                 raise KeyReused(request.key, stored.report_id)
             return Outcome(stored.status, stored.report_id, stored.answer, replayed=True)
-        session.execute(delete(_KEYS).where(_KEYS.c.id == stored.id))  # expired, not yet cleaned up
-        claimed = _claim(session, request, now)
-        assert claimed is not None
+        if stored is not None:  # expired, not yet cleaned up: the key is free again
+            session.execute(delete(_KEYS).where(_KEYS.c.id == stored.id))
+        claimed = _claim(session, request, now)  # (or another request took it meanwhile: look again)
+    if claimed is None:
+        raise KeyBusy(request.key)
     status, report_id, answer = submit(session)
     session.execute(update(_KEYS).where(_KEYS.c.id == claimed).values(status=status, report_id=report_id,
                                                                       answer=answer))

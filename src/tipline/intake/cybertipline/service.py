@@ -35,7 +35,7 @@ from tipline.media.blobstore import BlobWriter, StoredBlob
 from tipline.store.accounts import Principal
 from tipline.store.db import forget_loaded
 from tipline.store.files import BlobVanished, DetailsAlreadySet, FileNotFound
-from tipline.store.idempotency import Idempotency, KeyReused, Outcome, run_once
+from tipline.store.idempotency import Idempotency, KeyBusy, KeyReused, Outcome, run_once
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 if TYPE_CHECKING:
@@ -162,6 +162,8 @@ def submit_once(instance: Instance, principal: Principal, content: ReportContent
             return run_once(session, once, open_report)
         except KeyReused as error:
             raise IspwsError(INVALID_REQUEST, str(error), status=422) from None
+        except KeyBusy as error:
+            raise IspwsError(INVALID_REQUEST, str(error), status=409) from None
 
 
 def check_open(instance: Instance, principal: Principal, report_id: int) -> None:

@@ -25,6 +25,7 @@ from tipline.store.idempotency import (
     MAX_KEY_LENGTH,
     REPLAYED_HEADER,
     Idempotency,
+    KeyBusy,
     KeyReused,
     run_once,
 )
@@ -99,6 +100,7 @@ class SharingReports(ApiModel):
                    "description": "`true` when this is the stored answer to an earlier request with the same "
                                   "Idempotency-Key (no new report was stored)", "schema": {"type": "string"}}}},
                400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
+               409: {"description": "Another request with the same Idempotency-Key was being handled; send it again"},
                415: {"description": "Not application/json"},
                422: {"description": "Invalid report, or an Idempotency-Key already used with a different body: "
                                     "each problem names its field"}},
@@ -136,6 +138,9 @@ def create_report(
     except KeyReused as error:
         return problem(422, "idempotency_key_reused", str(error),
                        problems=[{"field": HEADER, "problem": str(error), "type": "idempotency_key_reused"}])
+    except KeyBusy as error:
+        return problem(409, "idempotency_key_busy", str(error),
+                       problems=[{"field": HEADER, "problem": str(error), "type": "idempotency_key_busy"}])
     if outcome.replayed:
         response.headers[REPLAYED_HEADER] = "true"
     response.status_code = outcome.status
