@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from tipline.store.tables import ReportFileRow, ReportRow
 
-GENERIC_TYPES = [None, "text/plain", "text/plain; charset=ISO-8859-1", "application/octet-stream"]
+# What HTTP libraries send when the caller names no type; the last is curl's --data without --header.
+GENERIC_TYPES = [None, "text/plain", "text/plain; charset=ISO-8859-1", "application/octet-stream",
+                 "application/x-www-form-urlencoded"]
 
 
 def raw_post(api, path: str, body: bytes, content_type: str | None,  # type: ignore[no-untyped-def]
