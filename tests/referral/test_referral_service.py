@@ -261,3 +261,85 @@ def test_the_jurisdiction_stage_runs_again_without_changes_and_keeps_the_analyst
         stored = session.get(ReportJurisdictionRow, report_id)
         assert stored.chosen_by == "ana" and stored.choice_reason == "Federal case already open"
         assert stored.suggestion["agency"] == "us-il-tf"
+
+
+def test_no_database_lock_is_held_while_the_package_is_built(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """While the PDF is drawn and the evidence encrypted, another writer (one that appends to the audit
+    trail, as nearly every write does) goes through at once instead of waiting for the referral."""
+    import threading
+
+    from tipline.referral import service
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT), ("photo.png", png_bytes())])
+    real_write = service.write_package
+    outcome: dict[str, object] = {}
+
+    def bystander() -> None:
+        try:
+            with instance.db.transaction() as session:
+                instance.accounts.add_user(session, "bystander", Role.ANALYST, Actor.system("test"),
+                                           password="another long passphrase")
+            outcome["done"] = True
+        except Exception as error:  # noqa: BLE001 - reported below
+            outcome["error"] = error
+
+    def write_package_while_someone_writes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        other = threading.Thread(target=bystander)
+        other.start()
+        other.join(10)
+        outcome["during_build"] = dict(outcome)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(service, "write_package", write_package_while_someone_writes)
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert outcome["during_build"] == {"done": True}, outcome
+    assert verify_package(package_path(instance.settings, result.referral),
+                          signing_key(instance.settings.key_dir).public_key(), setup.keys["us-il-tf"]).ok
+
+
+def test_a_crash_between_writing_the_package_and_committing_leaves_no_orphan_after_maintenance(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tipline.pipeline.maintenance import TASKS
+    from tipline.referral import service
+    from tipline.referral.service import count_referrals, referral_of_report
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT)])
+    original = instance.reports.transition
+
+    def crashing(session, rid, target, actor, **kwargs):  # type: ignore[no-untyped-def]
+        if target.value == "referred":
+            raise SystemExit("killed")  # the process dies: no clean-up of ours runs
+        return original(session, rid, target, actor, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(instance.reports, "transition", crashing)
+        patch.setattr(service, "_abandon", lambda *args: False)
+        with pytest.raises(SystemExit):
+            refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    packages = instance.settings.file_store_dir / "referral-packages"
+    left = list(packages.iterdir())
+    assert [p.suffix for p in left] == [".tlref"]  # the package was written when the process died
+    with instance.db.transaction() as session:  # ... but nothing names it: no page, list or count sees it
+        assert referral_of_report(session, report_id) is None and count_referrals(session) == 0
+        assert session.get(ReportRow, report_id).state == "in_review"
+        for row in session.execute(select(ReferralRow).where(ReferralRow.built_at.is_not(None))).scalars():
+            assert package_path(instance.settings, row).is_file()
+    with pytest.raises(ReferralRefused, match="is being referred by ana"):  # no second package meanwhile
+        refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+
+    assert service.discard_abandoned_referrals(instance) == 0  # a build younger than the limit may be running
+    assert len(list(packages.iterdir())) == 1
+    assert "discard_abandoned_referrals" in {task.name for task in TASKS}
+    stray = packages / "referral-999-report-999.tlref.part"  # a file whose reservation went first
+    stray.write_bytes(b"ciphertext")
+    later = utc_now() + service.ABANDONED_AFTER + timedelta(minutes=1)
+    assert service.discard_abandoned_referrals(instance, now=later) == 2  # the reservation (and its file), the stray
+    assert list(packages.iterdir()) == []
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
+    abandoned = events(instance, report_id, "referral.abandoned")
+    assert [(e.actor_name, e.details["started_by"]) for e in abandoned] == [("maintenance", "ana")]
+
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")  # and it can be referred again
+    assert [p.name for p in packages.iterdir()] == [result.referral.package_name]

@@ -1,6 +1,6 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
-counts toward priority), encrypted blobs no report holds any more deleted after their grace, and
-SQLite's query statistics refreshed."""
+counts toward priority), encrypted blobs no report holds any more deleted after their grace,
+SQLite's query statistics refreshed, and referral packages whose build never finished removed."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def collect_blob_garbage(instance: Instance) -> int:
         return instance.files.collect_garbage(session)
 
 
+def discard_abandoned_referrals(instance: Instance) -> int:
+    """Referrals whose build never finished (the process died while writing the package): their
+    reservation and any package file no completed referral names, after an hour."""
+    from tipline.referral.service import discard_abandoned_referrals as discard
+
+    return discard(instance)
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -46,6 +54,7 @@ TASKS = [
     Task("rescore_waiting", 15 * 60, rescore_waiting),
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
+    Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
 ]
 
 

@@ -93,6 +93,9 @@ class ReferralRow(Base):
     opened_by: Mapped[str | None] = mapped_column(String(200))
     last_downloaded_at: Mapped[datetime | None]
     download_count: Mapped[int] = mapped_column(Integer, default=0)
+    # when the package was written and the referral completed; empty while it is being built (a row no
+    # list, page or count shows; see referral.service.refer)
+    built_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_referrals_agency_id_created_at", "agency_id", "created_at"),
