@@ -343,3 +343,61 @@ def test_a_crash_between_writing_the_package_and_committing_leaves_no_orphan_aft
 
     result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")  # and it can be referred again
     assert [p.name for p in packages.iterdir()] == [result.referral.package_name]
+
+
+def test_a_key_rotated_while_a_package_is_built_refuses_the_referral(
+        instance: Instance, setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A key rotated because the old one leaked must not receive one more package: the referral being
+    built to the old key is refused and removed, and the next one goes to the new key. A directory
+    import that changes a key is audited like the command."""
+    import base64
+
+    from referralsupport import TEST_ACTOR, directory_csv
+
+    from tipline.referral import service
+    from tipline.referral.directory import import_directory, rotate_key
+    from tipline.referral.keys import create_agency_key, fingerprint
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT)])
+    new_public = create_agency_key(tmp_path / "il-tf-new.key")
+    real_write = service.write_package
+
+    def rotated_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with instance.db.transaction() as session:
+            rotate_key(instance, session, "us-il-tf", base64.b64encode(new_public).decode(), TEST_ACTOR, "leaked")
+        return real_write(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "write_package", rotated_meanwhile)
+        with pytest.raises(ReferralRefused, match="key changed while the package was built"):
+            refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert list((instance.settings.file_store_dir / "referral-packages").iterdir()) == []
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
+        assert session.get(ReportRow, report_id).state == "in_review"
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert result.referral.recipient_key_id == fingerprint(new_public)
+
+    # the directory import: the old key back for us-il-tf, as an operator might by mistake
+    public = {code: base64.b64encode(public_of(setup.keys[code])).decode()
+              for code in ("us-fcps", "us-il-tf", "gb-ncsu")}
+    with instance.db.transaction() as session:
+        import_directory(instance, session, directory_csv(public), TEST_ACTOR)
+    rotations = [(e.details["agency"], e.details["old_key_id"], e.details["new_key_id"], e.details["how"])
+                 for e in events_without_report(instance, "agency.key_rotated")]
+    old_id = fingerprint(public_of(setup.keys["us-il-tf"]))
+    assert rotations == [("us-il-tf", old_id, fingerprint(new_public), "rotate-key"),
+                         ("us-il-tf", fingerprint(new_public), old_id, "directory import")]
+
+
+def public_of(private_key) -> bytes:  # type: ignore[no-untyped-def]
+    """The raw public half of an agency's private key."""
+    from tipline.referral.keys import raw_public
+
+    return raw_public(private_key.public_key())
+
+
+def events_without_report(instance: Instance, action: str) -> list[AuditEventRow]:
+    with instance.db.transaction() as session:
+        return list(session.execute(select(AuditEventRow).where(AuditEventRow.action == action)
+                                    .order_by(AuditEventRow.seq)).scalars())

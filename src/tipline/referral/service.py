@@ -291,6 +291,8 @@ def _complete(instance: Instance, session: Session, build: _Build, built: BuiltP
     agency = agency_by_code(session, build.agency_code)
     if referral is None or referral.built_at is not None or agency is None:
         raise ReferralRefused(f"the referral of report {build.report_id} was abandoned while its package was built")
+    if not agency.public_key or public_key_bytes(agency.public_key) != build.recipient:
+        raise ReferralRefused(f"{agency.name}'s key changed while the package was built; refer the report again")
     referral.package_size, referral.package_sha256 = built.package_size, built.package_sha256
     referral.manifest_sha256 = built.manifest_sha256
     referral.built_at = utc_now()
