@@ -135,6 +135,8 @@ def test_a_failure_after_the_package_was_written_leaves_no_row_no_file_no_state_
         assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
         assert session.get(ReportRow, report_id).state == "in_review"
     assert events(instance, report_id, "referral.created") == []
+    abandoned = events(instance, report_id, "referral.abandoned")
+    assert [(e.actor_name, e.details["why"]) for e in abandoned] == [("ana", "RuntimeError: the disk filled up")]
     packages = instance.settings.file_store_dir / "referral-packages"
     assert list(packages.iterdir()) == []
 

@@ -172,7 +172,7 @@ def refer(instance: Instance, report_id: int, principal: Principal, agency_code:
         with instance.db.transaction() as session:
             referral, agency = _complete(instance, session, build, built, principal)
     except BaseException as error:
-        _abandon(instance, build.referral_id, f"{type(error).__name__}: {error}"[:500])
+        _abandon(instance, build.referral_id, principal.actor, f"{type(error).__name__}: {error}"[:500])
         raise
     return ReferralResult(referral, agency, target)
 
@@ -273,6 +273,7 @@ def _reserve(instance: Instance, session: Session, report_id: int, principal: Pr
 
 def _write_package_file(temporary: Path, build: _Build, signer: Any) -> BuiltPackage:
     """Step 2 of `refer`, outside any transaction: the package drawn, encrypted and synced to disk."""
+    temporary.unlink(missing_ok=True)  # left by an abandoned build whose id SQLite gave out again
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         built = write_package(handle, build.items, build.manifest_base, build.recipient, signer)
@@ -308,7 +309,7 @@ def _complete(instance: Instance, session: Session, build: _Build, built: BuiltP
     return referral, agency
 
 
-def _abandon(instance: Instance, referral_id: int, why: str) -> bool:
+def _abandon(instance: Instance, referral_id: int, actor: Actor, why: str) -> bool:
     """Remove a referral reservation that will not be completed, and its files; True if it was removed.
     A referral that was completed (its commit went through after all) is left alone. Never raises: a
     reservation left behind is removed by `discard_abandoned_referrals`."""
@@ -318,17 +319,17 @@ def _abandon(instance: Instance, referral_id: int, why: str) -> bool:
             if referral is not None and referral.built_at is not None:
                 return False
             if referral is not None:
-                _discard(instance, session, referral, why)
+                _discard(instance, session, referral, actor, why)
     except Exception:  # noqa: BLE001 - the caller raises the original error; maintenance retries
         log.exception("referral %s could not be discarded now; maintenance will", referral_id)
         return False
     return True
 
 
-def _discard(instance: Instance, session: Session, referral: ReferralRow, why: str) -> None:
+def _discard(instance: Instance, session: Session, referral: ReferralRow, actor: Actor, why: str) -> None:
     target = packages_dir(instance.settings) / referral.package_name if referral.package_name else None
     agency = session.get(AgencyRow, referral.agency_id)
-    instance.audit.append(session, MAINTENANCE_ACTOR, "referral.abandoned", report_id=referral.report_id,
+    instance.audit.append(session, actor, "referral.abandoned", report_id=referral.report_id,
                           details={"referral_id": referral.id, "agency": agency.code if agency else None,
                                    "started_by": referral.created_by, "why": why})
     session.delete(referral)
@@ -349,7 +350,7 @@ def discard_abandoned_referrals(instance: Instance, older_than: timedelta = ABAN
     with instance.db.transaction() as session:
         for referral in session.execute(select(ReferralRow).where(ReferralRow.built_at.is_(None),
                                                                   ReferralRow.created_at < cutoff)).scalars():
-            _discard(instance, session, referral, f"still being built after {older_than}")
+            _discard(instance, session, referral, MAINTENANCE_ACTOR, f"still being built after {older_than}")
             removed += 1
     directory = packages_dir(instance.settings)
     with instance.db.read_session() as session:
