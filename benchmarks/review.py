@@ -827,7 +827,7 @@ class Loader:
                                                                    for n in range(len(item.file_ids))),
             "package_sha256": package, "manifest_sha256": manifest, "recipient_key_id": recipient,
             "signing_key_id": self.signing_key_id, "opened_at": opened, "opened_by": "agency" if opened else None,
-            "last_downloaded_at": downloaded, "download_count": downloads})
+            "last_downloaded_at": downloaded, "download_count": downloads, "built_at": at})
 
     def pipeline_events(self, links: dict[int, dict[int, list[tuple[str, str]]]], by_id: dict[int, Report]) -> None:
         """Submission and the pipeline's events, as intake and each stage append them."""

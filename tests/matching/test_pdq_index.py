@@ -265,3 +265,78 @@ def test_wide_radius_is_exact_too() -> None:
     expected = brute_force(bank, labels, queries, 90)
     assert as_sets(index.search(queries, 90), len(queries)) == expected
     assert sum(map(len, expected)) > len(queries)
+
+
+def test_waiting_for_a_compaction_whose_thread_is_not_started_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """wait_for_compaction never meets a compaction thread that exists but has not started.
+
+    The compaction thread's start() is held back until a second thread has called
+    wait_for_compaction, so the window in which CI met "cannot join thread before it is started"
+    under load is open every time.
+    """
+    real_start = threading.Thread.start
+    starting = threading.Event()
+    go_on = threading.Event()
+
+    def slow_start(thread: threading.Thread) -> None:
+        if thread.name == "pdq-index-compaction" and not go_on.is_set():
+            starting.set()
+            go_on.wait(5)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    bank = _bank(21, 600, 0)
+    index = PDQIndex.build(np.arange(600), bank, delta_limit=100)
+    errors: list[BaseException] = []
+
+    def catching(work) -> threading.Thread:  # type: ignore[no-untyped-def]
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    extra = random_hashes(np.random.default_rng(22), 100)
+    writer = catching(lambda: index.add(np.arange(10**6, 10**6 + 100), extra))
+    assert starting.wait(5), "the writer did not start a compaction"
+    waiter = catching(index.wait_for_compaction)
+    waiter.join(0.5)  # without the fix it has already failed; with it, it waits for the compaction
+    go_on.set()
+    writer.join(5)
+    waiter.join(5)
+    assert not errors, errors[0]
+    assert not waiter.is_alive()
+    assert index.compactions == 1  # it returned only once the compaction it saw had finished
+    assert index.stats()["delta_rows"] == 0
+    assert index.search(extra[:5], 0).for_query(0) == [(10**6, 0)]
+
+
+def test_a_removal_during_a_compaction_never_misaligns_hashes_and_labels() -> None:
+    """The compaction reads a delta's alive flags once: a removal landing between its reads of the
+    codes and of the labels (the writer does not wait for the compaction) cannot shift the labels."""
+    from tipline.matching import pdq_index
+
+    codes = random_hashes(np.random.default_rng(23), 50)
+    labels = np.arange(100, 150, dtype=np.int64)
+    alive = np.ones(50, dtype=bool)
+    alive[3] = False
+
+    class RemovedMeanwhile(np.ndarray):
+        """Codes whose masking is followed by a concurrent remove() of label 140."""
+
+        def __getitem__(self, key):  # type: ignore[no-untyped-def]
+            out = np.asarray(self)[key]
+            alive[40] = False
+            return out
+
+    delta = pdq_index._Flat(codes.view(RemovedMeanwhile), labels, alive)
+    index = PDQIndex(background_compaction=False)
+    main = index._build_main(None, [delta])
+    assert len(main.codes) == len(main.labels) == 49  # label 103 was dead; 140 is replayed later
+    for row in (0, 10, 45):
+        label = 100 + row
+        assert index._search_main(main, codes[row : row + 1], 0)[1].tolist() == [label]

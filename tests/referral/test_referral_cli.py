@@ -163,3 +163,56 @@ def test_referral_verify_and_decrypt_from_the_shell(tmp_path: Path, referred_pac
     zipped = run(data_dir, "referral", "verify", str(tmp_path / "decrypted.zip"), "--hotline-key", str(hotline),
                  ok=False)
     assert zipped.exit_code == 1 and "ALTERED" in zipped.output
+
+
+def test_an_agency_rotates_its_key_and_old_packages_still_open_with_the_old_one(
+        tmp_path: Path, referred_package, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
+    from support import build_instance
+
+    from tipline.referral.service import refer
+    from tipline.store.tables import AuditEventRow
+
+    data_dir, old_package, old_key, other_key = referred_package
+    new_key = tmp_path / "il-tf-2027.key"
+    created = json.loads(run(data_dir, "agencies", "keygen", str(new_key), "--json").output)
+    public_file = tmp_path / "il-tf-2027.pub"
+    public_file.write_text(created["public_key"] + "\n")
+    old_key_id = json.loads(run(data_dir, "agencies", "list", "--json").output)
+    old_key_id = next(r["key_id"] for r in old_key_id if r["code"] == "us-il-tf")
+
+    rotated = json.loads(run(data_dir, "agencies", "rotate-key", "us-il-tf", "--public-key", str(public_file),
+                             "--reason", "yearly renewal", "--json").output)
+    assert rotated == {"agency": "us-il-tf", "old_key_id": old_key_id, "new_key_id": created["key_id"]}
+    listed = json.loads(run(data_dir, "agencies", "list", "--json").output)
+    assert next(r["key_id"] for r in listed if r["code"] == "us-il-tf") == created["key_id"]
+    again = run(data_dir, "agencies", "rotate-key", "us-il-tf", "--public-key", created["public_key"], ok=False)
+    assert again.exit_code == 1 and "already has the key" in again.output
+    taken = run(data_dir, "agencies", "rotate-key", "gb-ncsu", "--public-key", created["public_key"], ok=False)
+    assert "each agency needs its own key" in taken.output
+    unknown = run(data_dir, "agencies", "rotate-key", "nowhere", "--public-key", created["public_key"], ok=False)
+    assert "no agency with the code 'nowhere'" in unknown.output
+
+    # the package made before the rotation still opens with the old key, and names it
+    old = json.loads(run(data_dir, "referral", "verify", str(old_package), "--key", str(old_key), "--json").output)
+    assert old["ok"] is True and old["agency"]["recipient_key_id"] == old_key_id
+    wrong = run(data_dir, "referral", "verify", str(old_package), "--key", str(new_key), ok=False)
+    assert "the one it had then if the agency has since rotated its key" in wrong.output
+
+    # a package made after it is encrypted to the new key only
+    instance = build_instance(data_dir, "sqlite", request)
+    try:
+        report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT_LOG)])
+        result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+        assert result.referral.recipient_key_id == created["key_id"]
+        with instance.db.transaction() as session:
+            events = [e.details for e in session.query(AuditEventRow).filter(
+                AuditEventRow.action == "agency.key_rotated")]
+            actor = session.query(AuditEventRow).filter(AuditEventRow.action == "agency.key_rotated").one().actor_name
+    finally:
+        instance.close()
+    assert events == [{"agency": "us-il-tf", "old_key_id": old_key_id, "new_key_id": created["key_id"],
+                       "how": "rotate-key", "reason": "yearly renewal"}]
+    assert actor  # attributable: the operator who ran the command
+    new = json.loads(run(data_dir, "referral", "verify", str(result.path), "--key", str(new_key), "--json").output)
+    assert new["ok"] is True and new["agency"]["recipient_key_id"] == created["key_id"]
+    assert run(data_dir, "referral", "verify", str(result.path), "--key", str(old_key), ok=False).exit_code == 1

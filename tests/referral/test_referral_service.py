@@ -135,6 +135,8 @@ def test_a_failure_after_the_package_was_written_leaves_no_row_no_file_no_state_
         assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
         assert session.get(ReportRow, report_id).state == "in_review"
     assert events(instance, report_id, "referral.created") == []
+    abandoned = events(instance, report_id, "referral.abandoned")
+    assert [(e.actor_name, e.details["why"]) for e in abandoned] == [("ana", "RuntimeError: the disk filled up")]
     packages = instance.settings.file_store_dir / "referral-packages"
     assert list(packages.iterdir()) == []
 
@@ -261,3 +263,143 @@ def test_the_jurisdiction_stage_runs_again_without_changes_and_keeps_the_analyst
         stored = session.get(ReportJurisdictionRow, report_id)
         assert stored.chosen_by == "ana" and stored.choice_reason == "Federal case already open"
         assert stored.suggestion["agency"] == "us-il-tf"
+
+
+def test_no_database_lock_is_held_while_the_package_is_built(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """While the PDF is drawn and the evidence encrypted, another writer (one that appends to the audit
+    trail, as nearly every write does) goes through at once instead of waiting for the referral."""
+    import threading
+
+    from tipline.referral import service
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT), ("photo.png", png_bytes())])
+    real_write = service.write_package
+    outcome: dict[str, object] = {}
+
+    def bystander() -> None:
+        try:
+            with instance.db.transaction() as session:
+                instance.accounts.add_user(session, "bystander", Role.ANALYST, Actor.system("test"),
+                                           password="another long passphrase")
+            outcome["done"] = True
+        except Exception as error:  # noqa: BLE001 - reported below
+            outcome["error"] = error
+
+    def write_package_while_someone_writes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        other = threading.Thread(target=bystander)
+        other.start()
+        other.join(10)
+        outcome["during_build"] = dict(outcome)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(service, "write_package", write_package_while_someone_writes)
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert outcome["during_build"] == {"done": True}, outcome
+    assert verify_package(package_path(instance.settings, result.referral),
+                          signing_key(instance.settings.key_dir).public_key(), setup.keys["us-il-tf"]).ok
+
+
+def test_a_crash_between_writing_the_package_and_committing_leaves_no_orphan_after_maintenance(
+        instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tipline.pipeline.maintenance import TASKS
+    from tipline.referral import service
+    from tipline.referral.service import count_referrals, referral_of_report
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT)])
+    original = instance.reports.transition
+
+    def crashing(session, rid, target, actor, **kwargs):  # type: ignore[no-untyped-def]
+        if target.value == "referred":
+            raise SystemExit("killed")  # the process dies: no clean-up of ours runs
+        return original(session, rid, target, actor, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(instance.reports, "transition", crashing)
+        patch.setattr(service, "_abandon", lambda *args: False)
+        with pytest.raises(SystemExit):
+            refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    packages = instance.settings.file_store_dir / "referral-packages"
+    left = list(packages.iterdir())
+    assert [p.suffix for p in left] == [".tlref"]  # the package was written when the process died
+    with instance.db.transaction() as session:  # ... but nothing names it: no page, list or count sees it
+        assert referral_of_report(session, report_id) is None and count_referrals(session) == 0
+        assert session.get(ReportRow, report_id).state == "in_review"
+        for row in session.execute(select(ReferralRow).where(ReferralRow.built_at.is_not(None))).scalars():
+            assert package_path(instance.settings, row).is_file()
+    with pytest.raises(ReferralRefused, match="is being referred by ana"):  # no second package meanwhile
+        refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+
+    assert service.discard_abandoned_referrals(instance) == 0  # a build younger than the limit may be running
+    assert len(list(packages.iterdir())) == 1
+    assert "discard_abandoned_referrals" in {task.name for task in TASKS}
+    stray = packages / "referral-999-report-999.tlref.part"  # a file whose reservation went first
+    stray.write_bytes(b"ciphertext")
+    later = utc_now() + service.ABANDONED_AFTER + timedelta(minutes=1)
+    assert service.discard_abandoned_referrals(instance, now=later) == 2  # the reservation (and its file), the stray
+    assert list(packages.iterdir()) == []
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
+    abandoned = events(instance, report_id, "referral.abandoned")
+    assert [(e.actor_name, e.details["started_by"]) for e in abandoned] == [("maintenance", "ana")]
+
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")  # and it can be referred again
+    assert [p.name for p in packages.iterdir()] == [result.referral.package_name]
+
+
+def test_a_key_rotated_while_a_package_is_built_refuses_the_referral(
+        instance: Instance, setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A key rotated because the old one leaked must not receive one more package: the referral being
+    built to the old key is refused and removed, and the next one goes to the new key. A directory
+    import that changes a key is audited like the command."""
+    import base64
+
+    from referralsupport import TEST_ACTOR, directory_csv
+
+    from tipline.referral import service
+    from tipline.referral.directory import import_directory, rotate_key
+    from tipline.referral.keys import create_agency_key, fingerprint
+
+    report_id = report_in_review(instance, "ana", files=[("chat-log.txt", CHAT)])
+    new_public = create_agency_key(tmp_path / "il-tf-new.key")
+    real_write = service.write_package
+
+    def rotated_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with instance.db.transaction() as session:
+            rotate_key(instance, session, "us-il-tf", base64.b64encode(new_public).decode(), TEST_ACTOR, "leaked")
+        return real_write(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "write_package", rotated_meanwhile)
+        with pytest.raises(ReferralRefused, match="key changed while the package was built"):
+            refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert list((instance.settings.file_store_dir / "referral-packages").iterdir()) == []
+    with instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(ReferralRow)).scalar_one() == 0
+        assert session.get(ReportRow, report_id).state == "in_review"
+    result = refer(instance, report_id, principal(instance, "ana"), "us-il-tf")
+    assert result.referral.recipient_key_id == fingerprint(new_public)
+
+    # the directory import: the old key back for us-il-tf, as an operator might by mistake
+    public = {code: base64.b64encode(public_of(setup.keys[code])).decode()
+              for code in ("us-fcps", "us-il-tf", "gb-ncsu")}
+    with instance.db.transaction() as session:
+        import_directory(instance, session, directory_csv(public), TEST_ACTOR)
+    rotations = [(e.details["agency"], e.details["old_key_id"], e.details["new_key_id"], e.details["how"])
+                 for e in events_without_report(instance, "agency.key_rotated")]
+    old_id = fingerprint(public_of(setup.keys["us-il-tf"]))
+    assert rotations == [("us-il-tf", old_id, fingerprint(new_public), "rotate-key"),
+                         ("us-il-tf", fingerprint(new_public), old_id, "directory import")]
+
+
+def public_of(private_key) -> bytes:  # type: ignore[no-untyped-def]
+    """The raw public half of an agency's private key."""
+    from tipline.referral.keys import raw_public
+
+    return raw_public(private_key.public_key())
+
+
+def events_without_report(instance: Instance, action: str) -> list[AuditEventRow]:
+    with instance.db.transaction() as session:
+        return list(session.execute(select(AuditEventRow).where(AuditEventRow.action == action)
+                                    .order_by(AuditEventRow.seq)).scalars())

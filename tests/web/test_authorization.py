@@ -94,6 +94,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/reports/{id}/referral", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
     ("POST", "/reports/{id}/jurisdiction", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
                                                   supervisor=BAD_REQUEST)),
+    ("POST", "/reports/{id}/jurisdiction/locate", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER,
+                                                         supervisor=SEE_OTHER)),
     ("GET", "/referrals", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
     ("GET", "/agency/referrals", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
     ("GET", "/agency/referrals/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),

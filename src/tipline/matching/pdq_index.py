@@ -537,10 +537,11 @@ class PDQIndex:
         if pending >= max(self.delta_limit, main_size // 1000) or (dead > 1024 and dead > main_size // 4):
             self._compacting = True
             if self.background_compaction:
-                self._compactor = threading.Thread(
-                    target=self._compact_now, name="pdq-index-compaction", daemon=True
-                )
-                self._compactor.start()
+                # started before it is published, both under the writers' lock (held by every caller
+                # of this method), so wait_for_compaction never sees a thread it cannot join yet
+                thread = threading.Thread(target=self._compact_now, name="pdq-index-compaction", daemon=True)
+                thread.start()
+                self._compactor = thread
             else:
                 self._compact_now()
 
@@ -559,10 +560,25 @@ class PDQIndex:
             return
 
     def wait_for_compaction(self, timeout: float | None = None) -> None:
-        """Block until a background compaction, if any, has finished."""
-        thread = self._compactor
-        if thread is not None:
-            thread.join(timeout)
+        """Block until no background compaction runs (or `timeout` seconds have passed).
+
+        A compaction that ends by starting the next one (the delta grew meanwhile) is waited for too.
+        The compaction thread is read under the writers' lock, which is held from its creation until
+        it has started and been published; do not call this while holding that lock (a writer's
+        callback), as the compaction needs it to finish.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        joined: threading.Thread | None = None
+        while True:
+            with self._lock:
+                thread = self._compactor
+            if thread is None or thread is joined or thread is threading.current_thread():
+                return
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            thread.join(remaining)
+            if thread.is_alive():
+                return  # timed out
+            joined = thread
 
     def _compact_now(self, purge: bool = False) -> None:
         """Build a new main segment aside, then swap it in; the caller has set `_compacting`."""
@@ -599,7 +615,14 @@ class PDQIndex:
         Dead rows of `old` are dropped when `purge` is set or more than 1/10 of its rows are dead,
         otherwise they are carried over, still dead (dropping renumbers every row of every table).
         """
-        live = [d if d.alive.all() else _Flat(d.codes[d.alive], d.labels[d.alive], d.alive) for d in deltas if d.size]
+        # a writer may clear a delta's alive flags while this runs (its removals are replayed on the
+        # result): read each delta's flags once, or codes and labels could be cut by different masks
+        live = []
+        for d in deltas:
+            if not d.size:
+                continue
+            alive = d.alive.copy()
+            live.append(d if alive.all() else _Flat(d.codes[alive], d.labels[alive], alive[alive]))
         add_codes = _join([d.codes for d in live], _EMPTY_CODES)  # no copy for a single segment
         add_labels = _join([d.labels for d in live], _EMPTY_LABELS)
         if old is not None:

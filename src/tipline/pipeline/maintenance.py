@@ -1,6 +1,7 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
 counts toward priority), encrypted blobs no report holds any more deleted after their grace,
-expired idempotency keys forgotten, and SQLite's query statistics refreshed."""
+expired idempotency keys forgotten, SQLite's query statistics refreshed, and referral packages whose build
+never finished removed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def rescore_waiting(instance: Instance) -> int:
 def collect_blob_garbage(instance: Instance) -> int:
     with instance.db.transaction() as session:
         return instance.files.collect_garbage(session)
+
+
+def discard_abandoned_referrals(instance: Instance) -> int:
+    """Referrals whose build never finished (the process died while writing the package): their
+    reservation and any package file no completed referral names, after an hour."""
+    from tipline.referral.service import discard_abandoned_referrals as discard
+
+    return discard(instance)
 
 
 def expire_idempotency_keys(instance: Instance) -> int:
@@ -55,6 +64,7 @@ TASKS = [
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
     Task("expire_idempotency_keys", 10 * 60, expire_idempotency_keys),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
+    Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
 ]
 
 

@@ -110,6 +110,39 @@ def agencies_assign_user(username: str, agency_code: str, as_json: bool) -> None
     cli.emit(as_json, {"username": username, "agency": agency_code}, f"{username} now belongs to {name}.")
 
 
+@agencies_group.command("rotate-key")
+@click.argument("agency_code")
+@click.option("--public-key", "public_key", required=True,
+              help="The agency's new public key: the text `tipline agencies keygen` printed, or a file holding it.")
+@click.option("--reason", default=None, help="Why the key changes (kept in the audit trail).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def agencies_rotate_key(agency_code: str, public_key: str, reason: str | None, as_json: bool) -> None:
+    """Register an agency's new public key. Packages referred from now on are encrypted to it; those
+    referred before keep naming the key they were encrypted to and still open with its private key
+    (`tipline referral verify PACKAGE --key OLD.key`), so the agency keeps its old private key for
+    them. Audited as agency.key_rotated."""
+    from tipline.referral.directory import rotate_key
+    from tipline.store.referrals import DirectoryError
+
+    cli = _cli()
+    text = public_key
+    candidate = Path(public_key)
+    if len(public_key) < 4096 and candidate.is_file():
+        try:
+            text = candidate.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as error:
+            raise cli.Failure(f"cannot read the public key {public_key}: {error}") from None
+    instance = cli.open_instance()
+    try:
+        with instance.db.transaction() as session:
+            old, new = rotate_key(instance, session, agency_code, text, cli.cli_actor(), reason)
+    except DirectoryError as error:
+        raise cli.Failure(str(error)) from None
+    cli.emit(as_json, {"agency": agency_code, "old_key_id": old, "new_key_id": new},
+             f"{agency_code}: new packages are encrypted to key {new}"
+             + (f"; packages referred before stay encrypted to key {old} (keep its private key)." if old else "."))
+
+
 @agencies_group.command("keygen")
 @click.argument("private_key_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -20,6 +20,7 @@ from tipline.store.referrals import (
     assign_user_to_agency,
     import_agencies,
     list_agencies,
+    rotate_agency_key,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,24 @@ def assign_user(instance: Instance, session: Session, username: str, agency_code
                              "(`tipline agencies list` shows them)")
     assign_user_to_agency(session, user, agency, actor, instance.audit)
     return agency
+
+
+def rotate_key(instance: Instance, session: Session, agency_code: str, public_key_text: str, actor: Actor,
+               reason: str | None = None) -> tuple[str | None, str]:
+    """An agency's new public key (base64 or hex, as `tipline agencies keygen` prints it): new packages
+    are encrypted to it, earlier ones keep the key they name; audited as `agency.key_rotated`.
+    Returns (old key id, new key id)."""
+    from tipline.jurisdiction.directory import public_key_bytes
+
+    agency = agency_by_code(session, agency_code)
+    if agency is None:
+        raise DirectoryError(f"no agency with the code {agency_code!r} is in the directory "
+                             "(`tipline agencies list` shows them)")
+    try:
+        public = public_key_bytes(public_key_text)
+    except ValueError as error:
+        raise DirectoryError(str(error)) from None
+    return rotate_agency_key(session, agency, public, actor, instance.audit, reason)
 
 
 def load_demo_directory(instance: Instance, session: Session, actor: Actor) -> dict[str, Any]:

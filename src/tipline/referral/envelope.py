@@ -149,7 +149,8 @@ class EnvelopeReader(ChunkedPlaintextReader):
         if key_id != recipient_key_id(mine):
             raise WrongKeyError(
                 f"{name} is encrypted to the agency key {key_id.hex()}, not to the key given "
-                f"({recipient_key_id(mine).hex()}): use the private key of the agency it was referred to")
+                f"({recipient_key_id(mine).hex()}): use the private key of the agency it was referred to, the one it "
+                f"had then if the agency has since rotated its key")
         if chunk <= 0:
             raise EnvelopeError(f"{name} declares an invalid chunk size")
         self._header = header

@@ -59,9 +59,11 @@ def _suggestion(resolution: Resolution, agencies: list[AgencyRow]) -> tuple[int 
     return (agency.id if agency else None), suggestion.to_dict()
 
 
-def resolve_jurisdiction(instance: Instance, session: Session, report_id: int) -> ReportJurisdictionRow:
+def resolve_jurisdiction(instance: Instance, session: Session, report_id: int, *,
+                         actor: Actor = JURISDICTION_ACTOR) -> ReportJurisdictionRow:
     """The pipeline stage: locate the report and suggest its agency; keeps an analyst's choice.
-    Running it again with the same facts changes nothing (and appends no audit event)."""
+    Running it again with the same facts changes nothing (and appends no audit event). `actor` is
+    who asked (the pipeline, or an analyst's "Locate now" on a report the stage has not seen)."""
     row = session.get(ReportRow, report_id)
     if row is None:
         raise LookupError(f"report {report_id} does not exist")
@@ -87,7 +89,7 @@ def resolve_jurisdiction(instance: Instance, session: Session, report_id: int) -
             document, agency_id, suggestion, now)
     session.flush()
     best = resolution.best
-    instance.audit.append(session, JURISDICTION_ACTOR, "jurisdiction.resolved", report_id=report_id, details={
+    instance.audit.append(session, actor, "jurisdiction.resolved", report_id=report_id, details={
         "location": best.describe() if best else None, "confidence": resolution.confidence,
         "clues": len(resolution.clues), "conflicting": len(resolution.conflicts),
         "suggested_agency": suggestion["agency"],
@@ -112,11 +114,18 @@ def refresh_suggestions(instance: Instance, session: Session) -> int:
     return changed
 
 
-def jurisdiction_of(instance: Instance, session: Session, report_id: int) -> ReportJurisdictionRow:
-    """The stored jurisdiction, computed now for a report the stage has not seen (one processed
-    before the stage existed)."""
-    stored = session.get(ReportJurisdictionRow, report_id)
-    return stored if stored is not None else resolve_jurisdiction(instance, session, report_id)
+def stored_jurisdiction(session: Session, report_id: int) -> ReportJurisdictionRow | None:
+    """The jurisdiction the stage stored, or None for a report it has not seen yet (one processed
+    before the stage existed, or still in the pipeline). Reads only: pages use this."""
+    return session.get(ReportJurisdictionRow, report_id)
+
+
+def jurisdiction_of(instance: Instance, session: Session, report_id: int,
+                    actor: Actor = JURISDICTION_ACTOR) -> ReportJurisdictionRow:
+    """The stored jurisdiction, computed now for a report the stage has not seen; for state changes
+    only (choosing an agency, referring), never for showing a page."""
+    stored = stored_jurisdiction(session, report_id)
+    return stored if stored is not None else resolve_jurisdiction(instance, session, report_id, actor=actor)
 
 
 def choose_agency(instance: Instance, session: Session, report_id: int, agency: AgencyRow, principal: Principal,
@@ -124,7 +133,7 @@ def choose_agency(instance: Instance, session: Session, report_id: int, agency: 
     """An analyst confirms the suggested agency, or overrides it (a reason is then required)."""
     if not agency.active:
         raise ChoiceRefused(f"{agency.name} is inactive in the directory; choose an active agency")
-    stored = jurisdiction_of(instance, session, report_id)
+    stored = jurisdiction_of(instance, session, report_id, principal.actor)
     reason = (reason or "").strip()
     override = agency.id != stored.suggested_agency_id
     if override and not reason:

@@ -5,6 +5,8 @@ does: opening, downloading, reporting outcomes; reminders for referrals nobody o
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from tipline.referral.contents import gather_facts, report_json, report_matches,
 from tipline.referral.keys import fingerprint, raw_public, signing_key
 from tipline.referral.locating import ChoiceRefused, choose_agency
 from tipline.referral.outcomes import MAX_NOTE, MAX_REASON, Outcome
-from tipline.referral.package import PackageItem, safe_member_name, write_package
+from tipline.referral.package import BuiltPackage, PackageItem, safe_member_name, write_package
 from tipline.referral.summary_pdf import render_summary
 from tipline.store.referrals import AgencyRow, ReferralOutcomeRow, ReferralRow, agency_by_code
 from tipline.store.reports import StaleReport
@@ -41,6 +43,8 @@ REMINDER_SETTING = "TIPLINE_REFERRAL_REMINDER_HOURS"
 DEFAULT_REMINDER_HOURS = 72
 PACKAGES_DIR = "referral-packages"
 PACKAGE_SUFFIX = ".tlref"
+MAINTENANCE_ACTOR = Actor.system("maintenance")
+log = logging.getLogger("tipline.referral")
 
 
 class ReferralRefused(ValueError):
@@ -120,32 +124,71 @@ class ReferralResult:
     path: Path
 
 
+PART_SUFFIX = ".part"
+ABANDONED_AFTER = timedelta(hours=1)
+"""A referral still being built after this long was abandoned (its process died): maintenance removes
+its reservation and its files (`discard_abandoned_referrals`). Building one takes seconds to minutes."""
+
+
+@dataclass
+class _Build:
+    """A referral reserved in the first transaction, with everything its package needs in memory."""
+
+    referral_id: int
+    report_id: int
+    report_version: int
+    agency_code: str
+    agency_name: str
+    package_name: str
+    recipient: bytes
+    items: list[PackageItem]
+    manifest_base: dict[str, Any]
+    evidence_files: int
+
+
 def refer(instance: Instance, report_id: int, principal: Principal, agency_code: str, *, note: str | None = None,
           reason: str | None = None, expected_version: int | None = None) -> ReferralResult:
-    """Refer a report in its own transaction; on any failure nothing is kept (no row, no package file)."""
-    written: list[Path] = []
+    """Refer a report, holding no database lock while the package is drawn, encrypted and written.
+
+    1. A short transaction checks everything, records the agency choice, audits the reads that make the
+       package and reserves the referral: a row still being built (`built_at` empty), seen by no list,
+       page or count, which also stops a second referral of the report meanwhile.
+    2. Outside any transaction: the PDF is drawn and the package written to `<name>.part`, synced and
+       renamed to its name.
+    3. A second short transaction completes the row, moves the report to `referred` (still as the form
+       saw it, or refused as stale) and appends `referral.created`.
+
+    On a failure the reservation and the file are removed at once (`referral.abandoned`); if the
+    process dies instead, `discard_abandoned_referrals` (a maintenance task) removes them later. A
+    referral row that is built always names a package that exists."""
+    with instance.db.transaction() as session:
+        build = _reserve(instance, session, report_id, principal, agency_code, note=note, reason=reason,
+                         expected_version=expected_version)
+    target = packages_dir(instance.settings) / build.package_name
+    temporary = target.with_name(target.name + PART_SUFFIX)
     try:
+        built = _write_package_file(temporary, build, signing_key(instance.settings.key_dir))
+        os.replace(temporary, target)
         with instance.db.transaction() as session:
-            result = refer_in_session(instance, session, report_id, principal, agency_code, note=note, reason=reason,
-                                      expected_version=expected_version, written=written)
-        return result
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+            referral, agency = _complete(instance, session, build, built, principal)
+    except BaseException as error:
+        _abandon(instance, build.referral_id, principal.actor, f"{type(error).__name__}: {error}"[:500])
         raise
+    return ReferralResult(referral, agency, target)
 
 
-def refer_in_session(instance: Instance, session: Session, report_id: int, principal: Principal, agency_code: str, *,
-                     note: str | None = None, reason: str | None = None, expected_version: int | None = None,
-                     written: list[Path] | None = None) -> ReferralResult:
-    """The referral inside the caller's transaction. Files written are listed in `written`, so the
-    caller can remove them if its commit fails."""
+def _reserve(instance: Instance, session: Session, report_id: int, principal: Principal, agency_code: str, *,
+             note: str | None, reason: str | None, expected_version: int | None) -> _Build:
+    """Step 1 of `refer`: the checks, the choice, the audited reads and the reserved row."""
     if not has_permission(principal.role, Permission.REPORT_REVIEW):
         raise ReferralRefused("only analysts and supervisors refer reports")
     row = instance.reports.row(session, report_id, for_update=True)
     if expected_version is not None and row.version != expected_version:
         raise StaleReport(report_id, expected_version, row.version)
     existing = session.execute(select(ReferralRow).where(ReferralRow.report_id == report_id)).scalar_one_or_none()
+    if existing is not None and existing.built_at is None:
+        raise ReferralRefused(f"report {report_id} is being referred by {existing.created_by} (since "
+                              f"{existing.created_at:%Y-%m-%d %H:%M} UTC); try again in a minute")
     if existing is not None:
         raise ReferralRefused(f"report {report_id} was already referred (referral {existing.id})")
     check_transition(ReportState(row.state), ReportState.REFERRED)
@@ -171,7 +214,8 @@ def refer_in_session(instance: Instance, session: Session, report_id: int, princ
     referral = ReferralRow(report_id=report_id, agency_id=agency.id, created_at=now, created_by=principal.actor.name,
                            created_by_user_id=principal.user_id, note=note, package_name="", package_size=0,
                            package_sha256="", manifest_sha256="", recipient_key_id=fingerprint(recipient),
-                           signing_key_id=fingerprint(raw_public(signer.public_key())), download_count=0)
+                           signing_key_id=fingerprint(raw_public(signer.public_key())), download_count=0,
+                           built_at=None)
     session.add(referral)
     session.flush()
     referral.package_name = f"referral-{referral.id}-report-{report_id}{PACKAGE_SUFFIX}"
@@ -191,10 +235,16 @@ def refer_in_session(instance: Instance, session: Session, report_id: int, princ
         evidence_meta.append({"path": f"evidence/{f.position + 1:03d}-{f.id}/{name}", "file_id": f.id,
                               "original_name": f.file_name, "media_type": f.media_type, "size": f.size,
                               "sha256": f.sha256, "md5": f.md5, "sha1": f.sha1})
+        # the read is audited (and the blob checked) now, so the custody log below includes it; the
+        # content is read again from the store while the package is written, outside the transaction
+        instance.files.open_for(session, f.id, principal, "referral package").close()
 
-    def opener(file_id: str) -> Callable[[], Any]:
-        return lambda: instance.files.open_for(session, file_id, principal, "referral package")
+    blobs = instance.files.blobs
 
+    def opener(address: str) -> Callable[[], Any]:
+        return lambda: blobs.open(address)
+
+    summary = summary_document(facts, referral_facts, agency.name, evidence_meta)
     items = [
         PackageItem("report.json", "report_json", _json_bytes(report_json(facts, referral_facts)),
                     {"media_type": "application/json"}),
@@ -203,46 +253,118 @@ def refer_in_session(instance: Instance, session: Session, report_id: int, princ
         *[PackageItem(f"file-details/{file_id}.xml", "file_details_xml", document,
                       {"media_type": "application/xml", "file_id": file_id})
           for file_id, document in exported.file_details_xml.items()],
-        PackageItem("summary.pdf", "summary_pdf",
-                    render_summary(summary_document(facts, referral_facts, agency.name, evidence_meta)),
+        PackageItem("summary.pdf", "summary_pdf", lambda: io.BytesIO(render_summary(summary)),
                     {"media_type": "application/pdf"}),
-        *[PackageItem(meta["path"], "evidence", opener(f.id),
+        *[PackageItem(meta["path"], "evidence", opener(f.blob_address),
                       {k: meta[k] for k in ("file_id", "original_name", "media_type", "md5", "sha1")},
                       expected_sha256=f.sha256)
           for f, meta in zip(evidence, evidence_meta, strict=True)],
     ]
+    manifest_base = {
+        "referral": referral_facts,
+        "hotline": {"name": instance.settings.extra.get("TIPLINE_HOTLINE_NAME", "tipline")},
+        "agency": {"code": agency.code, "name": agency.name, "recipient_key_id": fingerprint(recipient)},
+        "custody": custody_log(session, report_id, [f.id for f in evidence]),
+    }
+    session.flush()
+    return _Build(referral.id, report_id, row.version, agency.code, agency.name, referral.package_name, recipient,
+                  items, manifest_base, len(evidence))
 
-    def manifest_base() -> dict[str, Any]:
-        return {
-            "referral": referral_facts,
-            "hotline": {"name": instance.settings.extra.get("TIPLINE_HOTLINE_NAME", "tipline")},
-            "agency": {"code": agency.code, "name": agency.name, "recipient_key_id": fingerprint(recipient)},
-            "custody": custody_log(session, report_id, [f.id for f in evidence]),
-        }
 
-    target = packages_dir(instance.settings) / referral.package_name
-    temporary = target.with_name(target.name + ".part")
-    if written is not None:
-        written += [temporary, target]
+def _write_package_file(temporary: Path, build: _Build, signer: Any) -> BuiltPackage:
+    """Step 2 of `refer`, outside any transaction: the package drawn, encrypted and synced to disk."""
+    temporary.unlink(missing_ok=True)  # left by an abandoned build whose id SQLite gave out again
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        built = write_package(handle, items, manifest_base, recipient, signer)
+        built = write_package(handle, build.items, build.manifest_base, build.recipient, signer)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    return built
+
+
+def _complete(instance: Instance, session: Session, build: _Build, built: BuiltPackage,
+              principal: Principal) -> tuple[ReferralRow, AgencyRow]:
+    """Step 3 of `refer`: the reserved row completed, the report referred, `referral.created`."""
+    row = instance.reports.row(session, build.report_id, for_update=True)
+    if row.version != build.report_version:
+        raise StaleReport(build.report_id, build.report_version, row.version)
+    referral = session.get(ReferralRow, build.referral_id)
+    agency = agency_by_code(session, build.agency_code)
+    if referral is None or referral.built_at is not None or agency is None:
+        raise ReferralRefused(f"the referral of report {build.report_id} was abandoned while its package was built")
+    if not agency.public_key or public_key_bytes(agency.public_key) != build.recipient:
+        raise ReferralRefused(f"{agency.name}'s key changed while the package was built; refer the report again")
     referral.package_size, referral.package_sha256 = built.package_size, built.package_sha256
     referral.manifest_sha256 = built.manifest_sha256
-
-    instance.reports.transition(session, report_id, ReportState.REFERRED, principal.actor,
+    referral.built_at = utc_now()
+    instance.reports.transition(session, build.report_id, ReportState.REFERRED, principal.actor,
                                 reason=f"referred to {agency.name} (referral {referral.id})")
-    instance.audit.append(session, principal.actor, "referral.created", report_id=report_id, details={
+    instance.audit.append(session, principal.actor, "referral.created", report_id=build.report_id, details={
         "referral_id": referral.id, "agency": agency.code, "agency_name": agency.name,
-        "items": len(built.manifest["items"]), "evidence_files": len(evidence),
+        "items": len(built.manifest["items"]), "evidence_files": build.evidence_files,
         "package_sha256": built.package_sha256, "manifest_sha256": built.manifest_sha256,
         "recipient_key_id": referral.recipient_key_id, "signing_key_id": referral.signing_key_id,
     })
     session.flush()
-    return ReferralResult(referral, agency, target)
+    return referral, agency
+
+
+def _abandon(instance: Instance, referral_id: int, actor: Actor, why: str) -> bool:
+    """Remove a referral reservation that will not be completed, and its files; True if it was removed.
+    A referral that was completed (its commit went through after all) is left alone. Never raises: a
+    reservation left behind is removed by `discard_abandoned_referrals`."""
+    try:
+        with instance.db.transaction() as session:
+            referral = session.get(ReferralRow, referral_id)
+            if referral is not None and referral.built_at is not None:
+                return False
+            if referral is not None:
+                _discard(instance, session, referral, actor, why)
+    except Exception:  # noqa: BLE001 - the caller raises the original error; maintenance retries
+        log.exception("referral %s could not be discarded now; maintenance will", referral_id)
+        return False
+    return True
+
+
+def _discard(instance: Instance, session: Session, referral: ReferralRow, actor: Actor, why: str) -> None:
+    target = packages_dir(instance.settings) / referral.package_name if referral.package_name else None
+    agency = session.get(AgencyRow, referral.agency_id)
+    instance.audit.append(session, actor, "referral.abandoned", report_id=referral.report_id,
+                          details={"referral_id": referral.id, "agency": agency.code if agency else None,
+                                   "started_by": referral.created_by, "why": why})
+    session.delete(referral)
+    session.flush()
+    if target is not None:  # before the commit: a file without a row is removed by maintenance anyway
+        target.with_name(target.name + PART_SUFFIX).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+
+
+def discard_abandoned_referrals(instance: Instance, older_than: timedelta = ABANDONED_AFTER,
+                                now: datetime | None = None) -> int:
+    """Maintenance after a crash while a referral was built: reservations older than `older_than`
+    are removed (`referral.abandoned`), and so is every file in the package store that no completed
+    referral names and that is older than that. Returns how many reservations and files were removed."""
+    now = now or utc_now()
+    cutoff = now - older_than
+    removed = 0
+    with instance.db.transaction() as session:
+        for referral in session.execute(select(ReferralRow).where(ReferralRow.built_at.is_(None),
+                                                                  ReferralRow.created_at < cutoff)).scalars():
+            _discard(instance, session, referral, MAINTENANCE_ACTOR, f"still being built after {older_than}")
+            removed += 1
+    directory = packages_dir(instance.settings)
+    with instance.db.read_session() as session:
+        kept = set(session.execute(select(ReferralRow.package_name).where(ReferralRow.built_at.is_not(None)))
+                   .scalars())
+    for path in directory.iterdir():
+        if path.name in kept or not path.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff.timestamp():
+                log.warning("removing %s: no referral names it (a build that did not finish)", path.name)
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
@@ -254,8 +376,12 @@ def _json_bytes(data: dict[str, Any]) -> bytes:
 # --- the agency's side -------------------------------------------------------------------------------
 
 
+BUILT = ReferralRow.built_at.is_not(None)
+"""Referrals whose package exists: the only ones any page, list, count or the agency sees."""
+
+
 def referral_of_report(session: Session, report_id: int) -> ReferralRow | None:
-    return session.execute(select(ReferralRow).where(ReferralRow.report_id == report_id)).scalar_one_or_none()
+    return session.execute(select(ReferralRow).where(ReferralRow.report_id == report_id, BUILT)).scalar_one_or_none()
 
 
 REFERRALS_PAGE = 100  # referrals listed per page, newest first
@@ -277,7 +403,7 @@ def referral_page(session: Session, *, before: int | None = None, limit: int | N
     only the report's incident type and priority read alongside (not its content)."""
     limit = limit or REFERRALS_PAGE
     statement = (select(ReferralRow, ReportRow.incident_type, ReportRow.priority)
-                 .join(ReportRow, ReportRow.id == ReferralRow.report_id))
+                 .join(ReportRow, ReportRow.id == ReferralRow.report_id).where(BUILT))
     if agency_id is not None:
         statement = statement.where(ReferralRow.agency_id == agency_id)
     if before is not None:
@@ -287,7 +413,7 @@ def referral_page(session: Session, *, before: int | None = None, limit: int | N
 
 
 def count_referrals(session: Session, agency_id: int | None = None) -> int:
-    statement = select(func.count()).select_from(ReferralRow)
+    statement = select(func.count()).select_from(ReferralRow).where(BUILT)
     if agency_id is not None:
         statement = statement.where(ReferralRow.agency_id == agency_id)
     return session.execute(statement).scalar_one()
@@ -310,7 +436,7 @@ def referral_for_agency(session: Session, referral_id: int, agency: AgencyRow | 
     """The referral if it was made to this agency; ReferralNotFound otherwise, exactly as for one
     that does not exist."""
     referral = session.get(ReferralRow, referral_id)
-    if referral is None or agency is None or referral.agency_id != agency.id:
+    if referral is None or agency is None or referral.agency_id != agency.id or referral.built_at is None:
         raise ReferralNotFound(referral_id)
     return referral
 
@@ -421,7 +547,7 @@ def overdue_referrals(session: Session, now: datetime | None = None, hours: int 
     cutoff = now - timedelta(hours=hours)
     rows = session.execute(
         select(ReferralRow, AgencyRow).join(AgencyRow, AgencyRow.id == ReferralRow.agency_id)
-        .where(ReferralRow.opened_at.is_(None), ReferralRow.created_at <= cutoff)
+        .where(ReferralRow.opened_at.is_(None), ReferralRow.created_at <= cutoff, BUILT)
         .order_by(ReferralRow.created_at, ReferralRow.id).limit(limit)
     ).all()
     return [OverdueReferral(referral, agency, now - referral.created_at) for referral, agency in rows]
@@ -432,7 +558,7 @@ def count_overdue_referrals(session: Session, now: datetime | None = None,
     """How many referrals their agency has not opened within `hours`."""
     cutoff = (now or utc_now()) - timedelta(hours=hours)
     return session.execute(select(func.count()).select_from(ReferralRow).where(
-        ReferralRow.opened_at.is_(None), ReferralRow.created_at <= cutoff)).scalar_one()
+        ReferralRow.opened_at.is_(None), ReferralRow.created_at <= cutoff, BUILT)).scalar_one()
 
 
 def outcome_counts(session: Session, *, since: datetime | None = None, until: datetime | None = None,

@@ -93,6 +93,9 @@ class ReferralRow(Base):
     opened_by: Mapped[str | None] = mapped_column(String(200))
     last_downloaded_at: Mapped[datetime | None]
     download_count: Mapped[int] = mapped_column(Integer, default=0)
+    # when the package was written and the referral completed; empty while it is being built (a row no
+    # list, page or count shows; see referral.service.refer)
+    built_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_referrals_agency_id_created_at", "agency_id", "created_at"),
@@ -143,6 +146,7 @@ def import_agencies(session: Session, records: Sequence[AgencyRecord], actor: Ac
     now = utc_now()
     existing = {row.code: row for row in session.execute(select(AgencyRow)).scalars()}
     added = updated = unchanged = 0
+    key_changes: dict[str, tuple[str | None, str | None]] = {}
     for record in records:
         row = existing.get(record.code)
         values = dict(name=record.name, agency_type=record.type.value, country=record.country, region=record.region,
@@ -152,6 +156,8 @@ def import_agencies(session: Session, records: Sequence[AgencyRecord], actor: Ac
             session.add(AgencyRow(code=record.code, created_at=now, updated_at=now, **values))
             added += 1
         elif any(getattr(row, key) != value for key, value in values.items()):
+            if row.public_key != record.public_key:
+                key_changes[record.code] = (row.public_key, record.public_key)
             for key, value in values.items():
                 setattr(row, key, value)
             row.updated_at = now
@@ -159,10 +165,51 @@ def import_agencies(session: Session, records: Sequence[AgencyRecord], actor: Ac
         else:
             unchanged += 1
     session.flush()
+    for code, (old_key, new_key) in key_changes.items():
+        _audit_key_change(session, audit, actor, code, old_key, new_key, "directory import")
     audit.append(session, actor, "agency.directory_imported",
                  details={"added": added, "updated": updated, "unchanged": unchanged,
                           "codes": [r.code for r in records][:200]})
     return {"added": added, "updated": updated, "unchanged": unchanged}
+
+
+def _key_id(public_key: str | None) -> str | None:
+    from tipline.jurisdiction.directory import key_id, public_key_bytes
+
+    return key_id(public_key_bytes(public_key)) if public_key else None
+
+
+def _audit_key_change(session: Session, audit: Any, actor: Actor, code: str, old_key: str | None,
+                      new_key: str | None, how: str, reason: str | None = None) -> None:
+    """`agency.key_rotated`: which key the agency's packages are encrypted to from now on (packages made
+    before keep naming the key they were encrypted to, and open with that key's private half)."""
+    details: dict[str, Any] = {"agency": code, "old_key_id": _key_id(old_key), "new_key_id": _key_id(new_key),
+                               "how": how}
+    if reason:
+        details["reason"] = reason[:500]
+    audit.append(session, actor, "agency.key_rotated", details=details)
+
+
+def rotate_agency_key(session: Session, agency: AgencyRow, public_key: bytes, actor: Actor, audit: Any,
+                      reason: str | None = None) -> tuple[str | None, str]:
+    """Register an agency's new public key (its old one compromised, lost or due for renewal): packages
+    built from now on are encrypted to it; earlier ones still name, and open with, the old key.
+    Returns (old key id, new key id)."""
+    import base64
+
+    from tipline.jurisdiction.directory import key_id
+
+    new_text = base64.b64encode(public_key).decode("ascii")
+    if agency.public_key == new_text:
+        raise DirectoryError(f"{agency.name} already has the key {key_id(public_key)}")
+    holder = session.execute(select(AgencyRow).where(AgencyRow.public_key == new_text)).scalar_one_or_none()
+    if holder is not None:
+        raise DirectoryError(f"the key {key_id(public_key)} is {holder.name}'s; each agency needs its own key")
+    old_text = agency.public_key
+    agency.public_key, agency.updated_at = new_text, utc_now()
+    session.flush()
+    _audit_key_change(session, audit, actor, agency.code, old_text, new_text, "rotate-key", reason)
+    return _key_id(old_text), key_id(public_key)
 
 
 def assign_user_to_agency(session: Session, user: User, agency: AgencyRow, actor: Actor, audit: Any) -> None:

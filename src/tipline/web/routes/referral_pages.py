@@ -15,7 +15,7 @@ from tipline.domain.roles import Permission, has_permission
 from tipline.jurisdiction import CLUE_LABELS, ClueKind
 from tipline.jurisdiction.places import country_name
 from tipline.referral import service as referral_service
-from tipline.referral.locating import ChoiceRefused, choose_agency, jurisdiction_of
+from tipline.referral.locating import ChoiceRefused, choose_agency, resolve_jurisdiction, stored_jurisdiction
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
 from tipline.referral.service import (
     ReferralRefused,
@@ -31,7 +31,7 @@ from tipline.referral.service import (
     reminder_hours,
 )
 from tipline.store.accounts import Principal
-from tipline.store.referrals import AgencyRow, agency_by_code, list_agencies
+from tipline.store.referrals import AgencyRow, ReportJurisdictionRow, agency_by_code, list_agencies
 from tipline.web.auth import allow
 from tipline.web.charts import Series, horizontal_bars
 from tipline.web.errors import page_error
@@ -49,9 +49,13 @@ def _place(data: dict[str, Any] | None) -> str | None:
 
 
 def referral_context(instance: Any, session: Session, report_id: int, principal: Principal) -> dict[str, Any]:
-    """What `_referral_section.html` shows on a report page (pass it as `referral`)."""
+    """What `_referral_section.html` shows on a report page (pass it as `referral`). Reads only: a
+    report the jurisdiction stage has not seen shows as not yet located, with a button to locate it."""
     row = instance.reports.row(session, report_id)
-    stored = jurisdiction_of(instance, session, report_id)
+    stored = stored_jurisdiction(session, report_id)
+    located = stored is not None
+    if stored is None:
+        stored = ReportJurisdictionRow(report_id=report_id, resolution={}, suggestion={})
     resolution = stored.resolution or {}
     agencies = list_agencies(session)
     by_id = {a.id: a for a in agencies}
@@ -72,6 +76,7 @@ def referral_context(instance: Any, session: Session, report_id: int, principal:
     outcomes = outcomes_of(session, referral.id) if referral else []
     return {
         "report_id": report_id,
+        "located": located,
         "version": row.version,
         "best": _place(resolution.get("best")),
         "confidence": resolution.get("confidence", 0),
@@ -116,6 +121,17 @@ def choose(request: Request, report_id: int, principal: Reviewer, agency: Annota
             choose_agency(instance, session, report_id, row, principal, reason)
     except ChoiceRefused as error:
         return page_error(request, 400, "Agency not recorded", str(error))
+    return _back(report_id)
+
+
+@router.post("/reports/{report_id}/jurisdiction/locate", response_class=HTMLResponse)
+def locate_now(request: Request, report_id: int, principal: Reviewer) -> Response:
+    """Locate a report the jurisdiction stage has not seen (processed before the stage existed), at an
+    analyst's request: the page itself never writes. Audited as `jurisdiction.resolved` by the analyst."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        instance.reports.visible_row(session, report_id, principal)
+        resolve_jurisdiction(instance, session, report_id, actor=principal.actor)
     return _back(report_id)
 
 
