@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.identifiers import IdentifierKind
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
+from tipline.domain.numbers import parse_whole_number
 from tipline.linking import (
     normalise_device_id,
     normalise_email,
@@ -128,7 +129,8 @@ def search_reports(session: Session, criteria: SearchCriteria, *, limit: int = 1
         text = criteria.text.strip()
         pattern = f"%{text.lower()}%"
         text_match = func.lower(cast(ReportRow.content, String)).like(pattern)
-        conditions.append(or_(text_match, ReportRow.id == int(text)) if text.isdigit() else text_match)
+        number = parse_whole_number(text, minimum=1)
+        conditions.append(or_(text_match, ReportRow.id == number) if number is not None else text_match)
     if criteria.incident_type is not None:
         conditions.append(func.coalesce(ReportRow.reviewed_incident_type, ReportRow.incident_type)
                           == criteria.incident_type.value)

@@ -19,6 +19,7 @@ from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.errors import install_error_handlers
 from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
+from tipline.web.params import assert_every_integer_bounded
 from tipline.web.routes import (
     admin_pages,
     agency_portal,
@@ -97,6 +98,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     assert_every_route_has_policy(app.routes, PUBLIC_MOUNTS)
+    assert_every_integer_bounded(app.routes)
 
     app.add_middleware(
         BodyLimitMiddleware,

@@ -121,7 +121,7 @@ class LanguagePack(ABC):
                 if cue is not None:
                     cues[cue] = cues.get(cue, 0) + 1
         reading.stated_age = self.stated_age(normalised)
-        if len(tokens) == 1 and tokens[0].isdigit():
+        if len(tokens) == 1 and tokens[0].isascii() and tokens[0].isdigit():
             reading.bare_number = int(tokens[0])
         return reading
 

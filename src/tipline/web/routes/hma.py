@@ -32,6 +32,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission, Role
 from tipline.matching import (
     BankEntry,
@@ -56,6 +57,7 @@ from tipline.web.auth import (
     basic_user_login,
     principal_of,
 )
+from tipline.web.params import Id
 
 router = APIRouter(tags=["HMA-compatible API"])
 
@@ -722,7 +724,7 @@ def _content_shape(bank: BankRow, row: BankEntryRow, include_signals: bool) -> d
             responses={**ERRORS, 404: {"model": HmaMessage, "description": "No such bank, or no such content in it"}})
 @_answers
 async def bank_content_show(
-    request: Request, bank_name: str, content_id: int, principal: Reader,
+    request: Request, bank_name: str, content_id: Id, principal: Reader,
     include_signals: Annotated[str, Query(description="true adds the entry's signal")] = "false",
 ) -> Any:
     """HMA's BankContentResponse for one entry, with tipline's provenance."""
@@ -742,7 +744,7 @@ async def bank_content_show(
                        415: {"model": HmaMessage, "description": "Not application/json"}},
             openapi_extra=_json_body(HmaContentUpdate, "HMA's BankContentUpdateRequest"))
 @_answers
-async def bank_content_update(request: Request, bank_name: str, content_id: int, principal: Curator) -> Any:
+async def bank_content_update(request: Request, bank_name: str, content_id: Id, principal: Curator) -> Any:
     """`{"disable_until_ts": 0}` disables the entry, `1` enables it again (audited); the change matches within
     a second. A timestamp (HMA's timed disabling) is refused: tipline's entries are on or off."""
     instance = request.app.state.instance
@@ -754,8 +756,8 @@ async def bank_content_update(request: Request, bank_name: str, content_id: int,
     await run_in_threadpool(exists)
     body = await _read_json(request)
     value = body.get("disable_until_ts") if isinstance(body, dict) else None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str) and parse_whole_number(value.strip()) is not None:
+        value = parse_whole_number(value.strip())
     if value not in (ENABLED, DISABLED) or isinstance(value, bool):
         raise _Refused(400, "disable_until_ts must be 0 (disabled) or 1 (enabled); tipline does not serve timed "
                        f"disabling (got {value!r})")

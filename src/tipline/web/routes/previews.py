@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.media.errors import MediaError
 from tipline.media.previews import PreviewStyle, render_preview
@@ -33,9 +34,10 @@ def _reveal_token(secret: bytes, file_id: str, session_id: int | None, expires: 
 
 def reveal_token_valid(secret: bytes, token: str, file_id: str, session_id: int | None) -> bool:
     expires_text, _, _ = token.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    expires = parse_whole_number(expires_text, minimum=0)
+    if expires is None or expires < time.time():
         return False
-    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, int(expires_text)))
+    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, expires))
 
 
 def style_for(principal_preferences: dict[str, object], clear: bool) -> PreviewStyle:
