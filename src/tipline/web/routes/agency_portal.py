@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from tipline.domain.base import STORED
 from tipline.domain.report import ReportContent
 from tipline.domain.roles import Permission
 from tipline.jurisdiction.places import country_name
@@ -87,7 +88,7 @@ def show_referral(request: Request, referral_id: Id, principal: AgencyUser) -> H
         instance.audit.append(session, principal.actor, "referral.viewed", report_id=referral.report_id,
                               details={"referral_id": referral.id})
         report = session.get(ReportRow, referral.report_id)
-        content = ReportContent.model_validate(report.content)
+        content = ReportContent.model_validate(report.content, context=STORED)
         jurisdiction = session.get(ReportJurisdictionRow, referral.report_id)
         files = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == referral.report_id)
                                      .order_by(ReportFileRow.position)).scalars())
