@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipline.domain.lifecycle import LifecycleError
@@ -146,14 +146,26 @@ def install_error_handlers(app: FastAPI) -> None:
         return page_error(request, exc.status_code, _http_error_name(exc.status_code).replace("_", " ").capitalize(),
                           str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
-        message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
-        if wants_json(request):
-            return problem(500, "server_error", message, request_id=request_id)
-        return page_error(request, 500, "Server error", message)
+
+def unexpected_error(request: Request, exc: BaseException) -> Response:
+    """The one answer to an unexpected error: logged with its request id, a 500 without a stack
+    trace, and `Connection: close` (the server may be in a bad state for this connection).
+    SecurityMiddleware calls it, so the answer keeps the security headers and the Request-ID;
+    an exception handler registered with FastAPI would run outside every middleware."""
+    request_id = getattr(request.state, "request_id", "-")
+    log.error("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id,
+              exc_info=(type(exc), exc, exc.__traceback__))
+    message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
+    if wants_json(request):
+        response: Response = problem(500, "server_error", message, request_id=request_id)
+    else:
+        try:
+            response = page_error(request, 500, "Server error", message)
+        except Exception:  # the page itself cannot be drawn: plain text still says what to quote
+            log.exception("the error page failed too (request %s)", request_id)
+            response = PlainTextResponse(message, status_code=500)
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _http_error_name(status: int) -> str:

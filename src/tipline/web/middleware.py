@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -33,10 +35,13 @@ class BodyTooLarge(HTTPException):
 
 
 class SecurityMiddleware:
-    """Adds a request id and security headers to every response; pages are never cached."""
+    """Adds a request id and security headers to every response; pages are never cached. An
+    unexpected error becomes `on_error`'s answer here, inside this middleware, so that a 500 keeps
+    the headers too (Starlette's own handler for it runs outside every middleware)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, on_error: Callable[[Request, BaseException], Response] | None = None) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,9 +49,12 @@ class SecurityMiddleware:
             return
         request_id = secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
 
@@ -67,7 +75,13 @@ class SecurityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as error:
+            if self.on_error is None or response_started:
+                raise  # half an answer is out: the server closes the connection
+            response = self.on_error(Request(scope, receive), error)
+            await response(scope, receive, send_with_headers)
 
 
 class BodyLimitMiddleware:
