@@ -18,7 +18,7 @@ from tipline.store.schema import require_current
 from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.errors import install_error_handlers, unexpected_error
-from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
+from tipline.web.middleware import BodyLimitMiddleware, HeaderLimitMiddleware, SecurityMiddleware
 from tipline.web.params import assert_every_integer_bounded
 from tipline.web.routes import (
     admin_pages,
@@ -106,5 +106,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
         upload_limit=instance.settings.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
     )
+    app.add_middleware(HeaderLimitMiddleware, max_headers=instance.settings.max_headers,
+                       max_bytes=instance.settings.max_header_bytes)
     app.add_middleware(SecurityMiddleware, on_error=unexpected_error)
     return app

@@ -84,6 +84,31 @@ class SecurityMiddleware:
             await response(scope, receive, send_with_headers)
 
 
+class HeaderLimitMiddleware:
+    """Refuses a request with more header fields, or more header bytes, than the limits with 431.
+    `tipline serve` stops reading an oversized head earlier (web/serving.py); this holds under
+    any ASGI server."""
+
+    def __init__(self, app: Any, max_headers: int, max_bytes: int) -> None:
+        self.app = app
+        self.max_headers = max_headers
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers", [])
+            if len(headers) > self.max_headers:
+                await _reject(send, 431, "headers_too_large",
+                              f"the request has {len(headers)} header fields; at most {self.max_headers} are accepted",
+                              scope["path"])
+                return
+            if sum(len(name) + len(value) + 4 for name, value in headers) > self.max_bytes:
+                await _reject(send, 431, "headers_too_large",
+                              f"the request's headers are over the limit of {self.max_bytes} bytes", scope["path"])
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimitMiddleware:
     """Refuses bodies over the limit with 413, before and while they stream in (so a lying or absent
     Content-Length cannot get more through). Upload paths get their own, larger limit."""
