@@ -17,6 +17,7 @@ from tipline.instance import Instance
 from tipline.store.schema import require_current
 from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
+from tipline.web.decoding import DecodeBudget
 from tipline.web.errors import install_error_handlers, unexpected_error
 from tipline.web.middleware import BodyLimitMiddleware, HeaderLimitMiddleware, SecurityMiddleware
 from tipline.web.params import assert_every_integer_bounded
@@ -70,6 +71,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
         finally:
             if worker is not None:
                 worker.stop()
+            _app.state.decode_budget.close()
 
     app = FastAPI(
         title="tipline",
@@ -86,6 +88,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.instance = instance
     app.state.worker = worker
     app.state.login_throttle = LoginThrottle(instance.db)
+    app.state.decode_budget = DecodeBudget(instance.settings.decode_concurrency, instance.settings.decode_max_pixels)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     filters.install(templates.env)
     app.state.templates = templates

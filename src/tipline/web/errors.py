@@ -153,8 +153,8 @@ def unexpected_error(request: Request, exc: BaseException) -> Response:
     SecurityMiddleware calls it, so the answer keeps the security headers and the Request-ID;
     an exception handler registered with FastAPI would run outside every middleware."""
     request_id = getattr(request.state, "request_id", "-")
-    log.error("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id,
-              exc_info=(type(exc), exc, exc.__traceback__))
+    log.error("unhandled error on %s %s (request %s): %s: %s", request.method, request.url.path, request_id,
+              type(exc).__name__, exc)  # the server logs the traceback itself
     message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
     if wants_json(request):
         response: Response = problem(500, "server_error", message, request_id=request_id)

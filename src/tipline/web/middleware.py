@@ -82,6 +82,9 @@ class SecurityMiddleware:
                 raise  # half an answer is out: the server closes the connection
             response = self.on_error(Request(scope, receive), error)
             await response(scope, receive, send_with_headers)
+            # Passed on, as Starlette's own handler does after answering: the server then closes the
+            # connection, and a test client raises it (the answer, with its headers, is already out).
+            raise
 
 
 class HeaderLimitMiddleware:

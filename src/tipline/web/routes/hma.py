@@ -44,7 +44,7 @@ from tipline.matching import (
     SignalType,
     parse_signal_type,
 )
-from tipline.media import FileHashes, MediaKind, hash_file, to_threatexchange_vpdq
+from tipline.media import FileHashes, HashOptions, MediaKind, hash_file, to_threatexchange_vpdq
 from tipline.store.accounts import Principal
 from tipline.store.banks import BankError
 from tipline.store.tables import BankEntryRow, BankRow
@@ -57,6 +57,7 @@ from tipline.web.auth import (
     basic_user_login,
     principal_of,
 )
+from tipline.web.decoding import DecodeBudget, DecodeBusy
 from tipline.web.params import Id
 
 router = APIRouter(tags=["HMA-compatible API"])
@@ -137,7 +138,7 @@ class _Refused(Exception):
     """An answer other than success, in HMA's error shape ({"message": ...}) plus tipline's code."""
 
     CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
-             415: "unsupported_media_type", 501: "not_implemented"}
+             415: "unsupported_media_type", 501: "not_implemented", 503: "busy"}
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -146,7 +147,7 @@ class _Refused(Exception):
 
     def response(self) -> JSONResponse:
         return JSONResponse({"message": self.message, "error": self.CODES.get(self.status, "error")},
-                            status_code=self.status)
+                            status_code=self.status, headers={"Retry-After": "5"} if self.status == 503 else None)
 
 
 def _answers(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -332,8 +333,17 @@ def _wanted_types(content_type: str, types: str | None) -> tuple[str, ...]:
     return chosen
 
 
-def _hash(upload: _Upload) -> FileHashes:
-    hashes = hash_file(bytes(upload.data), name=upload.filename)
+async def _hash(request: Request, upload: _Upload) -> FileHashes:
+    """Hash an upload within the web process's decode budget (web/decoding.py)."""
+    budget: DecodeBudget = request.app.state.decode_budget
+    try:
+        return await budget.run(_hash_now, upload, budget.hash_options)
+    except DecodeBusy as busy:
+        raise _Refused(503, str(busy)) from None
+
+
+def _hash_now(upload: _Upload, options: HashOptions) -> FileHashes:
+    hashes = hash_file(bytes(upload.data), name=upload.filename, options=options)
     upload.data = bytearray()  # the content is not needed any more
     field = upload.field
     want = MediaKind.IMAGE if field == "photo" else MediaKind.VIDEO
@@ -406,7 +416,7 @@ async def hash_upload(
     upload = await _read_upload(request)
     assert upload.field is not None
     wanted = _wanted_types(upload.field, types)
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     return _signals(hashes, wanted)
 
 
@@ -468,7 +478,7 @@ async def lookup_upload(
     upload = await _read_upload(request)
     assert upload.field is not None
     field = upload.field
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     instance = request.app.state.instance
     if field == "photo":
         query = FileSignals(md5=hashes.md5, pdq=hashes.dihedral
@@ -656,7 +666,7 @@ async def bank_add_content(request: Request, bank_name: str, principal: Curator)
     upload = await _read_upload(request)
     assert upload.field is not None
     field = upload.field
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     signals = _signals(hashes, SIGNALS_OF[field])
     not_added: dict[str, str] = {}
     if "pdq" in signals and (hashes.pdq_quality or 0) < 50:
