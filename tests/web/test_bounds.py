@@ -115,3 +115,6 @@ def test_a_conversation_answering_with_a_circled_digit_is_analysed(site: Site) -
     ]}
     answer = site.esp().post("/api/v1/conversations/analyze", json=conversation)
     assert answer.status_code == 200, answer.text[:300]
+    conversation["messages"][1]["text"] = "7" * 5000  # over Python's 4,300-digit limit of int()
+    answer = site.esp().post("/api/v1/conversations/analyze", json=conversation)
+    assert answer.status_code == 200, answer.text[:300]

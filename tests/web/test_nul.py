@@ -8,7 +8,7 @@ import io
 
 from sqlalchemy import func, select, update
 from support import sample_content
-from websupport import Site
+from websupport import Site, token_of
 
 from tipline.store.tables import ReportFileRow, ReportRow
 
@@ -81,3 +81,28 @@ def test_a_report_stored_with_nul_before_the_rule_still_reads(site: Site) -> Non
     answer = site.signed_in("analyst").get(f"/api/v1/reports/{report_id}")
     assert answer.status_code == 200, answer.text[:300]
     assert answer.json()["content"]["additionalInfo"] == "see\x00attached"
+
+
+def test_nul_in_a_query_a_path_or_a_form_field_is_refused_naming_it(site_on_each_backend: Site) -> None:
+    site = site_on_each_backend
+    analyst = site.signed_in("analyst")
+    token = token_of(analyst.get("/settings").text)
+    report_id = site.esp().post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    for path, field in [("/search?q=night%00owl", "q"), ("/api/v1/identifiers/email/reports?value=a%00b", "value"),
+                        ("/identifiers?kind=email&value=a%00b", "value"), ("/files/a%00b/preview", "(path)")]:
+        answer = analyst.get(path)
+        assert answer.status_code == 422, (path, answer.status_code, answer.text[:200])
+        assert answer.json()["problems"][0]["field"] == field
+        assert "NUL" in answer.json()["problems"][0]["problem"]
+    note = analyst.post(f"/reports/{report_id}/notes", data={"csrf_token": token, "text": "checked\x00"})
+    assert note.status_code == 422 and note.json()["problems"][0]["field"] == "text"
+    login = site.client().post("/login", data={"username": "ana\x00", "password": "x", "csrf_token": "t"},
+                               cookies={"tipline_login_csrf": "t"})
+    assert login.status_code == 422 and login.json()["problems"][0]["field"] == "username"
+    supervisor = site.signed_in("supervisor")
+    supervisor.headers["x-csrf-token"] = token_of(supervisor.get("/settings").text)
+    bank = supervisor.post("/c/banks", json={"name": "KNOWN\x00ONE"})
+    assert bank.status_code == 400 and bank.json()["message"].startswith("name: ")
+    # the text "%00" (sent as %2500) is not a NUL: searched like any other text
+    assert analyst.get("/search?q=%2500").status_code == 200
+    assert analyst.post(f"/reports/{report_id}/notes", data={"csrf_token": token, "text": "50%00 off"}).status_code == 303

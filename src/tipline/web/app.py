@@ -19,7 +19,12 @@ from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.decoding import DecodeBudget
 from tipline.web.errors import install_error_handlers, unexpected_error
-from tipline.web.middleware import BodyLimitMiddleware, HeaderLimitMiddleware, SecurityMiddleware
+from tipline.web.middleware import (
+    BodyLimitMiddleware,
+    HeaderLimitMiddleware,
+    NulRefusalMiddleware,
+    SecurityMiddleware,
+)
 from tipline.web.params import assert_every_integer_bounded
 from tipline.web.routes import (
     admin_pages,
@@ -103,6 +108,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     assert_every_route_has_policy(app.routes, PUBLIC_MOUNTS)
     assert_every_integer_bounded(app.routes)
 
+    app.add_middleware(NulRefusalMiddleware)  # innermost: reads a url-encoded form within the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=instance.settings.max_body_bytes,

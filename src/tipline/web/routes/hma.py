@@ -225,9 +225,30 @@ async def _read_json(request: Request) -> Any:
     except StarletteHTTPException as error:
         raise _Refused(error.status_code, str(error.detail)) from None
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        parsed = json.loads(body)
+    except ValueError as error:  # not JSON, not UTF-8, or a number of more than 4,300 digits
         raise _Refused(400, f"the body is not valid JSON ({error})") from None
+    where = _nul_at(parsed, "")
+    if where is not None:
+        raise _Refused(400, f"{where or '(body)'}: text must not contain the NUL character (U+0000)")
+    return parsed
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """Where in a JSON value a text holds NUL (PostgreSQL can store it nowhere), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, list):
+        return next((p for i, item in enumerate(value) if (p := _nul_at(item, f"{path}[{i}]")) is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return inner.replace("\x00", "")
+            found = _nul_at(item, inner)
+            if found is not None:
+                return found
+    return None
 
 
 class _Upload:
