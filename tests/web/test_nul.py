@@ -106,3 +106,19 @@ def test_nul_in_a_query_a_path_or_a_form_field_is_refused_naming_it(site_on_each
     # the text "%00" (sent as %2500) is not a NUL: searched like any other text
     assert analyst.get("/search?q=%2500").status_code == 200
     assert analyst.post(f"/reports/{report_id}/notes", data={"csrf_token": token, "text": "50%00 off"}).status_code == 303
+
+
+def test_nul_that_reaches_postgresql_another_way_is_a_422_not_a_500(site_on_each_backend: Site, backend: str) -> None:
+    """The backstop: a multipart form field is not read by the entry checks; PostgreSQL refuses its
+    NUL, the transaction rolls back, and the answer says why."""
+    site = site_on_each_backend
+    analyst = site.signed_in("analyst")
+    token = token_of(analyst.get("/settings").text)
+    report_id = site.esp().post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    answer = analyst.post(f"/reports/{report_id}/notes", data={"csrf_token": token, "text": "checked\x00"},
+                          files={"unused": ("a.txt", b"x", "text/plain")})
+    if backend == "postgresql":
+        assert answer.status_code == 422, answer.text[:300]
+        assert "NUL" in answer.text
+    else:
+        assert answer.status_code == 303  # SQLite stores it; only PostgreSQL cannot

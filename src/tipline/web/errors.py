@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipline.domain.lifecycle import LifecycleError
@@ -138,6 +139,22 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             return problem(400, "invalid_request", str(exc))
         return page_error(request, 400, "Could not do that", str(exc))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        """The backstop for text the entry checks did not see (a multipart form field, say): PostgreSQL
+        refuses NUL in any text or JSONB value. The transaction has rolled back; anything else the
+        database refuses is unexpected."""
+        text = str(exc.orig)
+        if "NUL" not in text and "\\u0000" not in text:
+            raise exc
+        field = "(request)"
+        problems = [{"field": field, "problem": "text must not contain the NUL character (U+0000)",
+                     "type": "nul_character"}]
+        if wants_json(request):
+            return problem(422, "validation_failed", f"1 problem: {field}: {problems[0]['problem']}",
+                           problems=problems)
+        return page_error(request, 422, "Please check what you sent", problems[0]["problem"])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
