@@ -145,6 +145,8 @@ def serve(host: str, port: int, workers: int, no_pipeline: bool) -> None:
     """Serve the web workspace and the APIs (with the embedded pipeline worker by default)."""
     import uvicorn
 
+    from tipline.web.serving import uvicorn_options
+
     instance = open_instance()
     if workers > 1 and instance.settings.is_sqlite:
         raise Failure("--workers above 1 needs PostgreSQL (TIPLINE_DATABASE_URL); SQLite serves from one process")
@@ -153,13 +155,13 @@ def serve(host: str, port: int, workers: int, no_pipeline: bool) -> None:
 
         os.environ["TIPLINE_SERVE_PIPELINE"] = "0" if no_pipeline else "1"
         uvicorn.run("tipline.web.factory:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info", **uvicorn_options(instance.settings))
         return
     from tipline.web.app import create_app
 
     app = create_app(instance, run_worker=not no_pipeline)
     click.echo(f"tipline {__version__} serving on http://{host}:{port}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(instance.settings))
 
 
 @main.command()

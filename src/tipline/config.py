@@ -63,6 +63,11 @@ class Settings:
     job_retry_seconds: float = 2.0  # first retry delay; doubles with each attempt, at most 5 minutes
     max_body_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_header_bytes: int = 32 * 1024  # the request line and all headers together (431 above)
+    max_headers: int = 100  # header fields in one request (431 above)
+    forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For is believed; empty: none
+    decode_concurrency: int = 2  # pictures and videos decoded at once on request in one web process
+    decode_max_pixels: int = 16_000_000  # pixels held to decode one picture on request (after JPEG scaling)
     secure_cookies: bool = False
     session_hours: int = 12
     default_phone_region: str = "US"
@@ -113,6 +118,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         job_retry_seconds=_float(env, "TIPLINE_JOB_RETRY_SECONDS", 2.0),
         max_body_bytes=int_setting(env, "TIPLINE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024),
         max_upload_bytes=int_setting(env, "TIPLINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024),
+        max_header_bytes=int_setting(env, "TIPLINE_MAX_HEADER_BYTES", 32 * 1024, minimum=4096),
+        max_headers=int_setting(env, "TIPLINE_MAX_HEADERS", 100, minimum=20),
+        decode_concurrency=int_setting(env, "TIPLINE_DECODE_CONCURRENCY", 2, minimum=1),
+        decode_max_pixels=int_setting(env, "TIPLINE_DECODE_MAX_PIXELS", 16_000_000, minimum=1_000_000),
+        forwarded_allow_ips=",".join(part.strip() for part in (env.get("TIPLINE_FORWARDED_ALLOW_IPS") or "").split(",")
+                                     if part.strip()),
         secure_cookies=_bool(env, "TIPLINE_SECURE_COOKIES", False),
         session_hours=int_setting(env, "TIPLINE_SESSION_HOURS", 12, minimum=1),
         default_phone_region=region,

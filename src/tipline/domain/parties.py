@@ -9,12 +9,14 @@ from pydantic import AfterValidator, Field, model_validator
 
 from tipline.domain.base import DomainModel, ShortText, Text, Timestamp, UrlText, items
 from tipline.domain.codes import COUNTRIES, US_STATES
+from tipline.domain.numbers import INT64_MAX
 
 AddressType = Literal["Home", "Business", "Billing", "Shipping", "Technical"]
 EmailType = Literal["Home", "Work", "Business", "Recovery"]
 PhoneType = Literal["Mobile", "Home", "Business", "Work", "Fax", "Internet", "Recovery"]
 CaptureEventName = Literal["Login", "Registration", "Purchase", "Upload", "Other", "Unknown"]
 AssociatedAccountType = Literal["Billing", "Linked", "Business", "Creator", "Parent/Guardian", "Other"]
+CtReportNumber = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 def _country(value: str) -> str:
@@ -158,7 +160,7 @@ class AssociatedAccount(DomainModel):
     account_permanently_disabled: AccountPermanentlyDisabled | None = None
     ip_capture_events: list[IpCaptureEvent] = items("ipCaptureEvent")
     device_ids: list[DeviceId] = items("deviceId")
-    prior_ct_reports: list[int] = items("priorCTReport")
+    prior_ct_reports: list[CtReportNumber] = items("priorCTReport")
     additional_info: Text | None = None
 
 
@@ -174,7 +176,7 @@ class _Account(DomainModel):
     profile_bio: Text | None = None
     ip_capture_events: list[IpCaptureEvent] = items("ipCaptureEvent")
     device_ids: list[DeviceId] = items("deviceId")
-    prior_ct_reports: list[int] = items("priorCTReports")
+    prior_ct_reports: list[CtReportNumber] = items("priorCTReports")
     account_temporarily_disabled: AccountTemporarilyDisabled | None = None
     account_permanently_disabled: AccountPermanentlyDisabled | None = None
     estimated_location: EstimatedLocation | None = None

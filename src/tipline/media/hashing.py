@@ -61,6 +61,9 @@ class HashOptions:
     pdq_max_dimension: int = PDQ_REFERENCE_MAX_DIMENSION
     """Images are downscaled to fit this square before PDQ, as Meta's reference does; 0 = full resolution."""
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    max_decoded_pixels: int | None = None
+    """The most pixels held while decoding an image (after JPEG's reduced-scale decoding); None: no
+    limit beyond max_image_pixels. The web process sets it (TIPLINE_DECODE_MAX_PIXELS)."""
     video: bool = True
     seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH
     """One video frame hashed per this many seconds; 0 hashes every frame."""
@@ -305,6 +308,7 @@ def _image_hashes(
         max_pixels=options.max_image_pixels,
         max_dimension=options.pdq_max_dimension,
         media_type=detected,
+        max_decoded_pixels=options.max_decoded_pixels,
     )
     found: dict[str, object] = {"width": decoded.width, "height": decoded.height}
     if options.dihedral:

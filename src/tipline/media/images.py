@@ -196,6 +196,7 @@ def decode_for_hashing(
     max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
     max_dimension: int = 512,
     media_type: MediaType | None = None,
+    max_decoded_pixels: int | None = None,
 ) -> DecodedImage:
     """Decode the first frame to RGB, scaled to fit max_dimension x max_dimension, EXIF orientation applied.
 
@@ -204,6 +205,9 @@ def decode_for_hashing(
     Meta's reference photos the two differ by at most 4 bits and are equally close to the C++
     reference hashes, and the box filter is twice as fast. JPEGs are decoded directly at a reduced
     scale (DCT scaling) when they are large enough. max_dimension=0 hashes the full resolution.
+    max_decoded_pixels bounds the pixels actually held while decoding (after that reduced-scale
+    decoding, which only JPEG offers): a PNG of 9,400 x 9,400 is within max_pixels but needs
+    265 MB to decode, which a server hashing on request cannot give to everyone at once.
     The caller's Image (if given) is not closed.
     """
     given = isinstance(source, Image.Image)
@@ -211,13 +215,15 @@ def decode_for_hashing(
     try:
         if given:
             _check_pixels(image.width, image.height, max_pixels, "image")
-        return _decode(image, max_dimension, image.format or (media_type.label if media_type else "image"))
+        return _decode(image, max_dimension, image.format or (media_type.label if media_type else "image"),
+                       max_decoded_pixels)
     finally:
         if not given:
             image.close()
 
 
-def _decode(image: Image.Image, max_dimension: int, label: str) -> DecodedImage:
+def _decode(image: Image.Image, max_dimension: int, label: str,
+            max_decoded_pixels: int | None = None) -> DecodedImage:
     full_width, full_height = image.size
     if min(full_width, full_height) < MIN_HASHABLE_DIMENSION:
         raise ImageTooSmallError(
@@ -230,16 +236,27 @@ def _decode(image: Image.Image, max_dimension: int, label: str) -> DecodedImage:
         frames = 1
     source_mode = image.mode
     try:
+        if frames > 1:
+            image.seek(0)
+        if max_dimension and max(full_width, full_height) > max_dimension:
+            image.draft("RGB", _fit((full_width, full_height), max_dimension))
+    except (OSError, EOFError, SyntaxError, ValueError, IndexError, struct.error) as exc:
+        raise _decode_error(exc, label) from exc
+    # before anything decodes (a PNG's getexif() decodes the whole image to find a late eXIf chunk)
+    if max_decoded_pixels is not None and image.width * image.height > max_decoded_pixels:
+        raise DecompressionBombError(
+            f"the {label} is {full_width:,} x {full_height:,} pixels; decoding it needs "
+            f"{image.width * image.height:,} pixels in memory (a {label} cannot be decoded at a reduced "
+            f"scale), over the {max_decoded_pixels:,} allowed here; send a smaller copy (hashing scales "
+            f"pictures down to {max_dimension or 512} pixels anyway)"
+        )
+    try:
         orientation = int(image.getexif().get(_ORIENTATION_TAG, 1) or 1)
     except Exception:  # a damaged EXIF block must not stop hashing: the pixels decide
         orientation = 1
     if orientation not in _TRANSPOSE:
         orientation = 1
     try:
-        if frames > 1:
-            image.seek(0)
-        if max_dimension and max(full_width, full_height) > max_dimension:
-            image.draft("RGB", _fit((full_width, full_height), max_dimension))
         image.load()
         rgb = _to_rgb(image)
         if max_dimension and max(rgb.size) > max_dimension:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
-from tipline.domain.base import utc_now
+from tipline.domain.base import STORED, utc_now
 from tipline.domain.report import ReportContent
 from tipline.enticement import (
     AnalysisResult,
@@ -52,7 +52,7 @@ def analyse_report_conversations(instance: Instance, report_id: int) -> list[Con
     gaming incidents, and run the detector on each conversation, in order."""
     sources: list[ConversationSource] = []
     with instance.db.transaction() as session:
-        content = ReportContent.model_validate(session.get(ReportRow, report_id).content)
+        content = ReportContent.model_validate(session.get(ReportRow, report_id).content, context=STORED)
     for index, details in enumerate(content.internet_details):
         wire_kind = CHAT_DETAIL_KINDS.get(details.kind)
         text = getattr(details.detail, "content", None) if wire_kind else None

@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, insert
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
+from tipline.domain.numbers import parse_whole_number
 from tipline.store.tables import PipelineJob
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -145,9 +146,10 @@ class JobStore:
         for job in session.execute(select(PipelineJob).where(PipelineJob.status == RUNNING)).scalars():
             owner_host, _, rest = (job.lease_owner or "").partition(":")
             pid_text = rest.split(":", 1)[0]
-            if owner_host != host or not pid_text.isdigit():
+            pid = parse_whole_number(pid_text, minimum=1, maximum=2**31 - 1)
+            if owner_host != host or pid is None:
                 continue
-            if not _process_alive(int(pid_text)):
+            if not _process_alive(pid):
                 job.lease_expires_at = utc_now() - timedelta(seconds=1)
                 released += 1
         return released

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
-from tipline.domain.base import utc_now
+from tipline.domain.base import STORED, utc_now
 from tipline.domain.files import FileDetails
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportContent
@@ -71,8 +71,8 @@ def resolve_jurisdiction(instance: Instance, session: Session, report_id: int, *
     files = [f.details for f in session.execute(
         select(ReportFileRow).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
     ).scalars()]
-    resolution = locate(ReportContent.model_validate(row.content), clue_context(instance, agencies),
-                        [FileDetails.model_validate(d) if d else None for d in files])
+    resolution = locate(ReportContent.model_validate(row.content, context=STORED), clue_context(instance, agencies),
+                        [FileDetails.model_validate(d, context=STORED) if d else None for d in files])
     agency_id, suggestion = _suggestion(resolution, agencies)
     stored = session.get(ReportJurisdictionRow, report_id)
     document = resolution.to_dict()

@@ -11,8 +11,8 @@ from sqlalchemy import Select, and_, desc, func, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
-from tipline.domain.base import utc_now
-from tipline.domain.files import FileDetails, MediaProblem, ReportFile
+from tipline.domain.base import STORED, utc_now
+from tipline.domain.files import ReportFile
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState, check_transition
 from tipline.domain.report import Report, ReportContent, ReportSource
@@ -237,14 +237,15 @@ class ReportStore:
             received_at=row.received_at,
             updated_at=row.updated_at,
             version=row.version,
-            content=ReportContent.model_validate(row.content),
+            content=ReportContent.model_validate(row.content, context=STORED),
             files=self.files(session, row.id),
         )
 
 
 def file_to_domain(row: ReportFileRow) -> ReportFile:
     problems = row.media_problems or {}
-    return ReportFile(
+    # stored values read back as they were taken in (STORED: no intake-only rules)
+    return ReportFile.model_validate(dict(
         media_kind=row.media_kind,
         declared_type=row.declared_type,
         width=row.width,
@@ -253,7 +254,7 @@ def file_to_domain(row: ReportFileRow) -> ReportFile:
         pdq_quality=row.pdq_quality,
         hashed_at=row.hashed_at,
         problems=[
-            MediaProblem(severity=severity, code=item["code"], message=item["message"])
+            dict(severity=severity, code=item["code"], message=item["message"])
             for severity, key in (("error", "errors"), ("warning", "warnings"))
             for item in problems.get(key, [])
         ],
@@ -265,8 +266,8 @@ def file_to_domain(row: ReportFileRow) -> ReportFile:
         sha1=row.sha1,
         sha256=row.sha256,
         uploaded_at=row.uploaded_at,
-        details=FileDetails.model_validate(row.details) if row.details else None,
+        details=row.details or None,
         extracted_from=row.parent_file_id,
         archive_path=row.archive_path,
-    )
+    ), context=STORED)
 

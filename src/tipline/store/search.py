@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.identifiers import IdentifierKind
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
+from tipline.domain.numbers import parse_whole_number
 from tipline.linking import (
     normalise_device_id,
     normalise_email,
@@ -146,7 +147,8 @@ def search_reports(session: Session, criteria: SearchCriteria, *, limit: int = 1
     if criteria.text:
         text = criteria.text.strip()
         text_match = content_contains(session, text)
-        conditions.append(or_(text_match, ReportRow.id == int(text)) if text.isdigit() else text_match)
+        number = parse_whole_number(text, minimum=1)
+        conditions.append(or_(text_match, ReportRow.id == number) if number is not None else text_match)
     if criteria.incident_type is not None:
         conditions.append(func.coalesce(ReportRow.reviewed_incident_type, ReportRow.incident_type)
                           == criteria.incident_type.value)

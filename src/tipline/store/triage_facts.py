@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from tipline.domain.base import STORED
 from tipline.domain.report import ReportContent
 from tipline.store.banks import match_facts
 from tipline.store.tables import (
@@ -48,7 +49,7 @@ def child_ages(content: ReportContent) -> list[tuple[int, str]]:
 
 
 def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
-    content = ReportContent.model_validate(row.content)
+    content = ReportContent.model_validate(row.content, context=STORED)
     summary = content.incident_summary
     reviewed = (row.reviewed_annotations or {}).get("annotations", [])
     sextortion = bool(summary.report_annotations and summary.report_annotations.sextortion) or "sextortion" in reviewed

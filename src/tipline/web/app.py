@@ -17,8 +17,15 @@ from tipline.instance import Instance
 from tipline.store.schema import require_current
 from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
-from tipline.web.errors import install_error_handlers
-from tipline.web.middleware import BodyLimitMiddleware, SecurityMiddleware
+from tipline.web.decoding import DecodeBudget
+from tipline.web.errors import install_error_handlers, unexpected_error
+from tipline.web.middleware import (
+    BodyLimitMiddleware,
+    HeaderLimitMiddleware,
+    NulRefusalMiddleware,
+    SecurityMiddleware,
+)
+from tipline.web.params import assert_every_integer_bounded
 from tipline.web.routes import (
     admin_pages,
     agency_portal,
@@ -69,6 +76,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
         finally:
             if worker is not None:
                 worker.stop()
+            _app.state.decode_budget.close()
 
     app = FastAPI(
         title="tipline",
@@ -85,6 +93,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.instance = instance
     app.state.worker = worker
     app.state.login_throttle = LoginThrottle(instance.db)
+    app.state.decode_budget = DecodeBudget(instance.settings.decode_concurrency, instance.settings.decode_max_pixels)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     filters.install(templates.env)
     app.state.templates = templates
@@ -97,12 +106,16 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     assert_every_route_has_policy(app.routes, PUBLIC_MOUNTS)
+    assert_every_integer_bounded(app.routes)
 
+    app.add_middleware(NulRefusalMiddleware)  # innermost: reads a url-encoded form within the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=instance.settings.max_body_bytes,
         upload_limit=instance.settings.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
     )
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(HeaderLimitMiddleware, max_headers=instance.settings.max_headers,
+                       max_bytes=instance.settings.max_header_bytes)
+    app.add_middleware(SecurityMiddleware, on_error=unexpected_error)
     return app

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipline.domain.lifecycle import LifecycleError
@@ -139,6 +140,22 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(400, "invalid_request", str(exc))
         return page_error(request, 400, "Could not do that", str(exc))
 
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        """The backstop for text the entry checks did not see (a multipart form field, say): PostgreSQL
+        refuses NUL in any text or JSONB value. The transaction has rolled back; anything else the
+        database refuses is unexpected."""
+        text = str(exc.orig)
+        if "NUL" not in text and "\\u0000" not in text:
+            raise exc
+        field = "(request)"
+        problems = [{"field": field, "problem": "text must not contain the NUL character (U+0000)",
+                     "type": "nul_character"}]
+        if wants_json(request):
+            return problem(422, "validation_failed", f"1 problem: {field}: {problems[0]['problem']}",
+                           problems=problems)
+        return page_error(request, 422, "Please check what you sent", problems[0]["problem"])
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_json(request):
@@ -146,14 +163,26 @@ def install_error_handlers(app: FastAPI) -> None:
         return page_error(request, exc.status_code, _http_error_name(exc.status_code).replace("_", " ").capitalize(),
                           str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
-        message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
-        if wants_json(request):
-            return problem(500, "server_error", message, request_id=request_id)
-        return page_error(request, 500, "Server error", message)
+
+def unexpected_error(request: Request, exc: BaseException) -> Response:
+    """The one answer to an unexpected error: logged with its request id, a 500 without a stack
+    trace, and `Connection: close` (the server may be in a bad state for this connection).
+    SecurityMiddleware calls it, so the answer keeps the security headers and the Request-ID;
+    an exception handler registered with FastAPI would run outside every middleware."""
+    request_id = getattr(request.state, "request_id", "-")
+    log.error("unhandled error on %s %s (request %s): %s: %s", request.method, request.url.path, request_id,
+              type(exc).__name__, exc)  # the server logs the traceback itself
+    message = f"Something went wrong on our side; nothing was half-saved. Quote request id {request_id}."
+    if wants_json(request):
+        response: Response = problem(500, "server_error", message, request_id=request_id)
+    else:
+        try:
+            response = page_error(request, 500, "Server error", message)
+        except Exception:  # the page itself cannot be drawn: plain text still says what to quote
+            log.exception("the error page failed too (request %s)", request_id)
+            response = PlainTextResponse(message, status_code=500)
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _http_error_name(status: int) -> str:

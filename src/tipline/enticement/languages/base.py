@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.enticement.tactics import TACTICS
 
 CONTEXT_CUES: tuple[str, ...] = (
@@ -121,8 +122,8 @@ class LanguagePack(ABC):
                 if cue is not None:
                     cues[cue] = cues.get(cue, 0) + 1
         reading.stated_age = self.stated_age(normalised)
-        if len(tokens) == 1 and tokens[0].isdigit():
-            reading.bare_number = int(tokens[0])
+        if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most
+            reading.bare_number = parse_whole_number(tokens[0], minimum=0)
         return reading
 
     @abstractmethod

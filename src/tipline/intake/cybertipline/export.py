@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tipline.domain.audit import Actor
+from tipline.domain.base import STORED
 from tipline.domain.report import ReportContent
 from tipline.intake.cybertipline.xmlmap import file_details_to_xml, report_to_xml
 from tipline.store.reports import file_to_domain
@@ -31,7 +32,7 @@ def export_report(instance: Instance, session: Session, report_id: int, actor: A
     row = instance.reports.row(session, report_id)
     instance.audit.append(session, actor, "report.read", report_id=report_id,
                           details={"purpose": "export cybertipline", "with_file_details": with_file_details})
-    exported = ExportedReport(report_id, report_to_xml(ReportContent.model_validate(row.content)))
+    exported = ExportedReport(report_id, report_to_xml(ReportContent.model_validate(row.content, context=STORED)))
     if with_file_details:
         files = session.query(ReportFileRow).filter(  # files the reporter sent, not those found inside them
             ReportFileRow.report_id == report_id, ReportFileRow.parent_file_id.is_(None)).order_by(

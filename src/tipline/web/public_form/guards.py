@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, int_setting
+from tipline.domain.numbers import parse_whole_number
 from tipline.web.public_form.questions import load_zone
 
 FORM_COOKIE = "tipline_report_form"
@@ -111,7 +112,8 @@ class FormTokens:
                     "was not sent. Please make sure cookies are allowed for this site, then press "
                     "\u201cSend report\u201d again.")
         issued, _, signature = (token or "").partition(".")
-        if not issued.isdigit() or not signature or not self.signer.check(f"{cookie}.{issued}", signature):
+        if parse_whole_number(issued, minimum=0) is None or not signature or not self.signer.check(
+                f"{cookie}.{issued}", signature):
             return ("This form did not come from this site, or it was opened in another window, so the "
                     "report was not sent. Please check your answers and press \u201cSend report\u201d again.")
         age = self.clock() - int(issued)

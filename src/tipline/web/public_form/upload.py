@@ -33,6 +33,7 @@ MAX_PARTS = 200
 MAX_URLENCODED = 512 * 1024
 OTHER_FIELD_BYTES = 1024
 FLUSH_BYTES = 256 * 1024
+PART_OVERHEAD = 2048  # a part's boundary and headers (name, file name, type), generously
 
 
 class FormUnreadable(ValueError):
@@ -89,6 +90,21 @@ class SubmittedForm:
                 attachment.writer = None
 
 
+def body_limit(limits: FormSettings) -> int:
+    """The most a submission of this form can need: every file allowed, every answer at its longest,
+    and room for the parts' headers and boundaries. Anything larger is refused unread (declared) or
+    as soon as it passes this (streamed), never read to its end."""
+    fields = sum(_field_cap(name) for name in (*FIELD_NAMES, FORM_TOKEN_FIELD, HONEYPOT_FIELD))
+    return limits.max_total_bytes + fields + MAX_PARTS * PART_OVERHEAD
+
+
+def _too_large(limits: FormSettings) -> FormUnreadable:
+    return FormUnreadable(413, f"What you sent is larger than this form accepts: files may add up to "
+                               f"{describe_size(limits.max_total_bytes)} in all, at most "
+                               f"{describe_size(limits.max_file_bytes)} each. Please send fewer or smaller files, "
+                               "or tell us where the files are.")
+
+
 def _field_cap(name: str) -> int:
     if name in LIMITS:
         return LIMITS[name] * 4 + 64  # UTF-8 takes up to 4 bytes a character; the checks count characters
@@ -120,6 +136,9 @@ class FormReader:
 
     async def read(self, request: Request) -> SubmittedForm:
         content_type, options = parse_options_header(request.headers.get("content-type", ""))
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > body_limit(self.limits):
+            raise _too_large(self.limits)
         if content_type == b"application/x-www-form-urlencoded":
             await self._read_urlencoded(request)
         elif content_type == b"multipart/form-data":
@@ -158,8 +177,13 @@ class FormReader:
             })
         except FormParserError as error:
             raise FormUnreadable(400, f"The form could not be read ({error}).") from None
+        limit = body_limit(self.limits)
+        received = 0
         try:
             async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    raise _too_large(self.limits)
                 try:
                     parser.write(chunk)
                 except FormParserError:

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from tipline.domain.base import STORED
 from tipline.domain.report import ReportContent
 from tipline.domain.roles import Permission
 from tipline.jurisdiction.places import country_name
@@ -35,6 +36,7 @@ from tipline.store.referrals import AgencyRow, ReferralRow, ReportJurisdictionRo
 from tipline.store.tables import ReportFileRow, ReportRow
 from tipline.web.auth import allow
 from tipline.web.pages import render
+from tipline.web.params import Id
 
 router = APIRouter(include_in_schema=False)
 AgencyUser = Annotated[Principal, Depends(allow(Permission.AGENCY_PORTAL))]
@@ -78,7 +80,7 @@ def list_referrals(request: Request, principal: AgencyUser,
 
 
 @router.get("/agency/referrals/{referral_id}", response_class=HTMLResponse)
-def show_referral(request: Request, referral_id: int, principal: AgencyUser) -> HTMLResponse:
+def show_referral(request: Request, referral_id: Id, principal: AgencyUser) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         agency, referral = _scoped(session, principal, referral_id)
@@ -86,7 +88,7 @@ def show_referral(request: Request, referral_id: int, principal: AgencyUser) -> 
         instance.audit.append(session, principal.actor, "referral.viewed", report_id=referral.report_id,
                               details={"referral_id": referral.id})
         report = session.get(ReportRow, referral.report_id)
-        content = ReportContent.model_validate(report.content)
+        content = ReportContent.model_validate(report.content, context=STORED)
         jurisdiction = session.get(ReportJurisdictionRow, referral.report_id)
         files = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == referral.report_id)
                                      .order_by(ReportFileRow.position)).scalars())
@@ -114,7 +116,7 @@ def show_referral(request: Request, referral_id: int, principal: AgencyUser) -> 
 
 
 @router.get("/agency/referrals/{referral_id}/package")
-def download_package(request: Request, referral_id: int, principal: AgencyUser) -> Response:
+def download_package(request: Request, referral_id: Id, principal: AgencyUser) -> Response:
     instance = request.app.state.instance
     try:
         with instance.db.transaction() as session:
@@ -128,7 +130,7 @@ def download_package(request: Request, referral_id: int, principal: AgencyUser) 
 
 
 @router.get("/agency/referrals/{referral_id}/files/{file_id}", response_class=HTMLResponse)
-def show_file(request: Request, referral_id: int, file_id: str, principal: AgencyUser) -> HTMLResponse:
+def show_file(request: Request, referral_id: Id, file_id: str, principal: AgencyUser) -> HTMLResponse:
     """What the package holds about one evidence file: name, size, hashes, custody. Never its content."""
     from tipline.referral.service import custody_log
 
@@ -146,7 +148,7 @@ def show_file(request: Request, referral_id: int, file_id: str, principal: Agenc
 
 
 @router.post("/agency/referrals/{referral_id}/outcomes", response_class=HTMLResponse)
-def report_outcome(request: Request, referral_id: int, principal: AgencyUser,
+def report_outcome(request: Request, referral_id: Id, principal: AgencyUser,
                    outcome: Annotated[str, Form(max_length=40)],
                    reason: Annotated[str, Form(max_length=2000)] = "",
                    referred_to: Annotated[str, Form(max_length=200)] = "",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from tipline.domain.numbers import INT64_MAX, INT64_MIN
 from tipline.domain.roles import Permission
 from tipline.enticement import ConversationFormatError, analyze, conversation_from_dict
 from tipline.store.accounts import Principal
@@ -27,7 +28,7 @@ class ParticipantIn(BaseModel):
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str | int
+    id: str | Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
     author: str = Field(max_length=200)
     time: str | None = Field(default=None, max_length=64)
     text: str = Field(max_length=20_000)

@@ -31,6 +31,7 @@ from tipline.store.idempotency import (
 )
 from tipline.store.reports import ReportFilter
 from tipline.web.auth import allow
+from tipline.web.params import Id, Offset
 from tipline.web.errors import problem
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -148,7 +149,7 @@ def create_report(
 
 
 @router.post("/reports/{report_id}/finish", response_model=SubmitResult, summary="Finish an open report")
-def finish(request: Request, report_id: int, principal: Submitter) -> SubmitResult:
+def finish(request: Request, report_id: Id, principal: Submitter) -> SubmitResult:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         row = finish_report(instance, session, report_id, principal)
@@ -156,7 +157,7 @@ def finish(request: Request, report_id: int, principal: Submitter) -> SubmitResu
 
 
 @router.post("/reports/{report_id}/retract", response_model=SubmitResult, summary="Retract an open report")
-def retract(request: Request, report_id: int, principal: Submitter) -> SubmitResult:
+def retract(request: Request, report_id: Id, principal: Submitter) -> SubmitResult:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         row = retract_report(instance, session, report_id, principal)
@@ -164,7 +165,7 @@ def retract(request: Request, report_id: int, principal: Submitter) -> SubmitRes
 
 
 @router.get("/reports/{report_id}", response_model=Report, summary="Read a report")
-def read_report(request: Request, report_id: int, principal: ReaderOrOwner) -> Report:
+def read_report(request: Request, report_id: Id, principal: ReaderOrOwner) -> Report:
     """Staff read any report; a service provider reads only its own. Every read is audited."""
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -178,7 +179,7 @@ def list_reports(
     state: Annotated[list[ReportState] | None, Query()] = None,
     incident_type: IncidentType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ReportPage:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -189,7 +190,7 @@ def list_reports(
 
 
 @router.get("/reports/{report_id}/identifiers", response_model=list[IdentifierOut], summary="A report's identifiers")
-def report_identifiers(request: Request, report_id: int, principal: Reader) -> list[IdentifierOut]:
+def report_identifiers(request: Request, report_id: Id, principal: Reader) -> list[IdentifierOut]:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         instance.reports.visible_row(session, report_id, principal)

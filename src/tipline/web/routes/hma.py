@@ -32,6 +32,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission, Role
 from tipline.matching import (
     BankEntry,
@@ -43,7 +44,7 @@ from tipline.matching import (
     SignalType,
     parse_signal_type,
 )
-from tipline.media import FileHashes, MediaKind, hash_file, to_threatexchange_vpdq
+from tipline.media import FileHashes, HashOptions, MediaKind, hash_file, to_threatexchange_vpdq
 from tipline.store.accounts import Principal
 from tipline.store.banks import BankError
 from tipline.store.tables import BankEntryRow, BankRow
@@ -56,6 +57,8 @@ from tipline.web.auth import (
     basic_user_login,
     principal_of,
 )
+from tipline.web.decoding import DecodeBudget, DecodeBusy
+from tipline.web.params import Id
 
 router = APIRouter(tags=["HMA-compatible API"])
 
@@ -135,7 +138,7 @@ class _Refused(Exception):
     """An answer other than success, in HMA's error shape ({"message": ...}) plus tipline's code."""
 
     CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
-             415: "unsupported_media_type", 501: "not_implemented"}
+             415: "unsupported_media_type", 501: "not_implemented", 503: "busy"}
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -144,7 +147,7 @@ class _Refused(Exception):
 
     def response(self) -> JSONResponse:
         return JSONResponse({"message": self.message, "error": self.CODES.get(self.status, "error")},
-                            status_code=self.status)
+                            status_code=self.status, headers={"Retry-After": "5"} if self.status == 503 else None)
 
 
 def _answers(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -222,9 +225,30 @@ async def _read_json(request: Request) -> Any:
     except StarletteHTTPException as error:
         raise _Refused(error.status_code, str(error.detail)) from None
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        parsed = json.loads(body)
+    except ValueError as error:  # not JSON, not UTF-8, or a number of more than 4,300 digits
         raise _Refused(400, f"the body is not valid JSON ({error})") from None
+    where = _nul_at(parsed, "")
+    if where is not None:
+        raise _Refused(400, f"{where or '(body)'}: text must not contain the NUL character (U+0000)")
+    return parsed
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """Where in a JSON value a text holds NUL (PostgreSQL can store it nowhere), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, list):
+        return next((p for i, item in enumerate(value) if (p := _nul_at(item, f"{path}[{i}]")) is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return inner.replace("\x00", "")
+            found = _nul_at(item, inner)
+            if found is not None:
+                return found
+    return None
 
 
 class _Upload:
@@ -330,8 +354,17 @@ def _wanted_types(content_type: str, types: str | None) -> tuple[str, ...]:
     return chosen
 
 
-def _hash(upload: _Upload) -> FileHashes:
-    hashes = hash_file(bytes(upload.data), name=upload.filename)
+async def _hash(request: Request, upload: _Upload) -> FileHashes:
+    """Hash an upload within the web process's decode budget (web/decoding.py)."""
+    budget: DecodeBudget = request.app.state.decode_budget
+    try:
+        return await budget.run(_hash_now, upload, budget.hash_options)
+    except DecodeBusy as busy:
+        raise _Refused(503, str(busy)) from None
+
+
+def _hash_now(upload: _Upload, options: HashOptions) -> FileHashes:
+    hashes = hash_file(bytes(upload.data), name=upload.filename, options=options)
     upload.data = bytearray()  # the content is not needed any more
     field = upload.field
     want = MediaKind.IMAGE if field == "photo" else MediaKind.VIDEO
@@ -404,7 +437,7 @@ async def hash_upload(
     upload = await _read_upload(request)
     assert upload.field is not None
     wanted = _wanted_types(upload.field, types)
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     return _signals(hashes, wanted)
 
 
@@ -466,7 +499,7 @@ async def lookup_upload(
     upload = await _read_upload(request)
     assert upload.field is not None
     field = upload.field
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     instance = request.app.state.instance
     if field == "photo":
         query = FileSignals(md5=hashes.md5, pdq=hashes.dihedral
@@ -654,7 +687,7 @@ async def bank_add_content(request: Request, bank_name: str, principal: Curator)
     upload = await _read_upload(request)
     assert upload.field is not None
     field = upload.field
-    hashes = await run_in_threadpool(_hash, upload)
+    hashes = await _hash(request, upload)
     signals = _signals(hashes, SIGNALS_OF[field])
     not_added: dict[str, str] = {}
     if "pdq" in signals and (hashes.pdq_quality or 0) < 50:
@@ -722,7 +755,7 @@ def _content_shape(bank: BankRow, row: BankEntryRow, include_signals: bool) -> d
             responses={**ERRORS, 404: {"model": HmaMessage, "description": "No such bank, or no such content in it"}})
 @_answers
 async def bank_content_show(
-    request: Request, bank_name: str, content_id: int, principal: Reader,
+    request: Request, bank_name: str, content_id: Id, principal: Reader,
     include_signals: Annotated[str, Query(description="true adds the entry's signal")] = "false",
 ) -> Any:
     """HMA's BankContentResponse for one entry, with tipline's provenance."""
@@ -742,7 +775,7 @@ async def bank_content_show(
                        415: {"model": HmaMessage, "description": "Not application/json"}},
             openapi_extra=_json_body(HmaContentUpdate, "HMA's BankContentUpdateRequest"))
 @_answers
-async def bank_content_update(request: Request, bank_name: str, content_id: int, principal: Curator) -> Any:
+async def bank_content_update(request: Request, bank_name: str, content_id: Id, principal: Curator) -> Any:
     """`{"disable_until_ts": 0}` disables the entry, `1` enables it again (audited); the change matches within
     a second. A timestamp (HMA's timed disabling) is refused: tipline's entries are on or off."""
     instance = request.app.state.instance
@@ -754,8 +787,8 @@ async def bank_content_update(request: Request, bank_name: str, content_id: int,
     await run_in_threadpool(exists)
     body = await _read_json(request)
     value = body.get("disable_until_ts") if isinstance(body, dict) else None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str) and parse_whole_number(value.strip()) is not None:
+        value = parse_whole_number(value.strip())
     if value not in (ENABLED, DISABLED) or isinstance(value, bool):
         raise _Refused(400, "disable_until_ts must be 0 (disabled) or 1 (enabled); tipline does not serve timed "
                        f"disabling (got {value!r})")

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.media.errors import MediaError
 from tipline.media.previews import PreviewStyle, render_preview
@@ -19,6 +19,7 @@ from tipline.store.accounts import Principal
 from tipline.store.files import FileNotFound
 from tipline.store.reports import ReportNotFound
 from tipline.web.auth import allow
+from tipline.web.decoding import DecodeBusy
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
@@ -33,9 +34,10 @@ def _reveal_token(secret: bytes, file_id: str, session_id: int | None, expires: 
 
 def reveal_token_valid(secret: bytes, token: str, file_id: str, session_id: int | None) -> bool:
     expires_text, _, _ = token.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    expires = parse_whole_number(expires_text, minimum=0)
+    if expires is None or expires < time.time():
         return False
-    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, int(expires_text)))
+    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, expires))
 
 
 def style_for(principal_preferences: dict[str, object], clear: bool) -> PreviewStyle:
@@ -66,9 +68,11 @@ async def preview(request: Request, file_id: str, principal: Reader, clear: str 
             return render_preview(reader, kind, style_for(preferences, revealed))
 
     try:
-        image = await run_in_threadpool(render)
+        image = await request.app.state.decode_budget.run(render)
     except FileNotFound:
         return Response("No preview for this file.", status_code=404, media_type="text/plain")
+    except DecodeBusy as busy:
+        return Response(str(busy), status_code=503, media_type="text/plain", headers={"Retry-After": "5"})
     except MediaError as error:
         return Response(f"No preview: {error.message}", status_code=422, media_type="text/plain")
     return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

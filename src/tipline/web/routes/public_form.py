@@ -171,8 +171,10 @@ async def send_report(request: Request, principal: Anyone) -> Response:
     try:
         form = await reader.read(request)
     except FormUnreadable as error:
+        # a body refused before its end is not read on: the connection closes after this answer
         return form_page(request, values=reader.form.values, problems=[Problem(None, error.message)],
-                         files_not_kept=reader.form.files_sent > 0, status=error.status)
+                         files_not_kept=reader.form.files_sent > 0 or error.status == 413, status=error.status,
+                         headers={"Connection": "close"} if error.status == 413 else None)
     try:
         return await _decide(request, state, instance, form, cookie, wait, address)
     finally:

@@ -36,6 +36,7 @@ from tipline.web.auth import allow
 from tipline.web.charts import Series, horizontal_bars
 from tipline.web.errors import page_error
 from tipline.web.pages import render
+from tipline.web.params import Id, Version
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
@@ -106,7 +107,7 @@ def _back(report_id: int) -> RedirectResponse:
 
 
 @router.post("/reports/{report_id}/jurisdiction", response_class=HTMLResponse)
-def choose(request: Request, report_id: int, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
+def choose(request: Request, report_id: Id, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
            reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Confirm the suggested agency, or choose another (with the reason)."""
     instance = request.app.state.instance
@@ -136,10 +137,10 @@ def locate_now(request: Request, report_id: int, principal: Reviewer) -> Respons
 
 
 @router.post("/reports/{report_id}/referral", response_class=HTMLResponse)
-def make_referral(request: Request, report_id: int, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
+def make_referral(request: Request, report_id: Id, principal: Reviewer, agency: Annotated[str, Form(max_length=64)],
                   reason: Annotated[str, Form(max_length=2000)] = "",
                   note: Annotated[str, Form(max_length=5000)] = "",
-                  version: Annotated[int | None, Form()] = None) -> Response:
+                  version: Version = None) -> Response:
     """Refer the report: the package is built, signed and encrypted to the agency, and the report
     becomes `referred`, all at once or not at all."""
     instance = request.app.state.instance

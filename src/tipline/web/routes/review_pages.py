@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.pipeline.runner import run_stage_now
 from tipline.store.accounts import Principal
@@ -18,12 +19,12 @@ from tipline.store.review import InvalidDecision, QueueFilter
 from tipline.triage import LEVEL_LABELS, LEVELS
 from tipline.web.auth import allow
 from tipline.web.pages import render
+from tipline.web.params import Id, Version
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
 PAGE_SIZE = 50
-Version = Annotated[int | None, Form()]
 
 NOTICES = {
     "claimed": "You hold this report now.",
@@ -95,7 +96,7 @@ def claim_next(request: Request, principal: Reviewer) -> RedirectResponse:
 
 
 @router.post("/reports/{report_id}/claim")
-def claim(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+def claim(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         instance.review.claim(session, report_id, principal, version)
@@ -103,7 +104,7 @@ def claim(request: Request, report_id: int, principal: Reviewer, version: Versio
 
 
 @router.post("/reports/{report_id}/assign")
-def assign(request: Request, report_id: int, principal: Supervisor, username: Annotated[str, Form(max_length=64)],
+def assign(request: Request, report_id: Id, principal: Supervisor, username: Annotated[str, Form(max_length=64)],
            version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -115,7 +116,7 @@ def assign(request: Request, report_id: int, principal: Supervisor, username: An
 
 
 @router.post("/reports/{report_id}/release")
-def release(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+def release(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         instance.review.release(session, report_id, principal, version)
@@ -123,7 +124,7 @@ def release(request: Request, report_id: int, principal: Reviewer, version: Vers
 
 
 @router.post("/reports/{report_id}/incident-type")
-def set_incident_type(request: Request, report_id: int, principal: Reviewer,
+def set_incident_type(request: Request, report_id: Id, principal: Reviewer,
                       incident_type: Annotated[str, Form(max_length=100)], version: Version = None) -> RedirectResponse:
     if incident_type not in {t.value for t in IncidentType}:
         raise InvalidDecision("choose one of the eight incident types")
@@ -134,7 +135,7 @@ def set_incident_type(request: Request, report_id: int, principal: Reviewer,
 
 
 @router.post("/reports/{report_id}/annotations")
-def set_annotations(request: Request, report_id: int, principal: Reviewer,
+def set_annotations(request: Request, report_id: Id, principal: Reviewer,
                     annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -143,7 +144,7 @@ def set_annotations(request: Request, report_id: int, principal: Reviewer,
 
 
 @router.post("/reports/{report_id}/files/{file_id}/classification")
-def classify_file(request: Request, report_id: int, file_id: str, principal: Reviewer,
+def classify_file(request: Request, report_id: Id, file_id: str, principal: Reviewer,
                   classification: Annotated[str, Form(max_length=10)],
                   annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
@@ -153,7 +154,7 @@ def classify_file(request: Request, report_id: int, file_id: str, principal: Rev
 
 
 @router.post("/reports/{report_id}/files/{file_id}/bank")
-def add_file_to_bank(request: Request, report_id: int, file_id: str, principal: Reviewer,
+def add_file_to_bank(request: Request, report_id: Id, file_id: str, principal: Reviewer,
                      bank: Annotated[str, Form(max_length=100)],
                      series: Annotated[str, Form(max_length=200)] = "") -> RedirectResponse:
     instance = request.app.state.instance
@@ -168,7 +169,7 @@ def add_file_to_bank(request: Request, report_id: int, file_id: str, principal: 
 
 
 @router.post("/reports/{report_id}/notes")
-def add_note(request: Request, report_id: int, principal: Reviewer,
+def add_note(request: Request, report_id: Id, principal: Reviewer,
              text: Annotated[str, Form(max_length=20_000)]) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -178,19 +179,19 @@ def add_note(request: Request, report_id: int, principal: Reviewer,
 
 
 @router.post("/reports/{report_id}/links")
-def link(request: Request, report_id: int, principal: Reviewer, other_report: Annotated[str, Form(max_length=20)],
+def link(request: Request, report_id: Id, principal: Reviewer, other_report: Annotated[str, Form(max_length=20)],
          reason: Annotated[str, Form(max_length=1000)] = "") -> RedirectResponse:
-    digits = other_report.strip().lstrip("#")
-    if not digits.isdigit():
+    other = parse_whole_number(other_report.strip().lstrip("#"), minimum=1)
+    if other is None:
         raise InvalidDecision(f"{other_report!r} is not a report number")
     instance = request.app.state.instance
     with instance.db.transaction() as session:
-        instance.review.link(session, report_id, int(digits), principal, reason)
+        instance.review.link(session, report_id, other, principal, reason)
     return back_to_report(report_id, "linked", anchor="links")
 
 
 @router.post("/reports/{report_id}/links/{other_id}/dismiss")
-def unlink(request: Request, report_id: int, other_id: int, principal: Reviewer) -> RedirectResponse:
+def unlink(request: Request, report_id: Id, other_id: Id, principal: Reviewer) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         instance.review.unlink(session, report_id, other_id, principal)
@@ -198,7 +199,7 @@ def unlink(request: Request, report_id: int, other_id: int, principal: Reviewer)
 
 
 @router.post("/reports/{report_id}/escalate")
-def escalate(request: Request, report_id: int, principal: Reviewer, note: Annotated[str, Form(max_length=5000)],
+def escalate(request: Request, report_id: Id, principal: Reviewer, note: Annotated[str, Form(max_length=5000)],
              version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
@@ -207,7 +208,7 @@ def escalate(request: Request, report_id: int, principal: Reviewer, note: Annota
 
 
 @router.post("/reports/{report_id}/ready-for-referral")
-def ready_for_referral(request: Request, report_id: int, principal: Reviewer, version: Version = None) -> RedirectResponse:
+def ready_for_referral(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         instance.review.mark_ready_for_referral(session, report_id, principal, version)
@@ -215,7 +216,7 @@ def ready_for_referral(request: Request, report_id: int, principal: Reviewer, ve
 
 
 @router.post("/reports/{report_id}/close")
-def close(request: Request, report_id: int, principal: Reviewer, outcome: Annotated[str, Form(max_length=30)],
+def close(request: Request, report_id: Id, principal: Reviewer, outcome: Annotated[str, Form(max_length=30)],
           reason: Annotated[str, Form(max_length=5000)] = "", version: Version = None) -> RedirectResponse:
     if outcome not in (ReportState.INFORMATIONAL.value, ReportState.CLOSED_NO_ACTION.value):
         raise InvalidDecision("close a report as informational or as closed with no action")
@@ -226,7 +227,7 @@ def close(request: Request, report_id: int, principal: Reviewer, outcome: Annota
 
 
 @router.post("/reports/{report_id}/reopen")
-def reopen(request: Request, report_id: int, principal: Supervisor,
+def reopen(request: Request, report_id: Id, principal: Supervisor,
            reason: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:

@@ -24,6 +24,7 @@ from tipline.triage import LEVEL_LABELS
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
+from tipline.web.params import Id
 from tipline.web.routes.previews import reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
 from tipline.web.routes.review_pages import NOTICES
@@ -109,7 +110,7 @@ def list_reports(
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def show_report(request: Request, report_id: int, principal: Reader) -> HTMLResponse:
+def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         report = instance.reports.read(session, report_id, principal, purpose="report page")

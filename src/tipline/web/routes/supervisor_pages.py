@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.store.accounts import Principal
 from tipline.triage import TriageWeights
@@ -92,10 +93,11 @@ async def save_weights(request: Request, principal: Supervisor) -> Response:
         if name == "immediate":
             continue
         raw = str(form.get(name, "")).strip()
-        if not raw.lstrip("-").isdigit():
+        number = parse_whole_number(raw)
+        if number is None:
             errors.append(f"{name}: give a whole number")
             continue
-        values[name] = int(raw)
+        values[name] = number
     values["immediate"] = [str(v) for v in form.getlist("immediate")]
     try:
         weights = TriageWeights.model_validate(values)
