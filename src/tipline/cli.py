@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -41,7 +42,7 @@ def open_instance(*, upgrade: bool = False) -> Any:
     from tipline.store.schema import upgrade as run_upgrade
 
     try:
-        instance = Instance(load_settings())
+        instance = Instance(load_settings(), tighten_permissions=upgrade)
         if upgrade:
             run_upgrade(instance.db)
         require_current(instance.db)
@@ -84,6 +85,10 @@ def main() -> None:
     ./var (TIPLINE_DATA_DIR): the SQLite database, the encrypted file store and the keys.
     Set TIPLINE_DATABASE_URL to use PostgreSQL.
     """
+    # Whatever a command writes (database, its -wal and -shm, files, packages) is its owner's only;
+    # the previous umask comes back when the command ends (it matters when called in-process).
+    previous = os.umask(0o077)
+    click.get_current_context().call_on_close(lambda: os.umask(previous))
 
 
 # --- database ------------------------------------------------------------------------------------
@@ -103,7 +108,7 @@ def db_upgrade(as_json: bool) -> None:
     from tipline.store.schema import upgrade
 
     try:
-        instance = Instance(load_settings())
+        instance = Instance(load_settings(), tighten_permissions=True)
         before, after = upgrade(instance.db)
         if instance.settings.job_backend == "procrastinate":
             from tipline.pipeline.procrastinate_backend import ensure_schema
@@ -112,9 +117,10 @@ def db_upgrade(as_json: bool) -> None:
     except (ConfigError, KeyFileError) as error:
         raise Failure(str(error)) from None
     url = instance.db.engine.url.render_as_string(hide_password=True)
-    emit(as_json, {"database": url, "from": before, "to": after},
-         f"Database {url}: schema {'created at' if before is None else f'upgraded from {before} to'} {after}."
-         if before != after else f"Database {url}: schema already at {after}.")
+    tightened = "".join(f"\nMade private (others could read it): {command}" for command in instance.tightened)
+    emit(as_json, {"database": url, "from": before, "to": after, "permissions_tightened": instance.tightened},
+         (f"Database {url}: schema {'created at' if before is None else f'upgraded from {before} to'} {after}."
+          if before != after else f"Database {url}: schema already at {after}.") + tightened)
 
 
 @db.command("status")
@@ -122,9 +128,13 @@ def db_upgrade(as_json: bool) -> None:
 def db_status(as_json: bool) -> None:
     """Show which database is configured and whether its schema is current."""
     from tipline.instance import Instance
+    from tipline.keyfiles import KeyFileError
     from tipline.store.schema import current_revision, head_revision
 
-    instance = Instance(load_settings())
+    try:
+        instance = Instance(load_settings())
+    except (ConfigError, KeyFileError) as error:
+        raise Failure(str(error)) from None
     current, head = current_revision(instance.db), head_revision()
     url = instance.db.engine.url.render_as_string(hide_password=True)
     emit(as_json, {"database": url, "current": current, "head": head, "up_to_date": current == head},
