@@ -86,10 +86,9 @@ def test_password_guessing_over_http_basic_is_throttled_and_audited_too(site: Si
     statuses = [client.get("/api/v1/reports", auth=("supervisor", f"guess{n}")).status_code for n in range(5)]
     assert statuses == [401] * 5
     blocked = client.get("/c/banks", auth=("supervisor", PASSWORD))
-    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "900"
+    assert blocked.status_code == 429 and 25 <= int(blocked.headers["retry-after"]) <= 30  # progressive: 30 s first
     assert "Too many failed sign-in attempts" in blocked.json()["message"]
     assert client.get("/api/v1/reports", auth=("supervisor", PASSWORD)).status_code == 429
-    assert client.get("/api/v1/reports", auth=("analyst", PASSWORD)).status_code == 429  # same address
     with site.instance.db.transaction() as session:
         failed = session.execute(select(AuditEventRow.details).where(AuditEventRow.action == "user.login_failed"))
         assert [d["via"] for d in failed.scalars()] == ["http_basic"] * 5
