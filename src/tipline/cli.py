@@ -238,16 +238,32 @@ def users_add(name: str, role: str, display_name: str | None, agency_code: str |
          f"Created {role} {user.username}. Password (shown once): {password}")
 
 
+@users.command("set-role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in USER_ROLES]), help="Their new role.")
+@json_option
+@handles_errors
+def users_set_role(name: str, role: str, as_json: bool) -> None:
+    """Change a login's role at once and end its sessions. On the web a role that reads reports waits
+    for a second person's approval; here (host access) it is granted at once, audited as
+    user.role_granted and shown to supervisors."""
+    instance = open_instance()
+    with instance.db.transaction() as session:
+        instance.accounts.change_role(session, name, Role(role), cli_actor(), None, via="cli")
+    emit(as_json, {"username": name.strip().lower(), "role": role}, f"{name.strip().lower()} is now {role}.")
+
+
 @users.command("list")
 @json_option
 def users_list(as_json: bool) -> None:
     """List logins."""
     instance = open_instance()
     with instance.db.transaction() as session:
-        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active}
-                for u in instance.accounts.list_users(session)]
+        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active,
+                 "pending_approval": u.pending_approval} for u in instance.accounts.list_users(session)]
     emit(as_json, rows, lambda: "\n".join(
-        f"{r['username']:<24} {r['role']:<11} {'active' if r['active'] else 'disabled':<9} {r['display_name']}"
+        f"{r['username']:<24} {r['role']:<11} "
+        f"{'pending' if r['pending_approval'] else 'active' if r['active'] else 'disabled':<9} {r['display_name']}"
         for r in rows) or "No users.")
 
 

@@ -65,3 +65,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def has_permission(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def reads_reports(role: Role) -> bool:
+    """Whether a role reads report content: granting it to a person needs a second person's approval
+    (or the server's command line), and supervisors are told."""
+    return has_permission(role, Permission.REPORT_READ)
+
+
+GRANT_APPROVERS = (Role.ADMIN, Role.SUPERVISOR)
+"""Roles whose holders may approve someone else's request to grant a role that reads reports."""

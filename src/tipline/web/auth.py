@@ -299,7 +299,7 @@ class LoginThrottle:
     def check(self, username: str, address: str) -> ThrottleVerdict:
         keys = self.keys(username, address)
         now = utc_now()
-        with self.db.transaction() as session:
+        with self.db.read_session() as session:  # reads only: on SQLite it does not wait for the write lock
             counts = self._counts(session, list(keys.values()), now)
             pair = counts.get(keys["pair"], (0, 0, None))
             addr = counts.get(keys["addr"], (0, 0, None))
