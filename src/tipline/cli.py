@@ -43,6 +43,8 @@ def open_instance(*, upgrade: bool = False) -> Any:
 
     try:
         instance = Instance(load_settings(), tighten_permissions=upgrade)
+        for command in instance.tightened:
+            click.echo(f"Made private (others could read it): {command}", err=True)
         if upgrade:
             run_upgrade(instance.db)
         require_current(instance.db)

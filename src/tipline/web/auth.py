@@ -349,6 +349,9 @@ class LoginThrottle:
         now = utc_now()
         with self.db.transaction() as session:
             session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == keys["pair"]))
+            session.execute(delete(LoginKnownAddress).where(  # forget addresses not used for `known_days`
+                LoginKnownAddress.username == name,
+                LoginKnownAddress.last_success_at <= now - timedelta(days=self.known_days)))
             known = session.get(LoginKnownAddress, (name, where))
             if known is not None:
                 known.last_success_at = now
