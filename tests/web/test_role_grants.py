@@ -138,10 +138,24 @@ def test_changing_a_role_to_one_that_reads_reports_waits_for_approval_too(site_o
     assert approved.status_code == 303
     with site.instance.db.transaction() as session:
         assert site.instance.accounts.user_by_name(session, "admin2").role == "supervisor"
-    # roles that do not read reports change at once
-    answer = admin.post("/admin/users/agency/role", data={"role": "admin", "csrf_token": token_of(admin)})
+    # a role that neither reads reports nor approves access to them is given at once
+    answer = admin.post("/admin/users/victimid/role", data={"role": "agency", "csrf_token": token_of(admin)})
     assert answer.headers["location"] == "/admin/users?notice=role_changed"
-    assert events(site, "user.role_changed")[-1] == {"username": "agency", "from": "agency", "to": "admin"}
+    assert events(site, "user.role_changed")[-1] == {"username": "victimid", "from": "victim_id", "to": "agency"}
+
+
+def test_an_admin_cannot_make_a_second_admin_to_approve_their_own_request(site_on_each_backend: Site) -> None:
+    """Admins approve grants, so a new admin login waits for approval too: otherwise one admin could
+    make a second admin, sign in as it and approve the analyst they asked for."""
+    site = site_on_each_backend
+    admin = site.signed_in("admin")
+    create_on_web(site, admin, "ana.smith", "analyst")
+    sock_password = create_on_web(site, admin, "admin.b", "admin")
+    assert sign_in(site, "admin.b", sock_password) == 401
+    answer = admin.post("/admin/users/agency/role", data={"role": "admin", "csrf_token": token_of(admin)})
+    assert answer.headers["location"] == "/admin/users?notice=role_requested"
+    with site.instance.db.transaction() as session:
+        assert site.instance.accounts.user_by_name(session, "agency").role == "agency"
 
 
 def test_the_command_line_grants_at_once_and_supervisors_are_told(site_on_each_backend: Site) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
-from tipline.domain.roles import GRANT_APPROVERS, USER_ROLES, Role, reads_reports
+from tipline.domain.roles import GRANT_APPROVERS, USER_ROLES, Role, needs_second_person
 from tipline.store.audit import AuditLog
 from tipline.store.tables import ApiAccount, RoleGrant, User, UserSession
 
@@ -89,11 +89,11 @@ class Accounts:
         password: str | None = None,
     ) -> tuple[User, str]:
         """Create a login from the server (the command line, the demo): whoever runs this has host
-        access, so a role that reads reports is granted at once, recorded as a grant requested and
+        access, so a role that reads reports (or approves such grants) is granted at once, recorded as a grant requested and
         approved by `actor` from the command line, and supervisors are told (`user.role_granted`).
         Returns the user and the password (generated unless given)."""
         user, password = self._create_user(session, username, role, actor, display_name, password, pending=False)
-        if reads_reports(role):
+        if needs_second_person(role):
             grant = RoleGrant(user_id=user.id, role=role.value, previous_role=None, state="approved", via="cli",
                               requested_by=actor.name, requested_by_user_id=None, requested_at=utc_now(),
                               decided_by=actor.name, decided_by_user_id=None, decided_at=utc_now())
@@ -106,10 +106,11 @@ class Accounts:
         self, session: Session, username: str, role: Role, requester: Actor, requester_user_id: int | None,
         *, display_name: str | None = None,
     ) -> tuple[User, str, RoleGrant | None]:
-        """Create a login from the web: with a role that reads reports it cannot sign in until a
+        """Create a login from the web: with a role that reads reports or approves such grants
+        (`needs_second_person`) it cannot sign in until a
         second person (another admin or a supervisor, never the requester) approves the grant.
         Returns the user, its generated password and the pending grant (None when none is needed)."""
-        pending = reads_reports(role)
+        pending = needs_second_person(role)
         user, password = self._create_user(session, username, role, requester, display_name, None, pending=pending)
         grant = self._request_grant(session, user, role, None, requester, requester_user_id) if pending else None
         return user, password, grant
@@ -147,7 +148,7 @@ class Accounts:
         self.audit.append(session, actor, "user.created", details=details)
         return user, password
 
-    # --- roles that read reports: a second person approves ---------------------------------
+    # --- roles that read reports (or approve such grants): a second person approves ---------------------------------
 
     def _request_grant(self, session: Session, user: User, role: Role, previous: str | None, requester: Actor,
                        requester_user_id: int | None) -> RoleGrant:
@@ -169,7 +170,7 @@ class Accounts:
     def change_role(
         self, session: Session, username: str, role: Role, actor: Actor, actor_user_id: int | None, *, via: str,
     ) -> RoleGrant | None:
-        """Change a person's role. From the web (`via="web"`), a role that reads reports becomes a
+        """Change a person's role. From the web (`via="web"`), a role that needs a second person becomes a
         pending grant (returned) that a second person must approve; the command line (`via="cli"`)
         grants it at once, recorded and told to supervisors. Other roles change at once."""
         user = self.user_by_name(session, username)
@@ -179,12 +180,12 @@ class Accounts:
             raise AccountError(f"role must be one of {', '.join(USER_ROLES)}; got {role!r}")
         if user.role == role.value:
             return None
-        if reads_reports(role) and via == "web":
+        if needs_second_person(role) and via == "web":
             return self._request_grant(session, user, role, user.role, actor, actor_user_id)
         previous = user.role
         user.role = role.value
         self.revoke_sessions(session, user.id)  # sessions start again with the new role
-        if reads_reports(role):
+        if needs_second_person(role):
             grant = RoleGrant(user_id=user.id, role=role.value, previous_role=previous, state="approved", via=via,
                               requested_by=actor.name, requested_by_user_id=actor_user_id, requested_at=utc_now(),
                               decided_by=actor.name, decided_by_user_id=actor_user_id, decided_at=utc_now())
