@@ -66,7 +66,8 @@ def test_users_add_prints_the_generated_password_once_and_it_works(tmp_path: Pat
     with instance.db.transaction() as session:
         assert instance.accounts.check_password(session, "ana", created["password"]) is not None
     listed = json.loads(run(tmp_path, "users", "list", "--json").output)
-    assert listed == [{"username": "ana", "display_name": "ana", "role": "analyst", "active": True}]
+    assert listed == [{"username": "ana", "display_name": "ana", "role": "analyst", "active": True,
+                       "pending_approval": False}]
     assert created["password"] not in run(tmp_path, "users", "list").output
 
 
@@ -98,7 +99,7 @@ def test_audit_verify_passes_then_names_the_tampered_event(tmp_path: Path) -> No
     run(tmp_path, "users", "add", "--role", "analyst", "ana")
     run(tmp_path, "esp", "add", "chirp")
     intact = json.loads(run(tmp_path, "audit", "verify", "--json").output)
-    assert intact["ok"] and intact["events_checked"] == 2
+    assert intact["ok"] and intact["events_checked"] == 3  # user.created, user.role_granted, api_account.created
     instance = Instance(make_settings(tmp_path))
     with instance.db.transaction() as session:
         session.execute(update(AuditEventRow).where(AuditEventRow.seq == 1).values(actor_name="someone-else"))

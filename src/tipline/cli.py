@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -41,7 +42,9 @@ def open_instance(*, upgrade: bool = False) -> Any:
     from tipline.store.schema import upgrade as run_upgrade
 
     try:
-        instance = Instance(load_settings())
+        instance = Instance(load_settings(), tighten_permissions=upgrade)
+        for command in instance.tightened:
+            click.echo(f"Made private (others could read it): {command}", err=True)
         if upgrade:
             run_upgrade(instance.db)
         require_current(instance.db)
@@ -84,6 +87,10 @@ def main() -> None:
     ./var (TIPLINE_DATA_DIR): the SQLite database, the encrypted file store and the keys.
     Set TIPLINE_DATABASE_URL to use PostgreSQL.
     """
+    # Whatever a command writes (database, its -wal and -shm, files, packages) is its owner's only;
+    # the previous umask comes back when the command ends (it matters when called in-process).
+    previous = os.umask(0o077)
+    click.get_current_context().call_on_close(lambda: os.umask(previous))
 
 
 # --- database ------------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def db_upgrade(as_json: bool) -> None:
     from tipline.store.schema import upgrade
 
     try:
-        instance = Instance(load_settings())
+        instance = Instance(load_settings(), tighten_permissions=True)
         before, after = upgrade(instance.db)
         if instance.settings.job_backend == "procrastinate":
             from tipline.pipeline.procrastinate_backend import ensure_schema
@@ -112,9 +119,10 @@ def db_upgrade(as_json: bool) -> None:
     except (ConfigError, KeyFileError) as error:
         raise Failure(str(error)) from None
     url = instance.db.engine.url.render_as_string(hide_password=True)
-    emit(as_json, {"database": url, "from": before, "to": after},
-         f"Database {url}: schema {'created at' if before is None else f'upgraded from {before} to'} {after}."
-         if before != after else f"Database {url}: schema already at {after}.")
+    tightened = "".join(f"\nMade private (others could read it): {command}" for command in instance.tightened)
+    emit(as_json, {"database": url, "from": before, "to": after, "permissions_tightened": instance.tightened},
+         (f"Database {url}: schema {'created at' if before is None else f'upgraded from {before} to'} {after}."
+          if before != after else f"Database {url}: schema already at {after}.") + tightened)
 
 
 @db.command("status")
@@ -122,9 +130,13 @@ def db_upgrade(as_json: bool) -> None:
 def db_status(as_json: bool) -> None:
     """Show which database is configured and whether its schema is current."""
     from tipline.instance import Instance
+    from tipline.keyfiles import KeyFileError
     from tipline.store.schema import current_revision, head_revision
 
-    instance = Instance(load_settings())
+    try:
+        instance = Instance(load_settings())
+    except (ConfigError, KeyFileError) as error:
+        raise Failure(str(error)) from None
     current, head = current_revision(instance.db), head_revision()
     url = instance.db.engine.url.render_as_string(hide_password=True)
     emit(as_json, {"database": url, "current": current, "head": head, "up_to_date": current == head},
@@ -230,16 +242,32 @@ def users_add(name: str, role: str, display_name: str | None, agency_code: str |
          f"Created {role} {user.username}. Password (shown once): {password}")
 
 
+@users.command("set-role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in USER_ROLES]), help="Their new role.")
+@json_option
+@handles_errors
+def users_set_role(name: str, role: str, as_json: bool) -> None:
+    """Change a login's role at once and end its sessions. On the web a role that reads reports waits
+    for a second person's approval; here (host access) it is granted at once, audited as
+    user.role_granted and shown to supervisors."""
+    instance = open_instance()
+    with instance.db.transaction() as session:
+        instance.accounts.change_role(session, name, Role(role), cli_actor(), None, via="cli")
+    emit(as_json, {"username": name.strip().lower(), "role": role}, f"{name.strip().lower()} is now {role}.")
+
+
 @users.command("list")
 @json_option
 def users_list(as_json: bool) -> None:
     """List logins."""
     instance = open_instance()
     with instance.db.transaction() as session:
-        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active}
-                for u in instance.accounts.list_users(session)]
+        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active,
+                 "pending_approval": u.pending_approval} for u in instance.accounts.list_users(session)]
     emit(as_json, rows, lambda: "\n".join(
-        f"{r['username']:<24} {r['role']:<11} {'active' if r['active'] else 'disabled':<9} {r['display_name']}"
+        f"{r['username']:<24} {r['role']:<11} "
+        f"{'pending' if r['pending_approval'] else 'active' if r['active'] else 'disabled':<9} {r['display_name']}"
         for r in rows) or "No users.")
 
 

@@ -14,6 +14,7 @@ from tipline.config import Settings, load_settings
 from tipline.keyfiles import load_or_create_key
 from tipline.media.blobstore import EncryptedBlobStore
 from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
+from tipline.statefiles import secure_state
 from tipline.store.accounts import Accounts
 from tipline.store.audit import AuditLog
 from tipline.store.banks import BankStore, MatcherSync
@@ -27,8 +28,12 @@ from tipline.store.review import ReviewStore
 class Instance:
     """Built once per process (web server, worker, command) from the settings."""
 
-    def __init__(self, settings: Settings | None = None, *, database: Database | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, database: Database | None = None,
+                 tighten_permissions: bool = False) -> None:
+        """Refuses to start (StatePermissionError) when group or others can read the state on disk;
+        `tighten_permissions` (db upgrade, demo) changes their modes instead, listed in `tightened`."""
         self.settings = settings or load_settings()
+        self.tightened = secure_state(self.settings, tighten=tighten_permissions)
         self.db = database or Database(self.settings)
         self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
         self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))

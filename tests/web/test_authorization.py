@@ -36,6 +36,13 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/identifiers?kind=email&value=night.owl@example.com", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
     ("GET", "/admin/users", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/admin/users", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    # Changing the agency user's role to agency changes nothing (303 back to the list); grant 999999 does
+    # not exist: another admin or a supervisor may decide on grants of roles that read reports.
+    ("POST", "/admin/users/{username}/role", expect(FORBIDDEN, public=SEE_OTHER, admin=SEE_OTHER)),
+    ("POST", "/access-grants/{grant_id}/approve", expect(FORBIDDEN, public=SEE_OTHER, admin=NOT_FOUND,
+                                                         supervisor=NOT_FOUND)),
+    ("POST", "/access-grants/{grant_id}/refuse", expect(FORBIDDEN, public=SEE_OTHER, admin=NOT_FOUND,
+                                                        supervisor=NOT_FOUND)),
     ("GET", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("GET", "/admin/audit", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
@@ -130,6 +137,7 @@ JSON_BODIES = {
 FORM_DATA = {
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
+    "/admin/users/{username}/role": {"role": "agency"},
     "/reports/{id}/assign": {"username": "analyst"},
     "/reports/{id}/incident-type": {"incident_type": "Child Sex Trafficking"},
     "/reports/{id}/files/{file_id}/classification": {"classification": "B2"},
@@ -188,7 +196,8 @@ def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
             continue
         open_id = chirp.post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
         path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email",
-                               receipt="not-a-receipt", file_id=file_id, referral_id=999999)
+                               receipt="not-a-receipt", file_id=file_id, referral_id=999999,
+                               username="agency", grant_id=999999)
         if method == "GET":
             response = client.get(path)
         elif path in JSON_BODIES:

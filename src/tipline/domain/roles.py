@@ -65,3 +65,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def has_permission(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def reads_reports(role: Role) -> bool:
+    """Whether a role reads report content."""
+    return has_permission(role, Permission.REPORT_READ)
+
+
+GRANT_APPROVERS = (Role.ADMIN, Role.SUPERVISOR)
+"""Roles whose holders may approve someone else's request to grant a role that reads reports."""
+
+
+def needs_second_person(role: Role) -> bool:
+    """Whether giving a person this role on the web needs a second person's approval (the server's
+    command line gives it at once), with supervisors told: roles that read reports, and the roles
+    that approve such grants (else one admin could make a second admin login and approve with it)."""
+    return reads_reports(role) or role in GRANT_APPROVERS

@@ -7,7 +7,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from argon2 import PasswordHasher
@@ -17,15 +17,19 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
-from tipline.domain.roles import USER_ROLES, Role
+from tipline.domain.roles import GRANT_APPROVERS, USER_ROLES, Role, needs_second_person
 from tipline.store.audit import AuditLog
-from tipline.store.tables import ApiAccount, User, UserSession
+from tipline.store.tables import ApiAccount, RoleGrant, User, UserSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done, with the reason."""
+
+
+class GrantNotFound(AccountError):
+    """No role grant has this id."""
 
 
 def generate_password() -> str:
@@ -84,7 +88,37 @@ class Accounts:
         display_name: str | None = None,
         password: str | None = None,
     ) -> tuple[User, str]:
-        """Create a login; returns the user and the password (generated unless given)."""
+        """Create a login from the server (the command line, the demo): whoever runs this has host
+        access, so a role that reads reports (or approves such grants) is granted at once, recorded as a grant requested and
+        approved by `actor` from the command line, and supervisors are told (`user.role_granted`).
+        Returns the user and the password (generated unless given)."""
+        user, password = self._create_user(session, username, role, actor, display_name, password, pending=False)
+        if needs_second_person(role):
+            grant = RoleGrant(user_id=user.id, role=role.value, previous_role=None, state="approved", via="cli",
+                              requested_by=actor.name, requested_by_user_id=None, requested_at=utc_now(),
+                              decided_by=actor.name, decided_by_user_id=None, decided_at=utc_now())
+            session.add(grant)
+            session.flush()
+            self._audit_granted(session, actor, grant, user)
+        return user, password
+
+    def request_user(
+        self, session: Session, username: str, role: Role, requester: Actor, requester_user_id: int | None,
+        *, display_name: str | None = None,
+    ) -> tuple[User, str, RoleGrant | None]:
+        """Create a login from the web: with a role that reads reports or approves such grants
+        (`needs_second_person`) it cannot sign in until a
+        second person (another admin or a supervisor, never the requester) approves the grant.
+        Returns the user, its generated password and the pending grant (None when none is needed)."""
+        pending = needs_second_person(role)
+        user, password = self._create_user(session, username, role, requester, display_name, None, pending=pending)
+        grant = self._request_grant(session, user, role, None, requester, requester_user_id) if pending else None
+        return user, password, grant
+
+    def _create_user(
+        self, session: Session, username: str, role: Role, actor: Actor, display_name: str | None,
+        password: str | None, *, pending: bool,
+    ) -> tuple[User, str]:
         name = _check_username(username)
         if role not in USER_ROLES:
             raise AccountError(f"role must be one of {', '.join(USER_ROLES)}; got {role!r}")
@@ -104,11 +138,123 @@ class Accounts:
             created_at=now,
             created_by=actor.name,
             password_changed_at=now,
+            pending_approval=pending,
         )
         session.add(user)
         session.flush()
-        self.audit.append(session, actor, "user.created", details={"username": name, "role": role.value})
+        details: dict[str, object] = {"username": name, "role": role.value}
+        if pending:
+            details["pending_approval"] = True
+        self.audit.append(session, actor, "user.created", details=details)
         return user, password
+
+    # --- roles that read reports (or approve such grants): a second person approves ---------------------------------
+
+    def _request_grant(self, session: Session, user: User, role: Role, previous: str | None, requester: Actor,
+                       requester_user_id: int | None) -> RoleGrant:
+        waiting = session.execute(
+            select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.state == "pending")
+        ).scalars().first()
+        if waiting is not None:
+            raise AccountError(f"a grant of the {waiting.role} role to {user.username!r} is already waiting for "
+                               "approval; approve or refuse it first")
+        grant = RoleGrant(user_id=user.id, role=role.value, previous_role=previous, state="pending", via="web",
+                          requested_by=requester.name, requested_by_user_id=requester_user_id, requested_at=utc_now())
+        session.add(grant)
+        session.flush()
+        self.audit.append(session, requester, "user.role_requested", details={
+            "username": user.username, "role": role.value, "previous_role": previous, "grant": grant.id,
+            "requested_by": requester.name})
+        return grant
+
+    def change_role(
+        self, session: Session, username: str, role: Role, actor: Actor, actor_user_id: int | None, *, via: str,
+    ) -> RoleGrant | None:
+        """Change a person's role. From the web (`via="web"`), a role that needs a second person becomes a
+        pending grant (returned) that a second person must approve; the command line (`via="cli"`)
+        grants it at once, recorded and told to supervisors. Other roles change at once."""
+        user = self.user_by_name(session, username)
+        if user is None:
+            raise AccountError(f"no user named {username!r}")
+        if role not in USER_ROLES:
+            raise AccountError(f"role must be one of {', '.join(USER_ROLES)}; got {role!r}")
+        if user.role == role.value:
+            return None
+        if needs_second_person(role) and via == "web":
+            return self._request_grant(session, user, role, user.role, actor, actor_user_id)
+        previous = user.role
+        user.role = role.value
+        self.revoke_sessions(session, user.id)  # sessions start again with the new role
+        if needs_second_person(role):
+            grant = RoleGrant(user_id=user.id, role=role.value, previous_role=previous, state="approved", via=via,
+                              requested_by=actor.name, requested_by_user_id=actor_user_id, requested_at=utc_now(),
+                              decided_by=actor.name, decided_by_user_id=actor_user_id, decided_at=utc_now())
+            session.add(grant)
+            session.flush()
+            self._audit_granted(session, actor, grant, user)
+        else:
+            self.audit.append(session, actor, "user.role_changed",
+                              details={"username": user.username, "from": previous, "to": role.value})
+        return None
+
+    def decide_grant(self, session: Session, grant_id: int, approve: bool, actor: Actor,
+                     actor_user_id: int | None) -> RoleGrant:
+        """Approve (or refuse) a pending grant: only an active admin or supervisor who neither
+        asked for it nor receives it may. Approving gives the role (and lets a new login sign in);
+        refusing a new login disables it. Both are audited naming who asked and who decided."""
+        grant = session.get(RoleGrant, grant_id, with_for_update=True)
+        if grant is None:
+            raise GrantNotFound(f"no role grant {grant_id}")
+        if grant.state != "pending":
+            raise AccountError(f"this grant was already {grant.state} by {grant.decided_by}")
+        decider = session.get(User, actor_user_id) if actor_user_id is not None else None
+        if decider is None or not decider.active or decider.pending_approval or \
+                Role(decider.role) not in GRANT_APPROVERS:
+            raise AccountError("only another administrator or a supervisor may decide on a role grant")
+        if grant.requested_by_user_id == decider.id:
+            raise AccountError("you asked for this grant: another administrator or a supervisor must decide on it")
+        if grant.user_id == decider.id:
+            raise AccountError("nobody may decide on a grant of a role to themselves")
+        user = session.get(User, grant.user_id)
+        assert user is not None  # the foreign key
+        grant.state = "approved" if approve else "refused"
+        grant.decided_by = actor.name
+        grant.decided_by_user_id = decider.id
+        grant.decided_at = utc_now()
+        if approve:
+            user.role = grant.role
+            user.pending_approval = False
+            self.revoke_sessions(session, user.id)
+            self._audit_granted(session, actor, grant, user)
+        else:
+            if grant.previous_role is None:
+                user.active = False  # a new login nobody approved never signs in
+            self.audit.append(session, actor, "user.role_refused", details={
+                "username": user.username, "role": grant.role, "grant": grant.id,
+                "requested_by": grant.requested_by, "refused_by": actor.name})
+        return grant
+
+    def _audit_granted(self, session: Session, actor: Actor, grant: RoleGrant, user: User) -> None:
+        details = {"username": user.username, "role": grant.role, "previous_role": grant.previous_role,
+                   "grant": grant.id, "requested_by": grant.requested_by, "approved_by": grant.decided_by,
+                   "via": grant.via}
+        if grant.via == "cli":
+            details["note"] = "granted from the server's command line: whoever ran it has host access"
+        self.audit.append(session, actor, "user.role_granted", details=details)
+
+    def pending_grants(self, session: Session) -> list[tuple[RoleGrant, User]]:
+        return [(grant, user) for grant, user in session.execute(
+            select(RoleGrant, User).join(User, User.id == RoleGrant.user_id)
+            .where(RoleGrant.state == "pending").order_by(RoleGrant.requested_at)
+        )]
+
+    def recent_grants(self, session: Session, since: datetime) -> list[tuple[RoleGrant, User]]:
+        """Grants approved since `since` (newest first): what supervisors are alerted to."""
+        return [(grant, user) for grant, user in session.execute(
+            select(RoleGrant, User).join(User, User.id == RoleGrant.user_id)
+            .where(RoleGrant.state == "approved", RoleGrant.decided_at >= since)
+            .order_by(RoleGrant.decided_at.desc()).limit(50)
+        )]
 
     def reset_password(self, session: Session, username: str, actor: Actor, password: str | None = None) -> str:
         user = self.user_by_name(session, username)
@@ -142,7 +288,7 @@ class Accounts:
     def check_password(self, session: Session, username: str, password: str) -> User | None:
         """The active user with this password, or None (in about the same time either way)."""
         user = self.user_by_name(session, username)
-        if user is None or not user.active:
+        if user is None or not user.active or user.pending_approval:
             try:
                 self.hasher.verify(self._dummy_hash, password)
             except VerificationError:
@@ -184,7 +330,7 @@ class Accounts:
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
         user = session.get(User, row.user_id)
-        if user is None or not user.active:
+        if user is None or not user.active or user.pending_approval:
             return None
         if now - row.last_seen_at > timedelta(minutes=1):
             row.last_seen_at = now

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from tipline.config import Settings
+from tipline.statefiles import secure_state
 from tipline.store.types import fold_case, json_text
 
 # PostgreSQL connections idle in the pool longer than this are checked with a round trip before use.
@@ -25,7 +26,7 @@ def make_engine(settings: Settings, *, foreign_keys: bool = True, **overrides: A
     `foreign_keys=False` is for schema migrations only: SQLite rebuilds a table by copying it and
     dropping the old one, and with foreign keys on, the drop would cascade to every child row."""
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_state(settings)  # the data directory 0700 and the database file 0600 before SQLite makes them
         engine = create_engine(
             settings.database_url,
             connect_args={"timeout": 30, "check_same_thread": False},

@@ -51,6 +51,41 @@ class User(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
     password_changed_at: Mapped[datetime]
+    # Created on the web with a role that reads reports: cannot sign in until a second person approves.
+    pending_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class RoleGrant(Base):
+    """A role that reads report content given to a person: requested on the web and approved by a
+    second person (another admin or a supervisor), or given from the server's command line."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    previous_role: Mapped[str | None] = mapped_column(String(20))  # None: a new login
+    state: Mapped[str] = mapped_column(String(20))  # pending, approved, refused
+    via: Mapped[str] = mapped_column(String(20))  # web, cli
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by_user_id: Mapped[int | None]
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_user_id: Mapped[int | None]
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    __table_args__ = (Index("ix_role_grants_state", "state"),)
+
+
+class LoginKnownAddress(Base):
+    """An address a person signed in from successfully: failures for their name from other
+    addresses never hold them back there."""
+
+    __tablename__ = "login_known_addresses"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_success_at: Mapped[datetime]
 
 
 class ApiAccount(Base):

@@ -92,7 +92,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     )
     app.state.instance = instance
     app.state.worker = worker
-    app.state.login_throttle = LoginThrottle(instance.db)
+    app.state.login_throttle = LoginThrottle(instance.db, instance.audit)
     app.state.decode_budget = DecodeBudget(instance.settings.decode_concurrency, instance.settings.decode_max_pixels)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     filters.install(templates.env)

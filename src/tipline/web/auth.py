@@ -6,13 +6,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
@@ -20,8 +23,9 @@ from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.accounts import PUBLIC, Principal
+from tipline.store.audit import AuditLog
 from tipline.store.db import Database
-from tipline.store.tables import LoginFailureRow
+from tipline.store.tables import LoginFailureRow, LoginKnownAddress
 
 SESSION_COOKIE = "tipline_session"
 LOGIN_CSRF_COOKIE = "tipline_login_csrf"
@@ -34,11 +38,12 @@ POLICY_MARK = "__tipline_policy__"
 class AuthError(Exception):
     """Raised by policies; the application turns it into a login redirect, 401, 403 or 404."""
 
-    def __init__(self, status: int, message: str, *, api: bool) -> None:
+    def __init__(self, status: int, message: str, *, api: bool, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.api = api
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -79,14 +84,14 @@ def principal_of(request: Request) -> Principal:
 
 def basic_user_login(request: Request, username: str, password: str) -> Principal | None:
     """A person's own login sent by HTTP Basic (for scripts), throttled and audited exactly as the
-    sign-in form is: after too many failures for the name or the address, further attempts answer
-    429 without checking the password, so a script cannot guess passwords at Argon2's pace."""
+    sign-in form is (LoginThrottle): an address that failed too often answers 429 with Retry-After
+    without checking the password, so a script cannot guess passwords at Argon2's pace."""
     instance = request.app.state.instance
     throttle: LoginThrottle = request.app.state.login_throttle
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    if throttle.blocked(*keys):
-        raise AuthError(429, "Too many failed sign-in attempts. Wait 15 minutes and try again.", api=True)
+    verdict = throttle.check(username, client)
+    if not verdict.allowed:
+        raise AuthError(429, verdict.message, api=True, retry_after=verdict.retry_after)
     with instance.db.transaction() as session:
         principal = instance.accounts.principal_for_user_password(session, username, password)
         if principal is None:
@@ -94,9 +99,9 @@ def basic_user_login(request: Request, username: str, password: str) -> Principa
                                   details={"username": username.strip().lower()[:64], "address": client,
                                            "via": "http_basic"})
     if principal is None:
-        throttle.failed(*keys)
+        throttle.failed(username, client)
     else:
-        throttle.succeeded(*keys)
+        throttle.succeeded(username, client)
     return principal
 
 
@@ -216,35 +221,143 @@ def new_login_csrf() -> str:
     return secrets.token_urlsafe(24)
 
 
+@dataclass(frozen=True)
+class ThrottleVerdict:
+    """Whether a sign-in attempt may check its password now, and if not, for how long to wait."""
+
+    allowed: bool
+    retry_after: int = 0  # seconds
+    reason: str = ""
+
+    @property
+    def message(self) -> str:
+        wait = f"{self.retry_after} seconds" if self.retry_after < 120 else f"{-(-self.retry_after // 60)} minutes"
+        return f"Too many failed sign-in attempts. Wait {wait} and try again."
+
+
+ALLOWED = ThrottleVerdict(True)
+
+
 class LoginThrottle:
-    """Slows password guessing: after `limit` failures for a name or an address within `window`
-    seconds, further attempts are refused until the window passes. The failures live in the
-    database (`login_failures`), so every server process counts them together and a restart does
-    not forget them; a success clears them for that name and address."""
+    """Slows password guessing in a way that an attacker cannot turn against the person guessed at.
 
-    def __init__(self, db: Database, limit: int = 5, window: float = 900.0) -> None:
+    Failures are counted per (name, address) and per address; after `pair_limit` failures for a
+    name from one address (or `address_limit` from one address for any names) within `window`
+    seconds, that address must wait before its next attempt, `base_delay` seconds doubling with
+    each further failure up to the window: a progressive delay, not a lockout of the name, so
+    failures from other addresses never hold back the real person. Guessing spread over many
+    addresses meets a per-name ceiling, `name_ceiling` failures within `ceiling_window` seconds:
+    above it, attempts for the name from addresses it has not signed in from successfully before
+    are slowed to one per `ceiling_interval` seconds (never locked), and `user.login_ceiling` is
+    audited once per window as an alert. Addresses the person signed in from before (remembered in
+    `login_known_addresses` for `known_days`) are never slowed by the ceiling.
+
+    The failures live in the database (`login_failures`), so every server process counts them
+    together and a restart does not forget them; a success clears the failures of that name from
+    that address only (an attacker with an account of their own cannot reset their address's count)."""
+
+    def __init__(
+        self, db: Database, audit: AuditLog | None = None, *, pair_limit: int = 5, address_limit: int = 20,
+        window: float = 900.0, base_delay: float = 30.0, name_ceiling: int = 100, ceiling_window: float = 3600.0,
+        ceiling_interval: float = 5.0, known_days: int = 90,
+    ) -> None:
         self.db = db
-        self.limit = limit
+        self.audit = audit
+        self.pair_limit = pair_limit
+        self.address_limit = address_limit
         self.window = window
+        self.base_delay = base_delay
+        self.name_ceiling = name_ceiling
+        self.ceiling_window = ceiling_window
+        self.ceiling_interval = ceiling_interval
+        self.known_days = known_days
 
-    def _since(self) -> datetime:
-        return utc_now() - timedelta(seconds=self.window)
+    @staticmethod
+    def keys(username: str, address: str) -> dict[str, str]:
+        name = username.strip().lower()
+        return {kind: key[:300] for kind, key in (
+            ("pair", f"pair:{address} {name}"), ("addr", f"addr:{address}"), ("user", f"user:{name}"))}
 
-    def blocked(self, *keys: str) -> bool:
+    def _counts(self, session: Any, keys: list[str], now: datetime) -> dict[str, tuple[int, int, datetime | None]]:
+        """For each key: failures within the window, failures within the ceiling's window, the last one."""
+        short = now - timedelta(seconds=self.window)
+        rows = session.execute(
+            select(LoginFailureRow.key, func.sum(case((LoginFailureRow.at > short, 1), else_=0)), func.count(),
+                   func.max(LoginFailureRow.at))
+            .where(LoginFailureRow.key.in_(keys),
+                   LoginFailureRow.at > now - timedelta(seconds=max(self.window, self.ceiling_window)))
+            .group_by(LoginFailureRow.key)
+        ).all()
+        return {key: (int(recent or 0), int(total), last) for key, recent, total, last in rows}
+
+    def _delay(self, failures: int, limit: int, last: datetime | None, now: datetime) -> int:
+        if failures < limit or last is None:
+            return 0
+        wait = min(self.window, self.base_delay * 2 ** min(failures - limit, 30))
+        return max(0, math.ceil((last + timedelta(seconds=wait) - now).total_seconds()))
+
+    def check(self, username: str, address: str) -> ThrottleVerdict:
+        keys = self.keys(username, address)
+        now = utc_now()
+        with self.db.read_session() as session:  # reads only: on SQLite it does not wait for the write lock
+            counts = self._counts(session, list(keys.values()), now)
+            pair = counts.get(keys["pair"], (0, 0, None))
+            addr = counts.get(keys["addr"], (0, 0, None))
+            wait = max(self._delay(pair[0], self.pair_limit, pair[2], now),
+                       self._delay(addr[0], self.address_limit, addr[2], now))
+            if wait:
+                return ThrottleVerdict(False, wait, "address")
+            name = counts.get(keys["user"], (0, 0, None))
+            if name[1] < self.name_ceiling or name[2] is None:
+                return ALLOWED
+            wait = math.ceil((name[2] + timedelta(seconds=self.ceiling_interval) - now).total_seconds())
+            if wait <= 0 or self._known(session, username, address, now):
+                return ALLOWED
+        return ThrottleVerdict(False, wait, "name_ceiling")
+
+    def _known(self, session: Any, username: str, address: str, now: datetime) -> bool:
+        return session.execute(
+            select(LoginKnownAddress.last_success_at).where(
+                LoginKnownAddress.username == username.strip().lower()[:64],
+                LoginKnownAddress.address == address[:100],
+                LoginKnownAddress.last_success_at > now - timedelta(days=self.known_days))
+        ).first() is not None
+
+    def failed(self, username: str, address: str) -> None:
+        keys = self.keys(username, address)
+        now = utc_now()
+        oldest = now - timedelta(seconds=max(self.window, self.ceiling_window))
         with self.db.transaction() as session:
-            counts = session.execute(
-                select(LoginFailureRow.key, func.count()).where(
-                    LoginFailureRow.key.in_([key[:300] for key in keys]), LoginFailureRow.at > self._since())
-                .group_by(LoginFailureRow.key)
-            ).all()
-        return any(count >= self.limit for _, count in counts)
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= oldest))  # their window passed
+            session.add_all(LoginFailureRow(key=key, at=now) for key in keys.values())
+            session.flush()
+            name = username.strip().lower()
+            alert_key = f"alert:{name}"[:300]
+            counts = self._counts(session, [keys["user"], alert_key], now)
+            failures = counts.get(keys["user"], (0, 0, None))[1]
+            if failures >= self.name_ceiling and alert_key not in counts and self.audit is not None:
+                session.add(LoginFailureRow(key=alert_key, at=now))  # one alert per window
+                self.audit.append(session, Actor.system("login-throttle"), "user.login_ceiling", details={
+                    "username": name[:64], "failures": failures, "window_seconds": int(self.ceiling_window),
+                    "last_address": address[:100],
+                    "effect": f"attempts from addresses this name never signed in from: one per "
+                              f"{self.ceiling_interval:g} seconds"})
 
-    def failed(self, *keys: str) -> None:
+    def succeeded(self, username: str, address: str) -> None:
+        keys = self.keys(username, address)
+        name, where = username.strip().lower()[:64], address[:100]
+        now = utc_now()
         with self.db.transaction() as session:
-            session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= self._since()))  # the window passed
-            now = utc_now()
-            session.add_all(LoginFailureRow(key=key[:300], at=now) for key in keys)
-
-    def succeeded(self, *keys: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(delete(LoginFailureRow).where(LoginFailureRow.key.in_([key[:300] for key in keys])))
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == keys["pair"]))
+            session.execute(delete(LoginKnownAddress).where(  # forget addresses not used for `known_days`
+                LoginKnownAddress.username == name,
+                LoginKnownAddress.last_success_at <= now - timedelta(days=self.known_days)))
+            known = session.get(LoginKnownAddress, (name, where))
+            if known is not None:
+                known.last_success_at = now
+                return
+            try:
+                with session.begin_nested():
+                    session.add(LoginKnownAddress(username=name, address=where, last_success_at=now))
+            except IntegrityError:
+                pass  # another process remembered it at the same moment

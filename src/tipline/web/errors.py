@@ -85,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.api or wants_json(request):
             headers = {"WWW-Authenticate": 'Basic realm="tipline"'} if exc.status == 401 else None
             if exc.status == 429:
-                headers = {"Retry-After": "900"}
+                headers = {"Retry-After": str(exc.retry_after or 900)}
             error = {401: "unauthorized", 429: "too_many_attempts"}.get(exc.status, "forbidden")
             return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
         if exc.status == 401:

@@ -4,33 +4,44 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tipline.domain.roles import USER_ROLES, Permission, Role
-from tipline.store.accounts import AccountError, Principal
+from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission
+from tipline.store.accounts import AccountError, GrantNotFound, Principal
 from tipline.web.auth import allow
 from tipline.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[Principal, Depends(allow(Permission.ACCOUNTS_MANAGE))]
 Auditor = Annotated[Principal, Depends(allow(Permission.AUDIT_VERIFY))]
+# Another administrator or a supervisor approves a grant of a role that reads reports.
+Approver = Annotated[Principal, Depends(allow(Permission.ACCOUNTS_MANAGE, Permission.REPORT_SUPERVISE))]
+GrantId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+NOTICES = {
+    "role_changed": "Role changed.",
+    "role_requested": "Role requested: it takes effect when another administrator or a supervisor approves it.",
+    "approved": "Approved: the role is granted, and supervisors are told.",
+    "refused": "Refused: the role was not granted.",
+}
 
 
-def _users_page(request: Request, *, created: dict[str, str] | None = None, error: str | None = None,
-                status: int = 200) -> HTMLResponse:
+def _users_page(request: Request, principal: Principal, *, created: dict[str, str] | None = None,
+                error: str | None = None, status: int = 200) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         users = instance.accounts.list_users(session)
+        pending = instance.accounts.pending_grants(session)
     return render(request, "admin_users.html", {
         "title": "Users", "users": users, "roles": [(r.value, r.label) for r in USER_ROLES],
-        "created": created, "error": error,
+        "created": created, "error": error, "pending_grants": pending, "me": principal.user_id,
+        "notice": NOTICES.get(request.query_params.get("notice", "")),
     }, status_code=status)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users(request: Request, principal: Admin) -> HTMLResponse:
-    return _users_page(request)
+    return _users_page(request, principal)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -41,17 +52,66 @@ def add_user(
     role: Annotated[str, Form(max_length=20)],
     display_name: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
+    """A role that reads reports (analyst, supervisor, victim-identification) makes a login that
+    cannot sign in until another administrator or a supervisor approves it: one administrator alone
+    cannot make themselves a reader of reports."""
     instance = request.app.state.instance
     try:
         with instance.db.transaction() as session:
             if role not in {r.value for r in USER_ROLES}:
                 raise AccountError(f"choose one of the roles listed (got {role!r})")
-            user, password = instance.accounts.add_user(
-                session, username, Role(role), principal.actor, display_name=display_name.strip() or None
+            user, password, grant = instance.accounts.request_user(
+                session, username, Role(role), principal.actor, principal.user_id,
+                display_name=display_name.strip() or None,
             )
     except AccountError as error:
-        return _users_page(request, error=str(error), status=400)
-    return _users_page(request, created={"username": user.username, "password": password})
+        return _users_page(request, principal, error=str(error), status=400)
+    return _users_page(request, principal, created={
+        "username": user.username, "password": password, "pending": "yes" if grant is not None else ""})
+
+
+@router.post("/admin/users/{username}/role", response_class=HTMLResponse)
+def change_role(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Path(max_length=64)],
+    role: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """Roles that read reports wait for a second person's approval, as for a new login."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            if role not in {r.value for r in USER_ROLES}:
+                raise AccountError(f"choose one of the roles listed (got {role!r})")
+            grant = instance.accounts.change_role(session, username, Role(role), principal.actor, principal.user_id,
+                                                  via="web")
+    except AccountError as error:
+        return _users_page(request, principal, error=str(error), status=400)
+    notice = "role_requested" if grant is not None else "role_changed"
+    return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+
+def _decide(request: Request, principal: Principal, grant_id: int, approve: bool) -> Response:
+    instance = request.app.state.instance
+    back = "/admin/users" if has_permission(principal.role, Permission.ACCOUNTS_MANAGE) else "/supervisor"
+    try:
+        with instance.db.transaction() as session:
+            instance.accounts.decide_grant(session, grant_id, approve, principal.actor, principal.user_id)
+    except GrantNotFound:
+        raise HTTPException(404, "no such role grant") from None
+    except AccountError as error:
+        return render(request, "error.html", {"title": "Not possible", "message": str(error)}, status_code=409)
+    return RedirectResponse(f"{back}?notice={'approved' if approve else 'refused'}", status_code=303)
+
+
+@router.post("/access-grants/{grant_id}/approve")
+def approve_grant(request: Request, principal: Approver, grant_id: GrantId) -> Response:
+    return _decide(request, principal, grant_id, True)
+
+
+@router.post("/access-grants/{grant_id}/refuse")
+def refuse_grant(request: Request, principal: Approver, grant_id: GrantId) -> Response:
+    return _decide(request, principal, grant_id, False)
 
 
 def _accounts_page(request: Request, *, created: dict[str, str] | None = None, error: str | None = None,

@@ -71,10 +71,11 @@ async def login(
                            next_path=next_path, status=400)
     client = request.client.host if request.client else "unknown"
     throttle: LoginThrottle = request.app.state.login_throttle
-    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    if await run_in_threadpool(throttle.blocked, *keys):
-        return _login_page(request, error="Too many failed attempts. Wait 15 minutes and try again.",
-                           username=username, next_path=next_path, status=429)
+    verdict = await run_in_threadpool(throttle.check, username, client)
+    if not verdict.allowed:
+        refused = _login_page(request, error=verdict.message, username=username, next_path=next_path, status=429)
+        refused.headers["Retry-After"] = str(verdict.retry_after)
+        return refused
 
     def attempt() -> tuple[str | None, Principal | None]:
         with instance.db.transaction() as session:
@@ -91,10 +92,10 @@ async def login(
 
     token, signed_in = await run_in_threadpool(attempt)
     if token is None or signed_in is None:
-        await run_in_threadpool(throttle.failed, *keys)
+        await run_in_threadpool(throttle.failed, username, client)
         return _login_page(request, error="That username and password do not match an active account.",
                            username=username, next_path=next_path, status=401)
-    await run_in_threadpool(throttle.succeeded, *keys)
+    await run_in_threadpool(throttle.succeeded, username, client)
     response = RedirectResponse(next_path or home_for(signed_in), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",

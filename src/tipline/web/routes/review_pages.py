@@ -109,7 +109,7 @@ def assign(request: Request, report_id: Id, principal: Supervisor, username: Ann
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         user = instance.accounts.user_by_name(session, username)
-        if user is None or not user.active or user.role not in ("analyst", "supervisor"):
+        if user is None or not user.active or user.pending_approval or user.role not in ("analyst", "supervisor"):
             raise InvalidDecision(f"{username!r} is not an active analyst or supervisor")
         instance.review.claim(session, report_id, principal, version, for_user=user)
     return back_to_report(report_id, "assigned")

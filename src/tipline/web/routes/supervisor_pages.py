@@ -3,13 +3,14 @@ and the triage weights."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from tipline.domain.base import utc_now
 from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.store.accounts import Principal
@@ -22,6 +23,8 @@ from tipline.web.routes.referral_pages import reminder_context
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
 RESCORE_NOW_LIMIT = 2000
+GRANT_ALERT_DAYS = 30
+GRANT_NOTICES = {"approved": "Approved: the role is granted.", "refused": "Refused: the role was not granted."}
 CHART_DAYS = 30
 
 
@@ -60,6 +63,12 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "failed_jobs": instance.jobs.failed(session, limit=20),
             "referral_reminders": reminder_context(instance, session),
             "supervisor_extra": ["referral_reminders.html"],
+            # an alert: who was given a role that reads reports, and the grants waiting for a decision
+            "pending_grants": instance.accounts.pending_grants(session),
+            "recent_grants": instance.accounts.recent_grants(session, utc_now() - timedelta(days=GRANT_ALERT_DAYS)),
+            "grant_alert_days": GRANT_ALERT_DAYS,
+            "me": principal.user_id,
+            "notice": GRANT_NOTICES.get(request.query_params.get("notice", "")),
         }
     return render(request, "supervisor.html", context)
 
