@@ -22,12 +22,15 @@ drain period; then the benchmark reads the database and reports:
                       report); `open_orphans` counts the open reports an unanswered ISPWS submit left
                       behind (they hold no finished report and expire with `tipline jobs expire-open`)
   stuck               pipeline jobs still queued or running, and finished reports still `received` or
-                      `processing`, after the drain period; `failed_jobs` those parked as failed
+                      `processing`, after the drain: it ends when the pipeline is empty, when no job
+                      has finished for --stall-seconds (stuck), or after --drain-seconds (then the
+                      figures say whether the pipeline was still working through a backlog);
+                      `failed_jobs` those parked as failed
   audit               the verdict of `tipline audit verify`
 
 It exits 1 if anything acknowledged is lost or the audit fails.
 
-    .venv/bin/python benchmarks/durability.py                  # SQLite and PostgreSQL, ~3 minutes each
+    .venv/bin/python benchmarks/durability.py                  # SQLite and PostgreSQL, a few minutes each
     .venv/bin/python benchmarks/durability.py --backend sqlite --submissions 400 --kills 3
     .venv/bin/python benchmarks/durability.py --json
 
@@ -266,10 +269,12 @@ class Kills:
 
 def killer(cluster: Cluster, rng: random.Random, kills: int, gap: tuple[float, float], started: float,
            done: threading.Event, record: Kills) -> None:
-    for _ in range(kills):
+    kinds = ["server", "workers", "both"] if cluster.workers else ["server"]
+    targets = (kinds * kills)[:kills]  # each kind of kill in turn, in a random order
+    rng.shuffle(targets)
+    for target in targets:
         if done.wait(rng.uniform(*gap)):
             return
-        target = rng.choice(["server", "workers", "both"]) if cluster.workers else "server"
         record.moments.append(round(time.time() - started, 1))
         if target in ("server", "both"):
             cluster.kill_server()
@@ -325,31 +330,37 @@ def examine(database_url: str, submissions: list[Submission]) -> dict[str, Any]:
         "duplicated_examples": dict(list(duplicated.items())[:5]),
         "open_orphans": orphans,
         "unacknowledged_but_stored": unacknowledged_stored,
-        "stuck_jobs": sum(jobs.get(status, 0) for status in ("queued", "running")),
+        "unfinished_jobs": sum(jobs.get(status, 0) for status in ("queued", "running")),
         "failed_jobs": jobs.get("failed", 0),
         "jobs": jobs,
-        "stuck_reports": sum(1 for state, _ in by_id.values() if state in FINISHED_STATES_STUCK),
+        "unfinished_reports": sum(1 for state, _ in by_id.values() if state in FINISHED_STATES_STUCK),
     }
 
 
-def drain(database_url: str, seconds: float) -> float:
-    """Wait until no job is queued or running and no finished report waits for the pipeline."""
+def drain(database_url: str, seconds: float, stall: float) -> dict[str, Any]:
+    """Wait until no job is queued or running and no finished report waits for the pipeline; or until
+    no job has finished for `stall` seconds (stuck); or `seconds` at most (a backlog still draining)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
-    began = time.time()
+    began = last_progress = time.time()
+    last_done, busy = -1, -1
     try:
-        while time.time() - began < seconds:
+        while time.time() - began < seconds and time.time() - last_progress < stall:
             with engine.connect() as connection:
-                busy = connection.execute(text(
+                busy, done = connection.execute(text(
                     "SELECT (SELECT count(*) FROM pipeline_jobs WHERE status IN ('queued', 'running'))"
-                    " + (SELECT count(*) FROM reports WHERE state IN ('received', 'processing'))")).scalar_one()
+                    " + (SELECT count(*) FROM reports WHERE state IN ('received', 'processing')),"
+                    " (SELECT count(*) FROM pipeline_jobs WHERE status IN ('done', 'failed'))")).one()
             if not busy:
                 break
+            if done != last_done:
+                last_done, last_progress = done, time.time()
             time.sleep(1)
     finally:
         engine.dispose()
-    return time.time() - began
+    return {"drained_in_seconds": round(time.time() - began, 1), "drained": busy == 0,
+            "still_progressing": busy != 0 and time.time() - last_progress < stall}
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -362,7 +373,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     workers = args.workers if backend == "postgresql" else 0
     with ExitStack() as stack:
         if backend == "postgresql":
-            url = stack.enter_context(throwaway_postgres(args.database_url, prefix="tipline_durability"))
+            url = stack.enter_context(throwaway_postgres(args.database_url, prefix="tipline_durability", keep=args.keep))
             env.update({"TIPLINE_DATABASE_URL": url, "TIPLINE_JOB_BACKEND": "procrastinate"})
         else:
             url = f"sqlite:///{data_dir / 'tipline.db'}"
@@ -418,7 +429,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if workers and any(p.poll() is not None for p in cluster.worker_processes):
             cluster.kill_workers()
             cluster.start_workers()
-        drained_in = drain(url, args.drain_seconds)
+        drained = drain(url, args.drain_seconds, args.stall_seconds)
         found = examine(url, submissions)
         verify = subprocess.run([sys.executable, "-m", "tipline.cli", "audit", "verify", "--json"], env=env,
                                 capture_output=True, text=True, timeout=600)
@@ -443,7 +454,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "kills": asdict(kills),
             "process_starts": dict(cluster.starts),
             "worker_processes": workers,
-            "drained_in_seconds": round(drained_in, 1),
+            **drained,
+            # unfinished work is stuck unless the pipeline was still working through a backlog at the end
+            "stuck_jobs": 0 if drained["still_progressing"] else found["unfinished_jobs"],
+            "stuck_reports": 0 if drained["still_progressing"] else found["unfinished_reports"],
             **found,
             "audit_ok": bool(audit.get("ok")),
             "audit": {k: v for k, v in audit.items() if k in ("ok", "events_checked", "head_seq", "problems", "output")},
@@ -461,8 +475,14 @@ def describe(result: dict[str, Any]) -> str:
         f"rejected {result['rejected']}",
         f"  lost {result['lost']}, duplicated {result['duplicated']} {result['duplicated_by_kind'] or ''}, "
         f"open orphans {result['open_orphans']}, unacknowledged but stored {result['unacknowledged_but_stored']}",
-        f"  stuck jobs {result['stuck_jobs']}, stuck reports {result['stuck_reports']}, failed jobs "
-        f"{result['failed_jobs']} (drained in {result['drained_in_seconds']} s)",
+        f"  stuck jobs {result['stuck_jobs']}, stuck reports {result['stuck_reports']}, unfinished jobs "
+        f"{result['unfinished_jobs']}, failed jobs "
+        f"{result['failed_jobs']} ("
+        + (f"drained in {result['drained_in_seconds']} s" if result["drained"] else
+           f"after {result['drained_in_seconds']} s of drain, "
+           + ("the pipeline still working through a backlog: not counted as stuck; give more --drain-seconds"
+              if result["still_progressing"] else "no job finished for --stall-seconds: stuck"))
+        + ")",
         f"  audit verify: {'intact' if result['audit_ok'] else 'FAILED'} "
         f"({result['audit'].get('events_checked', '?')} events checked)",
     ]
@@ -480,20 +500,24 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default=DEFAULT_POSTGRES,
                         help=f"PostgreSQL admin URL: a throwaway database is created on it (default {DEFAULT_POSTGRES}).")
-    parser.add_argument("--submissions", type=int, default=1500, help="Reports submitted per backend (half JSON).")
+    parser.add_argument("--submissions", type=int, default=1000, help="Reports submitted per backend (half JSON).")
     parser.add_argument("--rate", type=float, default=20.0,
                         help="Submissions started per second at most, so the kills fall throughout the load.")
     parser.add_argument("--seconds", type=float, default=150.0, help="Longest load phase per backend.")
     parser.add_argument("--clients", type=int, default=8, help="Client threads.")
     parser.add_argument("--workers", type=int, default=2, help="`tipline worker` processes (PostgreSQL).")
     parser.add_argument("--kills", type=int, default=6, help="kill -9 events per backend.")
-    parser.add_argument("--min-gap", type=float, default=3.0, help="Shortest wait before a kill (seconds).")
-    parser.add_argument("--max-gap", type=float, default=10.0, help="Longest wait before a kill (seconds).")
+    parser.add_argument("--min-gap", type=float, default=4.0,
+                        help="Shortest wait before a kill, after the last restart (seconds).")
+    parser.add_argument("--max-gap", type=float, default=12.0, help="Longest wait before a kill (seconds).")
     parser.add_argument("--give-up", type=float, default=90.0, help="A client gives up a submission after this long.")
     parser.add_argument("--lease-seconds", type=int, default=10, help="TIPLINE_JOB_LEASE_SECONDS for the run.")
-    parser.add_argument("--drain-seconds", type=float, default=90.0, help="Longest wait for the pipeline after the load.")
+    parser.add_argument("--drain-seconds", type=float, default=120.0,
+                        help="Longest wait for the pipeline after the load.")
+    parser.add_argument("--stall-seconds", type=float, default=60.0,
+                        help="The drain ends early when no job has finished for this long (the rest are stuck).")
     parser.add_argument("--seed", default="tipline", help="Seed of the kill schedule.")
-    parser.add_argument("--keep", action="store_true", help="Keep the data directory (logs, SQLite database).")
+    parser.add_argument("--keep", action="store_true", help="Keep the data directory (logs, SQLite database) and the PostgreSQL database.")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
 
