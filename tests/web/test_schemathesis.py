@@ -16,6 +16,7 @@ rather than stopping at the first, so one run shows them all.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 import schemathesis
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -32,6 +35,7 @@ from websupport import PASSWORD, LiveServer, Site, file_report, token_of, userna
 from tipline.domain.roles import USER_ROLES
 
 EXAMPLES_PER_OPERATION = 30  # valid and invalid requests, shared round the kinds of caller
+PAGE_EXAMPLES = 20
 SECURITY_HEADERS = ("request-id", "x-content-type-options", "x-frame-options", "content-security-policy",
                     "referrer-policy", "cache-control")
 
@@ -128,22 +132,57 @@ def sessions(site: Site, base: str) -> dict[str, requests.Session]:
 
 def test_no_operation_answers_a_server_error(site_on_each_backend: Site, recorder: ExceptionRecorder) -> None:
     site = site_on_each_backend
-    for _ in range(2):
-        file_report(site)
-    findings = Findings()
     with LiveServer(site.app) as live:
         schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
-        operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) >= 20, "the OpenAPI description lost its operations"
-        callers = list(sessions(site, live.url).items())
-        for number, operation in enumerate(operations):
-            # each operation's examples go round every kind of caller, from a different one each time
-            rotation = callers[number % len(callers):] + callers[:number % len(callers)]
-            exercise(operation, rotation, live.url, recorder, findings)
+        findings = fuzz(site, live.url, schema, EXAMPLES_PER_OPERATION, recorder)
+    assert findings.requests >= 400, "the OpenAPI description lost its operations"
     assert not findings.found, findings.report()
 
 
-def exercise(operation, callers: list[tuple[str, requests.Session]], base: str,  # type: ignore[no-untyped-def]
+# Pages that would end the signed-in session the rest of the run relies on.
+SESSION_ENDING = {("POST", "/logout"), ("POST", "/settings")}
+
+
+def test_no_page_answers_a_server_error(site: Site, recorder: ExceptionRecorder) -> None:
+    """The same over the workspace's pages and forms, which /openapi.json leaves out: described here
+    from their routes (FastAPI's own description of them), on SQLite, with fewer examples each."""
+    public = set(site.app.openapi()["paths"])
+    pages = []
+    for route in routes_of(site.app.routes):
+        if route.path in public or {(method, route.path) for method in route.methods} & SESSION_ENDING:
+            continue
+        page = copy.copy(route)  # the application's own routes are left as they are
+        page.include_in_schema = True
+        pages.append(page)
+    description = get_openapi(title="tipline pages", version="1", routes=pages)
+    with LiveServer(site.app) as live:
+        findings = fuzz(site, live.url, schemathesis.openapi.from_dict(description), PAGE_EXAMPLES, recorder)
+    assert findings.requests >= 500, f"the pages' description lost its operations ({findings.requests} requests)"
+    assert not findings.found, findings.report()
+
+
+def routes_of(routes) -> Iterator[APIRoute]:  # type: ignore[no-untyped-def]
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+        if inner is not None and hasattr(inner, "routes"):
+            yield from routes_of(inner.routes)
+
+
+def fuzz(site: Site, base: str, schema, examples: int, recorder: ExceptionRecorder) -> Findings:  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        file_report(site)
+    findings = Findings()
+    callers = list(sessions(site, base).items())
+    for number, result in enumerate(schema.get_all_operations()):
+        # each operation's examples go round every kind of caller, from a different one each time
+        rotation = callers[number % len(callers):] + callers[:number % len(callers)]
+        exercise(result.ok(), rotation, base, examples, recorder, findings)
+    return findings
+
+
+def exercise(operation, callers: list[tuple[str, requests.Session]], base: str, examples: int,  # type: ignore[no-untyped-def]
              recorder: ExceptionRecorder, findings: Findings) -> None:
     strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                          operation.as_strategy(GenerationMode.NEGATIVE))
@@ -151,7 +190,7 @@ def exercise(operation, callers: list[tuple[str, requests.Session]], base: str, 
     documented = {int(status) for status in operation.definition.raw.get("responses", {}) if status.isdigit()}
     sent = iter(range(10**9))
 
-    @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @given(case=strategy)
     def call(case) -> None:  # type: ignore[no-untyped-def]

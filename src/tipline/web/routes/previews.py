@@ -33,9 +33,9 @@ def _reveal_token(secret: bytes, file_id: str, session_id: int | None, expires: 
 
 def reveal_token_valid(secret: bytes, token: str, file_id: str, session_id: int | None) -> bool:
     expires_text, _, _ = token.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    if not (expires_text.isascii() and expires_text.isdigit()) or int(expires_text) < time.time():
         return False
-    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, int(expires_text)))
+    return hmac.compare_digest(token.encode(), _reveal_token(secret, file_id, session_id, int(expires_text)).encode())
 
 
 def style_for(principal_preferences: dict[str, object], clear: bool) -> PreviewStyle:
