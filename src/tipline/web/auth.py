@@ -121,7 +121,7 @@ async def check_csrf(request: Request, principal: Principal) -> None:
             form = await request.form()
             value = form.get(CSRF_FIELD)
             supplied = value if isinstance(value, str) else None
-    if not supplied or not principal.csrf_token or not hmac.compare_digest(supplied, principal.csrf_token):
+    if not supplied or not principal.csrf_token or not hmac.compare_digest(supplied.encode(), principal.csrf_token.encode()):
         raise AuthError(
             403,
             "This form has expired or did not come from this site (missing or wrong CSRF token). "

@@ -78,7 +78,7 @@ class Signer:
         return _b64(hmac.new(self._key, message.encode(), hashlib.sha256).digest())
 
     def check(self, message: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(message), signature)
+        return hmac.compare_digest(self.sign(message).encode(), signature.encode())  # bytes: any text is refused
 
 
 class FormTokens:
@@ -148,7 +148,7 @@ class ReceiptTokens:
         payload, _, signature = token.partition(".")
         if len(token) > 200 or not payload or len(signature) != 32:
             return None
-        if not hmac.compare_digest(self.signer.sign(payload)[:32], signature):
+        if not hmac.compare_digest(self.signer.sign(payload)[:32].encode(), signature.encode()):
             return None
         try:
             number, issued, what, danger = _unb64(payload).decode("ascii").split(".")

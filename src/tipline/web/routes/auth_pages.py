@@ -66,7 +66,7 @@ async def login(
     instance = request.app.state.instance
     next_path = _safe_next(next) or ""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
         return _login_page(request, error="The sign-in form expired. Please try again.", username=username,
                            next_path=next_path, status=400)
     client = request.client.host if request.client else "unknown"

@@ -37,7 +37,7 @@ def reveal_token_valid(secret: bytes, token: str, file_id: str, session_id: int 
     expires = parse_whole_number(expires_text, minimum=0)
     if expires is None or expires < time.time():
         return False
-    return hmac.compare_digest(token, _reveal_token(secret, file_id, session_id, expires))
+    return hmac.compare_digest(token.encode(), _reveal_token(secret, file_id, session_id, expires).encode())
 
 
 def style_for(principal_preferences: dict[str, object], clear: bool) -> PreviewStyle:
