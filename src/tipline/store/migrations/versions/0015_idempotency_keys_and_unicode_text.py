@@ -2,7 +2,7 @@
 written (not as \\u escapes), so that search finds "Zoë" in reports stored before.
 
 Revision ID: 0015
-Revises: 0019
+Revises: 0014
 Create Date: 2026-12-07 02:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0015'
-down_revision = '0019'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
