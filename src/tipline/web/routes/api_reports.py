@@ -31,8 +31,8 @@ from tipline.store.idempotency import (
 )
 from tipline.store.reports import ReportFilter
 from tipline.web.auth import allow
-from tipline.web.params import Id, Offset
 from tipline.web.errors import problem
+from tipline.web.params import Id, Offset
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 Submitter = Annotated[Principal, Depends(allow(Permission.REPORT_SUBMIT))]
