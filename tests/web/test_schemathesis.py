@@ -41,10 +41,7 @@ PAGE_EXAMPLES = 12
 SECURITY_HEADERS = ("request-id", "x-content-type-options", "x-frame-options", "content-security-policy",
                     "referrer-policy", "cache-control")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xfail(strict=False, reason="known 5xx being fixed in issue 17 branches"),
-]
+pytestmark = [pytest.mark.slow]
 
 
 class ExceptionRecorder(logging.Handler):
