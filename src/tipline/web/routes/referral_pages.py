@@ -126,7 +126,7 @@ def choose(request: Request, report_id: Id, principal: Reviewer, agency: Annotat
 
 
 @router.post("/reports/{report_id}/jurisdiction/locate", response_class=HTMLResponse)
-def locate_now(request: Request, report_id: int, principal: Reviewer) -> Response:
+def locate_now(request: Request, report_id: Id, principal: Reviewer) -> Response:
     """Locate a report the jurisdiction stage has not seen (processed before the stage existed), at an
     analyst's request: the page itself never writes. Audited as `jurisdiction.resolved` by the analyst."""
     instance = request.app.state.instance
