@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -15,7 +16,7 @@ from tipline.keyfiles import load_or_create_key
 from tipline.media.blobstore import EncryptedBlobStore
 from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
 from tipline.store.accounts import Accounts
-from tipline.store.audit import AuditLog
+from tipline.store.audit import AUDIT_PENDING, CHECKPOINT_FILE, AuditLog, AuditSealer
 from tipline.store.banks import BankStore, MatcherSync
 from tipline.store.db import Database
 from tipline.store.files import FileStore
@@ -32,6 +33,7 @@ class Instance:
         self.db = database or Database(self.settings)
         self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
         self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))
+        self.audit_sealer = AuditSealer(self.audit, self.db)
         self.accounts = Accounts(
             self.audit,
             PasswordHasher(time_cost=self.settings.argon2_time_cost, memory_cost=self.settings.argon2_memory_kib),
@@ -64,7 +66,14 @@ class Instance:
         with self._lock:
             self._job_listeners.append(listener)
 
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        """Where the periodic signed checkpoints of the audit chain's head are appended."""
+        return self.settings.data_dir / CHECKPOINT_FILE
+
     def _after_commit(self, session: Session) -> None:
+        if session.info.pop(AUDIT_PENDING, None):
+            self.audit_sealer.committed()
         job_ids = session.info.pop(PENDING_JOB_IDS, None)
         if job_ids:
             for listener in list(self._job_listeners):
@@ -73,6 +82,9 @@ class Instance:
     @staticmethod
     def _after_rollback(session: Session, _previous: Any) -> None:
         session.info.pop(PENDING_JOB_IDS, None)
+        # AUDIT_PENDING stays: a savepoint's rollback (this event fires for those too) does not undo
+        # the events written before it, and a sealing that finds nothing to seal costs little.
 
     def close(self) -> None:
+        self.audit_sealer.stop()
         self.db.dispose()

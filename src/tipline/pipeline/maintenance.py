@@ -1,6 +1,8 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
-counts toward priority), encrypted blobs no report holds any more deleted after their grace, and
-SQLite's query statistics refreshed."""
+counts toward priority), encrypted blobs no report holds any more deleted after their grace,
+SQLite's query statistics refreshed, audit events left unsealed (a process stopped between a
+commit and its sealing) chained, and a signed checkpoint of the audit chain's head written outside
+the database (the data directory's audit-checkpoints.log and the log)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from tipline.instance import Instance
 
 log = logging.getLogger("tipline.maintenance")
+AUDIT_CHECKPOINT_SECONDS = 5 * 60
 
 
 def rescore_waiting(instance: Instance) -> int:
@@ -24,6 +27,18 @@ def rescore_waiting(instance: Instance) -> int:
 def collect_blob_garbage(instance: Instance) -> int:
     with instance.db.transaction() as session:
         return instance.files.collect_garbage(session)
+
+
+def seal_audit_events(instance: Instance) -> int:
+    return instance.audit.seal_pending(instance.db)
+
+
+def write_audit_checkpoint(instance: Instance) -> int:
+    """Seal what waits, then append a signed checkpoint of the head if it moved since the last one."""
+    from tipline.store.audit import write_checkpoint
+
+    instance.audit.seal_pending(instance.db)
+    return 1 if write_checkpoint(instance.audit, instance.db, instance.audit_checkpoints_path) else 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,8 @@ TASKS = [
     Task("rescore_waiting", 15 * 60, rescore_waiting),
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
+    Task("seal_audit_events", 10, seal_audit_events),
+    Task("audit_checkpoint", AUDIT_CHECKPOINT_SECONDS, write_audit_checkpoint),
 ]
 
 

@@ -62,6 +62,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Audit events are chained by a thread of their own, so a request does not wait for it.
+        instance.audit_sealer.start()
         if worker is not None:
             worker.start()
         try:
@@ -69,6 +71,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
         finally:
             if worker is not None:
                 worker.stop()
+            instance.audit_sealer.stop()
 
     app = FastAPI(
         title="tipline",
