@@ -342,3 +342,53 @@ def test_the_background_sealer_chains_every_event_of_concurrent_writers(instance
     # events were chained is chained after them: the chain's order is the order of commits seen)
     assert [row.chain_seq for row in rows] == list(range(1, 81))
     assert len({row.seq for row in rows}) == 80
+
+
+def test_a_chain_written_before_0016_still_verifies_and_new_events_follow_it(tmp_path: Path, backend: str) -> None:
+    import secrets
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, insert, text
+    from support import POSTGRES_ADMIN_URL, make_settings, require_postgres
+
+    from tipline.domain.audit import GENESIS_HASH, AuditRecord, seal
+    from tipline.store.schema import upgrade
+
+    url, admin, name = None, None, f"tipline_audit_{secrets.token_hex(4)}"
+    if backend == "postgresql":
+        require_postgres()
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    instance = Instance(make_settings(tmp_path / "old", url))
+    try:
+        upgrade(instance.db, "0014")
+        key = load_or_create_key(instance.settings.key_dir / "audit.key")
+        prev = GENESIS_HASH
+        with instance.db.engine.begin() as connection:  # sealed as the code before 0016 did
+            for seq in (1, 2, 3):
+                record = AuditRecord(seq=seq, at=datetime(2026, 11, 1, 9, seq, tzinfo=UTC), actor=ANA,
+                                     action="report.read", report_id=None, details={"n": seq})
+                digest = seal(key, prev, record)
+                connection.execute(insert(AuditEventRow.__table__), {  # the columns 0014 has
+                    "seq": seq, "at": record.at, "actor_type": "user", "actor_id": "7", "actor_name": "ana",
+                    "action": "report.read", "report_id": None, "details": {"n": seq}, "prev_hash": prev,
+                    "hash": digest})
+                prev = digest
+            connection.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 3, :hash)"), {"hash": prev})
+        upgrade(instance.db)
+        before = _verification(instance)
+        assert before.ok and before.checked == 3 and before.head_seq == 3, before.to_dict()
+        _read(instance, 2)
+        after = _verification(instance)
+        assert after.ok and after.checked == 5 and after.head_seq == 5, after.to_dict()
+        with instance.db.transaction() as session:
+            session.execute(update(AuditEventRow).where(AuditEventRow.seq == 2).values(actor_name="mallory"))
+        assert _verify(instance) == [(2, "changed")]
+    finally:
+        instance.close()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

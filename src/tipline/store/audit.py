@@ -109,7 +109,7 @@ class AuditLog:
         row's lock (PostgreSQL) or the write lock (SQLite). Returns how many events were sealed."""
         total = 0
         while True:
-            with db.transaction() as session:
+            with db.writer_queue(), db.transaction() as session:  # SQLite: queued with the API's writers
                 sealed = self._seal_batch(session.connection(), batch)
             total += sealed
             if sealed < batch:
@@ -381,15 +381,17 @@ def _last_line(path: Path) -> dict[str, Any] | None:
 class AuditSealer:
     """Seals each process's committed events promptly. Inline (the default: commands, tests), the
     committing thread seals right after its commit; in the background (`start`, as the web server
-    and workers do), one thread per process seals whatever is committed, woken by each audited
-    commit and at least every `poll` seconds, so a request never waits for the chain. A sealing that
+    does), one thread per process seals whatever is committed, woken by each audited commit (it
+    then waits `linger` seconds, so that one sealing chains the events of many commits) and at
+    least every `poll` seconds, so a request never waits for the chain. A sealing that
     fails (the database briefly away) is only logged: the events stay committed and unsealed, and
     the next sealing (here, in another process or in the periodic maintenance) chains them."""
 
-    def __init__(self, audit: AuditLog, db: Database, poll: float = 1.0) -> None:
+    def __init__(self, audit: AuditLog, db: Database, poll: float = 1.0, linger: float = 0.02) -> None:
         self.audit = audit
         self.db = db
         self.poll = poll
+        self.linger = linger  # once woken, wait this long for more commits: one sealing chains them all
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -425,7 +427,8 @@ class AuditSealer:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.poll)
+            if self._wake.wait(self.poll) and not self._stop.is_set():
+                self._stop.wait(self.linger)
             self._wake.clear()
             self.seal()
 

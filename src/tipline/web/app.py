@@ -93,8 +93,10 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
-    for module in (meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages, search_pages,
-                   settings_pages, referral_pages, agency_portal, admin_pages, api_reports, api_conversations, ispws,
+    # Routes are matched in this order: the busiest (service providers' intake) first, so each of
+    # their requests is not first compared with every page's route.
+    for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
+                   search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
                    hma, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
