@@ -54,6 +54,8 @@ class Instance:
         self._job_listeners: list[Callable[[list[int]], None]] = []
         self._lock = threading.Lock()
         event.listen(self.db.sessions, "after_commit", self._after_commit)
+        if self.db.dialect == "sqlite":
+            event.listen(self.db.sessions, "before_commit", self._seal_before_commit)
         event.listen(self.db.sessions, "after_soft_rollback", self._after_rollback)
         self.dispatcher: Any = None
         if self.settings.job_backend == "procrastinate":
@@ -70,6 +72,12 @@ class Instance:
     def audit_checkpoints_path(self) -> Path:
         """Where the periodic signed checkpoints of the audit chain's head are appended."""
         return self.settings.data_dir / CHECKPOINT_FILE
+
+    def _seal_before_commit(self, session: Session) -> None:
+        """SQLite: chain the transaction's audit events in the same commit (the writer holds the
+        database's lock already; a separate sealing would cost a commit of its own)."""
+        if session.info.pop(AUDIT_PENDING, None):
+            self.audit.seal_in_transaction(session)
 
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(AUDIT_PENDING, None):

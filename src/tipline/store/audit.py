@@ -115,6 +115,15 @@ class AuditLog:
             if sealed < batch:
                 return total
 
+    def seal_in_transaction(self, session: Session) -> int:
+        """Chain every event waiting, in the session's own transaction (SQLite, before commit: its
+        writers hold the whole database's lock anyway, so chaining there costs no lock and no
+        commit of its own)."""
+        total = 0
+        while (sealed := self._seal_batch(session.connection(), SEAL_BATCH)) == SEAL_BATCH:
+            total += sealed
+        return total + sealed
+
     def _seal_batch(self, connection: Connection, batch: int) -> int:
         head = connection.execute(_LOCK_HEAD).first()
         if head is None:
