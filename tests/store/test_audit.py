@@ -392,3 +392,17 @@ def test_a_chain_written_before_0016_still_verifies_and_new_events_follow_it(tmp
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_an_event_inserted_without_the_key_is_named_and_does_not_stop_the_sealer(chained: Instance) -> None:
+    from sqlalchemy import insert
+
+    from tipline.domain.base import utc_now
+
+    with chained.db.transaction() as session:  # someone with only the database adds an event
+        session.execute(insert(AuditEventRow).values(at=utc_now(), actor_type="user", actor_id="7", actor_name="ana",
+                                                     action="report.read", report_id=None, details={}))
+    _read(chained, 1)
+    result = _verification(chained)
+    assert [(p.seq, p.kind) for p in result.problems] == [(7, "changed")]
+    assert result.unsealed == 0 and result.checked == 8
