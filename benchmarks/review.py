@@ -488,6 +488,8 @@ class Loader:
             self.agencies = {a.code: (a.id, a.name, a.public_key) for a in agencies}
             self.agency_records = [a.record() for a in agencies]
             self.display = {p.username: p.display_name for p in PROVIDERS}
+        instance.audit.seal_pending(instance.db)  # these events chained, so the loaded ones follow them
+        with instance.db.transaction() as session:
             head = session.get(AuditHead, 1)
             self.first_seq, self.first_hash = head.seq + 1, head.hash
 
@@ -922,8 +924,15 @@ class Loader:
             _put(connection, ReportLinkRow, self._link_rows(), counts)
             head: list[tuple[int, str]] = []
             _put(connection, AuditEventRow, self._audit_rows(head), counts)
+            from tipline.domain.audit import head_seal
+            from tipline.keyfiles import load_or_create_key
+
+            audit_key = load_or_create_key(self.instance.settings.key_dir / "audit.key")
             connection.execute(AuditHead.__table__.update().where(AuditHead.id == 1)
-                               .values(seq=head[0][0], hash=head[0][1]))
+                               .values(seq=head[0][0], hash=head[0][1], seal=head_seal(audit_key, *head[0])))
+            if postgres:  # events were numbered here: the database numbers the next ones after them
+                connection.exec_driver_sql(
+                    "SELECT setval('audit_events_seq_seq', (SELECT MAX(seq) FROM audit_events))")
             connection.execute(InstanceSetting.__table__.insert(), [{"key": MARKER, "value": {
                 "reports": self.count, "loaded_at": self.now.isoformat(), "seed": SEED}}])
             self._timed("rows inserted (audit events sealed on the way)", start)
@@ -946,8 +955,9 @@ class Loader:
         return counts
 
     def _audit_rows(self, head: list[tuple[int, str]]) -> Iterator[dict[str, Any]]:
-        """Every event in time order, each sealed to the one before it (tipline.domain.audit.seal)."""
-        from tipline.domain.audit import AuditRecord, seal
+        """Every event in time order, sealed as tipline's sealer does (tipline.domain.audit: each
+        event's content seal, then its chain seal over the one before it)."""
+        from tipline.domain.audit import AuditRecord, chain_seal, content_mac
         from tipline.keyfiles import load_or_create_key
 
         self.events.sort()
@@ -956,10 +966,12 @@ class Loader:
         seq, prev = self.first_seq, self.first_hash
         for at, _order, actor_number, action, report_id, text in self.events:
             actor, details = actors[actor_number], json.loads(text)
-            digest = seal(key, prev, AuditRecord(seq=seq, at=at, actor=actor, action=action, report_id=report_id,
-                                                 details=details))
+            mac = content_mac(key, AuditRecord(seq=seq, at=at, actor=actor, action=action, report_id=report_id,
+                                               details=details))
+            digest = chain_seal(key, prev, seq, seq, mac)
             yield {"seq": seq, "at": at, "actor_type": actor.type.value, "actor_id": actor.id, "actor_name": actor.name,
-                   "action": action, "report_id": report_id, "details": details, "prev_hash": prev, "hash": digest}
+                   "action": action, "report_id": report_id, "details": details, "mac": mac, "chain_seq": seq,
+                   "prev_hash": prev, "hash": digest}
             seq, prev = seq + 1, digest
         head.append((seq - 1, prev))
         self.events.clear()

@@ -174,3 +174,23 @@ def esp_report_with_files(instance: Instance, files: dict[str, bytes]) -> int:
     with instance.db.transaction() as session:
         finish_report(instance, session, report_id, esp)
     return report_id
+
+
+def wait_until_sealed(instance: Instance, timeout: float = 10.0) -> None:
+    """Wait for a server's audit sealing thread to chain every committed event (it does so within a
+    moment of each commit); fail if it does not."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from tipline.store.tables import AuditEventRow
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with instance.db.read_session() as session:
+            unsealed = session.execute(select(func.count()).select_from(AuditEventRow)
+                                       .where(AuditEventRow.chain_seq.is_(None))).scalar_one()
+        if not unsealed:
+            return
+        assert time.monotonic() < deadline, f"{unsealed} audit events still unsealed after {timeout} s"
+        time.sleep(0.05)

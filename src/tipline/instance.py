@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,7 +17,7 @@ from tipline.media.blobstore import EncryptedBlobStore
 from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
 from tipline.statefiles import secure_state
 from tipline.store.accounts import Accounts
-from tipline.store.audit import AuditLog
+from tipline.store.audit import AUDIT_PENDING, CHECKPOINT_FILE, AuditLog, AuditSealer
 from tipline.store.banks import BankStore, MatcherSync
 from tipline.store.db import Database
 from tipline.store.files import FileStore
@@ -37,6 +38,7 @@ class Instance:
         self.db = database or Database(self.settings)
         self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
         self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))
+        self.audit_sealer = AuditSealer(self.audit, self.db)
         self.accounts = Accounts(
             self.audit,
             PasswordHasher(time_cost=self.settings.argon2_time_cost, memory_cost=self.settings.argon2_memory_kib),
@@ -57,6 +59,8 @@ class Instance:
         self._job_listeners: list[Callable[[list[int]], None]] = []
         self._lock = threading.Lock()
         event.listen(self.db.sessions, "after_commit", self._after_commit)
+        if self.db.dialect == "sqlite":
+            event.listen(self.db.sessions, "before_commit", self._seal_before_commit)
         event.listen(self.db.sessions, "after_soft_rollback", self._after_rollback)
         self.dispatcher: Any = None
         if self.settings.job_backend == "procrastinate":
@@ -69,7 +73,20 @@ class Instance:
         with self._lock:
             self._job_listeners.append(listener)
 
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        """Where the periodic signed checkpoints of the audit chain's head are appended."""
+        return self.settings.data_dir / CHECKPOINT_FILE
+
+    def _seal_before_commit(self, session: Session) -> None:
+        """SQLite: chain the transaction's audit events in the same commit (the writer holds the
+        database's lock already; a separate sealing would cost a commit of its own)."""
+        if session.info.pop(AUDIT_PENDING, None):
+            self.audit.seal_in_transaction(session)
+
     def _after_commit(self, session: Session) -> None:
+        if session.info.pop(AUDIT_PENDING, None):
+            self.audit_sealer.committed()
         job_ids = session.info.pop(PENDING_JOB_IDS, None)
         if job_ids:
             for listener in list(self._job_listeners):
@@ -78,6 +95,9 @@ class Instance:
     @staticmethod
     def _after_rollback(session: Session, _previous: Any) -> None:
         session.info.pop(PENDING_JOB_IDS, None)
+        # AUDIT_PENDING stays: a savepoint's rollback (this event fires for those too) does not undo
+        # the events written before it, and a sealing that finds nothing to seal costs little.
 
     def close(self) -> None:
+        self.audit_sealer.stop()
         self.db.dispose()

@@ -9,6 +9,7 @@ import threading
 from intake_client import Esp, benign_bytes
 from intake_documents import DOC_EXAMPLE, batched_report, file_details
 from sqlalchemy import func, select
+from support import wait_until_sealed
 
 from tipline.pipeline.stages import FIRST_STAGE
 from tipline.store.tables import AuditEventRow, AuditHead, PipelineJob, ReportFileRow, ReportRow
@@ -54,6 +55,7 @@ def test_concurrent_complete_transactions_keep_one_audit_chain(api) -> None:  # 
     assert len(done) == 12
 
     instance = api.instance
+    wait_until_sealed(instance)  # the server's sealing thread chains the events just after each commit
     with instance.db.transaction() as session:
         for report_id, uploaded, answered in done:
             assert answered == uploaded
@@ -73,6 +75,7 @@ def test_concurrent_complete_transactions_keep_one_audit_chain(api) -> None:  # 
 
 
 def _snapshot(api, report_id: int) -> tuple:  # type: ignore[no-untyped-def]
+    wait_until_sealed(api.instance)
     with api.instance.db.transaction() as session:
         row = session.get(ReportRow, report_id)
         files = session.execute(select(ReportFileRow.id, ReportFileRow.details)

@@ -1,7 +1,9 @@
 """Periodic upkeep that no report triggers: waiting reports scored again as time passes (waiting
 counts toward priority), encrypted blobs no report holds any more deleted after their grace,
-expired idempotency keys forgotten, SQLite's query statistics refreshed, and referral packages whose build
-never finished removed."""
+expired idempotency keys forgotten, SQLite's query statistics refreshed, referral packages whose
+build never finished removed, audit events left unsealed (a process stopped between a commit and its
+sealing) chained, and a signed checkpoint of the audit chain's head written outside the database
+(the data directory's audit-checkpoints.log and the log)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from tipline.instance import Instance
 
 log = logging.getLogger("tipline.maintenance")
+AUDIT_CHECKPOINT_SECONDS = 5 * 60
 
 
 def rescore_waiting(instance: Instance) -> int:
@@ -43,6 +46,18 @@ def expire_idempotency_keys(instance: Instance) -> int:
         return delete_expired(session)
 
 
+def seal_audit_events(instance: Instance) -> int:
+    return instance.audit.seal_pending(instance.db)
+
+
+def write_audit_checkpoint(instance: Instance) -> int:
+    """Seal what waits, then append a signed checkpoint of the head if it moved since the last one."""
+    from tipline.store.audit import write_checkpoint
+
+    instance.audit.seal_pending(instance.db)
+    return 1 if write_checkpoint(instance.audit, instance.db, instance.audit_checkpoints_path) else 0
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -65,6 +80,8 @@ TASKS = [
     Task("expire_idempotency_keys", 10 * 60, expire_idempotency_keys),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
     Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
+    Task("seal_audit_events", 10, seal_audit_events),
+    Task("audit_checkpoint", AUDIT_CHECKPOINT_SECONDS, write_audit_checkpoint),
 ]
 
 

@@ -87,15 +87,16 @@ def package_path(settings: Settings, referral: ReferralRow) -> Path:
 def _event(row: AuditEventRow) -> dict[str, Any]:
     details = row.details or {}
     event = {"at": row.at.isoformat(), "actor": row.actor_name, "actor_type": row.actor_type, "action": row.action,
-             "audit_seq": row.seq, "audit_hash": row.hash}
+             "audit_seq": row.seq, "audit_hash": row.mac or row.hash}  # its content seal (older events: chain seal)
     if details.get("purpose"):
         event["purpose"] = details["purpose"]
     return event
 
 
 def custody_log(session: Session, report_id: int, file_ids: list[str]) -> dict[str, Any]:
-    """Who touched the report and each file when, from the audit trail (with each event's sequence
-    number and seal, so the hotline's `tipline audit verify` can vouch for them)."""
+    """Who touched the report and each file when, from the audit trail (with each event's number
+    and content seal, written with the event, so the hotline's `tipline audit verify` can vouch for
+    them, even for the events of the transaction that builds the package)."""
     events = session.execute(
         select(AuditEventRow).where(AuditEventRow.report_id == report_id).order_by(AuditEventRow.seq)
     ).scalars()

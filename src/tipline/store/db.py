@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
@@ -82,6 +84,19 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError(f"a pooled connection failed its check ({error})") from error
 
 
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer_lock(engine: Engine) -> Any:
+    """The in-process lock that SQLite writers of one database queue on (SQLite allows one writer
+    and makes the others sleep and retry 1 to 100 ms at a time; a lock hands the database over as
+    soon as it is free). SQLite serves from one process, so the lock covers every writer that takes it.
+    Reentrant: a writer's commit seals its audit events (inline sealing) while it still holds it."""
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(engine, threading.RLock())
+
+
 def forget_loaded(session: Session, model: type[Any], key: Any) -> None:
     """After a Core statement changed a row, drop what the session may hold of it from an earlier
     ORM read, so that the session reads it afresh instead of working from stale values."""
@@ -114,6 +129,10 @@ class Database:
             raise
         finally:
             session.close()
+
+    def writer_queue(self) -> AbstractContextManager[Any]:
+        """On SQLite, the in-process queue of writers (`sqlite_writer_lock`); nothing on PostgreSQL."""
+        return sqlite_writer_lock(self.engine) if self.dialect == "sqlite" else nullcontext()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

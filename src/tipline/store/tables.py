@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -435,11 +436,22 @@ class ReportNote(Base):
 
 
 class AuditEventRow(Base):
-    """One event of the hash-chained audit trail. Never updated, never deleted."""
+    """One event of the hash-chained audit trail. Never deleted; updated once, by the sealer.
+
+    An event is written with its number (`seq`, from the database as the row is inserted, with no
+    lock) and its content seal (`mac`). The sealer then chains committed events in order: it gives
+    each its position (`chain_seq`, 1, 2, 3... without gaps), the seal of the event before it
+    (`prev_hash`) and its own chain seal (`hash`). Events written before migration 0016 have no
+    `mac`; their `hash` seals their content and place at once, and their `chain_seq` is `seq`."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_chain_seq", "chain_seq", unique=True),
+        Index("ix_audit_events_unsealed", "seq", postgresql_where=text("chain_seq IS NULL"),
+              sqlite_where=text("chain_seq IS NULL")),
+    )
 
-    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
     actor_type: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[str | None] = mapped_column(String(64))
@@ -447,18 +459,22 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     report_id: Mapped[int | None] = mapped_column(BigId, index=True)  # no foreign key: purges keep history
     details: Mapped[dict[str, Any]]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):
-    """The chain's latest sequence number and hash, updated in the same transaction as each append."""
+    """The chain's last sealed event (its `chain_seq` and hash), moved on by the sealer, and the
+    audit key's seal over both (`seal`), so the head cannot be set to a value of one's choosing."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId)
     hash: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class PipelineJob(Base):

@@ -69,6 +69,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Audit events are chained by a thread of their own, so a request does not wait for it.
+        instance.audit_sealer.start()
         if worker is not None:
             worker.start()
         try:
@@ -77,6 +79,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
             if worker is not None:
                 worker.stop()
             _app.state.decode_budget.close()
+            instance.audit_sealer.stop()
 
     app = FastAPI(
         title="tipline",
@@ -99,8 +102,10 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
-    for module in (meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages, search_pages,
-                   settings_pages, referral_pages, agency_portal, admin_pages, api_reports, api_conversations, ispws,
+    # Routes are matched in this order: the busiest (service providers' intake) first, so each of
+    # their requests is not first compared with every page's route.
+    for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
+                   search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
                    hma, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")

@@ -4,8 +4,6 @@ IspwsError with the documented code, raised before anything is stored."""
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,8 +40,6 @@ if TYPE_CHECKING:
     from tipline.instance import Instance
 
 
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_SQLITE_WRITERS_LOCK = threading.Lock()
 _REPORTS = ReportRow.__table__
 _FILES = ReportFileRow.__table__
 _STATE_OF = select(_REPORTS.c.api_account_id, _REPORTS.c.state).where(_REPORTS.c.id == bindparam("report_id"))
@@ -71,10 +67,7 @@ def transaction(instance: Instance) -> Iterator[Session]:
         with instance.db.transaction() as session:
             yield session
         return
-    engine = instance.db.engine
-    with _SQLITE_WRITERS_LOCK:
-        lock = _SQLITE_WRITERS.setdefault(engine, threading.Lock())
-    with lock, instance.db.transaction() as session:
+    with instance.db.writer_queue(), instance.db.transaction() as session:
         yield session
 
 

@@ -158,8 +158,9 @@ def audit(request: Request, principal: Auditor) -> HTMLResponse:
 @router.post("/admin/audit/verify", response_class=HTMLResponse)
 def verify_audit(request: Request, principal: Auditor) -> HTMLResponse:
     instance = request.app.state.instance
+    checkpoints = instance.audit.read_checkpoints(instance.audit_checkpoints_path)
     with instance.db.read_session() as session:  # intake carries on while the chain is walked
-        result = instance.audit.verify(session)
+        result = instance.audit.verify(session, checkpoints=checkpoints)
     with instance.db.transaction() as session:
         instance.audit.append(session, principal.actor, "audit.verified",
                               details={"ok": result.ok, "events": result.checked})
