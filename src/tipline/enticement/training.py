@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tipline.enticement.analyzer import AUTHOR_FEATURES, ConversationState
-from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset
+from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset, one_sided
 from tipline.enticement.languages import get_language
 from tipline.enticement.embeddings import default_embeddings
 from tipline.enticement.model import (
@@ -34,6 +34,8 @@ DENSE_SCALE = 8.0
 shared regularisation holds the dense weights back against the word features (chosen on dev)."""
 DENSE_CLIP = 0.0
 """See TacticModel.dense_clip (chosen on dev)."""
+ONE_SIDED_ROWS = True
+"""Train the risk model on every training conversation's one-sided view too (chosen on dev)."""
 WRITER_DEV_SHARE = 0.3
 """The share of each independent writer's training conversations kept for dev (by conversation id)."""
 
@@ -201,7 +203,11 @@ def out_of_fold_rows(items: list[LabelledConversation], signals: dict[str, dict[
         held = {f for i, f in enumerate(families) if i % FOLDS == fold}
         fit_items = [item for item in items if item.family not in held]
         model = fit_tactic_model(fit_items, signals, language, dense_scale=dense_scale)
-        v, y = risk_rows([item for item in items if item.family in held], model, language)
+        held_items = [item for item in items if item.family in held]
+        if ONE_SIDED_ROWS:
+            # also the suspect's (or the most tactic-like participant's) side alone, as transcripts and excerpts give it
+            held_items += [one_sided(item) for item in held_items]
+        v, y = risk_rows(held_items, model, language)
         vectors += v
         labels += y
     return vectors, labels
@@ -293,7 +299,7 @@ def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> d
     assert model.risk_model is not None
     base = model.risk_model.bias
     best = (-9.0, 0.0, {})
-    for offset in (-3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0):
+    for offset in (-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0):
         model.risk_model.bias = base + offset
         figures = _dev_figures(model, dev)
         score = figures["alert_recall"] - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05)
