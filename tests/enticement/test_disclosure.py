@@ -101,3 +101,21 @@ def test_analyze_json_shows_the_disclosure(tmp_path: Path) -> None:
     assert data["disclosure"]["discloser"] == "maya" and data["first_alert_message"] is None
     summary = CliRunner().invoke(enticement_group, ["analyze", str(path)])
     assert "DISCLOSURE by maya" in summary.output
+
+
+def test_a_sextortionist_posing_as_a_fellow_victim_is_no_discloser() -> None:
+    """Told of in one line ("he said ..."), but more demands and threats are the writer's own: the alert stands."""
+    result = analyze(chat(
+        "fake_friend: hey u dont know me but the same guy got both of us",
+        "jo: what do u mean",
+        "fake_friend: send me $100 in gift card codes by 10 tonight or ur pics go to ur school",
+        "jo: i dont have that",
+        "fake_friend: dont tell ur parents about this, its between us",
+        "fake_friend: send me a new pic of urself too",
+        "fake_friend: he said he posts faster if anyone reports",
+        "jo: please no",
+        "fake_friend: send the codes now or i share them myself",
+        ages={"jo": 14},
+    ))
+    assert result.alert and result.suspected_author == "fake_friend"
+    assert result.disclosure is None

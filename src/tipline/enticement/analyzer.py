@@ -147,6 +147,7 @@ class AuthorState:
         "disclosure_max",
         "disclosure_messages",
         "reported",
+        "severe_direct",
         "severe_sum",
         "tactic_messages",
         "threat_messages",
@@ -186,6 +187,7 @@ class AuthorState:
         self.disclosure_messages: list[str] = []
         self.threat_messages = 0
         self.threat_rule = False
+        self.severe_direct = 0
 
     def age(self) -> int | None:
         """The age this author most likely has: what they wrote about themself, else their profile."""
@@ -276,6 +278,8 @@ class ConversationState:
         if discloses:
             state.disclosing += 1
             state.disclosure_messages.append(message.id)
+        elif not reading.reported and (probs[SEVERE] >= ON).any():
+            state.severe_direct += 1  # a serious tactic in the author's own voice, not told of
         state.disclosure_max = max(state.disclosure_max, reading.disclosure)
         # Whether this message changes what the author's partners' features see (see `features`).
         self.partner_view_changed = (
@@ -439,7 +443,12 @@ class StreamingAnalyzer:
         """Read the next message (a Message or a dict with id, author, text, time)."""
         message = _message(message, len(self.state.records) + 1)
         probs, _ = self.state.add(message)
-        if self.discloser is None and self.state.author(message.author).disclosing >= self.model.disclosure_messages:
+        writer = self.state.author(message.author)
+        # A disclosure is told, mostly: someone who writes more serious tactics in their own voice than they tell
+        # of (a sextortionist posing as a fellow victim: "he said he'll post it... send me the card codes") is not
+        # a discloser, and their alert stands.
+        if (self.discloser is None and writer.disclosing >= self.model.disclosure_messages
+                and writer.disclosing >= writer.severe_direct):
             # A disclosure is established: what read as tactics is told of, not done. Withdraw the alert.
             self.discloser = message.author
             self.first_alert = None
