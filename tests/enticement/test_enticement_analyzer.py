@@ -22,7 +22,7 @@ from tipline.enticement import (
 from tipline.enticement.evaluation import load_dataset
 
 RESULT_FIELDS = {"conversation_id", "risk", "level", "suspected_author", "first_alert_message", "tactics",
-                 "suggested_incident_type", "suggested_annotations"}
+                 "suggested_incident_type", "suggested_annotations", "disclosure"}
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
 
 

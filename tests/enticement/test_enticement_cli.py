@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from tipline.enticement.cli import enticement_group
 
 FIELDS = {"conversation_id", "risk", "level", "suspected_author", "first_alert_message", "tactics",
-          "suggested_incident_type", "suggested_annotations"}
+          "suggested_incident_type", "suggested_annotations", "disclosure"}
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
 
 

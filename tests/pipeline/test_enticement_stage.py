@@ -104,3 +104,32 @@ def test_analysing_again_replaces_the_results(instance: Instance) -> None:
     report_id = _report(instance, SEXTORTION_CHAT)
     run_stage_now(instance, "analyze_conversations", report_id)
     assert len(_analyses(instance, report_id)) == 1
+
+
+DISCLOSURE_CHAT = "\n".join([
+    "[2026-10-04 19:00] maya: mom can i show u something",
+    "[2026-10-04 19:01] mom: of course sweetie what is it",
+    "[2026-10-04 19:02] maya: this guy on the game keeps messaging me",
+    "[2026-10-04 19:03] maya: he said im really mature for 13 and asked if my parents check my phone",
+    "[2026-10-04 19:04] mom: what else did he say",
+    "[2026-10-04 19:05] maya: he keeps asking me to send him a pic of myself and said dont tell anyone",
+    "[2026-10-04 19:06] maya: he said he wants to meet me at the mall on saturday",
+    "[2026-10-04 19:07] mom: thank you for telling me, you did the right thing. we'll report it together",
+])
+
+
+def test_a_disclosure_is_stored_with_the_analysis_and_reaches_triage(instance: Instance) -> None:
+    from tipline.store.tables import ReportRow
+    from tipline.store.triage_facts import collect_facts
+
+    report_id = _report(instance, DISCLOSURE_CHAT)
+    (analysis,) = _analyses(instance, report_id)
+    assert not analysis.alert and analysis.suggested_incident_type is None
+    stored = analysis.result["disclosure"]
+    assert stored["discloser"] == "maya" and stored["message_ids"]
+    assert "meeting" in stored["urgent"]  # the child tells of a planned meeting
+    with instance.db.transaction() as session:
+        facts = collect_facts(session, session.get(ReportRow, report_id))
+    (conversation,) = facts.conversations
+    assert conversation.disclosure is not None and conversation.disclosure.discloser == "maya"
+    assert "meeting" in conversation.disclosure.urgent

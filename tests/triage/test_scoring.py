@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from tipline.triage import (
     DEFAULT_WEIGHTS,
     ConversationFact,
+    DisclosureFact,
     FileFact,
     MatchFact,
     TacticFact,
@@ -158,3 +159,48 @@ def test_a_meeting_in_the_description_is_a_planned_meeting() -> None:
     facts = TriageFacts(received_at=NOW - HOUR, text=(TextFact("meeting_request", DESCRIPTION, quote),))
     reason = next(r for r in score_priority(facts, DEFAULT_WEIGHTS, NOW).reasons if r.code == "meeting_planned")
     assert reason.immediate and reason.evidence[0].text == quote
+
+
+def disclosed(*urgent: str) -> ConversationFact:
+    """A conversation in which a child tells a parent of an approach (analysed: level low, no alert)."""
+    return ConversationFact(4, "internetDetails[0].chatImIncident", "low", False, (),
+                            DisclosureFact("kid_1", ("m3", "m5"), ("this guy keeps asking for a pic", "he said dont tell u"),
+                                           urgent))
+
+
+def test_a_disclosure_is_a_reason_quoting_the_child_and_not_an_enticement_alert() -> None:
+    priority = score_priority(TriageFacts(received_at=NOW - HOUR, conversations=(disclosed(),)), DEFAULT_WEIGHTS, NOW)
+    codes = [r.code for r in priority.reasons]
+    assert codes == ["disclosure"]
+    reason = priority.reasons[0]
+    assert reason.points == 25 and not reason.immediate
+    assert [(e.ref, e.text) for e in reason.evidence] == [
+        ("analysis 4, message m3", "kid_1: this guy keeps asking for a pic"),
+        ("analysis 4, message m5", "kid_1: he said dont tell u"),
+    ]
+    assert priority.level == "P3"  # 25 points: above P3's 20, below P2's 45
+
+
+def test_a_disclosure_of_a_live_threat_or_meeting_is_immediate() -> None:
+    for urgent in (("threat",), ("deadline",), ("meeting",), ("threat", "deadline")):
+        priority = score_priority(TriageFacts(received_at=NOW - HOUR, conversations=(disclosed(*urgent),)),
+                                  DEFAULT_WEIGHTS, NOW)
+        assert priority.level == "P1"
+        assert [r.code for r in priority.reasons] == ["disclosure_live_threat"]
+        assert priority.reasons[0].immediate and priority.reasons[0].points == 45
+        assert all(word in priority.reasons[0].label for word in urgent)
+
+
+def test_a_supervisor_can_switch_disclosures_off() -> None:
+    weights = TriageWeights(disclosure=0, disclosure_live_threat=0)
+    priority = score_priority(TriageFacts(received_at=NOW - HOUR, conversations=(disclosed("threat"),)), weights, NOW)
+    assert priority.reasons == () and priority.level == "P4"
+
+
+def test_stored_analyses_give_their_disclosure_to_triage() -> None:
+    from tipline.store.triage_facts import _disclosure
+
+    stored = {"discloser": "kid_1", "message_ids": ["m3"], "evidence": ["he said send a pic"], "urgent": ["meeting"]}
+    assert _disclosure(stored) == DisclosureFact("kid_1", ("m3",), ("he said send a pic",), ("meeting",))
+    assert _disclosure(None) is None  # analyses stored before disclosures were detected
+    assert _disclosure({"discloser": None}) is None

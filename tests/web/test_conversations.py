@@ -42,7 +42,9 @@ def test_viewing_an_attached_chat_log_is_an_audited_read(site: Site) -> None:
         from tipline.domain.audit import Actor
 
         site.instance.files.add(session, report, (b"time,author,text\n2026-10-02 18:00,gamerpal,how old r u\n"
-                                                  b"2026-10-02 18:01,gamerpal,send me a pic of yourself\n"),
+                                                  b"2026-10-02 18:01,kid22,13\n"
+                                                  b"2026-10-02 18:02,gamerpal,send me a pic of yourself\n"
+                                                  b"2026-10-02 18:03,gamerpal,dont tell ur parents ok\n"),
                                 file_name="chat.csv", actor=Actor.system("test"))
     site.esp().post(f"/api/v1/reports/{report}/finish")
     site.drain()
@@ -70,8 +72,9 @@ def test_a_provider_analyses_a_conversation_through_the_api(site: Site) -> None:
     assert response.status_code == 200, response.text
     result = response.json()
     assert set(result) == {"conversation_id", "risk", "level", "suspected_author", "first_alert_message", "tactics",
-                           "suggested_incident_type", "suggested_annotations"}
+                           "suggested_incident_type", "suggested_annotations", "disclosure"}
     assert result["conversation_id"] == "c-17" and result["suspected_author"] == "u1"
+    assert result["disclosure"] is None  # the suspect speaks for himself
     assert {"secrecy", "image_request", "incentive"} <= {t["tactic"] for t in result["tactics"]}
     several = site.esp().post("/api/v1/conversations/analyze", json=[conversation, {**conversation, "id": "c-18"}])
     assert [r["conversation_id"] for r in several.json()] == ["c-17", "c-18"]

@@ -34,6 +34,7 @@ AUTHOR_FEATURES: tuple[str, ...] = (
     "age_conflict", "author_adult_cues", "adult_cues_x_minor", "partner_minor_cues", "partner_asked_age", "author_only_prober",
     "cue_sport", "cue_school", "cue_family", "cue_trade", "cue_transparency", "partner_cue_context",
     "partner_distress", "partner_distress_after_threat", "demand",
+    "soft_severe", "frac_tactic_messages", "reported_speech", "disclosure_max", "partner_disclosure",
 )
 """The state of one author that the risk model reads (computed identically in training and in use)."""
 
@@ -53,6 +54,26 @@ class TacticFinding:
                 "score": self.score, "evidence": self.evidence}
 
 
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """A participant telling of an approach, a threat or abuse by someone else (a child to a parent, a carer to a
+    helpline): a lead for the analyst, not an enticement alert. `urgent` names what makes it urgent, if anything:
+    a live threat, a deadline, a planned meeting."""
+
+    discloser: str
+    message_ids: list[str]
+    evidence: list[str]
+    urgent: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"discloser": self.discloser, "message_ids": list(self.message_ids), "evidence": list(self.evidence),
+                "urgent": list(self.urgent)}
+
+
+DISCLOSURE_CAP = 0.55
+"""While a disclosure is established, no author's risk goes above medium: the conversation is about an approach."""
+
+
 @dataclass(slots=True)
 class AnalysisResult:
     """What the detector concludes about one conversation (JSON-serialisable with `to_dict`)."""
@@ -68,6 +89,8 @@ class AnalysisResult:
     messages_read: int = 0
     author_risks: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    disclosure: Disclosure | None = None
+    """Set when a participant discloses an approach, threat or abuse; the conversation then does not alert."""
 
     @property
     def alert(self) -> bool:
@@ -92,6 +115,7 @@ class AnalysisResult:
             "tactics": [f.to_dict() for f in self.tactics],
             "suggested_incident_type": self.suggested_incident_type,
             "suggested_annotations": list(self.suggested_annotations),
+            "disclosure": self.disclosure.to_dict() if self.disclosure else None,
         }
 
     def details(self) -> dict[str, Any]:
@@ -119,6 +143,15 @@ class AuthorState:
     __slots__ = (
         "age_values",
         "author",
+        "disclosing",
+        "disclosure_max",
+        "disclosure_messages",
+        "reported",
+        "severe_direct",
+        "severe_sum",
+        "tactic_messages",
+        "threat_messages",
+        "threat_rule",
         "claimed_age",
         "cues",
         "distress_after_threat",
@@ -146,6 +179,15 @@ class AuthorState:
         self.probe_then_severe = False
         self.threat_seen = False
         self.distress_after_threat = False
+        self.severe_sum = 0.0
+        self.tactic_messages = 0
+        self.reported = 0
+        self.disclosing = 0
+        self.disclosure_max = 0.0
+        self.disclosure_messages: list[str] = []
+        self.threat_messages = 0
+        self.threat_rule = False
+        self.severe_direct = 0
 
     def age(self) -> int | None:
         """The age this author most likely has: what they wrote about themself, else their profile."""
@@ -178,8 +220,9 @@ class ConversationState:
     """The running state of a conversation, shared by training and by the StreamingAnalyzer."""
 
     def __init__(self, language: LanguagePack, tactic_model: TacticModel,
-                 participants: Iterable[Participant] = ()) -> None:
+                 participants: Iterable[Participant] = (), disclosure_threshold: float = 0.5) -> None:
         self.language = language
+        self.disclosure_threshold = disclosure_threshold
         self.tactic_model = tactic_model
         self.authors: dict[str, AuthorState] = {}
         for participant in participants:
@@ -224,10 +267,24 @@ class ConversationState:
             state.threat_seen = True
         if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
             state.distress_after_threat = True
+        state.severe_sum += float(probs[SEVERE].max())
+        if probs[T["sextortion_threat"]] >= ON:
+            state.threat_messages += 1
+        if "sextortion_threat" in reading.rule_hits:
+            state.threat_rule = True
+        state.tactic_messages += bool((probs[GROOMING] >= ON).any())
+        state.reported += reading.reported
+        discloses = reading.disclosure >= self.disclosure_threshold
+        if discloses:
+            state.disclosing += 1
+            state.disclosure_messages.append(message.id)
+        elif not reading.reported and (probs[SEVERE] >= ON).any():
+            state.severe_direct += 1  # a serious tactic in the author's own voice, not told of
+        state.disclosure_max = max(state.disclosure_max, reading.disclosure)
         # Whether this message changes what the author's partners' features see (see `features`).
         self.partner_view_changed = (
             state.messages == 0 or age is not None or state.threat_seen != threat_before or probed_before != state.probed
-            or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat
+            or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat or discloses
         )
         np.maximum(state.max_probs, probs, out=state.max_probs)
         state.messages += 1
@@ -281,6 +338,8 @@ class ConversationState:
             float(log1p(sum(p.cues.get("distress", 0) for p in partners))),
             float(any(p.distress_after_threat for p in partners)),
             float(log1p(cues.get("demand", 0))),
+            float(log1p(s.severe_sum)), s.tactic_messages / max(1, s.messages), s.reported / max(1, s.messages),
+            s.disclosure_max, max((p.disclosure_max for p in partners), default=0.0),
         ]
         return np.concatenate((m, m * minor, values))
 
@@ -297,7 +356,8 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     partner_minor_cues = any(p.cues.get("minor_life") for p in partners)
     threat = s.max_probs[T["sextortion_threat"]]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
-    if threat >= 0.8 and s.cues.get("demand") and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
+    #    "Clear": the threat rule's words, or threats in two messages (one message's meaning alone is not enough).
+    if threat >= 0.8 and s.cues.get("demand") and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
     # 1b. Isolation and access towards a child, with no legitimate context: checking for carers, secrecy or a
@@ -367,7 +427,7 @@ class StreamingAnalyzer:
         if self.model.risk_model is None:
             raise ValueError("the model has no risk model; train it fully before analysing")
         self.state = ConversationState(get_language(self.model.language), self.model.tactic_model,
-                                       [_participant(p) for p in participants])
+                                       [_participant(p) for p in participants], self.model.disclosure_threshold)
         self.author_risks: dict[str, float] = {}
         self.author_rules: dict[str, list[str]] = {}
         self.author_peaks: dict[str, float] = {}
@@ -375,11 +435,27 @@ class StreamingAnalyzer:
         self.peak_risk = 0.0
         self.peak_author: str | None = None
         self.first_alert: str | None = None
+        self.discloser: str | None = None
+        self.thresholds = self.model.thresholds()
+        """The participant who disclosed, once established: alerts are withdrawn and risk capped at medium."""
 
     def feed(self, message: Message | Mapping[str, Any]) -> MessageAssessment:
         """Read the next message (a Message or a dict with id, author, text, time)."""
         message = _message(message, len(self.state.records) + 1)
         probs, _ = self.state.add(message)
+        writer = self.state.author(message.author)
+        # A disclosure is told, mostly: someone who writes more serious tactics in their own voice than they tell
+        # of (a sextortionist posing as a fellow victim: "he said he'll post it... send me the card codes") is not
+        # a discloser, and their alert stands.
+        if (self.discloser is None and writer.disclosing >= self.model.disclosure_messages
+                and writer.disclosing >= writer.severe_direct):
+            # A disclosure is established: what read as tactics is told of, not done. Withdraw the alert.
+            self.discloser = message.author
+            self.first_alert = None
+            self.peak_risk = min(self.peak_risk, DISCLOSURE_CAP)
+            self.author_peaks = {a: min(r, DISCLOSURE_CAP) for a, r in self.author_peaks.items()}
+            for author in self.author_risks:
+                self._score(author)
         self._score(message.author)
         if self.state.partner_view_changed:
             # What the partners know changed (an age stated, distress shown, ...): rescore them too.
@@ -393,7 +469,7 @@ class StreamingAnalyzer:
         first = False
         if self.first_alert is None and is_alert(level):
             self.first_alert, first = message.id, True
-        shown = {TACTICS[i]: round(float(p), 3) for i, p in enumerate(probs) if p >= self.model.tactic_threshold}
+        shown = {TACTICS[i]: round(float(p), 3) for i, p in enumerate(probs) if p >= self.thresholds[i]}
         return MessageAssessment(message.id, message.author, shown, round(self.peak_risk, 4), level,
                                  self.first_alert is not None, first)
 
@@ -401,6 +477,9 @@ class StreamingAnalyzer:
         vector = self.state.features(author)
         risk = self.model.risk_model.risk(vector)  # type: ignore[union-attr]
         risk, fired = apply_rules(self.state, author, risk)
+        if self.discloser is not None and risk > DISCLOSURE_CAP:
+            risk = DISCLOSURE_CAP
+            fired.append(f"disclosure: {self.discloser} tells of an approach; no enticement alert")
         self.author_risks[author] = risk
         self.author_rules[author] = fired
         if risk > self.author_peaks.get(author, 0.0):
@@ -418,7 +497,7 @@ class StreamingAnalyzer:
             author_risk = self.author_peaks.get(message.author, 0.0)
             if author_risk < model.finding_risk:
                 continue
-            for index in np.flatnonzero(probs >= model.tactic_threshold):
+            for index in np.flatnonzero(probs >= self.thresholds):
                 findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(float(probs[index]), 3),
                                               _evidence(self.state.language, model.tactic_model, reading,
                                                         message.text, int(index))))
@@ -439,7 +518,9 @@ class StreamingAnalyzer:
             vector = self.state.features(suspected)
             reasons = [f"{name} (+{value})" for name, value in model.risk_model.explain(vector)]  # type: ignore[union-attr]
             reasons += [f"rule {rule}" for rule in self.author_rules.get(suspected, [])]
+        disclosure = self._disclosure() if self.discloser is not None else None
         return AnalysisResult(
+            disclosure=disclosure,
             conversation_id=self.conversation_id,
             risk=risk,
             level=level,
@@ -452,6 +533,24 @@ class StreamingAnalyzer:
             author_risks={a: round(r, 4) for a, r in self.author_peaks.items()},
             reasons=reasons,
         )
+
+
+    def _disclosure(self) -> Disclosure:
+        """The discloser's disclosing messages as evidence, and what in the whole conversation makes it urgent."""
+        from tipline.enticement.free_text import _DEADLINE
+
+        discloser = self.discloser or ""
+        ids = list(self.state.author(discloser).disclosure_messages)
+        by_id = {message.id: message for message, _, _ in self.state.records}
+        urgent: list[str] = []
+        for message, probs, _ in self.state.records:
+            if probs[T["sextortion_threat"]] >= ON and "threat" not in urgent:
+                urgent.append("threat")
+            if probs[T["meeting_request"]] >= ON and "meeting" not in urgent:
+                urgent.append("meeting")
+            if _DEADLINE.search(message.text) and "deadline" not in urgent:
+                urgent.append("deadline")
+        return Disclosure(discloser, ids, [by_id[i].text.strip()[:200] for i in ids if i in by_id], urgent)
 
 
 def _evidence(language: LanguagePack, model: TacticModel, reading: MessageReading, text: str, tactic_index: int) -> str:

@@ -38,6 +38,11 @@ def _summary(label: str, result: AnalysisResult) -> str:
         if result.suggested_annotations:
             suggestion += f"; annotations: {', '.join(result.suggested_annotations)}"
         lines.append(suggestion)
+    if result.disclosure:
+        urgent = f", urgent: {', '.join(result.disclosure.urgent)}" if result.disclosure.urgent else ""
+        lines.append(f"  DISCLOSURE by {result.disclosure.discloser}{urgent} (not an enticement alert)")
+        for message_id, text in zip(result.disclosure.message_ids, result.disclosure.evidence, strict=False):
+            lines.append(f"  message {message_id}  {result.disclosure.discloser}: \"{text}\"")
     if not result.tactics:
         lines.append(f"  no tactics found in {result.messages_read} messages")
     return "\n".join(lines)

@@ -33,6 +33,7 @@ class LabelledConversation:
     signals: dict[str, set[str]] = field(default_factory=dict)
     """What each message's words express regardless of context (labels' `signals`), by message id."""
     disclosure: bool = False
+    discloser: str | None = None
 
     @property
     def hard_negative(self) -> bool:
@@ -63,7 +64,7 @@ def load_dataset(path: str | Path) -> list[LabelledConversation]:
             signals = {str(m["id"]): set(m.get("signals") or []) for m in raw["messages"]}
             dataset.append(LabelledConversation(conversation, gold, bool(label["enticement"]), label.get("suspect"),
                                                 label.get("kind", ""), label.get("negative_type"), label.get("family", ""),
-                                                signals, bool(label.get("disclosure"))))
+                                                signals, bool(label.get("disclosure")), label.get("discloser")))
     return dataset
 
 
@@ -77,6 +78,8 @@ def one_sided(item: LabelledConversation) -> LabelledConversation:
     messages = item.conversation.messages
     if item.enticement and item.suspect:
         keep = item.suspect
+    elif item.disclosure and item.discloser:
+        keep = item.discloser
     else:
         counts: dict[str, int] = {}
         for message in messages:
@@ -89,7 +92,8 @@ def one_sided(item: LabelledConversation) -> LabelledConversation:
     kept_ids = {m.id for m in kept}
     return LabelledConversation(conversation, {k: v for k, v in item.gold.items() if k in kept_ids}, item.enticement,
                                 item.suspect, item.kind, item.negative_type, item.family,
-                                {k: v for k, v in item.signals.items() if k in kept_ids}, item.disclosure)
+                                {k: v for k, v in item.signals.items() if k in kept_ids}, item.disclosure,
+                                item.discloser)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -213,6 +217,7 @@ class ConversationOutcome:
     predicted: dict[str, set[str]]
     alerts: list[bool]
     first_alert_index: int | None
+    discloser: str | None = None
 
 
 @dataclass(slots=True)
@@ -238,10 +243,13 @@ def run_detector(dataset: Iterable[LabelledConversation], model: DetectorModel |
             if assessment.first_alert:
                 first = index
         result = analyzer.result()
+        if result.first_alert_message is None:
+            first = None  # no alert, or an alert withdrawn when a disclosure was established
         predicted: dict[str, set[str]] = {m.id: set() for m in item.conversation.messages}
         for finding in result.tactics:
             predicted.setdefault(finding.message_id, set()).add(finding.tactic)
-        outcomes.append(ConversationOutcome(item, result.risk, result.level, result.suspected_author, predicted, alerts, first))
+        outcomes.append(ConversationOutcome(item, result.risk, result.level, result.suspected_author, predicted, alerts, first,
+                                            result.disclosure.discloser if result.disclosure else None))
     return outcomes
 
 
@@ -312,6 +320,13 @@ def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | Non
         "hard_negative_alerts_by_type": {k: {"conversations": v[0], "alerts": v[1]} for k, v in sorted(by_negative_type.items())},
         "suspect_correct_at_alert": (sum(suspect_right) / len(suspect_right)) if suspect_right else 0.0,
         "median_messages_to_first_correct_alert": median(correct_latencies),
+        "disclosures": sum(1 for o in outcomes if o.item.disclosure),
+        "disclosure_precision": precision_recall(sum(1 for o in outcomes if o.discloser and o.item.disclosure),
+                                                 sum(1 for o in outcomes if o.discloser),
+                                                 sum(1 for o in outcomes if o.item.disclosure))[0],
+        "disclosure_recall": precision_recall(sum(1 for o in outcomes if o.discloser and o.item.disclosure),
+                                              sum(1 for o in outcomes if o.discloser),
+                                              sum(1 for o in outcomes if o.item.disclosure))[1],
         "latency_weighted": latency_weighted_f1(labels, latencies, positive_lengths) | {"skepticism": skepticism, "window": 10},
     }
     return EvaluationReport(figures)
@@ -340,6 +355,8 @@ def format_report(figures: dict[str, Any]) -> str:
         (f"alerted before the first image request, threat or meeting request  "
          f"{figures['alerted_before_escalation']:.3f} (of {figures['escalating_conversations']})"),
         f"suspected author right at alert         {figures['suspect_correct_at_alert']:.3f}",
+        (f"disclosures found: precision / recall   {figures['disclosure_precision']:.3f} / "
+         f"{figures['disclosure_recall']:.3f} (of {figures['disclosures']})"),
         f"median messages to first correct alert  {med if med is not None else '-'}",
         (f"latency-weighted F1                     {lw['latency_weighted_f1']:.3f} "
          f"(F1 {lw['f1']:.3f} x speed {lw['speed']:.3f}; p={lw['penalty_p']:.3f}, "

@@ -18,8 +18,11 @@ from tipline.enticement.tactics import TACTICS
 
 TACTIC_INDEX = {name: i for i, name in enumerate(TACTICS)}
 MODEL_DIR = Path(__file__).resolve().parent / "models"
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 RULE_WEIGHT = 3
+HEADS: tuple[str, ...] = (*TACTICS, "disclosure")
+"""The tactic model's outputs: the 13 tactics, then whether the writer discloses an approach told by a third person."""
+DISCLOSURE = len(TACTICS)
 
 
 def message_features(reading: MessageReading) -> list[str]:
@@ -33,6 +36,8 @@ def message_features(reading: MessageReading) -> list[str]:
     # A rule hit counts RULE_WEIGHT times: the hand-written rules generalise to unseen wordings, so the
     # regularised fit should lean on them rather than on the exact words of the training phrases.
     features += ["r:" + t for t in reading.rule_hits for _ in range(RULE_WEIGHT)]
+    if reading.reported:
+        features += ["r:reported"] * RULE_WEIGHT
     if reading.question:
         features.append("q")
     return features
@@ -43,22 +48,45 @@ class TacticModel:
     """One logistic regression per tactic over `message_features`; the weights are a dense vocabulary x tactic matrix."""
 
     vocabulary: dict[str, int]
-    weights: np.ndarray  # shape (len(vocabulary), len(TACTICS))
-    bias: np.ndarray  # shape (len(TACTICS),)
-
-    def logits(self, features: list[str]) -> np.ndarray:
-        vocabulary = self.vocabulary
-        index = [vocabulary[f] for f in features if f in vocabulary]
-        if not index:
-            return self.bias.copy()
-        return self.bias + self.weights[index].sum(axis=0)
-
+    weights: np.ndarray  # shape (len(vocabulary), len(HEADS))
+    bias: np.ndarray  # shape (len(HEADS),)
     rule_floor: float = 0.0
     """A tactic whose hand-written rule matches gets at least this probability (0 disables the floor)."""
+    dense: np.ndarray | None = None
+    """Weights of the message's meaning vector, shape (dims, len(HEADS)); None for a lexical-only model."""
+    dense_scale: float = 1.0
+    """The meaning vector is multiplied by this before the weights (as in training, where it sets its regularisation)."""
+    dense_clip: float = 0.0
+    """The meaning vector moves a head's log-odds by at most this (0: unbounded): meaning alone suggests a tactic,
+    but a near-certain score needs words or rules too."""
+    embeddings: Any = None
+    """The StaticEmbeddings that give the meaning vectors (not serialised: loaded with the model)."""
+
+    def logits(self, features: list[str], vector: np.ndarray | None = None) -> np.ndarray:
+        vocabulary = self.vocabulary
+        index = [vocabulary[f] for f in features if f in vocabulary]
+        logits = self.bias + self.weights[index].sum(axis=0) if index else self.bias.copy()
+        if self.dense is not None and vector is not None:
+            dense = (vector * self.dense_scale) @ self.dense
+            if self.dense_clip:
+                np.clip(dense, -self.dense_clip, self.dense_clip, out=dense)
+            logits += dense
+        return logits
+
+    def vector(self, reading: MessageReading) -> np.ndarray | None:
+        """The message's meaning vector (computed once per reading)."""
+        if self.dense is None or self.embeddings is None:
+            return None
+        if reading.vector is None:
+            reading.vector = self.embeddings.embed_tokens(reading.tokens)
+        return reading.vector
 
     def probabilities(self, reading: MessageReading) -> np.ndarray:
-        """For each tactic (in TACTICS order), the probability that the words of the message express it."""
-        probs = 1.0 / (1.0 + np.exp(-self.logits(message_features(reading))))
+        """For each tactic (in TACTICS order), the probability that the words of the message express it; the
+        reading's `disclosure` is set to the disclosure head's probability."""
+        all_probs = 1.0 / (1.0 + np.exp(-self.logits(message_features(reading), self.vector(reading))))
+        probs = all_probs[:DISCLOSURE]
+        reading.disclosure = float(all_probs[DISCLOSURE]) if len(all_probs) > DISCLOSURE else 0.0
         if self.rule_floor and reading.rule_hits:
             for tactic in reading.rule_hits:
                 index = TACTIC_INDEX[tactic]
@@ -85,13 +113,19 @@ class TacticModel:
             "weights": [[round(float(w), 3) for w in self.weights[i]] for i in keep],
             "bias": [round(float(b), 4) for b in self.bias],
             "rule_floor": self.rule_floor,
+            "dense": None if self.dense is None else [[round(float(w), 4) for w in row] for row in self.dense],
+            "dense_scale": self.dense_scale,
+            "dense_clip": self.dense_clip,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TacticModel:
+    def from_json(cls, data: dict[str, Any], embeddings: Any = None) -> TacticModel:
         vocabulary = {name: i for i, name in enumerate(data["vocabulary"])}
-        weights = np.asarray(data["weights"], dtype=np.float64).reshape(len(vocabulary), len(TACTICS))
-        return cls(vocabulary, weights, np.asarray(data["bias"], dtype=np.float64), float(data.get("rule_floor", 0.0)))
+        weights = np.asarray(data["weights"], dtype=np.float64).reshape(len(vocabulary), len(HEADS))
+        dense = np.asarray(data["dense"], dtype=np.float64) if data.get("dense") is not None else None
+        return cls(vocabulary, weights, np.asarray(data["bias"], dtype=np.float64), float(data.get("rule_floor", 0.0)),
+                   dense, float(data.get("dense_scale", 1.0)), float(data.get("dense_clip", 0.0)),
+                   embeddings if dense is not None else None)
 
 
 @dataclass
@@ -147,6 +181,18 @@ class DetectorModel:
     finding_risk: float = 0.4
     """Tactics are reported only for authors whose risk reached at least this."""
     training: dict[str, Any] = field(default_factory=dict)
+    disclosure_threshold: float = 0.5
+    """A message discloses when the disclosure head gives at least this."""
+    disclosure_messages: int = 2
+    """A participant is a discloser after this many disclosing messages."""
+    tactic_thresholds: list[float] | None = None
+    """Per tactic (TACTICS order), the probability at which a message shows it; None: `tactic_threshold` for all."""
+
+    def thresholds(self) -> np.ndarray:
+        """The per-tactic thresholds in TACTICS order."""
+        if self.tactic_thresholds is not None:
+            return np.asarray(self.tactic_thresholds, dtype=np.float64)
+        return np.full(len(TACTICS), self.tactic_threshold)
 
     def save(self, path: Path) -> None:
         """Write the model as gzip-compressed JSON (deterministic bytes for the same model)."""
@@ -156,6 +202,10 @@ class DetectorModel:
             "tactics": list(TACTICS),
             "tactic_threshold": self.tactic_threshold,
             "finding_risk": self.finding_risk,
+            "disclosure_threshold": self.disclosure_threshold,
+            "disclosure_messages": self.disclosure_messages,
+            "heads": list(HEADS),
+            "tactic_thresholds": self.tactic_thresholds,
             "tactic_model": self.tactic_model.to_json(),
             "risk_model": self.risk_model.to_json() if self.risk_model else None,
             "training": self.training,
@@ -169,15 +219,24 @@ class DetectorModel:
     def load(cls, path: Path) -> DetectorModel:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("version") != MODEL_VERSION or data.get("tactics") != list(TACTICS):
+        if (data.get("version") != MODEL_VERSION or data.get("tactics") != list(TACTICS)
+                or data.get("heads") != list(HEADS)):
             raise ValueError(f"{path}: model version or tactic list does not match this code; retrain it")
+        embeddings = None
+        if data["tactic_model"].get("dense") is not None:
+            from tipline.enticement.embeddings import default_embeddings
+
+            embeddings = default_embeddings(data["language"])
         return cls(
             data["language"],
-            TacticModel.from_json(data["tactic_model"]),
+            TacticModel.from_json(data["tactic_model"], embeddings),
             RiskModel.from_json(data["risk_model"]) if data.get("risk_model") else None,
             float(data["tactic_threshold"]),
             float(data["finding_risk"]),
             data.get("training", {}),
+            float(data.get("disclosure_threshold", 0.5)),
+            int(data.get("disclosure_messages", 2)),
+            data.get("tactic_thresholds"),
         )
 
 

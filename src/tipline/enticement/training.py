@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tipline.enticement.analyzer import AUTHOR_FEATURES, ConversationState
-from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset
+from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset, one_sided
 from tipline.enticement.languages import get_language
+from tipline.enticement.embeddings import default_embeddings
 from tipline.enticement.model import (
+    HEADS,
     DetectorModel,
     RiskModel,
     TacticModel,
@@ -25,6 +29,15 @@ from tipline.enticement.tactics import TACTICS
 FOLDS = 5
 RULE_FLOOR = 0.55
 MIN_FEATURE_COUNT = 2
+DENSE_SCALE = 8.0
+"""The meaning vector (unit length) times this is what the tactic model's weights see: it sets how strongly the
+shared regularisation holds the dense weights back against the word features (chosen on dev)."""
+DENSE_CLIP = 0.0
+"""See TacticModel.dense_clip (chosen on dev)."""
+ONE_SIDED_ROWS = True
+"""Train the risk model on every training conversation's one-sided view too (chosen on dev)."""
+WRITER_DEV_SHARE = 0.3
+"""The share of each independent writer's training conversations kept for dev (by conversation id)."""
 
 
 def _signals(raw_signals: dict[str, dict[str, list[str]]], item: LabelledConversation, message_id: str) -> set[str]:
@@ -46,18 +59,29 @@ def load_signals(path: Path) -> dict[str, dict[str, list[str]]]:
 
 
 def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[str, list[str]]],
-                     language: str = "en", c: float = 2.0) -> TacticModel:
-    """One logistic regression per tactic on the message features, trained on the signal labels."""
-    from scipy.sparse import csr_matrix
+                     language: str = "en", c: float = 2.0, dense_scale: float | None = None) -> TacticModel:
+    """One logistic regression per tactic on the message features (words, rules and, with embeddings, the message's
+    meaning vector), trained on the signal labels; and one for disclosure, whose positives are the discloser's
+    messages that tell of a tactic in a disclosure conversation."""
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
+    dense_scale = DENSE_SCALE if dense_scale is None else dense_scale
+    embeddings = default_embeddings(language) if dense_scale > 0 else None
     pack = get_language(language)
     rows: list[list[str]] = []
+    vectors: list[np.ndarray] = []
     targets: list[set[str]] = []
     for item in items:
         for message in item.conversation.messages:
-            rows.append(message_features(pack.read(message.text)))
-            targets.append(_signals(signals, item, message.id))
+            reading = pack.read(message.text)
+            rows.append(message_features(reading))
+            if embeddings is not None:
+                vectors.append(embeddings.embed_tokens(reading.tokens))
+            target = _signals(signals, item, message.id)
+            if item.disclosure and message.author == item.discloser and target:
+                target = target | {"disclosure"}
+            targets.append(target)
     counts = Counter(f for row in rows for f in set(row))
     vocabulary = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= MIN_FEATURE_COUNT))}
     data, indices, indptr = [], [], [0]
@@ -67,28 +91,32 @@ def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[
         data += [float(present[i]) for i in sorted(present)]
         indptr.append(len(indices))
     x = csr_matrix((data, indices, indptr), shape=(len(rows), len(vocabulary)))
-    weights = np.zeros((len(vocabulary), len(TACTICS)))
-    bias = np.full(len(TACTICS), -8.0)
-    for index, tactic in enumerate(TACTICS):
-        y = np.array([tactic in t for t in targets])
+    dims = embeddings.dims if embeddings is not None else 0
+    if embeddings is not None:
+        x = hstack([x, csr_matrix(np.vstack(vectors) * dense_scale)]).tocsr()
+    weights = np.zeros((len(vocabulary) + dims, len(HEADS)))
+    bias = np.full(len(HEADS), -8.0)
+    for index, head in enumerate(HEADS):
+        y = np.array([head in t for t in targets])
         if y.sum() == 0:
             continue
         classifier = LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight={0: 1.0, 1: 2.0})
         classifier.fit(x, y)
         weights[:, index] = classifier.coef_[0]
         bias[index] = classifier.intercept_[0]
-    return TacticModel(vocabulary, weights, bias, RULE_FLOOR)
+    dense = weights[len(vocabulary):] if embeddings is not None else None
+    return TacticModel(vocabulary, weights[: len(vocabulary)], bias, RULE_FLOOR, dense, dense_scale, DENSE_CLIP, embeddings)
 
 
 def risk_rows(items: list[LabelledConversation], tactic_model: TacticModel,
-              language: str = "en") -> tuple[list[np.ndarray], list[int]]:
+              language: str = "en", disclosure_threshold: float = 0.5) -> tuple[list[np.ndarray], list[int]]:
     """Author states after each message, labelled 1 for the enticing author once two of their messages show
     tactics, 0 for every other author; the enticing author's earlier states are left out (not yet decidable)."""
     pack = get_language(language)
     vectors: list[np.ndarray] = []
     labels: list[int] = []
     for item in items:
-        state = ConversationState(pack, tactic_model, item.conversation.participants)
+        state = ConversationState(pack, tactic_model, item.conversation.participants, disclosure_threshold)
         shown = 0
         for message in item.conversation.messages:
             state.add(message)
@@ -110,8 +138,9 @@ def risk_rows(items: list[LabelledConversation], tactic_model: TacticModel,
 
 RAISES_RISK = ("max_", "minor_x_", "n_", "three_or_more", "combo_", "escalation_after_minor", "probe_then_severe",
                "age_gap_large", "age_conflict", "partner_distress", "demand", "adult_cues_x_minor", "partner_minor_cues",
-               "author_only_prober")
-LOWERS_RISK = ("cue_", "partner_cue_context", "peers", "both_adults", "partner_adult")
+               "author_only_prober", "soft_severe", "frac_tactic_messages")
+LOWERS_RISK = ("cue_", "partner_cue_context", "peers", "both_adults", "partner_adult", "reported_speech", "disclosure_max",
+               "partner_disclosure")
 
 
 MAX_WEIGHT = 2.0
@@ -164,7 +193,7 @@ def fit_risk_model(vectors: list[np.ndarray], labels: list[int], l2: float = 1.0
 
 
 def out_of_fold_rows(items: list[LabelledConversation], signals: dict[str, dict[str, list[str]]],
-                     language: str = "en") -> tuple[list[np.ndarray], list[int]]:
+                     language: str = "en", dense_scale: float | None = None) -> tuple[list[np.ndarray], list[int]]:
     """Risk-model rows whose tactic probabilities come from tactic models that never saw that template family,
     so the risk model learns how far to trust tactic scores on unseen wordings."""
     families = sorted({item.family for item in items})
@@ -173,11 +202,53 @@ def out_of_fold_rows(items: list[LabelledConversation], signals: dict[str, dict[
     for fold in range(FOLDS):
         held = {f for i, f in enumerate(families) if i % FOLDS == fold}
         fit_items = [item for item in items if item.family not in held]
-        model = fit_tactic_model(fit_items, signals, language)
-        v, y = risk_rows([item for item in items if item.family in held], model, language)
+        model = fit_tactic_model(fit_items, signals, language, dense_scale=dense_scale)
+        held_items = [item for item in items if item.family in held]
+        if ONE_SIDED_ROWS:
+            # also the suspect's (or the most tactic-like participant's) side alone, as transcripts and excerpts give it
+            held_items += [one_sided(item) for item in held_items]
+        v, y = risk_rows(held_items, model, language)
         vectors += v
         labels += y
     return vectors, labels
+
+
+def tune_tactic_thresholds(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, Any]:
+    """Choose, on dev, the author risk from which tactics are reported and each tactic's own threshold: one pass of
+    the detector records every message's probabilities and its author's peak risk; the thresholds that maximise
+    each tactic's message-level F1 are then found without rerunning it."""
+    from tipline.enticement.analyzer import StreamingAnalyzer
+    from tipline.enticement.evaluation import f_beta, precision_recall
+
+    rows: list[tuple[np.ndarray, float, set[str]]] = []
+    for item in dev:
+        analyzer = StreamingAnalyzer(item.conversation.participants, model=model)
+        for message in item.conversation.messages:
+            analyzer.feed(message)
+        for message, probs, _ in analyzer.state.records:
+            rows.append((probs, analyzer.author_peaks.get(message.author, 0.0), item.gold.get(message.id, set())))
+    grid = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
+    best: tuple[float, float, list[float]] = (-1.0, model.finding_risk, [model.tactic_threshold] * len(TACTICS))
+    probs = np.vstack([r[0] for r in rows])
+    peaks = np.array([r[1] for r in rows])
+    for finding_risk in (0.3, 0.4, 0.5, 0.6):
+        reported = peaks >= finding_risk
+        chosen, scores = [], []
+        for index, tactic in enumerate(TACTICS):
+            gold = np.array([tactic in r[2] for r in rows])
+            options = []
+            for threshold in grid:
+                predicted = reported & (probs[:, index] >= threshold)
+                precision, recall = precision_recall(int((predicted & gold).sum()), int(predicted.sum()), int(gold.sum()))
+                options.append((f_beta(precision, recall), -threshold))
+            f1, negative = max(options)
+            chosen.append(-negative)
+            scores.append(f1)
+        score = float(np.mean(scores))
+        if score > best[0]:
+            best = (score, finding_risk, chosen)
+    model.finding_risk, model.tactic_thresholds = best[1], best[2]
+    return {"dev_macro_f1": round(best[0], 4), "finding_risk": best[1], "tactic_thresholds": best[2]}
 
 
 def tune_thresholds(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
@@ -193,21 +264,96 @@ def tune_thresholds(model: DetectorModel, dev: list[LabelledConversation]) -> di
     return {"dev_macro_f1": round(best[0], 4), "tactic_threshold": best[1], "finding_risk": best[2]}
 
 
-def train(data: Path, language: str = "en", out: Path | None = None, tune: bool = True) -> DetectorModel:
-    """Train on `data/train.jsonl`, tune on `data/dev.jsonl`, write the model; the test split is never read."""
+def _dev_figures(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
+    """Dev figures averaged over its two parts, the generator's and the independent writers' (whose families carry
+    the writer's name), so that the writers' text, closer to real chats, counts as much as the generator's."""
+    parts = [[i for i in dev if ":" not in i.family], [i for i in dev if ":" in i.family]]
+    results = [evaluate(part, model).figures for part in parts if part]
+    keys = ("alert_recall", "negative_alert_rate", "disclosure_recall", "disclosure_precision", "macro_f1")
+    averaged = {k: float(np.mean([r[k] for r in results])) for k in keys}
+    # disclosures exist only in the writers' part: judge them there
+    averaged["disclosure_recall"], averaged["disclosure_precision"] = (results[-1]["disclosure_recall"],
+                                                                       results[-1]["disclosure_precision"])
+    return averaged
+
+
+def tune_disclosure(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
+    """Choose when a participant counts as disclosing (head probability, number of messages) on dev: the most
+    disclosures found and enticement alerts kept, the fewest alerts on negatives."""
+    best = (-9.0, model.disclosure_threshold, model.disclosure_messages)
+    for threshold in (0.5, 0.7, 0.9):
+        for count in (1, 2):
+            model.disclosure_threshold, model.disclosure_messages = threshold, count
+            figures = _dev_figures(model, dev)
+            score = (figures["alert_recall"] - figures["negative_alert_rate"] + 0.5 * figures["disclosure_recall"]
+                     + 0.5 * figures["disclosure_precision"])
+            if score > best[0]:
+                best = (score, threshold, count)
+    model.disclosure_threshold, model.disclosure_messages = best[1], int(best[2])
+    return {"disclosure_threshold": best[1], "disclosure_messages": int(best[2])}
+
+
+def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
+    """Shift the risk model's bias on dev so that alerts stay on enticement and off negatives: the most enticement
+    conversations alerted with at most 5% of negatives alerted, each point of negatives above 5% costing three."""
+    assert model.risk_model is not None
+    base = model.risk_model.bias
+    best = (-9.0, 0.0, {})
+    for offset in (-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0):
+        model.risk_model.bias = base + offset
+        figures = _dev_figures(model, dev)
+        score = figures["alert_recall"] - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05)
+        print(f"  risk offset {offset:+.1f}: alerts on enticement {figures['alert_recall']:.3f}, "
+              f"on negatives {figures['negative_alert_rate']:.3f}", file=sys.stderr)
+        if score > best[0]:
+            best = (score, offset, figures)
+    model.risk_model.bias = base + best[1]
+    return {"risk_offset": best[1]}
+
+
+def writer_split(conversation_id: str) -> str:
+    """'dev' for WRITER_DEV_SHARE of an independent writer's conversations (a stable hash of the id), else 'train'."""
+    return "dev" if zlib.crc32(conversation_id.encode("utf-8")) % 100 < WRITER_DEV_SHARE * 100 else "train"
+
+
+def load_writers(data: Path) -> tuple[list[LabelledConversation], list[LabelledConversation], dict[str, dict[str, list[str]]]]:
+    """The independent writers' training conversations (`data/writers/*.jsonl`), split by conversation into train
+    and dev; families are prefixed with the writer so that out-of-fold splits never mix two writers' families."""
+    folder = data / "writers"
+    train_part: list[LabelledConversation] = []
+    dev_part: list[LabelledConversation] = []
+    signals: dict[str, dict[str, list[str]]] = {}
+    for file in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        signals.update(load_signals(file))
+        for item in load_dataset(file):
+            item.family = f"{file.stem}:{item.family}"
+            (dev_part if writer_split(item.conversation.id) == "dev" else train_part).append(item)
+    return train_part, dev_part, signals
+
+
+def train(data: Path, language: str = "en", out: Path | None = None, tune: bool = True,
+          dense_scale: float | None = None) -> DetectorModel:
+    """Train on `data/train.jsonl` plus the writers' train part, tune on `data/dev.jsonl` plus the writers' dev part,
+    write the model; the test split and the independent evaluation set are never read."""
     started = time.time()
-    train_items = load_dataset(data / "train.jsonl")
-    dev_items = load_dataset(data / "dev.jsonl")
-    signals = load_signals(data / "train.jsonl")
-    vectors, labels = out_of_fold_rows(train_items, signals, language)
+    writers_train, writers_dev, writer_signals = load_writers(data)
+    train_items = load_dataset(data / "train.jsonl") + writers_train
+    dev_items = load_dataset(data / "dev.jsonl") + writers_dev
+    signals = load_signals(data / "train.jsonl") | writer_signals
+    vectors, labels = out_of_fold_rows(train_items, signals, language, dense_scale)
     risk_model = fit_risk_model(vectors, labels)
-    tactic_model = fit_tactic_model(train_items, signals, language)
+    tactic_model = fit_tactic_model(train_items, signals, language, dense_scale=dense_scale)
     model = DetectorModel(language, tactic_model, risk_model)
-    tuning = tune_thresholds(model, dev_items) if tune else {}
+    tuning = tune_disclosure(model, dev_items) if tune else {}
+    tuning |= tune_risk_offset(model, dev_items) if tune else {}
+    tuning |= tune_tactic_thresholds(model, dev_items) if tune else {}
     model.training = {
         "command": "python -m tipline.enticement.training --data " + str(data),
         "train_conversations": len(train_items),
+        "writer_train_conversations": len(writers_train),
         "dev_conversations": len(dev_items),
+        "writer_dev_conversations": len(writers_dev),
+        "dense_scale": tactic_model.dense_scale if tactic_model.dense is not None else 0.0,
         "risk_rows": len(labels),
         "vocabulary": len(tactic_model.vocabulary),
         **tuning,
@@ -223,8 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--language", default="en")
     parser.add_argument("--out", type=Path, default=None, help="where to write the model (default: the shipped model)")
     parser.add_argument("--no-tune", action="store_true", help="keep the default thresholds")
+    parser.add_argument("--dense-scale", type=float, default=None,
+                        help=f"weight of the meaning vectors (default {DENSE_SCALE}; 0 trains a lexical-only model)")
     args = parser.parse_args(argv)
-    train(args.data, args.language, args.out, tune=not args.no_tune)
+    train(args.data, args.language, args.out, tune=not args.no_tune, dense_scale=args.dense_scale)
 
 
 if __name__ == "__main__":

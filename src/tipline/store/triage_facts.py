@@ -19,6 +19,7 @@ from tipline.store.tables import (
 )
 from tipline.triage import (
     ConversationFact,
+    DisclosureFact,
     FileFact,
     TacticFact,
     TextFact,
@@ -48,6 +49,14 @@ def child_ages(content: ReportContent) -> list[tuple[int, str]]:
     return ages
 
 
+def _disclosure(stored: object) -> DisclosureFact | None:
+    """The stored analysis's disclosure (absent in analyses stored before disclosures were detected)."""
+    if not isinstance(stored, dict) or not stored.get("discloser"):
+        return None
+    return DisclosureFact(str(stored["discloser"]), tuple(str(m) for m in stored.get("message_ids", [])),
+                          tuple(str(e) for e in stored.get("evidence", [])), tuple(str(u) for u in stored.get("urgent", [])))
+
+
 def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
     content = ReportContent.model_validate(row.content, context=STORED)
     summary = content.incident_summary
@@ -66,6 +75,7 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
                 for t in analysis.result.get("tactics", [])
                 if t["tactic"] in TRIAGE_TACTICS
             ),
+            disclosure=_disclosure(analysis.result.get("disclosure")),
         )
         for analysis in session.execute(
             select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == row.id,

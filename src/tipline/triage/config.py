@@ -21,6 +21,9 @@ class TriageWeights(BaseModel):
     sextortion_annotation: int = Field(20, ge=0, le=1000, description="The reporter annotated the report as sextortion")
     meeting_planned: int = Field(45, ge=0, le=1000, description="Plans or requests to meet the child in person")
     enticement_alert: int = Field(20, ge=0, le=1000, description="A conversation reached the high or critical level")
+    disclosure: int = Field(25, ge=0, le=1000, description="A child or carer discloses an approach, threat or abuse in a conversation")
+    disclosure_live_threat: int = Field(45, ge=0, le=1000,
+                                        description="A disclosure tells of a live threat, a deadline or a planned meeting")
     infant: int = Field(40, ge=0, le=1000, description="A file is annotated as showing an infant or toddler")
     victim_age_12_or_under: int = Field(25, ge=0, le=1000, description="The youngest victim is 12 or younger")
     victim_age_13_to_15: int = Field(15, ge=0, le=1000, description="The youngest victim is 13 to 15")
@@ -41,7 +44,7 @@ class TriageWeights(BaseModel):
 
     immediate: list[str] = Field(
         default_factory=lambda: ["reporter_escalation", "child_in_danger_now", "sextortion_threat", "meeting_planned",
-                                 "unidentified_series_match"],
+                                 "unidentified_series_match", "disclosure_live_threat"],
         description="Reasons that make a report P1 whatever its score",
     )
 

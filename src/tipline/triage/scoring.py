@@ -61,12 +61,24 @@ class TacticFact:
 
 
 @dataclass(frozen=True)
+class DisclosureFact:
+    """A participant of an analysed conversation disclosed an approach, threat or abuse (the detector's
+    `disclosure`): who, the messages that tell it, and what makes it urgent (threat, deadline, meeting)."""
+
+    discloser: str
+    message_ids: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    urgent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ConversationFact:
     analysis_id: int
     source_ref: str
     level: str
     alert: bool
     tactics: tuple[TacticFact, ...] = ()
+    disclosure: DisclosureFact | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,18 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
     meetings = _tactic_evidence(facts, "meeting_request") + _text_evidence(facts, "meeting_request")
     if meetings:
         add("meeting_planned", "Plans or requests to meet the child in person", weights.meeting_planned, meetings)
+    disclosed = [c for c in facts.conversations if c.disclosure is not None]
+    if disclosed:
+        evidence = [Evidence("conversation", f"analysis {c.analysis_id}, message {mid}",
+                             f"{c.disclosure.discloser}: {text}")  # type: ignore[union-attr]
+                    for c in disclosed
+                    for mid, text in zip(c.disclosure.message_ids, c.disclosure.evidence, strict=False)]  # type: ignore[union-attr]
+        urgent = sorted({u for c in disclosed for u in c.disclosure.urgent})  # type: ignore[union-attr]
+        if urgent:
+            add("disclosure_live_threat", "A disclosure tells of a live " + ", ".join(urgent)
+                + " (a child or carer describes it)", weights.disclosure_live_threat, evidence)
+        else:
+            add("disclosure", "A child or carer discloses an approach, a threat or abuse", weights.disclosure, evidence)
     alerted = [c for c in facts.conversations if c.alert]
     if alerted:
         add("enticement_alert", f"Enticement detected in {len(alerted)} conversation{'s' if len(alerted) > 1 else ''}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tipline.domain.numbers import parse_whole_number
 from tipline.enticement.tactics import TACTICS
@@ -50,6 +50,12 @@ class MessageReading:
     bare_number: int | None = None
     """The number when the whole message is one number (an answer to "how old are you?")."""
     question: bool = False
+    reported: bool = False
+    """The writer tells of what someone else said or did ("he keeps asking me", "this guy said"): a disclosure's words."""
+    vector: Any = None
+    """The message's dense meaning vector (`tipline.enticement.embeddings`), set by the tactic model."""
+    disclosure: float = 0.0
+    """The tactic model's probability that the writer is disclosing an approach, threat or abuse."""
 
     def original_span(self, start: int, end: int, text: str) -> str:
         """The original words covering the normalised characters start..end."""
@@ -76,6 +82,8 @@ class LanguagePack(ABC):
     slang: ClassVar[dict[str, str]] = {}
     tactic_rules: ClassVar[dict[str, list[str]]] = {}
     cue_rules: ClassVar[dict[str, list[str]]] = {}
+    reported_rules: ClassVar[list[str]] = []
+    """Patterns of reported speech or action by a third person (what a disclosure is told in)."""
 
     def __init__(self) -> None:
         missing = [t for t in TACTICS if t not in self.tactic_rules]
@@ -89,6 +97,7 @@ class LanguagePack(ABC):
                                 for c in group if self.cue_rules.get(c)))
             for group in CUE_PASSES
         ]
+        self._reported_re = re.compile("|".join(f"(?:{p})" for p in self.reported_rules)) if self.reported_rules else None
         self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
 
     def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
@@ -121,6 +130,8 @@ class LanguagePack(ABC):
                 cue = match.lastgroup
                 if cue is not None:
                     cues[cue] = cues.get(cue, 0) + 1
+        if self._reported_re is not None and self._reported_re.search(normalised):
+            reading.reported = True
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most
             reading.bare_number = parse_whole_number(tokens[0], minimum=0)

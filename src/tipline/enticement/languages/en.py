@@ -143,6 +143,18 @@ class English(LanguagePack):
         ],
     }
 
+    reported_rules: ClassVar[list[str]] = [
+        # a third person's words or acts told by someone else: "he keeps asking me", "this guy said", "some man messaged her"
+        r"\b(he|she|they|this (guy|man|person|girl|boy|dude|account|woman|lady)|that (guy|man|person|account|dude)"
+        r"|someone|somebody|some (guy|man|person|account|dude|random)|a (guy|man|stranger|person))"
+        r"( (just|also|then|now|still|keeps?|kept|has|had|was|is|even))? "
+        r"(said|says|saying|asked|asks|asking|told|tells|wants|wanted|threatened|threatens|threatening|messaged|messages"
+        r"|dmed|dms|sent|sends|added|offered|offers|keeps|kept|tried|tries|started|been)\b",
+        r"\b(my|our) (daughter|son|kid|child|niece|nephew|grandson|granddaughter|student|little (sister|brother))"
+        r" (told|showed|said|got|has been|was|is getting|received)\b",
+        r"\b(i want to|i need to|i'd like to|how do i|can i|i have to|should i) (report|tell (you|someone|my)|block)\b",
+        r"\b(screenshots?|screenshotted|reported (him|her|them|it|the account))\b",
+    ]
     cue_rules: ClassVar[dict[str, list[str]]] = {
         "sport": [r"\b(coach|practice|team|jersey|tournament|league|rink|kit|shin guards|tryouts|roster|club|game saturday|away game|skate size|squad|junior)\b"],
         "school": [r"\b(homework|worksheet|quiz|class|teacher|essay|chapter|field trip|office hours|extra credit|tutor|classroom|student|students|science fair|permission slip|form|fractions|library|session|yearbook|room \d+)\b"],

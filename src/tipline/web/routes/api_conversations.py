@@ -52,6 +52,13 @@ class TacticOut(BaseModel):
     evidence: str
 
 
+class DisclosureOut(BaseModel):
+    discloser: str = Field(description="The participant who tells of an approach, a threat or abuse by someone else")
+    message_ids: list[str] = Field(description="The messages that tell it")
+    evidence: list[str] = Field(description="Their words")
+    urgent: list[str] = Field(description="threat, deadline and/or meeting: what makes it urgent")
+
+
 class AnalysisOut(BaseModel):
     conversation_id: str
     risk: float = Field(ge=0, le=1)
@@ -61,6 +68,8 @@ class AnalysisOut(BaseModel):
     tactics: list[TacticOut]
     suggested_incident_type: str | None
     suggested_annotations: list[str]
+    disclosure: DisclosureOut | None = Field(
+        default=None, description="Set when a participant discloses an approach (then the conversation does not alert)")
 
 
 @router.post(
