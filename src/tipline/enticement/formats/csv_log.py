@@ -19,11 +19,7 @@ name = "csv"
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """A header naming time, author and text, or a `.csv` name. (See registry.ChatFormat.)"""
     header = [c.strip().lower().lstrip("\ufeff") for c in first.split(",")]
     return 50 if suffix == ".csv" or {"time", "author", "text"} <= set(header) else 0
 

@@ -18,11 +18,7 @@ name = "discord"
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """JSON that names a guild and a channel (before tipline JSON). (See registry.ChatFormat.)"""
     if (
         head.startswith(("{", "["))
         and re.search(r'"guild"\s*:', head[:4000])

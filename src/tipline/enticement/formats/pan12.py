@@ -21,11 +21,7 @@ name = "pan12"
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """An XML declaration or <conversations> (strongest); else a `.xml` name. (See registry.ChatFormat.)"""
     if head.startswith(("<?xml", "<conversations")):
         return 90
     return 40 if suffix == ".xml" else 0

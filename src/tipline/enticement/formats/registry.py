@@ -20,7 +20,13 @@ class ChatFormat(Protocol):
 
     name: str
 
-    def detect(self, head: str, first: str, suffix: str) -> int: ...
+    def detect(self, head: str, first: str, suffix: str) -> int:
+        """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
+
+        `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
+        the file name's extension in lower case ('' when there is no name).
+        """
+        ...
 
     def parse(self, text: str, limits: InputLimits = DEFAULT_LIMITS) -> list[Conversation]: ...
 

@@ -31,11 +31,7 @@ def _plain_speaker(raw: str) -> re.Match[str] | None:
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """A first line like `[time] name: text`, `<name> text` or `name: text`. (See registry.ChatFormat.)"""
     if head.startswith("[") and _TEXT_BRACKETED.match(first):
         return 79  # below WhatsApp's iOS lines, which look bracketed too
     if _TEXT_BRACKETED.match(first) or _TEXT_BRACKETED_NAME.match(first) or _plain_speaker(first):

@@ -20,11 +20,7 @@ name = "json"
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """JSON text (after Discord); else a `.json` name, the last resort. (See registry.ChatFormat.)"""
     if head.startswith(("{", "[")):
         return 70
     return 20 if suffix == ".json" else 0

@@ -27,11 +27,7 @@ _WA_SENDER = re.compile(r"^(?P<name>[^:\n]{1,80}?):\s(?P<text>.*)$|^(?P<name2>[^
 
 
 def detect(head: str, first: str, suffix: str) -> int:
-    """How strongly a chat log looks like this format (0: not at all; the strongest claim wins).
-
-    `head` is the text without leading BOM and whitespace, `first` its first non-empty line, `suffix`
-    the file name's extension in lower case ('' when there is no name).
-    """
+    """A first line dated the WhatsApp way; iOS's bracketed lines before text logs' brackets. (See registry.ChatFormat.)"""
     if head.startswith("[") and WHATSAPP_IOS.match(first):
         return 80
     return 60 if WHATSAPP_IOS.match(first) or WHATSAPP_ANDROID.match(first) else 0
