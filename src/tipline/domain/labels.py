@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-_TABLES: dict[type[StrEnum], Mapping[StrEnum, str]] = {}
+_TABLES: dict[type[StrEnum], Mapping[Any, str]] = {}
 
 E = TypeVar("E", bound="LabelledEnum")
 

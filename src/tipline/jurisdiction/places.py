@@ -38,7 +38,7 @@ def country_names() -> dict[str, str]:
     """Every country's display name by ISO 3166-1 alpha-2 code (ISO's common name where it has one)."""
     names = {code: name for code, name in COUNTRIES.items() if code not in NOT_COUNTRIES}
     for country in pycountry.countries:
-        names[country.alpha_2] = getattr(country, "common_name", None) or country.name
+        names[country.alpha_2] = str(getattr(country, "common_name", None) or country.name)
     return names
 
 
@@ -50,9 +50,9 @@ def _country_index() -> dict[str, str]:
         if code not in NOT_COUNTRIES:
             index.setdefault(normalise_name(name), code)
     for country in pycountry.countries:
-        for name in (country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)):
-            if name:
-                index.setdefault(normalise_name(name), country.alpha_2)
+        for iso_name in (country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)):
+            if iso_name:
+                index.setdefault(normalise_name(iso_name), country.alpha_2)
     for alias, code in COUNTRY_ALIASES.items():
         index.setdefault(alias, code)
     return index
