@@ -1,4 +1,8 @@
-"""Country and US-state codes accepted by the CyberTipline schema (generated from its XSD)."""
+"""Country and US-state codes accepted by the CyberTipline schema (generated from its XSD).
+
+These are what the wire carries and validates (domain/parties.py). Countries and regions for locating
+and showing places come from ISO 3166 through pycountry (jurisdiction/places.py).
+"""
 
 COUNTRIES: dict[str, str] = {
     'A1': 'Anonymous Proxy',

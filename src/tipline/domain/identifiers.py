@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+
+from tipline.domain.labels import LabelledEnum, labels
 
 
-class IdentifierKind(StrEnum):
+class IdentifierKind(LabelledEnum):
     EMAIL = "email"
     PHONE = "phone"
     SCREEN_NAME = "screen_name"  # value is "platform:name"
@@ -18,12 +19,8 @@ class IdentifierKind(StrEnum):
     URL = "url"  # a web page where the incident happened
     PAYMENT = "payment"  # value is "service:handle": a cashtag, Venmo/PayPal handle, wallet, gift-card code
 
-    @property
-    def label(self) -> str:
-        return IDENTIFIER_LABELS[self]
 
-
-IDENTIFIER_LABELS = {
+IDENTIFIER_LABELS = labels(IdentifierKind, {
     IdentifierKind.EMAIL: "Email",
     IdentifierKind.PHONE: "Phone",
     IdentifierKind.SCREEN_NAME: "Screen name",
@@ -33,10 +30,10 @@ IDENTIFIER_LABELS = {
     IdentifierKind.PROFILE_URL: "Profile URL",
     IdentifierKind.URL: "Web page",
     IdentifierKind.PAYMENT: "Payment account",
-}
+})
 
 
-class PartyRole(StrEnum):
+class PartyRole(LabelledEnum):
     REPORTED = "reported"  # the reported person or user
     RECIPIENT = "recipient"  # an intended recipient
     VICTIM = "victim"
@@ -44,16 +41,15 @@ class PartyRole(StrEnum):
     INCIDENT = "incident"  # named in the internet details rather than a party
     FILE = "file"  # captured with an uploaded file
 
-    @property
-    def label(self) -> str:
-        return {
-            PartyRole.REPORTED: "Reported person or user",
-            PartyRole.RECIPIENT: "Intended recipient",
-            PartyRole.VICTIM: "Victim",
-            PartyRole.REPORTER: "Reporter",
-            PartyRole.INCIDENT: "Incident",
-            PartyRole.FILE: "File",
-        }[self]
+
+PARTY_ROLE_LABELS = labels(PartyRole, {
+    PartyRole.REPORTED: "Reported person or user",
+    PartyRole.RECIPIENT: "Intended recipient",
+    PartyRole.VICTIM: "Victim",
+    PartyRole.REPORTER: "Reporter",
+    PartyRole.INCIDENT: "Incident",
+    PartyRole.FILE: "File",
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from tipline.domain.labels import LabelledEnum, labels
 
 
-class ReportState(StrEnum):
+class ReportState(LabelledEnum):
     OPEN = "open"  # a service provider is still uploading
     RECEIVED = "received"  # finished by the reporter, acknowledged, waiting for the pipeline
     PROCESSING = "processing"  # the pipeline is adding its facts
@@ -16,12 +16,8 @@ class ReportState(StrEnum):
     CLOSED_NO_ACTION = "closed_no_action"  # reviewed, nothing to act on
     RETRACTED = "retracted"  # withdrawn (or expired) before it was received
 
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self]
 
-
-STATE_LABELS = {
+STATE_LABELS = labels(ReportState, {
     ReportState.OPEN: "Open (uploading)",
     ReportState.RECEIVED: "Received",
     ReportState.PROCESSING: "Processing",
@@ -31,7 +27,7 @@ STATE_LABELS = {
     ReportState.INFORMATIONAL: "Informational",
     ReportState.CLOSED_NO_ACTION: "Closed, no action",
     ReportState.RETRACTED: "Retracted",
-}
+})
 
 TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
     ReportState.OPEN: frozenset({ReportState.RECEIVED, ReportState.RETRACTED}),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tipline.domain.labels import LabelledEnum, labels
 
-class Role(StrEnum):
+
+class Role(LabelledEnum):
     ANALYST = "analyst"
     SUPERVISOR = "supervisor"
     VICTIM_ID = "victim_id"
@@ -14,12 +16,8 @@ class Role(StrEnum):
     ESP = "esp"  # a service provider's API account, never a person's login
     PUBLIC = "public"  # anyone, unauthenticated
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
 
-
-ROLE_LABELS = {
+ROLE_LABELS = labels(Role, {
     Role.ANALYST: "Analyst",
     Role.SUPERVISOR: "Supervisor",
     Role.VICTIM_ID: "Victim-identification analyst",
@@ -27,7 +25,7 @@ ROLE_LABELS = {
     Role.ADMIN: "Administrator",
     Role.ESP: "Service provider API account",
     Role.PUBLIC: "Member of the public",
-}
+})
 
 USER_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.VICTIM_ID, Role.AGENCY, Role.ADMIN)
 """Roles a person's login can have (ESP accounts and the public are not logins)."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from tipline.domain.files import FileDetails
+from tipline.domain.labels import LabelledEnum, labels
 from tipline.domain.parties import Address, EstimatedLocation, IpCaptureEvent, Phone
 from tipline.domain.report import ReportContent
 from tipline.jurisdiction.gazetteer import Gazetteer
@@ -22,7 +22,7 @@ from tipline.jurisdiction.phones import locate_phone
 from tipline.jurisdiction.places import Place, country_code
 
 
-class ClueKind(StrEnum):
+class ClueKind(LabelledEnum):
     VICTIM_ADDRESS = "victim_address"
     INCIDENT_ADDRESS = "incident_address"
     REPORTED_ADDRESS = "reported_address"
@@ -34,12 +34,8 @@ class ClueKind(StrEnum):
     LAW_ENFORCEMENT = "law_enforcement"
     PUBLIC_TEXT = "public_text"
 
-    @property
-    def label(self) -> str:
-        return CLUE_LABELS[self]
 
-
-CLUE_LABELS = {
+CLUE_LABELS = labels(ClueKind, {
     ClueKind.VICTIM_ADDRESS: "Victim's address",
     ClueKind.INCIDENT_ADDRESS: "Where it happened (address)",
     ClueKind.REPORTED_ADDRESS: "Reported person's address",
@@ -50,7 +46,7 @@ CLUE_LABELS = {
     ClueKind.SCHOOL: "School name",
     ClueKind.LAW_ENFORCEMENT: "Law enforcement already involved",
     ClueKind.PUBLIC_TEXT: "What the public reporter wrote",
-}
+})
 
 # The confidence of each kind of clue (0-100). One table, documented in docs/referral.md.
 CONFIDENCE = {

@@ -11,14 +11,14 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from tipline.domain.labels import LabelledEnum, labels
 from tipline.jurisdiction.places import Place, country_code, country_name, normalise_name
 from tipline.jurisdiction.resolve import Resolution
 
 
-class AgencyType(StrEnum):
+class AgencyType(LabelledEnum):
     NATIONAL_POLICE = "national_police"
     NATIONAL_AGENCY = "national_agency"
     STATE_TASK_FORCE = "state_task_force"
@@ -27,12 +27,8 @@ class AgencyType(StrEnum):
     HOTLINE = "hotline"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return AGENCY_TYPE_LABELS[self]
 
-
-AGENCY_TYPE_LABELS = {
+AGENCY_TYPE_LABELS = labels(AgencyType, {
     AgencyType.NATIONAL_POLICE: "National police service",
     AgencyType.NATIONAL_AGENCY: "National agency",
     AgencyType.STATE_TASK_FORCE: "State or regional task force",
@@ -40,7 +36,7 @@ AGENCY_TYPE_LABELS = {
     AgencyType.LOCAL_POLICE: "Local police",
     AgencyType.HOTLINE: "Partner hotline",
     AgencyType.OTHER: "Other",
-}
+})
 # Among agencies covering the same area, the one of the type listed first is suggested.
 TYPE_PREFERENCE = list(AgencyType)
 

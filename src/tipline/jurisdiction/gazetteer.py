@@ -1,5 +1,6 @@
 """Finding place names in free text (what a public reporter typed, a school's name): a small
-gazetteer of countries, the regions we know, and every place the agency directory covers."""
+gazetteer of countries, the regions of the countries people commonly name regions of and of the
+countries the agency directory covers, and every place the directory covers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tipline.domain.codes import COUNTRIES
-from tipline.jurisdiction.places import NOT_COUNTRIES, REGION_NAMES, Place, normalise_name
+from tipline.jurisdiction.places import NOT_COUNTRIES, Place, country_names, normalise_name, region_names
+
+# Countries whose regions are looked for in any hotline's free text; a country the agency directory
+# covers has its regions looked for too (all of ISO 3166-2 at once would make every "Central" a place).
+FREE_TEXT_REGION_COUNTRIES = ("US", "CA", "AU", "GB")
 
 # Country names that are also common words or first names: a mention is too weak to count.
 AMBIGUOUS_WORDS = frozenset({"jordan", "chad", "turkey", "jersey", "guernsey", "niger", "georgia", "china",
@@ -41,13 +46,19 @@ class Gazetteer:
 
     @classmethod
     def standard(cls, places: Iterable[Place] = ()) -> Gazetteer:
-        """Countries, known regions, and the given places (the areas of the agency directory)."""
+        """Countries, their regions (see FREE_TEXT_REGION_COUNTRIES), and the given places (the areas of the
+        agency directory)."""
         gazetteer = cls()
+        places = list(places)
         for code, name in COUNTRIES.items():
             if code not in NOT_COUNTRIES:
                 gazetteer.add(name, Place.of(code))
-        for country, regions in REGION_NAMES.items():
-            for name in regions.values():
+        for code, name in country_names().items():
+            gazetteer.add(name, Place.of(code))
+        countries = dict.fromkeys(FREE_TEXT_REGION_COUNTRIES)
+        countries.update(dict.fromkeys(p.country for p in places if p.country))
+        for country in countries:
+            for name in region_names(country).values():
                 gazetteer.add(name, Place.of(country, name))
         for place in places:
             if place.city:

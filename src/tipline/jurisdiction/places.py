@@ -5,28 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+
+import pycountry
 
 from tipline.domain.codes import COUNTRIES, US_STATES
 
-# Region codes are ISO 3166-2 subdivision codes without the country prefix, as MaxMind databases give
-# them. Only the countries whose regions people commonly write out are listed; elsewhere a region is
-# compared by its normalised name.
-CA_PROVINCES = {
-    "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
-    "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories", "NU": "Nunavut",
-    "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Quebec", "SK": "Saskatchewan", "YT": "Yukon",
-}
-AU_STATES = {
-    "ACT": "Australian Capital Territory", "NSW": "New South Wales", "NT": "Northern Territory",
-    "QLD": "Queensland", "SA": "South Australia", "TAS": "Tasmania", "VIC": "Victoria", "WA": "Western Australia",
-}
-GB_NATIONS = {"ENG": "England", "NIR": "Northern Ireland", "SCT": "Scotland", "WLS": "Wales"}
-REGION_NAMES: dict[str, dict[str, str]] = {"US": US_STATES, "CA": CA_PROVINCES, "AU": AU_STATES, "GB": GB_NATIONS}
+# Countries and their regions come from ISO 3166-1 and ISO 3166-2 (pycountry): a region is one of a
+# country's top-level subdivisions (a US state, a German Land, a Brazilian state, a British nation),
+# named by its code without the country prefix, as MaxMind databases give them, or by its name.
+# Elsewhere (a city, a county below a region) a place is compared by its normalised name. The
+# CyberTipline schema's own country list (domain/codes.py) is what the wire carries; its names and the
+# few codes ISO lacks (XK, AN) are accepted here too.
 REGION_ALIASES: dict[str, dict[str, str]] = {
     "US": {"washington dc": "DC", "washington d c": "DC", "d c": "DC"},
 }
+COUNTRY_ALIASES = {"uk": "GB", "great britain": "GB", "usa": "US", "united states of america": "US"}
 # Country codes of the schema that are not countries.
 NOT_COUNTRIES = frozenset({"A1", "A2", "O1", "AP", "EU"})
+_QUALIFIER = re.compile(r"\s*\[[^\]]*\]$")  # "Wales [Cymru GB-CYM]": ISO's other name of the same place
 
 
 def normalise_name(text: str) -> str:
@@ -36,40 +33,83 @@ def normalise_name(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", plain).strip()
 
 
+@cache
+def country_names() -> dict[str, str]:
+    """Every country's display name by ISO 3166-1 alpha-2 code (ISO's common name where it has one)."""
+    names = {code: name for code, name in COUNTRIES.items() if code not in NOT_COUNTRIES}
+    for country in pycountry.countries:
+        names[country.alpha_2] = str(getattr(country, "common_name", None) or country.name)
+    return names
+
+
+@cache
+def _country_index() -> dict[str, str]:
+    """Normalised country names (ISO's name, common and official names, the schema's name) to codes."""
+    index: dict[str, str] = {}
+    for code, name in COUNTRIES.items():
+        if code not in NOT_COUNTRIES:
+            index.setdefault(normalise_name(name), code)
+    for country in pycountry.countries:
+        for iso_name in (country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)):
+            if iso_name:
+                index.setdefault(normalise_name(iso_name), country.alpha_2)
+    for alias, code in COUNTRY_ALIASES.items():
+        index.setdefault(alias, code)
+    return index
+
+
 def country_code(value: str | None) -> str | None:
     """An ISO 3166-1 alpha-2 code from a code or an English country name (None if unknown)."""
     if not value or not value.strip():
         return None
     text = value.strip()
-    if len(text) == 2 and text.upper() in COUNTRIES and text.upper() not in NOT_COUNTRIES:
+    if len(text) == 2 and text.upper() in country_names():
         return text.upper()
-    wanted = normalise_name(text)
-    for code, name in COUNTRIES.items():
-        if code not in NOT_COUNTRIES and normalise_name(name) == wanted:
-            return code
-    return {"uk": "GB", "united kingdom": "GB", "great britain": "GB", "usa": "US",
-            "united states of america": "US", "united states": "US"}.get(wanted)
+    return _country_index().get(normalise_name(text))
 
 
 def country_name(code: str | None) -> str:
     if not code:
         return "unknown country"
-    return COUNTRIES.get(code, code)
+    return country_names().get(code, code)
+
+
+@cache
+def region_names(country: str | None) -> dict[str, str]:
+    """The country's regions (top-level ISO 3166-2 subdivisions): name by code without the country prefix."""
+    if not country:
+        return {}
+    try:
+        subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    except (KeyError, LookupError):
+        return {}
+    return {
+        sub.code.split("-", 1)[1]: _QUALIFIER.sub("", sub.name)
+        for sub in subdivisions
+        if sub.parent_code is None
+    }
+
+
+@cache
+def _region_index(country: str) -> dict[str, str]:
+    """Normalised region names (and aliases) of a country to region codes."""
+    index = {normalise_name(name): code for code, name in region_names(country).items()}
+    if country == "US":  # the schema's names of the states and territories ("Virgin Islands")
+        for code, name in US_STATES.items():
+            index.setdefault(normalise_name(name), code)
+    for alias, code in REGION_ALIASES.get(country, {}).items():
+        index.setdefault(alias, code)
+    return index
 
 
 def region_code(country: str | None, value: str | None) -> str | None:
     """The ISO 3166-2 subdivision code (without country) for a known region code or name, else None."""
     if not country or not value or not value.strip():
         return None
-    names = REGION_NAMES.get(country, {})
     text = value.strip()
-    if text.upper() in names:
+    if text.upper() in region_names(country):
         return text.upper()
-    wanted = normalise_name(text)
-    for code, name in names.items():
-        if normalise_name(name) == wanted:
-            return code
-    return REGION_ALIASES.get(country, {}).get(wanted)
+    return _region_index(country).get(normalise_name(text))
 
 
 def region_keys(country: str | None, value: str | None) -> frozenset[str]:
@@ -80,7 +120,7 @@ def region_keys(country: str | None, value: str | None) -> frozenset[str]:
     code = region_code(country, value)
     if code:
         keys.add(normalise_name(code))
-        keys.add(normalise_name(REGION_NAMES[country][code]))
+        keys.add(normalise_name(region_names(country)[code]))
     keys.discard("")
     return frozenset(keys)
 
@@ -89,7 +129,7 @@ def region_display(country: str | None, value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     code = region_code(country, value)
-    return REGION_NAMES[country][code] if code and country else value.strip()
+    return region_names(country)[code] if code and country else value.strip()
 
 
 @dataclass(frozen=True)

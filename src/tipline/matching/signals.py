@@ -7,9 +7,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
+
+from tipline.domain.labels import LabelledEnum, labels
 
 PDQ_BITS = 256
 PDQ_HEX_LENGTH = 64
@@ -23,7 +24,7 @@ class SignalError(ValueError):
     """A signal value that is not valid for its type; the message says exactly why."""
 
 
-class SignalType(StrEnum):
+class SignalType(LabelledEnum):
     """The kinds of signal a bank can hold; the names are python-threatexchange's where it has one."""
 
     PDQ = "pdq"
@@ -38,11 +39,6 @@ class SignalType(StrEnum):
         """True for cryptographic hashes, which match only when equal."""
         return self in _HEX_LENGTHS and self is not SignalType.PDQ
 
-    @property
-    def label(self) -> str:
-        """How error messages name a value of this type."""
-        return _LABELS[self]
-
 
 _HEX_LENGTHS: dict[SignalType, int] = {
     SignalType.PDQ: 64,
@@ -51,14 +47,14 @@ _HEX_LENGTHS: dict[SignalType, int] = {
     SignalType.SHA256: 64,
     SignalType.VIDEO_MD5: 32,
 }
-_LABELS: dict[SignalType, str] = {
+_LABELS = labels(SignalType, {  # how error messages name a value of each type
     SignalType.PDQ: "pdq hash",
     SignalType.MD5: "md5 hash",
     SignalType.SHA1: "sha1 hash",
     SignalType.SHA256: "sha256 hash",
     SignalType.VIDEO_MD5: "video_md5 hash",
     SignalType.VPDQ: "vpdq signature",
-}
+})
 _ALIASES: dict[str, SignalType] = {
     "pdq": SignalType.PDQ,
     "hash_pdq": SignalType.PDQ,
