@@ -10,7 +10,9 @@ Inside `tipline worker`, hand-overs (the startup sweep, a finished stage queuein
 periodic sweep) are deferred with procrastinate's async API on the worker's own event loop, whose
 app is open: the worker opens its app first, then sweeps, then runs. (A synchronous `defer` before
 the worker opened its app went through an unopened SyncPsycopgConnector and failed with AppNotOpen,
-leaving every job due at start-up to the once-a-minute sweep.)
+leaving every job due at start-up to the once-a-minute sweep. Those due jobs include later stages
+that another running worker had just handed over, which is why the errors looked like failed
+hand-offs between stages.)
 """
 
 from __future__ import annotations
