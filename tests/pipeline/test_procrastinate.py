@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -42,11 +43,20 @@ def _submit(instance: Instance, count: int) -> list[int]:
     return ids
 
 
-def _run_worker_until_reviewed(instance: Instance, report_ids: list[int]) -> None:
+NO_SWEEP_WORKER = [sys.executable, str(Path(__file__).with_name("procrastinate_worker.py"))]
+
+
+def _run_worker_until_reviewed(instance: Instance, report_ids: list[int], command: list[str] | None = None,
+                               submit: int = 0) -> str:
+    """Run a worker until the reports (and `submit` more, filed once the worker is up) await review;
+    returns the worker's log."""
     env = instance_env(instance) | {"TIPLINE_JOB_BACKEND": "procrastinate"}
-    worker = subprocess.Popen([*tipline_command(), "worker", "--concurrency", "2"], env=env,
+    worker = subprocess.Popen(command or [*tipline_command(), "worker", "--concurrency", "2"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+        if submit:
+            _wait_until_registered(instance, worker)
+            report_ids = report_ids + _submit(instance, submit)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             with instance.db.transaction() as session:
@@ -62,6 +72,18 @@ def _run_worker_until_reviewed(instance: Instance, report_ids: list[int]) -> Non
             worker.kill()
             _, errors = worker.communicate()
     assert states == {ReportState.AWAITING_REVIEW}, errors.decode()[-3000:]
+    return errors.decode()
+
+
+def _wait_until_registered(instance: Instance, worker: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker has opened its app (procrastinate registers each running worker)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker.poll() is None:
+        with instance.db.engine.connect() as connection:
+            if connection.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one():
+                return
+        time.sleep(0.2)
+    raise AssertionError("the worker did not start")
 
 
 def test_procrastinate_workers_move_reports_to_review_exactly_once(
@@ -93,3 +115,26 @@ def test_jobs_whose_hand_over_was_lost_are_swept_up(tmp_path: Path, request: pyt
     with instance.db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 0
     _run_worker_until_reviewed(instance, report_ids)
+
+
+def test_a_worker_hands_over_the_jobs_due_when_it_starts_without_waiting_for_the_sweep(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # Due before the worker starts and never handed over; the periodic sweep is out of reach, so only
+    # the worker's start-up sweep can hand them over (it used to fail with AppNotOpen for each job).
+    instance = _procrastinate_instance(tmp_path, request, "inprocess")
+    report_ids = _submit(instance, 2)
+    log = _run_worker_until_reviewed(instance, report_ids, NO_SWEEP_WORKER)
+    assert "could not hand job" not in log
+    assert "AppNotOpen" not in log
+
+
+def test_each_stage_a_worker_finishes_hands_the_next_over_directly(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # Filed while the worker runs: every later stage is queued by the worker itself as a stage
+    # finishes; with the periodic sweep out of reach, a single failed hand-off would stall a report.
+    instance = _procrastinate_instance(tmp_path, request, "procrastinate")
+    log = _run_worker_until_reviewed(instance, [], NO_SWEEP_WORKER, submit=3)
+    assert "could not hand job" not in log
+    assert "AppNotOpen" not in log

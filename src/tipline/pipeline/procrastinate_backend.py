@@ -5,11 +5,21 @@ report or stage that queues them). After that transaction commits, each job is h
 procrastinate, whose workers on any number of machines claim and run it with the same lease rules
 as the embedded worker. If the hand-over is lost (a crash between commit and defer), the periodic
 sweep hands over every job that is due and not yet running.
+
+Inside `tipline worker`, hand-overs (the startup sweep, a finished stage queueing the next, the
+periodic sweep) are deferred with procrastinate's async API on the worker's own event loop, whose
+app is open: the worker opens its app first, then sweeps, then runs. (A synchronous `defer` before
+the worker opened its app went through an unopened SyncPsycopgConnector and failed with AppNotOpen,
+leaving every job due at start-up to the once-a-minute sweep. Those due jobs include later stages
+that another running worker had just handed over, which is why the errors looked like failed
+hand-offs between stages.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +44,8 @@ TASK_NAME = "tipline.run_pipeline_job"
 SWEEP_TASK_NAME = "tipline.sweep_pipeline_jobs"
 EXPIRE_TASK_NAME = "tipline.expire_open_reports"
 MAINTENANCE_TASK_NAME = "tipline.maintenance"
+SWEEP_CRON = "* * * * *"  # when the periodic sweep runs (tests move it out of reach)
+DEFER_TIMEOUT_SECONDS = 30
 
 
 def conninfo(database_url: str) -> str:
@@ -58,12 +70,13 @@ class ProcrastinateDispatcher:
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
-        self.in_worker = False  # inside `tipline worker` the app is opened by the worker itself
+        self._loop: asyncio.AbstractEventLoop | None = None  # the worker's loop, while its app is open
+        self._open_lock = threading.Lock()
         self.owner = new_worker_id()
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(instance.settings.database_url))
         self.app = procrastinate.App(connector=connector)
         self.run_task = self.app.task(name=TASK_NAME, queue=QUEUE, pass_context=False)(self._run)
-        self.sweep_task = self.app.periodic(cron="* * * * *", periodic_id="sweep")(
+        self.sweep_task = self.app.periodic(cron=SWEEP_CRON, periodic_id="sweep")(
             self.app.task(name=SWEEP_TASK_NAME, queue=QUEUE, pass_context=False)(self._sweep)
         )
         # Periodic maintenance: unfinished CyberTipline API reports expire (intake/cybertipline/expiry.py).
@@ -79,20 +92,26 @@ class ProcrastinateDispatcher:
         instance.on_jobs_committed(self.dispatch)
 
     def _ensure_open(self) -> None:
-        if not self._opened:
-            self.app.open()
-            self._opened = True
+        with self._open_lock:
+            if not self._opened:
+                self.app.open()
+                self._opened = True
 
     def dispatch(self, job_ids: list[int], run_after: datetime | None = None) -> None:
         """Defer one procrastinate job per tipline job (a queueing lock keeps one waiting copy)."""
-        if not self.in_worker:
+        loop = self._loop
+        if loop is None:
             self._ensure_open()
         for job_id in job_ids:
             options: dict[str, Any] = {"queueing_lock": f"tipline-job-{job_id}"}
             if run_after is not None:
                 options["schedule_at"] = run_after
+            deferrer = self.run_task.configure(**options)
             try:
-                self.run_task.configure(**options).defer(job_id=job_id)
+                if loop is None:
+                    deferrer.defer(job_id=job_id)
+                else:
+                    _defer_on_loop(loop, deferrer, job_id)
             except procrastinate_errors.AlreadyEnqueued:
                 pass
             except Exception:  # noqa: BLE001 - the sweep hands the job over later; nothing is lost
@@ -127,14 +146,36 @@ class ProcrastinateDispatcher:
         return len(due)
 
 
+    async def work(self, concurrency: int) -> None:
+        """Open the app on this loop, hand over the jobs already due, then run the worker."""
+        async with self.app.open_async():
+            self._loop = asyncio.get_running_loop()
+            try:
+                swept = await asyncio.to_thread(self.sweep)  # a thread: dispatch waits on this loop
+                if swept:
+                    log.info("handed %d waiting pipeline jobs to procrastinate", swept)
+                await self.app.run_worker_async(queues=[QUEUE], concurrency=concurrency,
+                                                install_signal_handlers=True)
+            finally:
+                self._loop = None
+
+
+def _defer_on_loop(loop: asyncio.AbstractEventLoop, deferrer: Any, job_id: int) -> None:
+    """Defer through the worker's open async pool, from one of the threads its sync tasks run in
+    (procrastinate runs sync tasks in threads; the pool belongs to the worker's loop)."""
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:  # never block the loop on itself (no async task of ours does this today)
+        raise RuntimeError("dispatch called on the worker's event loop thread")
+    asyncio.run_coroutine_threadsafe(deferrer.defer_async(job_id=job_id), loop).result(DEFER_TIMEOUT_SECONDS)
+
+
 def run_worker(instance: Instance, concurrency: int = 2) -> None:
     """Run a procrastinate worker for the pipeline queue until interrupted."""
     ensure_schema(instance.db)
     dispatcher = instance.dispatcher
     if not isinstance(dispatcher, ProcrastinateDispatcher):
         raise RuntimeError("TIPLINE_JOB_BACKEND=procrastinate is needed to run procrastinate workers")
-    dispatcher.in_worker = True
-    swept = dispatcher.sweep()
-    if swept:
-        log.info("handed %d waiting pipeline jobs to procrastinate", swept)
-    dispatcher.app.run_worker(queues=[QUEUE], concurrency=concurrency, install_signal_handlers=True)
+    asyncio.run(dispatcher.work(concurrency))
