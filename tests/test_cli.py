@@ -112,24 +112,24 @@ def test_audit_verify_expect_head_and_checkpoints(tmp_path: Path) -> None:
     """Exit 0 when the chain contains the head kept elsewhere and agrees with the checkpoint file;
     exit 1, naming it, when it does not (the JSON verdict is what scripts read)."""
     run(tmp_path, "db", "upgrade")
-    run(tmp_path, "users", "add", "--role", "analyst", "ana")
+    run(tmp_path, "users", "add", "--role", "analyst", "ana")  # user.created, user.role_granted
     kept = json.loads(run(tmp_path, "audit", "checkpoint", "--json").output)
-    assert kept["seq"] == 1 and (tmp_path / "audit-checkpoints.log").stat().st_mode & 0o777 == 0o600
+    assert kept["seq"] == 2 and (tmp_path / "audit-checkpoints.log").stat().st_mode & 0o777 == 0o600
     run(tmp_path, "esp", "add", "chirp")
     grown = json.loads(run(tmp_path, "audit", "verify", "--json", "--expect-head", kept["hash"]).output)
-    assert grown["ok"] and grown["head_seq"] == 2 and grown["checkpoints_checked"] == 1
+    assert grown["ok"] and grown["head_seq"] == 3 and grown["checkpoints_checked"] == 1
     unknown = run(tmp_path, "audit", "verify", "--json", "--expect-head", "e" * 64, ok=False)
     assert unknown.exit_code == 1
     assert [p["kind"] for p in json.loads(unknown.output)["problems"]] == ["expected_head"]
     run(tmp_path, "audit", "checkpoint")
     instance = Instance(make_settings(tmp_path))
     with instance.db.transaction() as session:  # the newest event deleted and the head row put back
-        session.execute(delete(AuditEventRow).where(AuditEventRow.chain_seq == 2))
-        session.execute(update(AuditHead).values(seq=1, hash=kept["hash"]))
+        session.execute(delete(AuditEventRow).where(AuditEventRow.chain_seq == 3))
+        session.execute(update(AuditHead).values(seq=2, hash=kept["hash"]))
     cut = run(tmp_path, "audit", "verify", ok=False)
     assert cut.exit_code == 1
     assert ("TAMPERED: the checkpoint of" in cut.output
-            and "records event 2 but the chain ends at event 1: events at the end were removed" in cut.output)
+            and "records event 3 but the chain ends at event 2: events at the end were removed" in cut.output)
 
 
 def test_two_data_directories_never_touch_each_other(tmp_path: Path) -> None:

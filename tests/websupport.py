@@ -66,7 +66,8 @@ def username_of(role: Role) -> str:
 class LiveServer:
     """The application served over real HTTP by uvicorn on a free localhost port, in a thread."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, instance: Instance | None = None) -> None:
+        """`instance` is needed only when `app` is a bare ASGI callable wrapping the application."""
         import socket
         import threading
 
@@ -78,7 +79,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         from tipline.web.serving import uvicorn_options
 
-        options = uvicorn_options(app.state.instance.settings)  # as `tipline serve` runs it
+        options = uvicorn_options((instance or app.state.instance).settings)  # as `tipline serve` runs it
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -64,3 +64,13 @@ def small_upload_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator
         yield from _serve(instance)
     finally:
         instance.close()
+
+
+@pytest.fixture
+def small_body_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Api]:
+    """An instance that accepts request bodies of at most 4 KiB."""
+    instance = build_instance(tmp_path / "data", "sqlite", request, TIPLINE_MAX_BODY_BYTES="4096")
+    try:
+        yield from _serve(instance)
+    finally:
+        instance.close()

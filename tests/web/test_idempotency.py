@@ -150,7 +150,7 @@ def test_a_retry_after_a_commit_whose_answer_was_lost_finds_the_report(site_on_e
         await site.app(scope, receive, send)
 
     auth = ("chirp", site.esp_secret["chirp"])
-    with LiveServer(loses_first_answer) as server:  # type: ignore[arg-type]
+    with LiveServer(loses_first_answer, site.instance) as server:  # type: ignore[arg-type]
         url = f"{server.url}/api/v1/reports"
         try:  # uvicorn answers a bare 500 when the application ends without starting its answer
             lost = requests.post(url, json=sample_content(), auth=auth, headers={"Idempotency-Key": KEY}, timeout=60)

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from tipline.enticement.analyzer import AUTHOR_FEATURES, ConversationState
+from tipline.enticement.embeddings import default_embeddings
 from tipline.enticement.evaluation import LabelledConversation, evaluate, load_dataset, one_sided
 from tipline.enticement.languages import get_language
-from tipline.enticement.embeddings import default_embeddings
 from tipline.enticement.model import (
     HEADS,
     DetectorModel,
