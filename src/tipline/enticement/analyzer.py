@@ -537,7 +537,7 @@ class StreamingAnalyzer:
 
     def _disclosure(self) -> Disclosure:
         """The discloser's disclosing messages as evidence, and what in the whole conversation makes it urgent."""
-        from tipline.enticement.free_text import _DEADLINE
+        from tipline.enticement.free_text import deadline  # free_text reads through this package's model
 
         discloser = self.discloser or ""
         ids = list(self.state.author(discloser).disclosure_messages)
@@ -548,7 +548,7 @@ class StreamingAnalyzer:
                 urgent.append("threat")
             if probs[T["meeting_request"]] >= ON and "meeting" not in urgent:
                 urgent.append("meeting")
-            if _DEADLINE.search(message.text) and "deadline" not in urgent:
+            if deadline(message.text) and "deadline" not in urgent:
                 urgent.append("deadline")
         return Disclosure(discloser, ids, [by_id[i].text.strip()[:200] for i in ids if i in by_id], urgent)
 

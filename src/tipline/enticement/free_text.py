@@ -95,6 +95,12 @@ def _quote(sentence: str) -> str:
     return sentence if len(sentence) <= MAX_QUOTE else sentence[: MAX_QUOTE - 1] + "…"
 
 
+def deadline(text: str) -> str | None:
+    """The words of a deadline the text sets ("by Friday 6pm", "you have 2 hours"), if any."""
+    match = _DEADLINE.search(text)
+    return match.group(0) if match else None
+
+
 def child_age(sentence: str) -> int | None:
     """A child's age the sentence states ("my 13-year-old son", "my daughter is 14", "I'm 15"), if any."""
     for pattern in _AGES:
@@ -119,9 +125,9 @@ def read_text(path: str, text: str, model: DetectorModel | None = None, language
         for tactic, index in zip(TEXT_TACTICS, indices, strict=True):
             if probs[index] >= threshold or (tactic == "meeting_request" and _MEETING.search(sentence)):
                 found.append(TextFinding(tactic, path, quote))
-        deadline = _DEADLINE.search(sentence)
-        if deadline:
-            found.append(TextFinding("deadline", path, quote, deadline.group(0)))
+        words = deadline(sentence)
+        if words:
+            found.append(TextFinding("deadline", path, quote, words))
         demand = _DEMAND.search(sentence)
         payments = [handle.raw for handle in find_payment_handles(sentence)]
         if demand or (payments and re.search(r"\b(?:pay|send|demand|wants?|transfer)\b", sentence, re.IGNORECASE)):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.triage.config import TriageWeights
 
 LEVELS = ("P1", "P2", "P3", "P4")
@@ -182,8 +183,8 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
         add("infant", "A file is annotated as showing an infant or toddler", weights.infant,
             [Evidence("file", f.file_id, f.name) for f in infants])
     ages = [(age, where, f"age {age}") for age, where in facts.victim_ages]
-    ages += [(int(t.value), t.path, t.quote) for t in facts.text if t.kind == "child_age" and t.value.isascii()
-             and t.value.isdigit()]
+    stated = [(parse_whole_number(t.value, 0, 150), t) for t in facts.text if t.kind == "child_age"]
+    ages += [(age, t.path, t.quote) for age, t in stated if age is not None]
     if ages:
         youngest, where, words = min(ages)
         evidence = [Evidence("report", where, words)]
