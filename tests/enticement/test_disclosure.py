@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tipline.enticement import Conversation, Message, Participant, StreamingAnalyzer, analyze
-from tipline.enticement.cli import enticement_group
+from tipline.cli.enticement import enticement_group
 
 
 def chat(*lines: str, ages: dict[str, int] | None = None) -> Conversation:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tipline.enticement.cli import enticement_group
+from tipline.cli.enticement import enticement_group
 
 FIELDS = {"conversation_id", "risk", "level", "suspected_author", "first_alert_message", "tactics",
           "suggested_incident_type", "suggested_annotations", "disclosure"}

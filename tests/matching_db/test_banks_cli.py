@@ -18,7 +18,7 @@ from banks_db_support import flip_bits, picture, png, provenance, rand_hex, rows
 from sqlalchemy import func, select
 from websupport import Site, file_report
 
-import tipline.banks_cli as banks_cli
+import tipline.cli.banks as banks_cli
 import tipline.store.banks as store_banks
 from tipline.domain.audit import Actor
 from tipline.instance import Instance

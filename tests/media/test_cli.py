@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tipline.media.cli import hash_command
+from tipline.cli.media import hash_command
 
 from .conftest import encode, make_video, scene
 

@@ -19,6 +19,7 @@ from typing import IO, Any
 import click
 from tqdm import tqdm
 
+from tipline.cli.common import Failure, cli_actor, emit, json_option, open_instance
 from tipline.matching import BankEntry, BankKind, SignalError, parse_signal_type
 from tipline.matching.formats import (
     HashListFormat,
@@ -50,12 +51,6 @@ CARRIED = {
 }
 
 
-def _cli() -> Any:
-    from tipline import cli
-
-    return cli
-
-
 def _format(name: str) -> HashListFormat:
     return HashListFormat.THREATEXCHANGE if name == "te" else HashListFormat(name)
 
@@ -63,7 +58,7 @@ def _format(name: str) -> HashListFormat:
 @contextmanager
 def _instance() -> Iterator[Any]:
     """The instance of the environment, closed when the command is done."""
-    instance = _cli().open_instance()
+    instance = open_instance()
     try:
         yield instance
     finally:
@@ -78,7 +73,7 @@ def _bank_errors() -> Iterator[None]:
     try:
         yield
     except (BankError, SignalError) as error:
-        raise _cli().Failure(str(error)) from None
+        raise Failure(str(error)) from None
 
 
 def _show_progress(flag: bool | None, amount: int | None, threshold: int) -> bool:
@@ -90,10 +85,6 @@ def _show_progress(flag: bool | None, amount: int | None, threshold: int) -> boo
 def _progress_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--progress/--no-progress", "progress", default=None,
                         help="Draw a progress bar on stderr (default: only for large work).")(function)
-
-
-def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(function)
 
 
 @click.group("banks")
@@ -116,23 +107,21 @@ def banks_group() -> None:
 @click.option("--threshold", type=click.IntRange(0, 256), default=31, show_default=True,
               help="PDQ Hamming distance at or below which this bank's PDQ entries match.")
 @click.option("--description", default="", help="What the bank holds and where it comes from.")
-@_json_option
+@json_option
 def banks_create(name: str, kind: str, threshold: int, description: str, as_json: bool) -> None:
     """Create a bank named NAME (letters, digits, '_', '.', '-'; up to 100 characters)."""
-    cli = _cli()
     with _instance() as instance, _bank_errors(), instance.db.transaction() as session:
-        row = instance.banks.create(session, name, kind, cli.cli_actor(), pdq_threshold=threshold,
+        row = instance.banks.create(session, name, kind, cli_actor(), pdq_threshold=threshold,
                                     description=description)
         data = {"name": row.name, "kind": row.kind, "pdq_threshold": row.pdq_threshold,
                 "description": row.description}
-    cli.emit(as_json, data, f"Created {kind} bank {name} (PDQ threshold {threshold}).")
+    emit(as_json, data, f"Created {kind} bank {name} (PDQ threshold {threshold}).")
 
 
 @banks_group.command("list")
-@_json_option
+@json_option
 def banks_list(as_json: bool) -> None:
     """List the banks with their kind, PDQ threshold and how many entries they hold (and how many are enabled)."""
-    cli = _cli()
     with _instance() as instance, instance.db.transaction() as session:
         rows = [{"name": s.bank.name, "kind": s.bank.kind, "pdq_threshold": s.bank.pdq_threshold,
                  "entries": s.entries, "enabled": s.enabled, "description": s.bank.description or ""}
@@ -147,7 +136,7 @@ def banks_list(as_json: bool) -> None:
                   f"{r['enabled']:>10,}  {r['description']}" for r in rows]
         return "\n".join(lines)
 
-    cli.emit(as_json, rows, text)
+    emit(as_json, rows, text)
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -225,7 +214,7 @@ def _where(record: HashRecord) -> str:
               help="VICS categories to import (repeat the option; default 0 and 1: categories 2 and 3 are skipped "
                    "unless named, 4 never). Category 0 belongs in an ignore bank.")
 @_progress_option
-@_json_option
+@json_option
 def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source: str | None,
                  vics_categories: tuple[int, ...], progress: bool | None, as_json: bool) -> None:
     """Import the hash list FILE into bank NAME.
@@ -240,17 +229,16 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
 
     Exits 1 when the bank does not exist or nothing could be imported from a file with bad lines.
     """
-    cli = _cli()
     path = Path(file)
-    actor = cli.cli_actor()
+    actor = cli_actor()
     try:
         default_type = parse_signal_type(signal_type) if signal_type else None
         with path.open("rb") as head_file:
             head = head_file.read(HEAD_BYTES)
     except SignalError as error:
-        raise cli.Failure(f"--signal-type: {error}") from None
+        raise Failure(f"--signal-type: {error}") from None
     except OSError as error:
-        raise cli.Failure(f"cannot read {file}: {error.strerror}") from None
+        raise Failure(f"cannot read {file}: {error.strerror}") from None
     kind = guess_format(path.name, head) if fmt == "auto" else _format(fmt)
     size = path.stat().st_size
 
@@ -324,7 +312,7 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
                 lines.append(f"Series {state.replace('_', ' ')}: {', '.join(names)}")
         return "\n".join(lines)
 
-    cli.emit(as_json, result, text)
+    emit(as_json, result, text)
     if imported == 0 and already == 0 and skipped:
         sys.exit(1)
 
@@ -363,7 +351,7 @@ def _register_series(instance: Any, found: dict[str, bool], actor: Any) -> dict[
 @click.option("--include-disabled", is_flag=True,
               help="Also export disabled entries (they are written as ordinary entries: no format has a flag).")
 @_progress_option
-@_json_option
+@json_option
 def banks_export(name: str, fmt: str, output: str | None, signal_type: str | None, include_disabled: bool,
                  progress: bool | None, as_json: bool) -> None:
     """Write bank NAME's enabled entries as a hash list.
@@ -378,14 +366,13 @@ def banks_export(name: str, fmt: str, output: str | None, signal_type: str | Non
 
     from tipline.store.tables import BankEntryRow
 
-    cli = _cli()
     kind = _format(fmt)
     if as_json and output is None:
-        raise cli.Failure("--json prints a summary, so give --output PATH for the list itself")
+        raise Failure("--json prints a summary, so give --output PATH for the list itself")
     try:
         only = parse_signal_type(signal_type) if signal_type else None
     except SignalError as error:
-        raise cli.Failure(f"--signal-type: {error}") from None
+        raise Failure(f"--signal-type: {error}") from None
     with _instance() as instance:
         with _bank_errors(), instance.db.transaction() as session:
             bank = instance.banks.bank(session, name)
@@ -416,14 +403,14 @@ def banks_export(name: str, fmt: str, output: str | None, signal_type: str | Non
                 else:
                     written = write_hash_list(records(session), sys.stdout, kind)
                     sys.stdout.flush()
-                instance.audit.append(session, cli.cli_actor(), "bank.exported",
+                instance.audit.append(session, cli_actor(), "bank.exported",
                                       details={"bank": name, "format": kind.value, "entries": written,
                                                "output": str(target) if target else "stdout"})
         except ValueError as error:
             if partial is not None:
                 partial.unlink(missing_ok=True)
             advice = " (export as csv, or choose one --signal-type)" if kind is HashListFormat.PLAIN else ""
-            raise cli.Failure(f"bank {name} cannot be written as {fmt}: {error}{advice}") from None
+            raise Failure(f"bank {name} cannot be written as {fmt}: {error}{advice}") from None
         finally:
             bar.close()
         if partial is not None and target is not None:
@@ -433,7 +420,7 @@ def banks_export(name: str, fmt: str, output: str | None, signal_type: str | Non
         click.echo(f"warning: the {kind.value} format does not carry {fields}; export as csv to keep them",
                    err=True)
     if target is not None:
-        cli.emit(as_json, {"bank": name, "format": kind.value, "output": str(target), "written": written,
+        emit(as_json, {"bank": name, "format": kind.value, "output": str(target), "written": written,
                            "not_carried": lost},
                  f"Wrote {written:,} entr{'y' if written == 1 else 'ies'} of bank {name} to {target} ({kind.value}).")
 
@@ -449,43 +436,41 @@ def banks_export(name: str, fmt: str, output: str | None, signal_type: str | Non
 @click.option("--series", default=None, help="The victim-identification series the entry belongs to.")
 @click.option("--source", default=None, help="Where the hash comes from (e.g. NCMEC, a case number).")
 @click.option("--source-id", default=None, help="The source's own id for it.")
-@_json_option
+@json_option
 def banks_add(name: str, signal_type: str, value: str, classification: str | None, series: str | None,
               source: str | None, source_id: str | None, as_json: bool) -> None:
     """Add one entry to bank NAME: SIGNAL_TYPE is pdq, md5, sha1, sha256, video_md5 or vpdq; VALUE its hash
     (hex; for vpdq a JSON list of "pdq,quality,seconds"). It matches within a second."""
-    cli = _cli()
-    actor = cli.cli_actor()
+    actor = cli_actor()
     try:
         entry = BankEntry(bank=name, signal_type=signal_type, value=value, source=source, source_id=source_id,
                           classification=classification, series=series, added_by=actor.name,
                           added_at=BankEntry.now())  # type: ignore[arg-type]
     except (SignalError, ValueError) as error:
-        raise cli.Failure(f"malformed entry: {error}") from None
+        raise Failure(f"malformed entry: {error}") from None
     ids: list[int] = []
     with _instance() as instance, _bank_errors(), instance.db.transaction() as session:
         instance.banks.add_entries(session, name, [entry], actor, ids_out=ids)
     data = {"entry_id": ids[0], "bank": name, "signal_type": entry.signal_type.value, "value": entry.value,
             "classification": entry.classification.value if entry.classification else None,
             "series": entry.series, "source": entry.source, "source_id": entry.source_id}
-    cli.emit(as_json, data, f"Added entry {ids[0]} to bank {name}: {entry.signal_type.value} {entry.value}")
+    emit(as_json, data, f"Added entry {ids[0]} to bank {name}: {entry.signal_type.value} {entry.value}")
 
 
 def _set_enabled(entry_id: int, enabled: bool, as_json: bool) -> None:
     from tipline.store.tables import BankRow
 
-    cli = _cli()
     with _instance() as instance, _bank_errors(), instance.db.transaction() as session:
-        row = instance.banks.set_enabled(session, entry_id, enabled, cli.cli_actor())
+        row = instance.banks.set_enabled(session, entry_id, enabled, cli_actor())
         bank = session.get(BankRow, row.bank_id).name
         data = {"entry_id": entry_id, "bank": bank, "signal_type": row.signal_type, "value": row.value,
                 "enabled": row.enabled}
-    cli.emit(as_json, data, f"Entry {entry_id} of bank {bank} is {'enabled' if enabled else 'disabled'}.")
+    emit(as_json, data, f"Entry {entry_id} of bank {bank} is {'enabled' if enabled else 'disabled'}.")
 
 
 @banks_group.command("disable")
 @click.argument("entry_id", type=int)
-@_json_option
+@json_option
 def banks_disable(entry_id: int, as_json: bool) -> None:
     """Stop bank entry ENTRY_ID matching (within a second); it is kept and can be enabled again."""
     _set_enabled(entry_id, False, as_json)
@@ -493,7 +478,7 @@ def banks_disable(entry_id: int, as_json: bool) -> None:
 
 @banks_group.command("enable")
 @click.argument("entry_id", type=int)
-@_json_option
+@json_option
 def banks_enable(entry_id: int, as_json: bool) -> None:
     """Let the disabled bank entry ENTRY_ID match again (within a second)."""
     _set_enabled(entry_id, True, as_json)
@@ -515,14 +500,13 @@ def series_group() -> None:
 @click.argument("name")
 @click.option("--identified/--unidentified", required=True, help="Whether the series' victim has been identified.")
 @click.option("--notes", default="", help="A note kept with the series (case, agency, date).")
-@_json_option
+@json_option
 def series_set(name: str, identified: bool, notes: str, as_json: bool) -> None:
     """Mark series NAME as identified or unidentified (registering it if it is new)."""
-    cli = _cli()
     with _instance() as instance, _bank_errors(), instance.db.transaction() as session:
-        row = instance.banks.set_series(session, name, identified, cli.cli_actor(), notes)
+        row = instance.banks.set_series(session, name, identified, cli_actor(), notes)
         data = {"series": row.name, "identified": row.identified, "notes": row.notes}
-    cli.emit(as_json, data, f"Series {data['series']} is {'identified' if identified else 'not identified'}.")
+    emit(as_json, data, f"Series {data['series']} is {'identified' if identified else 'not identified'}.")
 
 
 # --- rematch ---------------------------------------------------------------------------------------
@@ -532,7 +516,7 @@ def series_set(name: str, identified: bool, notes: str, as_json: bool) -> None:
 @click.option("--report", "report_ids", type=int, multiple=True,
               help="Only this report (repeat the option for several); default: every report already matched.")
 @_progress_option
-@_json_option
+@json_option
 def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: bool) -> None:
     """Match the files of reports already processed against the banks as they are now, and score
     the reports again: run it after a large import so that older reports find the new entries."""
@@ -541,7 +525,6 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
     from tipline.pipeline.matching_stage import match_report_files
     from tipline.store.tables import FileMatchRow, ReportRow
 
-    cli = _cli()
 
     def hits(session: Any, report_id: int) -> set[tuple[str, int | None]]:
         return {(m.file_id, m.entry_id) for m in session.execute(
@@ -555,9 +538,9 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
                 found = dict(session.execute(query.where(ReportRow.id.in_(report_ids))).all())
                 for report_id in report_ids:
                     if report_id not in found:
-                        raise cli.Failure(f"report {report_id} does not exist")
+                        raise Failure(f"report {report_id} does not exist")
                     if found[report_id] is None:
-                        raise cli.Failure(f"report {report_id} has not been through the match_files stage yet "
+                        raise Failure(f"report {report_id} has not been through the match_files stage yet "
                                           "(the pipeline will match it)")
                 ids = sorted(set(report_ids))
             else:
@@ -582,7 +565,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
         finally:
             bar.close()
         with instance.db.transaction() as session:
-            instance.audit.append(session, cli.cli_actor(), "banks.rematched",
+            instance.audit.append(session, cli_actor(), "banks.rematched",
                                   details={"reports": len(ids), "changed": len(changed)})
     data = {"reports": len(ids), "changed": changed}
 
@@ -593,5 +576,5 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
                   for c in changed]
         return "\n".join(lines)
 
-    cli.emit(as_json, data, text)
+    emit(as_json, data, text)
 
