@@ -60,7 +60,8 @@ def main() -> None:
     from tipline.domain.roles import Role
     from tipline.instance import Instance
     from tipline.intake.submission import submit_report
-    from tipline.pipeline.procrastinate_backend import ensure_schema
+    from tipline.pipeline.engine.backend import connect_job_backend
+    from tipline.pipeline.engine.procrastinate_backend import ensure_schema
     from tipline.store.accounts import Principal
     from tipline.store.schema import upgrade
 
@@ -72,6 +73,7 @@ def main() -> None:
         instance = Instance(load_settings(env))
         upgrade(instance.db)
         ensure_schema(instance.db)
+        connect_job_backend(instance)  # this process files the reports: it hands their jobs over
         logs = [Path(data_dir) / f"worker-{n}.log" for n in range(args.workers)]
         workers = [subprocess.Popen([sys.executable, "-m", "tipline.cli", "worker", "--concurrency",
                                      str(args.concurrency)], env=env, stdout=subprocess.DEVNULL,

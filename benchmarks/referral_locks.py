@@ -44,7 +44,7 @@ def run(database_url: str | None, evidence_mb: int) -> dict[str, float]:
     from tipline.domain.roles import Role
     from tipline.instance import Instance
     from tipline.intake.submission import finish_report, submit_report
-    from tipline.pipeline.inprocess import InProcessWorker
+    from tipline.pipeline.engine.inprocess import InProcessWorker
     from tipline.referral.directory import import_directory
     from tipline.referral.keys import create_agency_key
     from tipline.referral.service import refer

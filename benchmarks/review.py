@@ -30,7 +30,7 @@ Target: with 200,000 reports in PostgreSQL, the queue page and a report page eac
    localhost, the time the client measures is the server's time plus one loopback round trip:
    the figures are an upper bound of the server-side time, which is what the target is about.
    Every report page view is a real audited read (it appends its report.read event).
-3. Re-scoring: instance.review.rescore(session, report_id, "benchmark") in its own transaction
+3. Re-scoring: the score_priority stage's rescore(instance, session, report_id, "benchmark") in its own transaction
    for a sample of reports in the queue (the figure includes the commit).
 
     .venv/bin/python benchmarks/review.py                        # 200,000 reports, throwaway PostgreSQL
@@ -147,7 +147,7 @@ class Template:
 
 def _analysis_columns(source: str, source_ref: str, result: Any, error: str | None) -> dict[str, Any]:
     """A conversation_analyses row as the analyze_conversations stage writes it."""
-    from tipline.pipeline.enticement_stage import ConversationSource, _row
+    from tipline.pipeline.stages.analyze_conversations import ConversationSource, _row
 
     row = _row(0, ConversationSource(source, source_ref, error=error), result, None)
     return {c: getattr(row, c) for c in ("source", "source_ref", "conversation_id", "risk", "level", "alert",
@@ -187,7 +187,7 @@ def build_world(instance: Any, world: int, size: int, now: datetime) -> list[Tem
     from tipline.enticement import ConversationFormatError, analyze_file, analyze_text
     from tipline.linking import ExtractionContext
     from tipline.media import HashOptions, hash_file
-    from tipline.pipeline.enticement_stage import CHAT_DETAIL_KINDS, CHAT_TYPES
+    from tipline.pipeline.stages.analyze_conversations import CHAT_DETAIL_KINDS, CHAT_TYPES
 
     display = {p.username: p.display_name for p in PROVIDERS}
     templates: list[Template] = []
@@ -356,7 +356,7 @@ def make_report(task: tuple[int, int, str, int, int, float]) -> tuple[Any, ...]:
     from tipline.domain.report import ReportContent
     from tipline.jurisdiction import locate, suggest_agency
     from tipline.linking import ExtractionContext, extract_identifiers
-    from tipline.store.triage_facts import TRIAGE_TACTICS, child_ages
+    from tipline.pipeline.stages.score_priority import TRIAGE_TACTICS, child_ages
 
     slot, template_index, tag, tag_number, copy, incident_ts = task
     template = _TEMPLATES[template_index]
@@ -1292,6 +1292,7 @@ def measure_pages(url: str, report_ids: list[int], requests_each: int, warmup: i
 def measure_rescore(instance: Any, report_ids: list[int]) -> dict[str, dict[str, Any]]:
     from sqlalchemy import func, select
 
+    from tipline.pipeline.stages.score_priority import rescore
     from tipline.store.tables import AuditEventRow
 
     calls, transactions = [], []
@@ -1302,7 +1303,7 @@ def measure_rescore(instance: Any, report_ids: list[int]) -> dict[str, dict[str,
         began = time.perf_counter()
         with instance.db.transaction() as session:
             called = time.perf_counter()
-            instance.review.rescore(session, report_id, "benchmark")
+            rescore(instance, session, report_id, "benchmark")
             calls.append(time.perf_counter() - called)
         transactions.append(time.perf_counter() - began)
     with instance.db.transaction() as session:
@@ -1331,7 +1332,7 @@ def dataset_counts(instance: Any) -> dict[str, Any]:
 
 def check_scores(instance: Any, report_ids: list[int]) -> int:
     """Stored priorities are what the scorer makes of the facts collect_facts reads (a sample)."""
-    from tipline.store.triage_facts import collect_facts
+    from tipline.pipeline.stages.score_priority import collect_facts
     from tipline.triage import score_priority
 
     wrong = 0

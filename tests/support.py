@@ -12,8 +12,9 @@ from sqlalchemy import create_engine, text
 
 from tipline.config import Settings, load_settings
 from tipline.instance import Instance
+from tipline.pipeline.engine.backend import connect_job_backend
+from tipline.store.metadata import Base
 from tipline.store.schema import upgrade
-from tipline.store.tables import Base
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -71,6 +72,7 @@ def build_instance(data_dir: Path, backend: str, request: pytest.FixtureRequest,
     else:
         instance = Instance(make_settings(data_dir, **env))
         upgrade(instance.db)
+    connect_job_backend(instance)  # as every entry point does: with procrastinate, committed jobs are handed over
     return instance
 
 

@@ -16,7 +16,7 @@ from support import sample_content
 from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
 from tipline.instance import Instance
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.web.app import create_app
 
 PASSWORD = "correct horse battery staple"

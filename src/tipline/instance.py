@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tipline.config import Settings, load_settings
 from tipline.keyfiles import load_or_create_key
 from tipline.media.blobstore import EncryptedBlobStore
-from tipline.pipeline.jobs import PENDING_JOB_IDS, JobStore
+from tipline.pipeline.engine.jobs import PENDING_JOB_IDS, JobStore
 from tipline.statefiles import secure_state
 from tipline.store.accounts import Accounts
 from tipline.store.audit import AUDIT_PENDING, CHECKPOINT_FILE, AuditLog, AuditSealer
@@ -62,11 +62,9 @@ class Instance:
         if self.db.dialect == "sqlite":
             event.listen(self.db.sessions, "before_commit", self._seal_before_commit)
         event.listen(self.db.sessions, "after_soft_rollback", self._after_rollback)
+        # The job backend that hands committed jobs to workers elsewhere, if any: the entry point (the
+        # command line, the web application) connects it (tipline.pipeline.engine.backend), not the instance.
         self.dispatcher: Any = None
-        if self.settings.job_backend == "procrastinate":
-            from tipline.pipeline.procrastinate_backend import ProcrastinateDispatcher
-
-            self.dispatcher = ProcrastinateDispatcher(self)
 
     def on_jobs_committed(self, listener: Callable[[list[int]], None]) -> None:
         """Call `listener(job_ids)` after each commit that queued pipeline jobs (workers wake on it)."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tipline.enticement import Conversation, Message, Participant, StreamingAnalyzer, analyze
 from tipline.cli.enticement import enticement_group
+from tipline.enticement import Conversation, Message, Participant, StreamingAnalyzer, analyze
 
 
 def chat(*lines: str, ages: dict[str, int] | None = None) -> Conversation:

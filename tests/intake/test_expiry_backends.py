@@ -16,7 +16,7 @@ from tipline.domain.base import utc_now
 from tipline.instance import Instance
 from tipline.intake.cybertipline import service
 from tipline.intake.cybertipline.xmlmap import parse_report
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.store.accounts import api_principal
 from tipline.store.tables import ReportRow
 
@@ -53,7 +53,7 @@ def test_the_embedded_worker_expires_stale_reports(sqlite_instance: Instance) ->
 
 @pytest.mark.postgres
 def test_procrastinate_has_a_periodic_expiry_task(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    from tipline.pipeline.procrastinate_backend import EXPIRE_TASK_NAME, ProcrastinateDispatcher, ensure_schema
+    from tipline.pipeline.engine.procrastinate_backend import EXPIRE_TASK_NAME, ProcrastinateDispatcher, ensure_schema
 
     instance = build_instance(tmp_path / "data", "postgresql", request, TIPLINE_JOB_BACKEND="procrastinate")
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tipline.instance import Instance
 from tipline.pipeline import stages
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 
 
 def main() -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import logging
 
-from tipline.pipeline import procrastinate_backend
+from tipline.pipeline.engine import procrastinate_backend
 
 
 def main() -> None:
     procrastinate_backend.SWEEP_CRON = "0 0 29 2 *"  # 29 February at midnight: out of reach of a test
     from tipline.instance import Instance
+    from tipline.pipeline.engine.backend import connect_job_backend
 
     logging.basicConfig(level=logging.WARNING)
-    procrastinate_backend.run_worker(Instance(), concurrency=2)
+    instance = Instance()
+    connect_job_backend(instance)
+    procrastinate_backend.run_worker(instance, concurrency=2)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from tipline.instance import Instance
 from tipline.intake.cybertipline.export import export_report
 from tipline.matching import BankEntry
 from tipline.media import pdq_from_image
-from tipline.pipeline.archive_stage import UnpackLimits, store_unpacked_members, unpack_report_archives
-from tipline.pipeline.inprocess import InProcessWorker
-from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
+from tipline.pipeline.engine.inprocess import InProcessWorker
+from tipline.pipeline.stages.hash_files import hash_report_files, store_file_hashes
+from tipline.pipeline.stages.unpack_archives import UnpackLimits, store_unpacked_members, unpack_report_archives
 from tipline.store.tables import ConversationAnalysisRow, FileMatchRow, ReportFileRow
 
 SUPERVISOR = Actor(ActorType.USER, "2", "sam")

@@ -11,8 +11,8 @@ from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import finish_report, submit_report
-from tipline.pipeline.inprocess import InProcessWorker
-from tipline.pipeline.runner import run_stage_now
+from tipline.pipeline.engine.inprocess import InProcessWorker
+from tipline.pipeline.engine.runner import run_stage_now
 from tipline.store.accounts import Principal
 from tipline.store.tables import AuditEventRow, ConversationAnalysisRow
 
@@ -119,8 +119,8 @@ DISCLOSURE_CHAT = "\n".join([
 
 
 def test_a_disclosure_is_stored_with_the_analysis_and_reaches_triage(instance: Instance) -> None:
+    from tipline.pipeline.stages.score_priority import collect_facts
     from tipline.store.tables import ReportRow
-    from tipline.store.triage_facts import collect_facts
 
     report_id = _report(instance, DISCLOSURE_CHAT)
     (analysis,) = _analyses(instance, report_id)

@@ -14,8 +14,9 @@ from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
-from tipline.pipeline.inprocess import InProcessWorker
-from tipline.pipeline.maintenance import Periodic, Task
+from tipline.pipeline.engine.inprocess import InProcessWorker
+from tipline.pipeline.engine.maintenance import Periodic, Task
+from tipline.pipeline.stages.score_priority import rescore_waiting
 from tipline.store.accounts import Principal
 from tipline.store.tables import BlobRow, ReportRow
 
@@ -47,7 +48,7 @@ def test_waiting_reports_gain_priority_as_days_pass(instance: Instance) -> None:
     assert InProcessWorker(instance).drain(timeout=60)
     with instance.db.transaction() as session:
         before = session.get(ReportRow, report_id).priority_score
-        rescored = instance.review.rescore_waiting(session, now=utc_now() + timedelta(days=2))
+        rescored = rescore_waiting(instance, session, now=utc_now() + timedelta(days=2))
         after = session.get(ReportRow, report_id)
     assert rescored == 1
     assert after.priority_score == before + 6  # two more full days at 3 points each (cap 15 not reached)
@@ -61,7 +62,7 @@ def test_blob_garbage_is_collected_after_its_grace(instance: Instance) -> None:
         address = instance.files.add(session, report_id, b"benign bytes", file_name="x", actor=ESP.actor).blob_address
         instance.files.remove_report_files(session, report_id, ESP.actor)
         session.get(BlobRow, address).unreferenced_since = utc_now() - timedelta(hours=1)
-    from tipline.pipeline.maintenance import collect_blob_garbage
+    from tipline.pipeline.engine.maintenance import collect_blob_garbage
 
     assert collect_blob_garbage(instance) == 1
     assert not instance.files.blobs.exists(address)

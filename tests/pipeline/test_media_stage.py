@@ -12,7 +12,7 @@ from support import esp_report_with_files, gradient_png
 from tipline.domain.lifecycle import ReportState
 from tipline.instance import Instance
 from tipline.media import pdq_distance, pdq_from_image
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.store.tables import ReportFileRow
 
 

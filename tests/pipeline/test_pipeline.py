@@ -21,9 +21,9 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.pipeline import stages
-from tipline.pipeline.inprocess import InProcessWorker
-from tipline.pipeline.jobs import ClaimedJob
-from tipline.pipeline.runner import run_claimed, run_next, run_stage_now
+from tipline.pipeline.engine.inprocess import InProcessWorker
+from tipline.pipeline.engine.jobs import ClaimedJob
+from tipline.pipeline.engine.runner import run_claimed, run_next, run_stage_now
 from tipline.store.accounts import Principal
 from tipline.store.tables import AuditEventRow, IdentifierRow, PipelineJob
 

@@ -19,7 +19,7 @@ from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
-from tipline.pipeline.procrastinate_backend import ensure_schema
+from tipline.pipeline.engine.procrastinate_backend import ensure_schema
 from tipline.store.accounts import Principal
 
 pytestmark = pytest.mark.postgres

@@ -18,7 +18,7 @@ from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import finish_report, submit_report
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.referral.directory import assign_user, import_directory
 from tipline.referral.keys import create_agency_key, load_agency_private_key
 from tipline.store.accounts import Principal, api_principal

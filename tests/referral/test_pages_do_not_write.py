@@ -9,8 +9,9 @@ from typing import Any
 from referralsupport import Portal, report_in_review
 from sqlalchemy import delete, select
 
+from tipline.store.metadata import Base
 from tipline.store.referrals import ReportJurisdictionRow
-from tipline.store.tables import AuditEventRow, Base
+from tipline.store.tables import AuditEventRow
 
 AUDIT_TABLES = {"audit_events", "audit_head"}
 # Sign-in bookkeeping, on any request whatever its method (throttled: at most once a minute per

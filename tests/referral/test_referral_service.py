@@ -302,7 +302,7 @@ def test_no_database_lock_is_held_while_the_package_is_built(
 
 def test_a_crash_between_writing_the_package_and_committing_leaves_no_orphan_after_maintenance(
         instance: Instance, setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from tipline.pipeline.maintenance import TASKS
+    from tipline.pipeline.engine.maintenance import TASKS
     from tipline.referral import service
     from tipline.referral.service import count_referrals, referral_of_report
 

@@ -20,7 +20,7 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.keyfiles import load_or_create_key
-from tipline.pipeline.maintenance import Periodic, Task, write_audit_checkpoint
+from tipline.pipeline.engine.maintenance import Periodic, Task, write_audit_checkpoint
 from tipline.store.accounts import Principal
 from tipline.store.audit import AUDIT_PENDING, AuditLog, AuditVerification, write_checkpoint
 from tipline.store.tables import AuditEventRow, AuditHead

@@ -17,7 +17,8 @@ from tipline.domain.audit import Actor, ActorType
 from tipline.instance import Instance
 from tipline.matching import BankEntry, FileSignals
 from tipline.media import pdq_from_image
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
+from tipline.pipeline.stages.score_priority import rescore
 from tipline.store.banks import BankError, MatcherSync
 from tipline.store.tables import FileMatchRow, ReportRow
 
@@ -118,12 +119,12 @@ def test_an_identified_series_and_a_known_false_positive(instance: Instance) -> 
         assert "identified_series_match" in {r["code"] for r in row.priority_reasons["reasons"]}
         instance.banks.add_entries(session, "benign", [BankEntry("benign", "md5", md5, source="review")], SUPERVISOR)
     time.sleep(0.6)
-    from tipline.pipeline.runner import run_stage_now
+    from tipline.pipeline.engine.runner import run_stage_now
 
     run_stage_now(instance, "match_files", report_id)
     with instance.db.transaction() as session:
         matches = {m.bank: m for m in session.execute(select(FileMatchRow)).scalars()}
-        instance.review.rescore(session, report_id, "test")
+        rescore(instance, session, report_id, "test")
         row = session.get(ReportRow, report_id)
     assert matches["vics"].suppressed and matches["vics"].suppressed_by.startswith("benign entry")
     assert "identified_series_match" not in {r["code"] for r in row.priority_reasons["reasons"]}

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from support import make_settings
 
 from tipline.instance import Instance
+from tipline.store.metadata import Base
 from tipline.store.schema import SchemaOutOfDate, current_revision, head_revision, require_current, upgrade
-from tipline.store.tables import Base
 
 
 # SQLite cannot reflect an index on an expression (the review queue's by incident type), so only the

@@ -198,7 +198,7 @@ def test_a_supervisor_can_switch_disclosures_off() -> None:
 
 
 def test_stored_analyses_give_their_disclosure_to_triage() -> None:
-    from tipline.store.triage_facts import _disclosure
+    from tipline.pipeline.stages.score_priority import _disclosure
 
     stored = {"discloser": "kid_1", "message_ids": ["m3"], "evidence": ["he said send a pic"], "urgent": ["meeting"]}
     assert _disclosure(stored) == DisclosureFact("kid_1", ("m3",), ("he said send a pic",), ("meeting",))

@@ -15,7 +15,7 @@ from support import sample_content
 from websupport import LiveServer, Site
 
 from tipline.domain.base import utc_now
-from tipline.pipeline.maintenance import expire_idempotency_keys
+from tipline.pipeline.engine.maintenance import expire_idempotency_keys
 from tipline.store.idempotency import IdempotencyKeyRow
 from tipline.store.tables import AuditEventRow, ReportRow
 from tipline.web.routes import api_reports

@@ -522,7 +522,8 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
     the reports again: run it after a large import so that older reports find the new entries."""
     from sqlalchemy import select
 
-    from tipline.pipeline.matching_stage import match_report_files
+    from tipline.pipeline.stages.match_files import match_report_files
+    from tipline.pipeline.stages.score_priority import rescore
     from tipline.store.tables import FileMatchRow, ReportRow
 
 
@@ -557,7 +558,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
                     match_report_files(instance, session, report_id)
                     after = hits(session, report_id)
                     if session.get(ReportRow, report_id).priority is not None:
-                        instance.review.rescore(session, report_id, "rematch")
+                        rescore(instance, session, report_id, "rematch")
                 if after != before:
                     changed.append({"report_id": report_id, "hits_before": len(before), "hits": len(after),
                                     "new_hits": len(after - before)})

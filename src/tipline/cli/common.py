@@ -33,6 +33,7 @@ def open_instance(*, upgrade: bool = False) -> Instance:
     """The instance named by the environment; refuses an out-of-date schema unless upgrading."""
     from tipline.instance import Instance
     from tipline.keyfiles import KeyFileError
+    from tipline.pipeline.engine.backend import connect_job_backend
     from tipline.store.schema import SchemaOutOfDate, require_current
     from tipline.store.schema import upgrade as run_upgrade
 
@@ -43,6 +44,7 @@ def open_instance(*, upgrade: bool = False) -> Instance:
         if upgrade:
             run_upgrade(instance.db)
         require_current(instance.db)
+        connect_job_backend(instance)
     except (ConfigError, KeyFileError, SchemaOutOfDate) as error:
         raise Failure(str(error)) from None
     return instance

@@ -25,7 +25,7 @@ def db_upgrade(as_json: bool) -> None:
         instance = Instance(load_settings(), tighten_permissions=True)
         before, after = upgrade(instance.db)
         if instance.settings.job_backend == "procrastinate":
-            from tipline.pipeline.procrastinate_backend import ensure_schema
+            from tipline.pipeline.engine.procrastinate_backend import ensure_schema
 
             ensure_schema(instance.db)
     except (ConfigError, KeyFileError) as error:

@@ -78,11 +78,11 @@ def worker(concurrency: int, drain: bool) -> None:
     or the embedded worker loop on SQLite."""
     instance = open_instance()
     if instance.settings.job_backend == "procrastinate":
-        from tipline.pipeline.procrastinate_backend import run_worker
+        from tipline.pipeline.engine.procrastinate_backend import run_worker
 
         run_worker(instance, concurrency=concurrency)
         return
-    from tipline.pipeline.inprocess import InProcessWorker
+    from tipline.pipeline.engine.inprocess import InProcessWorker
 
     embedded = InProcessWorker(instance, threads=concurrency)
     if drain:

@@ -14,7 +14,7 @@ from tipline.domain.base import utc_now
 from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import finish_report, submit_report
-from tipline.pipeline.inprocess import InProcessWorker
+from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.referral.directory import DEMO_AGENCY_USER_CODE, load_demo_directory
 from tipline.referral.service import mark_opened, record_outcome, refer
 from tipline.store.accounts import PUBLIC, Principal, api_principal

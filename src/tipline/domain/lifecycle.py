@@ -51,6 +51,8 @@ TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
 TERMINAL_STATES = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
 REVIEWED_STATES = frozenset({ReportState.REFERRED, ReportState.INFORMATIONAL, ReportState.CLOSED_NO_ACTION})
 STAFF_VISIBLE_STATES = frozenset(ReportState) - {ReportState.OPEN, ReportState.RETRACTED}
+QUEUE_STATES = (ReportState.AWAITING_REVIEW, ReportState.IN_REVIEW)
+"""The review queue: reports waiting for an analyst or held by one (scored again as time passes)."""
 
 
 class LifecycleError(ValueError):

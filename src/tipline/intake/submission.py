@@ -11,7 +11,7 @@ from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.intake.cybertipline.batched import describe, report_problems
-from tipline.pipeline.runner import start_pipeline
+from tipline.pipeline.engine.runner import start_pipeline
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportNotFound
 from tipline.store.tables import ReportRow

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tipline.config import Settings
 from tipline.statefiles import secure_state
+from tipline.store import metadata as _metadata  # noqa: F401 - every table registered before the first session
 from tipline.store.types import fold_case, json_text
 
 # PostgreSQL connections idle in the pool longer than this are checked with a round trip before use.

@@ -1,4 +1,5 @@
-"""Review: triage scores kept current, the queue, claiming, and every analyst decision (audited)."""
+"""Review: the triage weights, the queue, claiming, and every analyst decision (audited). Scores are kept
+current by the score_priority stage (tipline.pipeline.stages.score_priority)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.files import FileAnnotations
 from tipline.domain.incident import IncidentType, ReportAnnotations
-from tipline.domain.lifecycle import ReportState
+from tipline.domain.lifecycle import QUEUE_STATES, ReportState
 from tipline.domain.roles import Permission, has_permission
 from tipline.matching import PDQ_MIN_QUALITY, BankEntry, VpdqFrame, format_vpdq
+from tipline.pipeline.stages.score_priority import WEIGHTS_KEY, rescore, triage_weights
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
 from tipline.store.banks import BankError, BankStore
@@ -30,12 +32,9 @@ from tipline.store.tables import (
     ReportRow,
     User,
 )
-from tipline.store.triage_facts import collect_facts
-from tipline.triage import DEFAULT_WEIGHTS, Priority, TriageWeights, score_priority
+from tipline.triage import TriageWeights
 
-WEIGHTS_KEY = "triage_weights"
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2", "none")  # "none": not apparent CSAM
-QUEUE_STATES = (ReportState.AWAITING_REVIEW, ReportState.IN_REVIEW)
 
 
 class ReviewRefused(PermissionError):
@@ -63,8 +62,7 @@ class ReviewStore:
     # --- triage ---------------------------------------------------------------------------------
 
     def weights(self, session: Session) -> TriageWeights:
-        setting = session.get(InstanceSetting, WEIGHTS_KEY)
-        return TriageWeights.model_validate(setting.value) if setting else DEFAULT_WEIGHTS
+        return triage_weights(session)
 
     def set_weights(self, session: Session, weights: TriageWeights, actor: Actor) -> None:
         before = self.weights(session).model_dump()
@@ -76,34 +74,6 @@ class ReviewStore:
             setting.value = after
         changed = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
         self.audit.append(session, actor, "triage.weights_changed", details={"changed": changed})
-
-    def rescore(self, session: Session, report_id: int, trigger: str, *, now: datetime | None = None,
-                weights: TriageWeights | None = None) -> Priority:
-        """Score the report again from its current facts and keep the result on the report."""
-        row = self.reports.row(session, report_id)
-        priority = score_priority(collect_facts(session, row), weights or self.weights(session), now or utc_now())
-        changed = (row.priority, row.priority_score) != (priority.level, priority.score)
-        row.priority, row.priority_score, row.priority_rank = priority.level, priority.score, priority.rank
-        row.priority_reasons = priority.to_dict()
-        row.scored_at = now or utc_now()
-        if changed:
-            self.audit.append(
-                session, Actor.system("triage"), "report.prioritised", report_id=report_id,
-                details={"priority": priority.level, "score": priority.score, "trigger": trigger,
-                         "reasons": [r.code for r in priority.reasons]},
-            )
-        return priority
-
-    def rescore_waiting(self, session: Session, *, now: datetime | None = None, limit: int = 5000) -> int:
-        """Score again the reports still waiting (so time waiting counts), oldest scores first."""
-        weights = self.weights(session)
-        ids = list(session.execute(
-            select(ReportRow.id).where(ReportRow.state.in_([s.value for s in QUEUE_STATES]))
-            .order_by(asc(ReportRow.scored_at)).limit(limit)
-        ).scalars())
-        for report_id in ids:
-            self.rescore(session, report_id, "time", now=now, weights=weights)
-        return len(ids)
 
     # --- the queue ------------------------------------------------------------------------------
 
@@ -250,7 +220,7 @@ class ReviewStore:
         row.updated_at = utc_now()
         self.audit.append(session, principal.actor, action, report_id=row.id, details=details)
         if trigger:
-            self.rescore(session, row.id, trigger)
+            rescore(self, session, row.id, trigger)
         return row
 
     def set_incident_type(self, session: Session, report_id: int, principal: Principal, incident_type: IncidentType,
@@ -364,7 +334,7 @@ class ReviewStore:
                       trigger="link")
         self.audit.append(session, principal.actor, "review.linked", report_id=other_id,
                           details={"linked_report_id": report_id, "reason": reason})
-        self.rescore(session, other_id, "link")
+        rescore(self, session, other_id, "link")
 
     def unlink(self, session: Session, report_id: int, other_id: int, principal: Principal) -> int:
         """Dismiss every link between two reports (automatic ones stay dismissed when linking runs again)."""
@@ -415,7 +385,7 @@ class ReviewStore:
         self.reports.transition(session, report_id, ReportState.AWAITING_REVIEW, principal.actor,
                                 reason=reason.strip()[:2000] or "reopened")
         row.closed_reason = None
-        self.rescore(session, report_id, "reopened")
+        rescore(self, session, report_id, "reopened")
         return row
 
     def holder_name(self, session: Session, row: ReportRow) -> str | None:

@@ -1,4 +1,5 @@
-"""The database tables (SQLAlchemy 2 declarative), shared by SQLite and PostgreSQL."""
+"""The database tables (SQLAlchemy 2 declarative), shared by SQLite and PostgreSQL. The referral and
+Idempotency-Key tables are in their own modules; `tipline.store.metadata` registers them all."""
 
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ class ReportRow(Base):
 
 
 # The review queue in its order (level, then score, then longest waiting), for the reports in it (the
-# states of tipline.store.review.QUEUE_STATES): a page is read from the index in order, and the counts
+# states of tipline.domain.lifecycle.QUEUE_STATES): a page is read from the index in order, and the counts
 # by state and level are an index-only scan (PostgreSQL keeps the state too).
 _IN_QUEUE = ReportRow.state.in_(["awaiting_review", "in_review"])
 Index(
@@ -518,6 +519,3 @@ class InstanceSetting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]]
-
-from tipline.store import idempotency as _idempotency  # noqa: E402,F401  (Idempotency-Key: Base sees it)
-from tipline.store import referrals as _referrals  # noqa: E402,F401  (agencies, jurisdictions, referrals: Base sees them)

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 import tipline
 from tipline.instance import Instance
+from tipline.pipeline.engine.backend import connect_job_backend
 from tipline.store.schema import require_current
 from tipline.web import filters
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
@@ -61,9 +62,10 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     """Build the application for an instance. With run_worker, the embedded pipeline worker runs
     inside the server process (the default embedded mode)."""
     require_current(instance.db)
+    connect_job_backend(instance)  # the web application is an entry point: it connects the configured backend
     worker = None
     if run_worker and instance.settings.job_backend == "inprocess":
-        from tipline.pipeline.inprocess import InProcessWorker
+        from tipline.pipeline.engine.inprocess import InProcessWorker
 
         worker = InProcessWorker(instance)
 

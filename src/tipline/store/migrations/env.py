@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from tipline.store.tables import Base
+from tipline.store.metadata import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

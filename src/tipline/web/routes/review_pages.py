@@ -13,7 +13,8 @@ from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
-from tipline.pipeline.runner import run_stage_now
+from tipline.pipeline.engine.runner import run_stage_now
+from tipline.pipeline.stages.score_priority import rescore
 from tipline.store.accounts import Principal
 from tipline.store.review import InvalidDecision, QueueFilter
 from tipline.triage import LEVEL_LABELS, LEVELS
@@ -164,7 +165,7 @@ def add_file_to_bank(request: Request, report_id: Id, file_id: str, principal: R
         instance.matching.matcher(session, fresh=True)  # this process sees the new entries at once
     run_stage_now(instance, "match_files", report_id)
     with instance.db.transaction() as session:
-        instance.review.rescore(session, report_id, "match")
+        rescore(instance, session, report_id, "match")
     return back_to_report(report_id, "banked", anchor=f"file-{file_id}")
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tipline.domain.base import utc_now
 from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
+from tipline.pipeline.stages.score_priority import rescore_waiting
 from tipline.store.accounts import Principal
 from tipline.triage import TriageWeights
 from tipline.web.auth import allow
@@ -119,5 +120,5 @@ async def save_weights(request: Request, principal: Supervisor) -> Response:
     with instance.db.transaction() as session:
         instance.review.set_weights(session, weights, principal.actor)
     with instance.db.transaction() as session:
-        rescored = instance.review.rescore_waiting(session, limit=RESCORE_NOW_LIMIT)
+        rescored = rescore_waiting(instance, session, limit=RESCORE_NOW_LIMIT)
     return RedirectResponse(f"/supervisor/triage?saved={rescored}", status_code=303)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tipline.pipeline.stages.score_priority import rescore_waiting as rescore_waiting_reports
 from tipline.store.idempotency import delete_expired
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ AUDIT_CHECKPOINT_SECONDS = 5 * 60
 
 def rescore_waiting(instance: Instance) -> int:
     with instance.db.transaction() as session:
-        return instance.review.rescore_waiting(session)
+        return rescore_waiting_reports(instance, session)
 
 
 def collect_blob_garbage(instance: Instance) -> int:

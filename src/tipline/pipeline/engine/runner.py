@@ -7,7 +7,7 @@ import threading
 import traceback
 from typing import TYPE_CHECKING
 
-from tipline.pipeline.jobs import ClaimedJob
+from tipline.pipeline.engine.jobs import ClaimedJob
 from tipline.pipeline.stages import FIRST_STAGE, STAGES, stage_after
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tipline.pipeline.jobs import new_worker_id
-from tipline.pipeline.maintenance import Periodic
-from tipline.pipeline.runner import run_next
+from tipline.pipeline.engine.jobs import new_worker_id
+from tipline.pipeline.engine.maintenance import Periodic
+from tipline.pipeline.engine.runner import run_next
 
 if TYPE_CHECKING:
     from tipline.instance import Instance

@@ -29,9 +29,9 @@ from procrastinate import exceptions as procrastinate_errors
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from tipline.pipeline.jobs import new_worker_id
-from tipline.pipeline.maintenance import Periodic
-from tipline.pipeline.runner import run_job
+from tipline.pipeline.engine.jobs import new_worker_id
+from tipline.pipeline.engine.maintenance import Periodic
+from tipline.pipeline.engine.runner import run_job
 from tipline.store.tables import PipelineJob
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class ProcrastinateDispatcher:
         self.expire_task = self.app.periodic(cron="* * * * *", periodic_id="expire-open")(
             self.app.task(name=EXPIRE_TASK_NAME, queue=QUEUE, pass_context=False)(self._expire_open)
         )
-        # Periodic upkeep (tipline/pipeline/maintenance.py): each task keeps its own interval.
+        # Periodic upkeep (tipline/pipeline/engine/maintenance.py): each task keeps its own interval.
         self.maintenance = Periodic(instance)
         self.maintain_task = self.app.periodic(cron="* * * * *", periodic_id="maintenance")(
             self.app.task(name=MAINTENANCE_TASK_NAME, queue=QUEUE, pass_context=False)(self._maintain)
@@ -175,7 +175,7 @@ def _defer_on_loop(loop: asyncio.AbstractEventLoop, deferrer: Any, job_id: int) 
 def run_worker(instance: Instance, concurrency: int = 2) -> None:
     """Run a procrastinate worker for the pipeline queue until interrupted."""
     ensure_schema(instance.db)
-    dispatcher = instance.dispatcher
+    dispatcher = instance.dispatcher  # connected by the entry point (tipline.pipeline.engine.backend)
     if not isinstance(dispatcher, ProcrastinateDispatcher):
         raise RuntimeError("TIPLINE_JOB_BACKEND=procrastinate is needed to run procrastinate workers")
     asyncio.run(dispatcher.work(concurrency))

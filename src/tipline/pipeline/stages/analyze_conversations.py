@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,12 +17,14 @@ from tipline.enticement import (
     analyze_file,
     analyze_text,
 )
+from tipline.pipeline.stages.base import HasAudit, HasDatabase, HasFiles, Stage
 from tipline.store.tables import ConversationAnalysisRow, ReportFileRow, ReportRow
 
-if TYPE_CHECKING:
-    from tipline.instance import Instance
-
 ENTICEMENT_ACTOR = Actor.system("pipeline:enticement")
+
+
+class AnalyzeConversationsContext(HasDatabase, HasFiles, HasAudit, Protocol):
+    """Reads chat text and chat logs attached as files (audited system reads); writes the analyses."""
 CHAT_TYPES = {"text/plain", "text/csv", "application/json", "application/xml", "text/xml"}
 MAX_CHAT_FILE_BYTES = 20 * 1024 * 1024
 CHAT_DETAIL_KINDS = {"chat_im_incident": "chatImIncident", "online_gaming_incident": "onlineGamingIncident"}
@@ -36,8 +38,8 @@ class ConversationSource:
     error: str | None = None
 
 
-def _chat_files(instance: Instance, report_id: int) -> list[tuple[str, str | None]]:
-    with instance.db.transaction() as session:
+def _chat_files(context: AnalyzeConversationsContext, report_id: int) -> list[tuple[str, str | None]]:
+    with context.db.transaction() as session:
         rows = session.execute(
             select(ReportFileRow.id, ReportFileRow.file_name, ReportFileRow.media_type, ReportFileRow.size)
             .where(ReportFileRow.report_id == report_id)
@@ -47,11 +49,11 @@ def _chat_files(instance: Instance, report_id: int) -> list[tuple[str, str | Non
             if media_type in CHAT_TYPES and size <= MAX_CHAT_FILE_BYTES]
 
 
-def analyse_report_conversations(instance: Instance, report_id: int) -> list[ConversationSource]:
+def analyse_report_conversations(context: AnalyzeConversationsContext, report_id: int) -> list[ConversationSource]:
     """Read every chat log attached as a file (an audited system read) and the text of chat and
     gaming incidents, and run the detector on each conversation, in order."""
     sources: list[ConversationSource] = []
-    with instance.db.transaction() as session:
+    with context.db.transaction() as session:
         content = ReportContent.model_validate(session.get(ReportRow, report_id).content, context=STORED)
     for index, details in enumerate(content.internet_details):
         wire_kind = CHAT_DETAIL_KINDS.get(details.kind)
@@ -63,9 +65,9 @@ def analyse_report_conversations(instance: Instance, report_id: int) -> list[Con
             except ConversationFormatError as error:
                 source.error = str(error)
             sources.append(source)
-    for file_id, name in _chat_files(instance, report_id):
-        with instance.db.transaction() as session:
-            reader = instance.files.open_for_system(session, file_id, ENTICEMENT_ACTOR, purpose="conversation analysis")
+    for file_id, name in _chat_files(context, report_id):
+        with context.db.transaction() as session:
+            reader = context.files.open_for_system(session, file_id, ENTICEMENT_ACTOR, purpose="conversation analysis")
         with reader:
             data = reader.read(MAX_CHAT_FILE_BYTES + 1)
         source = ConversationSource("file", file_id)
@@ -77,7 +79,7 @@ def analyse_report_conversations(instance: Instance, report_id: int) -> list[Con
     return sources
 
 
-def store_conversation_analyses(instance: Instance, session: Session, report_id: int,
+def store_conversation_analyses(context: AnalyzeConversationsContext, session: Session, report_id: int,
                                 sources: list[ConversationSource]) -> None:
     """Replace the report's analyses with these (so running the stage again changes nothing)."""
     before = [
@@ -102,7 +104,7 @@ def store_conversation_analyses(instance: Instance, session: Session, report_id:
                                    .order_by(ConversationAnalysisRow.id)).scalars()
     ]
     if sources and after != before:
-        instance.audit.append(
+        context.audit.append(
             session, ENTICEMENT_ACTOR, "report.conversations_analysed", report_id=report_id,
             details={"conversations": sum(len(s.results) for s in sources), "alerts": alerts,
                      "unreadable": [s.source_ref for s in sources if s.error]},
@@ -133,3 +135,7 @@ def _row(report_id: int, source: ConversationSource, result: AnalysisResult | No
         error=None,
         analysed_at=now,
     )
+
+
+STAGE = Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
+              store_conversation_analyses, prepare=analyse_report_conversations)

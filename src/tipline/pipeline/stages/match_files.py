@@ -3,7 +3,7 @@ provenance (bank, distance, classification, series) and whether a known false po
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -12,12 +12,14 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.matching import FileSignals, PdqQuery
 from tipline.media.video import VideoFrameHash
+from tipline.pipeline.stages.base import HasAudit, HasMatcher, Stage
 from tipline.store.tables import FileMatchRow, FileSignalRow, ReportFileRow, ReportRow
 
-if TYPE_CHECKING:
-    from tipline.instance import Instance
-
 MATCHING_ACTOR = Actor.system("pipeline:matching")
+
+
+class MatchFilesContext(HasMatcher, HasAudit, Protocol):
+    """Reads the files' hashes and the hash banks; writes the report's matches."""
 
 
 def file_signals(session: Session, file: ReportFileRow) -> FileSignals:
@@ -34,13 +36,13 @@ def file_signals(session: Session, file: ReportFileRow) -> FileSignals:
     return FileSignals(md5=file.md5, sha1=file.sha1, sha256=file.sha256, pdq=pdq, vpdq=frames)
 
 
-def match_report_files(instance: Instance, session: Session, report_id: int) -> None:
+def match_report_files(context: MatchFilesContext, session: Session, report_id: int) -> None:
     """Replace the report's matches with a fresh lookup (so new bank entries are seen when it runs again)."""
     files = list(session.execute(
         select(ReportFileRow).where(ReportFileRow.report_id == report_id, ReportFileRow.hashed_at.is_not(None))
         .order_by(ReportFileRow.position)
     ).scalars())
-    matcher = instance.matching.matcher(session)
+    matcher = context.matching.matcher(session)
     results = matcher.lookup_many([file_signals(session, f) for f in files]) if files else []
     before = sorted((m.file_id, m.entry_id, m.suppressed) for m in session.execute(
         select(FileMatchRow).where(FileMatchRow.report_id == report_id)).scalars())
@@ -66,5 +68,8 @@ def match_report_files(instance: Instance, session: Session, report_id: int) -> 
     report.files_matched_at = now
     if files and (after != before or first_time):
         hits = sum(1 for _, _, suppressed in after if not suppressed)
-        instance.audit.append(session, MATCHING_ACTOR, "report.files_matched", report_id=report_id,
+        context.audit.append(session, MATCHING_ACTOR, "report.files_matched", report_id=report_id,
                               details={"files": len(files), "matches": len(after), "hits": hits})
+
+
+STAGE = Stage("match_files", "look every file up in the hash banks", match_report_files)

@@ -1,32 +1,52 @@
-"""Gathering what triage reads about a report from storage (the scoring itself is tipline.triage)."""
+"""The score_priority stage: what triage reads about a report gathered from storage, scored (the scoring
+itself is tipline.triage), and kept on the report with its reasons. Reports still waiting are scored
+again as time passes (engine/maintenance.py), and when an analyst's decision or a bank change alters
+their facts."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, asc, select
 from sqlalchemy.orm import Session, aliased
 
-from tipline.domain.base import STORED
+from tipline.domain.audit import Actor
+from tipline.domain.base import STORED, utc_now
+from tipline.domain.lifecycle import QUEUE_STATES
 from tipline.domain.report import ReportContent
+from tipline.pipeline.stages.base import HasAudit, HasReports, Stage
 from tipline.store.banks import match_facts
 from tipline.store.tables import (
     ConversationAnalysisRow,
     IdentifierRow,
+    InstanceSetting,
     ReportFileRow,
     ReportRow,
     TextFindingRow,
 )
 from tipline.triage import (
+    DEFAULT_WEIGHTS,
     ConversationFact,
     DisclosureFact,
     FileFact,
+    Priority,
     TacticFact,
     TextFact,
     TriageFacts,
+    TriageWeights,
+    score_priority,
 )
 
 TRIAGE_TACTICS = {"sextortion_threat", "meeting_request"}
+TRIAGE_ACTOR = Actor.system("triage")
+WEIGHTS_KEY = "triage_weights"
+"""The instance setting that holds the weights supervisors set."""
+
+
+class ScorePriorityContext(HasReports, HasAudit, Protocol):
+    """Reads the report's stored facts (and the triage weights); writes its priority and reasons."""
+
 
 def _age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
@@ -121,3 +141,47 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
         analyst_escalation=row.escalation_note if row.escalated_to_supervisor_at else None,
         text=text,
     )
+
+
+def triage_weights(session: Session) -> TriageWeights:
+    """The weights supervisors set (the defaults until they set any)."""
+    setting = session.get(InstanceSetting, WEIGHTS_KEY)
+    return TriageWeights.model_validate(setting.value) if setting else DEFAULT_WEIGHTS
+
+
+def rescore(context: ScorePriorityContext, session: Session, report_id: int, trigger: str, *,
+            now: datetime | None = None, weights: TriageWeights | None = None) -> Priority:
+    """Score the report again from its current facts and keep the result on the report."""
+    row = context.reports.row(session, report_id)
+    priority = score_priority(collect_facts(session, row), weights or triage_weights(session), now or utc_now())
+    changed = (row.priority, row.priority_score) != (priority.level, priority.score)
+    row.priority, row.priority_score, row.priority_rank = priority.level, priority.score, priority.rank
+    row.priority_reasons = priority.to_dict()
+    row.scored_at = now or utc_now()
+    if changed:
+        context.audit.append(
+            session, TRIAGE_ACTOR, "report.prioritised", report_id=report_id,
+            details={"priority": priority.level, "score": priority.score, "trigger": trigger,
+                     "reasons": [r.code for r in priority.reasons]},
+        )
+    return priority
+
+
+def rescore_waiting(context: ScorePriorityContext, session: Session, *, now: datetime | None = None,
+                    limit: int = 5000) -> int:
+    """Score again the reports still waiting (so time waiting counts), oldest scores first."""
+    weights = triage_weights(session)
+    ids = list(session.execute(
+        select(ReportRow.id).where(ReportRow.state.in_([s.value for s in QUEUE_STATES]))
+        .order_by(asc(ReportRow.scored_at)).limit(limit)
+    ).scalars())
+    for report_id in ids:
+        rescore(context, session, report_id, "time", now=now, weights=weights)
+    return len(ids)
+
+
+def score_report_priority(context: ScorePriorityContext, session: Session, report_id: int) -> None:
+    rescore(context, session, report_id, "pipeline")
+
+
+STAGE = Stage("score_priority", "score the report's priority with its reasons", score_report_priority)

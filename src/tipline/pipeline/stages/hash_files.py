@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.media import CryptoHashes, FileHashes, HashOptions, hash_file
+from tipline.pipeline.stages.base import HasAudit, HasDatabase, HasFiles, Stage
 from tipline.store.tables import FileSignalRow, ReportFileRow
 
-if TYPE_CHECKING:
-    from tipline.instance import Instance
-
 HASHING_ACTOR = Actor.system("pipeline:hashing")
+
+
+class HashFilesContext(HasDatabase, HasFiles, HasAudit, Protocol):
+    """Reads each file not hashed yet (an audited system read); writes its hashes and signals."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,10 @@ class HashedFile:
     hashes: FileHashes
 
 
-def hash_report_files(instance: Instance, report_id: int) -> list[HashedFile]:
+def hash_report_files(context: HashFilesContext, report_id: int) -> list[HashedFile]:
     """Decrypt and hash every file of the report not hashed yet (outside any long transaction; each
     read of a file is an audited system read)."""
-    with instance.db.transaction() as session:
+    with context.db.transaction() as session:
         pending = [
             (row.id, row.file_name, row.size, row.md5, row.sha1, row.sha256)
             for row in session.execute(
@@ -40,8 +42,8 @@ def hash_report_files(instance: Instance, report_id: int) -> list[HashedFile]:
         ]
     hashed = []
     for file_id, name, size, md5, sha1, sha256 in pending:
-        with instance.db.transaction() as session:
-            reader = instance.files.open_for_system(session, file_id, HASHING_ACTOR, purpose="hashing")
+        with context.db.transaction() as session:
+            reader = context.files.open_for_system(session, file_id, HASHING_ACTOR, purpose="hashing")
         with reader:
             hashes = hash_file(reader, name=name, options=HashOptions(),
                                known_crypto=CryptoHashes(size, md5, sha1, sha256))
@@ -49,7 +51,7 @@ def hash_report_files(instance: Instance, report_id: int) -> list[HashedFile]:
     return hashed
 
 
-def store_file_hashes(instance: Instance, session: Session, report_id: int, hashed: list[HashedFile]) -> None:
+def store_file_hashes(context: HashFilesContext, session: Session, report_id: int, hashed: list[HashedFile]) -> None:
     """Write what hashing found (idempotent: a file's signals are replaced, hashed_at marks it done)."""
     now = utc_now()
     for item in hashed:
@@ -87,8 +89,12 @@ def store_file_hashes(instance: Instance, session: Session, report_id: int, hash
                 for index, variant in enumerate(h.dihedral.hashes)
                 if index > 0
             )
-        instance.audit.append(
+        context.audit.append(
             session, HASHING_ACTOR, "file.hashed", report_id=report_id,
             details={"file_id": item.file_id, "media_type": h.media_type, "pdq_quality": h.pdq_quality,
                      "video_frames": len(h.video_frames), "errors": [p.code.value for p in h.errors]},
         )
+
+
+STAGE = Stage("hash_files", "hash every file (MD5, SHA-1, SHA-256, PDQ, video frames)", store_file_hashes,
+              prepare=hash_report_files)

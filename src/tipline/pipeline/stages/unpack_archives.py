@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,13 +25,15 @@ from tipline.media import FileHashes, HashOptions, hash_file
 from tipline.media.blobstore import BlobStoreError, StoredBlob
 from tipline.media.errors import Problem, ProblemCode
 from tipline.media.sniffing import SNIFF_BYTES, MediaKind, sniff_media_type
-from tipline.pipeline.media_stage import HashedFile, store_file_hashes
+from tipline.pipeline.stages.base import HasAudit, HasDatabase, HasFiles, Stage
+from tipline.pipeline.stages.hash_files import HashedFile, store_file_hashes
 from tipline.store.tables import ReportFileRow
 
-if TYPE_CHECKING:
-    from tipline.instance import Instance
-
 UNPACK_ACTOR = Actor.system("pipeline:unpacking")
+
+
+class UnpackArchivesContext(HasDatabase, HasFiles, HasAudit, Protocol):
+    """Reads each sound ZIP attachment (an audited system read); stores its members as files of the report."""
 ZIP_MEDIA_TYPE = "application/zip"
 MiB = 1024**2
 # What reading one member can raise: damaged data, an unsupported compression method, a password.
@@ -77,12 +79,12 @@ class _Stop(Exception):
     """A per-archive limit was reached: what was found so far is kept."""
 
 
-def unpack_report_archives(instance: Instance, report_id: int,
+def unpack_report_archives(context: UnpackArchivesContext, report_id: int,
                            limits: UnpackLimits | None = None) -> list[Unpacked]:
     """Open every hashed, sound ZIP attachment not unpacked yet (outside any transaction; each read
     of an archive is an audited system read) and store and hash its members."""
     limits = limits or UnpackLimits()
-    with instance.db.transaction() as session:
+    with context.db.transaction() as session:
         archives = [
             row.id for row in session.execute(
                 select(ReportFileRow).where(
@@ -95,19 +97,19 @@ def unpack_report_archives(instance: Instance, report_id: int,
         ]
     results = []
     for file_id in archives:
-        with instance.db.transaction() as session:
-            reader = instance.files.open_for_system(session, file_id, UNPACK_ACTOR, purpose="unpacking")
+        with context.db.transaction() as session:
+            reader = context.files.open_for_system(session, file_id, UNPACK_ACTOR, purpose="unpacking")
         unpacked = Unpacked(file_id)
         with reader:
             try:
-                _walk(instance, reader, file_id, "", 0, unpacked, limits)
+                _walk(context, reader, file_id, "", 0, unpacked, limits)
             except _Stop:
                 pass
         results.append(unpacked)
     return results
 
 
-def _walk(instance: Instance, source: BinaryIO, parent: str | int, prefix: str, depth: int, unpacked: Unpacked,
+def _walk(context: UnpackArchivesContext, source: BinaryIO, parent: str | int, prefix: str, depth: int, unpacked: Unpacked,
           limits: UnpackLimits) -> None:
     where = f"the ZIP at {prefix.rstrip('/')}" if prefix else "the archive"
     try:
@@ -150,12 +152,12 @@ def _walk(instance: Instance, source: BinaryIO, parent: str | int, prefix: str, 
                 raise _Stop
             try:
                 with archive.open(info) as member:
-                    stored = instance.files.blobs.put(member, max_size=limits.max_member_bytes)
+                    stored = context.files.blobs.put(member, max_size=limits.max_member_bytes)
             except (*_MEMBER_UNREADABLE, BlobStoreError) as exc:
                 unpacked.problems.append(Problem(ProblemCode.MEMBER_SKIPPED, f"{path} could not be read: {exc}"))
                 continue
             unpacked.total_bytes += stored.size
-            with instance.files.blobs.open(stored.address) as blob:
+            with context.files.blobs.open(stored.address) as blob:
                 hashes = hash_file(blob, name=PurePosixPath(info.filename).name, options=HashOptions(),
                                    known_crypto=stored.crypto)
             unpacked.members.append(Member(parent, path, stored, hashes))
@@ -165,8 +167,8 @@ def _walk(instance: Instance, source: BinaryIO, parent: str | int, prefix: str, 
                         ProblemCode.MEMBER_SKIPPED,
                         f"{path} is a ZIP nested {depth + 2} levels deep; it is kept as a file but not opened"))
                     continue
-                with instance.files.blobs.open(stored.address) as inner:
-                    _walk(instance, inner, len(unpacked.members) - 1, f"{path}/", depth + 1, unpacked, limits)
+                with context.files.blobs.open(stored.address) as inner:
+                    _walk(context, inner, len(unpacked.members) - 1, f"{path}/", depth + 1, unpacked, limits)
 
 
 def _is_media(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -179,7 +181,7 @@ def _is_media(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return kind in (MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.ARCHIVE)
 
 
-def store_unpacked_members(instance: Instance, session: Session, report_id: int, prepared: list[Unpacked]) -> None:
+def store_unpacked_members(context: UnpackArchivesContext, session: Session, report_id: int, prepared: list[Unpacked]) -> None:
     """Add each member as a file of the report, linked to its archive, with its hashes (idempotent:
     an archive already unpacked is left alone)."""
     now = utc_now()
@@ -191,11 +193,11 @@ def store_unpacked_members(instance: Instance, session: Session, report_id: int,
         hashed: list[HashedFile] = []
         for member in unpacked.members:
             parent_id = member.parent if isinstance(member.parent, str) else ids[member.parent]
-            row = instance.files.register(session, report_id, member.stored, file_name=member.name,
+            row = context.files.register(session, report_id, member.stored, file_name=member.name,
                                           actor=UNPACK_ACTOR, parent_file_id=parent_id, archive_path=member.path)
             ids.append(row.id)
             hashed.append(HashedFile(row.id, member.hashes))
-        store_file_hashes(instance, session, report_id, hashed)
+        store_file_hashes(context, session, report_id, hashed)
         for file_id, member in zip(ids, unpacked.members, strict=True):
             if member.hashes.archive is not None:  # a nested ZIP: opened here, or deliberately not (see problems)
                 nested = session.get(ReportFileRow, file_id)
@@ -206,8 +208,12 @@ def store_unpacked_members(instance: Instance, session: Session, report_id: int,
             problems = dict(archive.media_problems or {})
             problems["warnings"] = [*problems.get("warnings", []), *(p.to_dict() for p in unpacked.problems)]
             archive.media_problems = problems
-        instance.audit.append(
+        context.audit.append(
             session, UNPACK_ACTOR, "file.unpacked", report_id=report_id,
             details={"file_id": unpacked.file_id, "members": len(unpacked.members),
                      "skipped": [p.message for p in unpacked.problems][:20]},
         )
+
+
+STAGE = Stage("unpack_archives", "add the files inside ZIP attachments to the report, hashed", store_unpacked_members,
+              prepare=unpack_report_archives)
