@@ -59,7 +59,7 @@ def agencies_list(as_json: bool) -> None:
                 for a in list_agencies(session)]
     emit(as_json, rows, lambda: "\n".join(
         f"{r['code']:<20} {r['country']:<3}{(r['region'] or '-'):<12}{(r['city'] or '-'):<14}"
-        f"{'active' if r['active'] else 'inactive':<9}{'key ' + r['key_id'] if r['key_id'] else 'NO KEY':<21}"
+        f"{'active' if r['active'] else 'inactive':<9}{'key ' + str(r['key_id']) if r['key_id'] else 'NO KEY':<21}"
         f"{r['users']} user(s)  {r['name']}" for r in rows) or "The directory is empty: `tipline agencies import FILE`.")
 
 

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 from tqdm import tqdm
 
 from tipline.cli.common import Failure, cli_actor, emit, json_option, open_instance
-from tipline.matching import BankEntry, BankKind, SignalError, parse_signal_type
+from tipline.matching import BankEntry, BankKind, SignalError, parse_classification, parse_signal_type
 from tipline.matching.formats import (
     HashListFormat,
     HashRecord,
@@ -272,7 +272,8 @@ def banks_import(name: str, file: str, fmt: str, signal_type: str | None, source
 
         with path.open("rb") as raw:
             counter = _LineCounter(raw)
-            items = iter_hash_list(counter, kind, signal_type=default_type, source_name=source,
+            stream = cast(IO[bytes], counter)  # it reads as the binary stream it wraps, counting lines
+            items = iter_hash_list(stream, kind, signal_type=default_type, source_name=source,
                                    vics_categories=vics_categories or (0, 1), progress=on_progress)
             try:
                 for item in items:
@@ -443,9 +444,9 @@ def banks_add(name: str, signal_type: str, value: str, classification: str | Non
     (hex; for vpdq a JSON list of "pdq,quality,seconds"). It matches within a second."""
     actor = cli_actor()
     try:
-        entry = BankEntry(bank=name, signal_type=signal_type, value=value, source=source, source_id=source_id,
-                          classification=classification, series=series, added_by=actor.name,
-                          added_at=BankEntry.now())  # type: ignore[arg-type]
+        entry = BankEntry(bank=name, signal_type=parse_signal_type(signal_type), value=value, source=source,
+                          source_id=source_id, classification=parse_classification(classification), series=series,
+                          added_by=actor.name, added_at=BankEntry.now())
     except (SignalError, ValueError) as error:
         raise Failure(f"malformed entry: {error}") from None
     ids: list[int] = []

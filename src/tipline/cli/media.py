@@ -60,7 +60,7 @@ def _text_block(path: str, result: FileHashes) -> str:
 def _unreadable(path: str, exc: OSError) -> tuple[str, dict[str, object]]:
     reason = exc.strerror or str(exc)
     message = f"cannot read {path}: {reason}"
-    record = {"path": path, "errors": [{"code": ProblemCode.READ_FAILED.value, "message": message}], "warnings": []}
+    record: dict[str, object] = {"path": path, "errors": [{"code": ProblemCode.READ_FAILED.value, "message": message}], "warnings": []}
     return f"{path}\n  error        {ProblemCode.READ_FAILED.value}: {message}", record
 
 

@@ -104,7 +104,7 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
                 if report.files:
                     finish_report(instance, session, row.id, principal)
                     # the dataset is a history: finishing now must not make old reports look new
-                    session.get(ReportRow, row.id).received_at = report.received_at
+                    row.received_at = report.received_at
         with instance.db.transaction() as session:
             session.add(InstanceSetting(key=DEMO_MARKER, value={"reports": report_count, "loaded_at": str(utc_now())}))
         result.loaded = len(reports)
@@ -154,6 +154,7 @@ def refer_demo_reports(instance: Instance, count: int) -> int:
         if referred < len(DEMO_OUTCOMES):
             with instance.db.transaction() as session:
                 row = session.get(ReferralRow, result.referral.id)
+                assert row is not None, "the referral was just made"
                 mark_opened(instance, session, row, officer, "portal page")
                 for outcome in DEMO_OUTCOMES[referred]:
                     record_outcome(instance, session, row, officer, outcome)

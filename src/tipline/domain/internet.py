@@ -99,7 +99,8 @@ class InternetDetails(DomainModel):
 
     @property
     def detail(self) -> DomainModel:
-        return getattr(self, self.kind)
+        detail: DomainModel = getattr(self, self.kind)
+        return detail
 
     @property
     def kind_label(self) -> str:

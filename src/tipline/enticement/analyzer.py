@@ -216,6 +216,12 @@ class AuthorState:
         return self.claimed_age is not None and self.claimed_age >= 21
 
 
+def _ages_close(s: AuthorState, partners: list[AuthorState]) -> bool:
+    """Every partner whose age is known is within three years of the author (true when an age is unknown)."""
+    mine = s.age()
+    return all(abs(theirs - mine) <= 3 for p in partners if mine is not None and (theirs := p.age()) is not None)
+
+
 class ConversationState:
     """The running state of a conversation, shared by training and by the StreamingAnalyzer."""
 
@@ -305,7 +311,7 @@ class ConversationState:
         partner_minor = any(p.is_minor() for p in partners) or any(p.cues.get("minor_life") for p in partners)
         partner_adult = bool(partners) and all(p.is_adult() for p in partners) and not partner_minor
         author_age = s.age()
-        partner_ages = [p.age() for p in partners if p.age() is not None]
+        partner_ages = [age for p in partners if (age := p.age()) is not None]
         gap = (author_age - min(partner_ages)) if author_age is not None and partner_ages else 0
         cues = s.cues
         partner_cues = sum(p.cues.get(c, 0) for p in partners for c in ("sport", "school", "family", "trade"))
@@ -365,8 +371,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     #    from someone who is not a child of the same age, where neither side mentions a team, school, family or
     #    trade and the carers are not brought in: at least high.
     elif (risk < 0.7 and any(p.is_minor() or p.cues.get("minor_life") for p in partners)
-          and not (s.likely_minor() and all(abs(p.age() - s.age()) <= 3 for p in partners
-                                            if p.age() is not None and s.age() is not None))
+          and not (s.likely_minor() and _ages_close(s, partners))
           and s.max_probs[ISOLATION].max() >= ON and s.max_probs[ACCESS].max() >= ON
           and not any(s.cues.get(c) for c in LEGITIMATE_CONTEXT + ("transparency",))
           and not any(p.cues.get(c) for p in partners for c in LEGITIMATE_CONTEXT)):
@@ -382,7 +387,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     #    between peers (sending own images, threats): at most medium.
     elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners  # noqa: SIM102
           and not any(p.likely_adult() for p in partners)
-          and all(abs(p.age() - s.age()) <= 3 for p in partners if p.age() is not None and s.age() is not None)
+          and _ages_close(s, partners)
           and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
         if risk > 0.55:
             risk = 0.55
@@ -426,6 +431,7 @@ class StreamingAnalyzer:
         self.model = model or default_model(language)
         if self.model.risk_model is None:
             raise ValueError("the model has no risk model; train it fully before analysing")
+        self._risk_model = self.model.risk_model
         self.state = ConversationState(get_language(self.model.language), self.model.tactic_model,
                                        [_participant(p) for p in participants], self.model.disclosure_threshold)
         self.author_risks: dict[str, float] = {}
@@ -475,7 +481,7 @@ class StreamingAnalyzer:
 
     def _score(self, author: str) -> None:
         vector = self.state.features(author)
-        risk = self.model.risk_model.risk(vector)  # type: ignore[union-attr]
+        risk = self._risk_model.risk(vector)
         risk, fired = apply_rules(self.state, author, risk)
         if self.discloser is not None and risk > DISCLOSURE_CAP:
             risk = DISCLOSURE_CAP
@@ -516,7 +522,7 @@ class StreamingAnalyzer:
         reasons: list[str] = []
         if suspected:
             vector = self.state.features(suspected)
-            reasons = [f"{name} (+{value})" for name, value in model.risk_model.explain(vector)]  # type: ignore[union-attr]
+            reasons = [f"{name} (+{value})" for name, value in self._risk_model.explain(vector)]
             reasons += [f"rule {rule}" for rule in self.author_rules.get(suspected, [])]
         disclosure = self._disclosure() if self.discloser is not None else None
         return AnalysisResult(

@@ -94,7 +94,7 @@ class StaticEmbeddings:
     def _mean(self, ids: list[int]) -> np.ndarray:
         if not ids:
             return np.zeros(self.dims, dtype=np.float32)
-        vector = self.vectors[ids].sum(axis=0)  # the mean's direction: it is normalised below
+        vector: np.ndarray = self.vectors[ids].sum(axis=0)  # the mean's direction: it is normalised below
         norm = float(np.sqrt(vector @ vector))
         return vector / norm if norm > 0 else vector
 

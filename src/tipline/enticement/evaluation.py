@@ -285,8 +285,8 @@ def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | Non
     positive_lengths = [len(o.item.conversation.messages) for o in outcomes if o.item.enticement]
     hard = [o for o in outcomes if o.item.hard_negative]
     negatives = [o for o in outcomes if not o.item.enticement]
-    escalating = [(o, first_escalation(o.item)) for o in outcomes if o.item.enticement]
-    escalating = [(o, at) for o, at in escalating if at is not None]
+    firsts = [(o, first_escalation(o.item)) for o in outcomes if o.item.enticement]
+    escalating = [(o, at) for o, at in firsts if at is not None]
     early = sum(1 for o, at in escalating if o.first_alert_index is not None and o.first_alert_index < at)
     by_kind: dict[str, list[int]] = {}
     for o in outcomes:

@@ -77,15 +77,16 @@ class TacticModel:
         """The message's meaning vector (computed once per reading)."""
         if self.dense is None or self.embeddings is None:
             return None
-        if reading.vector is None:
-            reading.vector = self.embeddings.embed_tokens(reading.tokens)
-        return reading.vector
+        vector: np.ndarray | None = reading.vector
+        if vector is None:
+            vector = reading.vector = self.embeddings.embed_tokens(reading.tokens)
+        return vector
 
     def probabilities(self, reading: MessageReading) -> np.ndarray:
         """For each tactic (in TACTICS order), the probability that the words of the message express it; the
         reading's `disclosure` is set to the disclosure head's probability."""
         all_probs = 1.0 / (1.0 + np.exp(-self.logits(message_features(reading), self.vector(reading))))
-        probs = all_probs[:DISCLOSURE]
+        probs: np.ndarray = all_probs[:DISCLOSURE]
         reading.disclosure = float(all_probs[DISCLOSURE]) if len(all_probs) > DISCLOSURE else 0.0
         if self.rule_floor and reading.rule_hits:
             for tactic in reading.rule_hits:

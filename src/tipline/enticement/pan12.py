@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tipline.enticement.analyzer import analyze
 from tipline.enticement.conversation import Conversation
@@ -82,10 +83,10 @@ def predict_pan12(conversations: Iterable[Conversation], model: DetectorModel | 
 
 
 def evaluate_pan12(corpus: str | Path, truth: str | Path, truth_lines: str | Path | None = None,
-                   model: DetectorModel | None = None) -> dict[str, object]:
+                   model: DetectorModel | None = None) -> dict[str, Any]:
     """Run the detector over a PAN 2012 XML corpus and score it with the official measures."""
     predictions = predict_pan12(iter_pan12(Path(corpus)), model)
-    figures: dict[str, object] = {"conversations": predictions.conversations,
+    figures: dict[str, Any] = {"conversations": predictions.conversations,
                                   "problem1": score_problem1(predictions.predators, load_predator_ids(truth))}
     if truth_lines is not None:
         figures["problem2"] = score_problem2(predictions.lines, load_predator_lines(truth_lines))

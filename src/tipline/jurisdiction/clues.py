@@ -327,7 +327,7 @@ def find_clues(content: ReportContent, context: ClueContext,
         if public.contact is not None and public.contact.phone:
             f.phone(public.contact.phone, None, "reporter", "publicReport.contact.phone", "public_reporter_phone")
         f.text(content.additional_info, ClueKind.PUBLIC_TEXT, "reporter", "additionalInfo", "public_text")
-    for n, details in enumerate(files):
-        if details is not None and details.ip_capture_event is not None:
-            f.ips([details.ip_capture_event], f"file {n + 1} uploader", f"file[{n}].ipCaptureEvent")
+    for n, file_details in enumerate(files):
+        if file_details is not None and file_details.ip_capture_event is not None:
+            f.ips([file_details.ip_capture_event], f"file {n + 1} uploader", f"file[{n}].ipCaptureEvent")
     return f.out

@@ -49,7 +49,7 @@ def locate_phone(value: str, calling_code: str | None = None, default_region: st
         description = geocoder.description_for_number(number, "en") or ""
         place, detail = _place_from_description(country, description)
         return PhoneLocation(place, e164, True, detail)
-    if number.country_code in SHARED_CALLING_CODES:
+    if number.country_code is None or number.country_code in SHARED_CALLING_CODES:
         return None
     country = phonenumbers.region_code_for_country_code(number.country_code)
     if not country or country == "ZZ":

@@ -80,7 +80,7 @@ def region_names(country: str | None) -> dict[str, str]:
     if not country:
         return {}
     try:
-        subdivisions = pycountry.subdivisions.get(country_code=country) or []
+        subdivisions = pycountry.subdivisions.get(country_code=country) or []  # type: ignore[no-untyped-call]  # pycountry's lookups are not annotated
     except (KeyError, LookupError):
         return {}
     return {

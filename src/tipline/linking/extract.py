@@ -69,7 +69,7 @@ class _Collector:
                 party_index=index,
                 path=path,
                 valid=normalised.valid,
-                seen_at=seen_at,  # type: ignore[arg-type]
+                seen_at=seen_at,  # type: ignore[arg-type]  # a datetime or None, as the caller gives it (typed object for the keyword pass-through)
             )
         )
 
@@ -209,20 +209,20 @@ def extract_identifiers(
                 normalised = normalise_phone(contact.phone, context.default_phone_region)
                 out.add(IdentifierKind.PHONE, normalised, contact.phone, PartyRole.REPORTER, 0, "publicReport.contact.phone")
 
-    for role, index, path, text in _free_text(content):
+    for role, party_index, path, text in _free_text(content):
         if role == PartyRole.REPORTER and not context.include_reporter:
             continue
-        out.payments(text, role, index, path)
+        out.payments(text, role, party_index, path)
 
-    for position, details in files:
-        if details is None:
+    for position, file_details in files:
+        if file_details is None:
             continue
         path = f"files[{position}]"
-        for n, info in enumerate(details.additional_info):
+        for n, info in enumerate(file_details.additional_info):
             out.payments(info, PartyRole.FILE, position, f"{path}.additionalInfo[{n}]")
-        if details.ip_capture_event:
-            out.ips([details.ip_capture_event], PartyRole.FILE, position, f"{path}.ipCaptureEvent")
-        out.devices(details.device_ids, PartyRole.FILE, position, f"{path}.deviceId")
+        if file_details.ip_capture_event:
+            out.ips([file_details.ip_capture_event], PartyRole.FILE, position, f"{path}.ipCaptureEvent")
+        out.devices(file_details.device_ids, PartyRole.FILE, position, f"{path}.deviceId")
 
     return _dedupe(out.found)
 

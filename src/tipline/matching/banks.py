@@ -116,7 +116,7 @@ class BankEntry:
 
     def replace(self, **changes: object) -> BankEntry:
         """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # field values of any type: __post_init__ validates them again
 
     def _with(self, **changes: object) -> BankEntry:
         """A copy with fields changed that need no validation (ids, flags, interned strings)."""

@@ -157,8 +157,8 @@ class Matcher:
         self.vpdq_compared_percent = vpdq_compared_percent
         self._index_options = dict(index_options or {})
         self._state = _State()
-        self._pdq = PDQIndex(**self._index_options)  # type: ignore[arg-type]
-        self._vpdq = PDQIndex(**self._index_options)  # type: ignore[arg-type]
+        self._pdq = PDQIndex(**self._index_options)  # type: ignore[arg-type]  # PDQIndex's own keyword arguments, passed through
+        self._vpdq = PDQIndex(**self._index_options)  # type: ignore[arg-type]  # PDQIndex's own keyword arguments, passed through
         self._lock = threading.RLock()
         self._next_id = 1
         self._max_threshold = 0
@@ -303,8 +303,11 @@ class Matcher:
             bank is entry.bank and source is entry.source and added_by is entry.added_by and series is entry.series
         ):
             entry = entry._with(bank=bank, source=source, added_by=added_by, series=series)
-        self._state.entries[entry.entry_id] = entry
-        self._state.bank_entries[entry.bank].add(entry.entry_id)
+        entry_id = entry.entry_id
+        if entry_id is None:
+            raise ValueError("only stored entries (with their database id) are matched")
+        self._state.entries[entry_id] = entry
+        self._state.bank_entries[entry.bank].add(entry_id)
         return entry
 
     def _index(self, entry: BankEntry) -> None:
@@ -362,7 +365,7 @@ class Matcher:
             return self.lookup(FileSignals(vpdq=parse_vpdq(value)))
         value = normalize_hex(kind, value)
         family = EXACT_FAMILY[kind]
-        return self.lookup(FileSignals(**{family: value}))
+        return self.lookup(FileSignals(**{family: value}))  # type: ignore[arg-type]  # family is md5, sha1 or sha256: str fields
 
     def lookup(self, signals: FileSignals) -> LookupResult:
         """Every entry this file matches (see the module docstring for the rules)."""
@@ -502,7 +505,7 @@ def _pdq_queries(given: object) -> list[PdqQuery]:
         quality = getattr(given, "quality", None)
         return [PdqQuery(h, quality) for h in hashes]
     queries = []
-    for item in given:  # type: ignore[attr-defined]
+    for item in given:  # type: ignore[attr-defined]  # FileSignals.pdq: hex strings or PdqQuery objects (an iterable)
         if isinstance(item, PdqQuery):
             queries.append(item)
         elif isinstance(item, str):

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 import faiss
 import numpy as np
@@ -180,7 +181,8 @@ class _KeyExtractor:
         j = table
         lo = words[:, self.lo_word[j]] >> self.lo_shift[j]
         hi = (words[:, self.hi_word[j]] << self.hi_shift[j]) & self.hi_mask[j]
-        return ((lo | hi) & self.key_mask[j]).astype(np.int64)
+        keys: np.ndarray = ((lo | hi) & self.key_mask[j]).astype(np.int64)
+        return keys
 
 
 def _words(codes: np.ndarray) -> np.ndarray:
@@ -307,8 +309,8 @@ def _as_codes(hashes: np.ndarray | Sequence[str] | Sequence[bytes]) -> np.ndarra
     if items and isinstance(items[0], (bytes, bytearray)):
         if any(len(b) != _CODE_BYTES for b in items):
             raise ValueError("PDQ hashes given as bytes must be 32 bytes long")
-        return np.frombuffer(b"".join(items), dtype=np.uint8).reshape(-1, _CODE_BYTES).copy()
-    return pdq_hashes_to_array(items)  # type: ignore[arg-type]
+        return np.frombuffer(b"".join(cast("list[bytes]", items)), dtype=np.uint8).reshape(-1, _CODE_BYTES).copy()
+    return pdq_hashes_to_array(cast("list[str]", items))  # the first is not bytes: hex strings
 
 
 def _range_search_flat(
@@ -320,7 +322,7 @@ def _range_search_flat(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.int32)
     result = faiss.RangeSearchResult(nq)
-    faiss.hamming_range_search(
+    faiss.hamming_range_search(  # type: ignore[attr-defined]  # in faiss's SWIG module, not in its stubs
         faiss.swig_ptr(queries), faiss.swig_ptr(codes), nq, n, radius + 1, _CODE_BYTES, result
     )
     lims = faiss.rev_swig_ptr(result.lims, nq + 1).astype(np.int64)
@@ -398,7 +400,7 @@ class PDQIndex:
 
         A C-contiguous (n, 32) uint8 array is kept as it is, not copied: do not change it afterwards.
         """
-        index = cls(**options)  # type: ignore[arg-type]
+        index = cls(**options)  # type: ignore[arg-type]  # options are PDQIndex's own keyword arguments, passed through
         codes = _as_codes(hashes)
         label_array = np.asarray(labels, dtype=np.int64)
         if len(label_array) != len(codes):
@@ -467,7 +469,8 @@ class PDQIndex:
 
     def search_one(self, hash: str | bytes, radius: int = PDQ_DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
         """(label, distance) pairs within `radius` of one hash, nearest first."""
-        return self.search([hash], radius).for_query(0)  # type: ignore[list-item]
+        queries: Sequence[str] | Sequence[bytes] = [hash] if isinstance(hash, str) else [hash]
+        return self.search(queries, radius).for_query(0)
 
     @staticmethod
     def _search_main(
@@ -636,7 +639,7 @@ class PDQIndex:
             if not purge and old.size - kept <= old.size // _PURGE_FRACTION:
                 # few dead rows: keep them (dead) rather than renumber every row of every table
                 return _merge(old, None, old.size, add_codes, add_labels, self.pairs, keep)
-            return _merge(old, keep, kept, add_codes, add_labels, self.pairs)  # type: ignore[arg-type]
+            return _merge(old, keep, kept, add_codes, add_labels, self.pairs)
         if old is not None:
             codes = np.concatenate([old.codes[keep], add_codes])
             labels = np.concatenate([old.labels[keep], add_labels])
@@ -662,7 +665,7 @@ class PDQIndex:
         }
 
     def memory_bytes(self) -> int:
-        return int(self.stats()["memory_bytes"])  # type: ignore[call-overload]
+        return int(cast(int, self.stats()["memory_bytes"]))
 
 
 def _join(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
@@ -738,7 +741,8 @@ def _distances(query_words: np.ndarray, main: _Main, rows: np.ndarray) -> np.nda
     cand = np.take(main.codes.view(_VOID32).reshape(-1), rows).view(np.uint64).reshape(-1, 4)
     np.bitwise_xor(query_words, cand, out=query_words)
     bits = np.bitwise_count(query_words)
-    return bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
+    distances: np.ndarray = bits[:, 0].astype(np.int32) + bits[:, 1] + bits[:, 2] + bits[:, 3]
+    return distances
 
 
 def _candidates_from_pairs(main: _Main, slots: np.ndarray, nprobe: int) -> tuple[np.ndarray, np.ndarray]:
@@ -798,7 +802,7 @@ def _fresh(layout: Layout, codes: np.ndarray, labels: np.ndarray, pairs: bool | 
     words = _words(codes)
     sizes = np.array([(1 << b) + 1 for b in layout.widths], dtype=np.int64)
     table_base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    offsets = np.empty(int(sizes.sum()), dtype=_offsets_dtype(layout, n))
+    offsets: np.ndarray = np.empty(int(sizes.sum()), dtype=_offsets_dtype(layout, n))
     rows = np.empty(layout.tables * n, dtype=np.int32)
 
     def build_table(j: int) -> None:
@@ -853,11 +857,12 @@ def _merge(
         labels = np.concatenate([old.labels, add_labels])
         remap = None
     else:
+        assert keep is not None  # not all kept: some rows are marked dead
         codes = np.concatenate([old.codes[keep], add_codes])
         labels = np.concatenate([old.labels[keep], add_labels])
         remap = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)
     # labels: merge the sorted kept labels with the sorted added labels
-    kept_order = old.label_order if all_kept else old.label_order[keep[old.label_order]]
+    kept_order = old.label_order if all_kept or keep is None else old.label_order[keep[old.label_order]]
     kept_sorted = old.sorted_labels if all_kept else old.labels[kept_order]
     if remap is not None:
         kept_order = remap[kept_order]
@@ -868,9 +873,9 @@ def _merge(
     label_order = label_order.astype(np.int32) if n < 2**31 else label_order
     sorted_labels = np.insert(kept_sorted, at, add_sorted)
 
-    dead_words = _words(old.codes[~keep]) if not all_kept else None  # type: ignore[operator]
+    dead_words = _words(old.codes[~keep]) if keep is not None and not all_kept else None
     add_words = _words(np.ascontiguousarray(add_codes))
-    offsets = np.empty(old.offsets.shape, dtype=_offsets_dtype(layout, n))
+    offsets: np.ndarray = np.empty(old.offsets.shape, dtype=_offsets_dtype(layout, n))
     rows = np.empty(layout.tables * n, dtype=np.int32)
 
     def merge_table(j: int) -> None:
@@ -881,8 +886,9 @@ def _merge(
         old_rows = old.rows[j * n_old : (j + 1) * n_old]
         if dead_words is not None and len(dead_words):
             counts = counts - np.bincount(extractor.keys(dead_words, j), minlength=1 << bits)
-            old_rows = old_rows[keep[old_rows]]  # type: ignore[index]
-            old_rows = remap[old_rows]  # type: ignore[index]
+            assert keep is not None and remap is not None  # dead rows exist only when some are not kept
+            old_rows = old_rows[keep[old_rows]]
+            old_rows = remap[old_rows]
         add_keys = extractor.keys(add_words, j)
         order = np.argsort(add_keys, kind="stable")
         bucket_end = np.cumsum(counts)  # end of bucket k among kept rows
@@ -897,6 +903,7 @@ def _merge(
         dead = int(n - alive.sum())
     else:
         alive, dead = np.ones(n, dtype=bool), 0
+    new_pairs: np.ndarray | None
     if all_kept and old.pairs is not None and pairs is not False:
         new_pairs = _patch_pairs(old, offsets, rows, add_words)
     else:

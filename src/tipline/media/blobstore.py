@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -363,7 +363,7 @@ class EncryptedBlobStore:
         """A push-style writer for an upload arriving chunk by chunk (write(), then commit())."""
         return BlobWriter(self, max_size=max_size)
 
-    def put(self, stream: BinaryIO | bytes, *, max_size: int | None = None) -> StoredBlob:
+    def put(self, stream: IO[bytes] | bytes, *, max_size: int | None = None) -> StoredBlob:
         """Encrypt a stream (read to its end) or bytes into the store, computing its crypto hashes on the way."""
         with self.writer(max_size=max_size) as writer:
             if isinstance(stream, (bytes, bytearray, memoryview)):

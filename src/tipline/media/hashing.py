@@ -296,7 +296,7 @@ def _hash_stream(
         declared_type=declared.mime if declared else None,
         errors=tuple(errors),
         warnings=tuple(warnings),
-        **found,  # type: ignore[arg-type]
+        **found,  # type: ignore[arg-type]  # the optional results by field name, each of its field's type
     )
 
 
@@ -317,7 +317,7 @@ def _image_hashes(
     else:
         pdq = pdq_from_pixels(decoded.pixels)
         found.update(pdq=pdq.hex, pdq_quality=pdq.quality)
-    quality = int(found["pdq_quality"])  # type: ignore[call-overload]
+    quality = int(found["pdq_quality"])  # type: ignore[call-overload]  # set just above to an int
     if quality < PDQ_MIN_MATCH_QUALITY:
         warnings.append(
             Problem(

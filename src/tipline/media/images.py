@@ -164,7 +164,7 @@ def open_image(
         _check_pixels(dims[0], dims[1], max_pixels, f"{detected.label} header")
     stream.seek(0)
     try:
-        image = Image.open(BorrowedStream(stream))  # type: ignore[arg-type]
+        image = Image.open(BorrowedStream(stream))
     except Image.DecompressionBombError as exc:
         raise _bomb_from_pillow(exc) from exc
     except UnidentifiedImageError as exc:
@@ -211,10 +211,12 @@ def decode_for_hashing(
     The caller's Image (if given) is not closed.
     """
     given = isinstance(source, Image.Image)
-    image = source if given else open_image(source, max_pixels=max_pixels, media_type=media_type)
+    if isinstance(source, Image.Image):
+        image = source
+        _check_pixels(image.width, image.height, max_pixels, "image")
+    else:
+        image = open_image(source, max_pixels=max_pixels, media_type=media_type)
     try:
-        if given:
-            _check_pixels(image.width, image.height, max_pixels, "image")
         return _decode(image, max_dimension, image.format or (media_type.label if media_type else "image"),
                        max_decoded_pixels)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -121,7 +122,7 @@ def pdq_from_pixels(pixels: np.ndarray) -> PdqHash:
 
 
 # The pixel operation behind each dihedral variant, in DIHEDRAL_NAMES order.
-_PIXEL_TRANSFORMS = (
+_PIXEL_TRANSFORMS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     lambda a: a,
     lambda a: np.rot90(a, 1),
     lambda a: np.rot90(a, 2),

@@ -40,12 +40,16 @@ def _video_frame(source: BinaryIO, at_seconds: float = 1.0) -> Image.Image:
                 raise PreviewUnavailable("the video has no picture stream")
             first = None
             for frame in container.decode(stream):
+                if not isinstance(frame, av.VideoFrame):  # a video stream decodes to pictures only
+                    continue
                 first = first or frame
                 if frame.time is not None and frame.time >= at_seconds:
-                    return frame.to_image()
+                    picture: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+                    return picture
             if first is None:
                 raise PreviewUnavailable("the video has no decodable frame")
-            return first.to_image()
+            still: Image.Image = first.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+            return still
     except av.error.FFmpegError as error:
         raise PreviewUnavailable(f"the video cannot be decoded ({error})") from error
 

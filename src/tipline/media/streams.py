@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 
 class BorrowedStream:
@@ -96,7 +96,7 @@ class ChunkedPlaintextReader(io.RawIOBase):
         self._pos = position
         return position
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed says Buffer; io hands it a writable bytearray or memoryview
         if self.closed:
             raise ValueError("I/O operation on a closed reader")
         view = memoryview(buffer).cast("B")
@@ -126,3 +126,9 @@ class ChunkedPlaintextReader(io.RawIOBase):
             self._file.close()
             self._cached = b""
         super().close()
+
+
+def as_binary(reader: io.RawIOBase) -> BinaryIO:
+    """A reader of this module (a seekable io.RawIOBase) where a binary file object is expected: it has
+    every method such a caller uses (read, readinto, seek, tell, iteration, context management)."""
+    return cast(BinaryIO, reader)

@@ -124,7 +124,7 @@ def _open_source(source: BinaryIO | bytes | str | os.PathLike[str]) -> BinaryIO 
     if source.tell() == 0:
         raise EmptyFileError("the file is empty (0 bytes): there is no video to decode")
     source.seek(0)
-    return BorrowedStream(source)  # type: ignore[return-value]
+    return BorrowedStream(source)  # type: ignore[return-value]  # a BorrowedStream reads as the binary stream it wraps
 
 
 def _rate(stream: av.video.stream.VideoStream) -> float | None:
@@ -405,9 +405,11 @@ _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 def _popcount(words: np.ndarray) -> np.ndarray:
     """Set bits per uint64 (numpy >= 2 has bitwise_count; the table serves numpy 1.26)."""
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words)
+        counted: np.ndarray = np.bitwise_count(words)
+        return counted
     as_bytes = words.view(np.uint8).reshape(*words.shape, 8)
-    return _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+    summed: np.ndarray = _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+    return summed
 
 
 def _matched_rows(a: np.ndarray, b: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from tipline.enticement import TACTIC_NAMES
 from tipline.jurisdiction.places import country_name
 from tipline.referral.summary_pdf import Section, SummaryDocument
 from tipline.store.banks import match_facts
-from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportFileRow, ReportRow
+from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportFileRow, ReportNote, ReportRow
 
 
 @dataclass
@@ -69,15 +69,10 @@ def gather_facts(session: Session, report: Report, row: ReportRow, jurisdiction:
             "tactics": tactics, "error": analysis.error,
         })
     facts.matches = report_matches(session, report.id)
-    try:
-        from tipline.store.tables import ReportNote
-    except ImportError:  # notes arrive with the analyst workspace
-        ReportNote = None  # type: ignore[assignment]  # noqa: N806
-    if ReportNote is not None:
-        for note in session.execute(
-            select(ReportNote).where(ReportNote.report_id == report.id).order_by(ReportNote.created_at)
-        ).scalars():
-            facts.notes.append({"author": note.author_name, "at": note.created_at.isoformat(), "text": note.text})
+    for note in session.execute(
+        select(ReportNote).where(ReportNote.report_id == report.id).order_by(ReportNote.created_at)
+    ).scalars():
+        facts.notes.append({"author": note.author_name, "at": note.created_at.isoformat(), "text": note.text})
     for file_row in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report.id)).scalars():
         classification = getattr(file_row, "reviewed_classification", None)
         if classification:

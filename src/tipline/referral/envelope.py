@@ -105,7 +105,7 @@ class EnvelopeWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed says Buffer; what io passes is one of these
         if self.closed:
             raise ValueError("write to a closed package")
         self._buffer += data

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -132,12 +132,12 @@ def _chunks(content: bytes | Callable[[], BinaryIO]) -> Iterator[bytes]:
 class PackageContents:
     """The members of a package, whether encrypted, a decrypted ZIP, or a folder it was extracted to."""
 
-    def __init__(self, names: list[str], opener: Callable[[str], BinaryIO], closer: Callable[[], None]) -> None:
+    def __init__(self, names: list[str], opener: Callable[[str], IO[bytes]], closer: Callable[[], None]) -> None:
         self.names = names
         self._open = opener
         self._close = closer
 
-    def open(self, name: str) -> BinaryIO:
+    def open(self, name: str) -> IO[bytes]:
         return self._open(name)
 
     def read(self, name: str) -> bytes:
@@ -173,7 +173,7 @@ def open_package(path: str | os.PathLike[str], private_key: X25519PrivateKey | N
             handle.close()
             raise PackageError(f"{location} is encrypted: give the agency's private key (--key)")
         try:
-            source = EnvelopeReader(handle, private_key, name=str(location))  # type: ignore[assignment]
+            source = EnvelopeReader(handle, private_key, name=str(location))  # type: ignore[assignment]  # an EnvelopeReader reads as a binary file (io.RawIOBase)
         except WrongKeyError as error:
             handle.close()
             raise PackageError(str(error)) from None
@@ -194,7 +194,7 @@ def open_package(path: str | os.PathLike[str], private_key: X25519PrivateKey | N
         archive.close()
         source.close()
 
-    return PackageContents(names, lambda name: archive.open(name), close)  # type: ignore[return-value]
+    return PackageContents(names, lambda name: archive.open(name), close)
 
 
 @dataclass
@@ -317,7 +317,8 @@ def extract_package(path: str | os.PathLike[str], private_key: X25519PrivateKey 
 
 
 def read_manifest(contents: PackageContents) -> dict[str, Any]:
-    return json.loads(contents.read(MANIFEST))
+    manifest: dict[str, Any] = json.loads(contents.read(MANIFEST))
+    return manifest
 
 
 __all__ = ["BuiltPackage", "PackageContents", "PackageError", "PackageItem", "Problem", "Verification",

@@ -229,9 +229,9 @@ def _reserve(instance: Instance, session: Session, report_id: int, principal: Pr
     file_rows = list(session.execute(
         select(ReportFileRow).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
     ).scalars())
-    evidence = [f for f in file_rows if f.blob_address]
-    evidence_meta = []
-    for f in evidence:
+    evidence = [(f, f.blob_address) for f in file_rows if f.blob_address]
+    evidence_meta: list[dict[str, Any]] = []
+    for f, _ in evidence:
         name = safe_member_name(f.file_name, f"file-{f.id}")
         evidence_meta.append({"path": f"evidence/{f.position + 1:03d}-{f.id}/{name}", "file_id": f.id,
                               "original_name": f.file_name, "media_type": f.media_type, "size": f.size,
@@ -256,16 +256,16 @@ def _reserve(instance: Instance, session: Session, report_id: int, principal: Pr
           for file_id, document in exported.file_details_xml.items()],
         PackageItem("summary.pdf", "summary_pdf", lambda: io.BytesIO(render_summary(summary)),
                     {"media_type": "application/pdf"}),
-        *[PackageItem(meta["path"], "evidence", opener(f.blob_address),
+        *[PackageItem(meta["path"], "evidence", opener(address),
                       {k: meta[k] for k in ("file_id", "original_name", "media_type", "md5", "sha1")},
                       expected_sha256=f.sha256)
-          for f, meta in zip(evidence, evidence_meta, strict=True)],
+          for (f, address), meta in zip(evidence, evidence_meta, strict=True)],
     ]
     manifest_base = {
         "referral": referral_facts,
         "hotline": {"name": instance.settings.extra.get("TIPLINE_HOTLINE_NAME", "tipline")},
         "agency": {"code": agency.code, "name": agency.name, "recipient_key_id": fingerprint(recipient)},
-        "custody": custody_log(session, report_id, [f.id for f in evidence]),
+        "custody": custody_log(session, report_id, [f.id for f, _ in evidence]),
     }
     session.flush()
     return _Build(referral.id, report_id, row.version, agency.code, agency.name, referral.package_name, recipient,

@@ -36,6 +36,7 @@ class SummaryDocument:
 
 class _Pdf(FPDF):
     footer_text = ""
+    body_font = "helvetica"
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -60,7 +61,7 @@ def _text(value: str, unicode_font: bool) -> str:
 
 def render_summary(document: SummaryDocument) -> bytes:
     pdf = _Pdf(format="A4")
-    pdf.body_font, unicode_font = _fonts(pdf)  # type: ignore[attr-defined]
+    pdf.body_font, unicode_font = _fonts(pdf)
     pdf.footer_text = _text(document.footer, unicode_font)
     pdf.set_auto_page_break(True, margin=16)
     pdf.set_title(_text(document.title, unicode_font))
@@ -68,19 +69,19 @@ def render_summary(document: SummaryDocument) -> bytes:
     pdf.alias_nb_pages()
     pdf.add_page()
     width = pdf.epw
-    pdf.set_font(pdf.body_font, "B", 15)  # type: ignore[attr-defined]
+    pdf.set_font(pdf.body_font, "B", 15)
     pdf.multi_cell(width, 8, _text(document.title, unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(pdf.body_font, "", 9)  # type: ignore[attr-defined]
+    pdf.set_font(pdf.body_font, "", 9)
     pdf.multi_cell(width, 5, _text(document.subtitle, unicode_font), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for section in document.sections:
         pdf.ln(3)
-        pdf.set_font(pdf.body_font, "B", 11)  # type: ignore[attr-defined]
+        pdf.set_font(pdf.body_font, "B", 11)
         pdf.multi_cell(width, 6, _text(section.title, unicode_font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(pdf.body_font, "", 9)  # type: ignore[attr-defined]
+        pdf.set_font(pdf.body_font, "", 9)
         for label, value in section.pairs:
-            pdf.set_font(pdf.body_font, "B", 9)  # type: ignore[attr-defined]
+            pdf.set_font(pdf.body_font, "B", 9)
             pdf.cell(45, 5, _text(label, unicode_font))
-            pdf.set_font(pdf.body_font, "", 9)  # type: ignore[attr-defined]
+            pdf.set_font(pdf.body_font, "", 9)
             pdf.multi_cell(width - 45, 5, _text(value or "—", unicode_font), align="L", new_x=XPos.LMARGIN,
                            new_y=YPos.NEXT,
                            wrapmode=WrapMode.CHAR if " " not in value else WrapMode.WORD)

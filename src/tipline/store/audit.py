@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -50,8 +50,8 @@ HEAD_ID = 1
 CHECKPOINT_FILE = "audit-checkpoints.log"
 AUDIT_PENDING = "tipline_audit_pending"  # session.info: this transaction wrote events to seal
 SEAL_BATCH = 500
-_EVENTS = AuditEventRow.__table__
-_HEAD = AuditHead.__table__
+_EVENTS = cast(Table, AuditEventRow.__table__)  # a mapped class\'s table (typed as any FromClause)
+_HEAD = cast(Table, AuditHead.__table__)  # a mapped class\'s table (typed as any FromClause)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.seq)
 _LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
 _UNSEALED = select(_EVENTS.c.seq, _EVENTS.c.mac).where(_EVENTS.c.chain_seq.is_(None)).order_by(_EVENTS.c.seq)
@@ -189,7 +189,8 @@ class AuditLog:
         expect_found = False
         expected_seq, prev_hash = 1, GENESIS_HASH
         for row in _walk(session, batch):
-            position = row.chain_seq
+            position, sealed_hash = row.chain_seq, row.hash
+            assert position is not None and sealed_hash is not None, "the walk reads chained events only"
             result.checked += 1
             if position != expected_seq:
                 missing = f"{expected_seq}" if position == expected_seq + 1 else f"{expected_seq}-{position - 1}"
@@ -216,7 +217,7 @@ class AuditLog:
                     "(the chain was rewritten from there on)")))
             if expect_head is not None and row.hash == expect_head:
                 expect_found = True
-            expected_seq, prev_hash = position + 1, row.hash
+            expected_seq, prev_hash = position + 1, sealed_hash
             if head is not None and position == head.seq:
                 hash_at_head = row.hash
                 head_is_legacy = row.mac is None
@@ -504,4 +505,5 @@ def _record(row: AuditEventRow) -> AuditRecord:
 
 def _plain(details: dict[str, Any]) -> dict[str, Any]:
     """Details must survive a JSON round trip unchanged (no floats' rounding, no objects)."""
-    return json.loads(json.dumps(details, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(details, default=str))
+    return plain

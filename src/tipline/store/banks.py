@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError
+from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError, parse_classification, parse_signal_type
 from tipline.store.audit import AuditLog
 from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
 from tipline.triage import MatchFact
@@ -40,8 +40,8 @@ def to_bank(row: BankRow) -> Bank:
 
 
 def to_entry(row: BankEntryRow, bank_name: str) -> BankEntry:
-    return BankEntry(bank=bank_name, signal_type=row.signal_type, value=row.value, source=row.source,
-                     source_id=row.source_id, classification=row.classification, series=row.series,
+    return BankEntry(bank=bank_name, signal_type=parse_signal_type(row.signal_type), value=row.value, source=row.source,
+                     source_id=row.source_id, classification=parse_classification(row.classification), series=row.series,
                      added_by=row.added_by, added_at=row.added_at, enabled=row.enabled, entry_id=row.id)
 
 

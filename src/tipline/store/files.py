@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, BinaryIO
+from typing import cast as typing_cast
 
-from sqlalchemy import Text, bindparam, cast, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,8 +30,8 @@ from tipline.store.reports import ReportNotFound, ReportStore
 from tipline.store.tables import BlobRow, ReportFileRow, ReportRow
 
 MAX_FILE_NAME = 1024
-_FILES = ReportFileRow.__table__
-_BLOBS = BlobRow.__table__
+_FILES = typing_cast(Table, ReportFileRow.__table__)  # a mapped class\'s table (typed as any FromClause)
+_BLOBS = typing_cast(Table, BlobRow.__table__)  # a mapped class\'s table (typed as any FromClause)
 _FILE_COLUMNS = ("id", "report_id", "file_name", "size", "media_type", "md5", "sha1", "sha256", "blob_address",
                  "uploaded_at", "details", "parent_file_id", "archive_path")
 # A new file row, numbered after the report's other files, in one statement (the caller holds the
@@ -119,10 +120,10 @@ class FileStore:
             if isinstance(data, (bytes, bytearray, memoryview)):
                 writer.write(data)
             elif hasattr(data, "read"):
-                while chunk := data.read(1024 * 1024):  # type: ignore[union-attr]
+                while chunk := data.read(1024 * 1024):
                     writer.write(chunk)
             else:
-                for chunk in data:  # type: ignore[union-attr]
+                for chunk in data:
                     writer.write(chunk)
             stored = writer.commit()
         return self.register(session, report_id, stored, file_name=file_name, actor=actor)
@@ -180,7 +181,7 @@ class FileStore:
             statement = statement.where(_NO_DETAILS)
         session.flush()
         connection = session.connection()
-        owner = connection.execute(
+        owner: int | None = connection.execute(
             statement.values(details=details.to_wire()).returning(_FILES.c.report_id)
         ).scalar_one_or_none()
         if owner is None:

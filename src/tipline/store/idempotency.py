@@ -16,15 +16,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import ForeignKey, Integer, String, Table, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tipline.domain.base import utc_now
 from tipline.store.tables import Base
-from tipline.store.types import BigId
+from tipline.store.types import BigId, changed_rows
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"  # Stripe's name for "this is the stored first answer"
@@ -59,7 +59,7 @@ class IdempotencyKeyRow(Base):
     __table_args__ = (UniqueConstraint("api_account_id", "endpoint", "key"),)
 
 
-_KEYS = IdempotencyKeyRow.__table__
+_KEYS = cast(Table, IdempotencyKeyRow.__table__)  # a mapped class\'s table (typed as any FromClause)
 
 
 class KeyReused(ValueError):
@@ -165,4 +165,4 @@ def run_once(session: Session, request: Idempotency | None,
 def delete_expired(session: Session, now: datetime | None = None) -> int:
     """Forget keys whose window has passed (the periodic maintenance calls this)."""
     result = session.execute(delete(_KEYS).where(_KEYS.c.expires_at <= (now or utc_now())))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed_rows(result)

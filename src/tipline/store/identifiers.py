@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -111,7 +112,7 @@ class IdentifierStore:
             {(a, b, kind, value) for other, kind, value in wanted for a, b in ((report_id, other), (other, report_id))}
         )  # one order for every worker, so concurrent linkers wait for each other instead of deadlocking
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        inserted = []
+        inserted: list[Any] = []
         for start in range(0, len(rows), LINK_BATCH):  # stay under SQLite's limit on bound parameters
             statement = (
                 insert(ReportLinkRow)

@@ -49,7 +49,7 @@ class AgencyRow(Base):
 # An agency user belongs to one agency: every query of the agency portal is scoped by this column.
 # (Agencies are deactivated, never deleted, so the key needs no ON DELETE rule; SQLite also keeps
 # no rule it could report back for a column added to an existing table.)
-User.agency_id = mapped_column(  # type: ignore[attr-defined]
+User.agency_id = mapped_column(
     Integer, ForeignKey("agencies.id"), nullable=True, index=True
 )
 
@@ -215,7 +215,7 @@ def rotate_agency_key(session: Session, agency: AgencyRow, public_key: bytes, ac
 def assign_user_to_agency(session: Session, user: User, agency: AgencyRow, actor: Actor, audit: Any) -> None:
     if user.role != Role.AGENCY.value:
         raise DirectoryError(f"{user.username} is a {user.role} user; only agency users belong to an agency")
-    user.agency_id = agency.id  # type: ignore[attr-defined]
+    user.agency_id = agency.id  # type: ignore[attr-defined]  # User.agency_id is added to the class in this module (above)
     audit.append(session, actor, "user.agency_assigned", details={"username": user.username, "agency": agency.code})
 
 
@@ -232,6 +232,6 @@ def agency_of_user(session: Session, user_id: int | None) -> AgencyRow | None:
 
 def agency_user_counts(session: Session) -> dict[int, int]:
     rows = session.execute(
-        select(User.agency_id, func.count()).where(User.agency_id.is_not(None)).group_by(User.agency_id)  # type: ignore[attr-defined]
+        select(User.agency_id, func.count()).where(User.agency_id.is_not(None)).group_by(User.agency_id)  # type: ignore[attr-defined]  # User.agency_id, added above
     )
     return {agency_id: count for agency_id, count in rows}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, desc, func, select
+from sqlalchemy import ColumnElement, Select, and_, desc, func, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -192,7 +193,7 @@ class ReportStore:
         return list(rows), total
 
     def _filtered(self, statement: Select[Any], filters: ReportFilter) -> Select[Any]:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if filters.states:
             conditions.append(ReportRow.state.in_([s.value for s in filters.states]))
         if filters.incident_type is not None:
@@ -220,7 +221,7 @@ class ReportStore:
         rows = session.execute(select(ReportRow.state, func.count()).group_by(ReportRow.state))
         return {state: count for state, count in rows}
 
-    def files(self, session: Session, report_id: int) -> list[ReportFile]:
+    def files(self, session: Session, report_id: int) -> builtins.list[ReportFile]:  # `list` is a method here
         rows = session.execute(
             select(ReportFileRow).where(ReportFileRow.report_id == report_id).order_by(ReportFileRow.position)
         ).scalars()

@@ -17,7 +17,14 @@ from tipline.domain.files import FileAnnotations
 from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import QUEUE_STATES, ReportState
 from tipline.domain.roles import Permission, has_permission
-from tipline.matching import PDQ_MIN_QUALITY, BankEntry, VpdqFrame, format_vpdq
+from tipline.matching import (
+    PDQ_MIN_QUALITY,
+    BankEntry,
+    SignalType,
+    VpdqFrame,
+    format_vpdq,
+    parse_classification,
+)
 from tipline.pipeline.stages.score_priority import WEIGHTS_KEY, rescore, triage_weights
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
@@ -268,20 +275,24 @@ class ReviewStore:
         file = session.get(ReportFileRow, file_id)
         if file is None or file.report_id != report_id:
             raise ReportNotFound(report_id)
-        provenance = {"source": f"tipline report {report_id}", "source_id": file_id,
-                      "classification": file.reviewed_classification if file.reviewed_classification in
-                      ("A1", "A2", "B1", "B2") else None, "series": series.strip() or None,
-                      "added_by": principal.actor.name}
-        entries = [BankEntry(bank_name, kind, value, **provenance)
-                   for kind, value in (("md5", file.md5), ("sha256", file.sha256)) if value]
+        classification = parse_classification(file.reviewed_classification) if file.reviewed_classification in \
+            ("A1", "A2", "B1", "B2") else None
+
+        def entry(kind: SignalType, value: str) -> BankEntry:
+            return BankEntry(bank_name, kind, value, source=f"tipline report {report_id}", source_id=file_id,
+                             classification=classification, series=series.strip() or None,
+                             added_by=principal.actor.name)
+
+        entries = [entry(kind, value) for kind, value in ((SignalType.MD5, file.md5), (SignalType.SHA256, file.sha256))
+                   if value]
         if file.pdq and (file.pdq_quality or 0) >= PDQ_MIN_QUALITY:
-            entries.append(BankEntry(bank_name, "pdq", file.pdq, **provenance))
+            entries.append(entry(SignalType.PDQ, file.pdq))
         frames = session.execute(select(FileSignalRow).where(FileSignalRow.file_id == file_id,
                                                              FileSignalRow.signal_type == "vpdq_frame")
                                  .order_by(FileSignalRow.frame_number)).scalars().all()
         if frames:
-            entries.append(BankEntry(bank_name, "vpdq", format_vpdq(
-                [VpdqFrame(f.value, f.quality or 0, (f.timestamp_ms or 0) / 1000) for f in frames]), **provenance))
+            entries.append(entry(SignalType.VPDQ, format_vpdq(
+                [VpdqFrame(f.value, f.quality or 0, (f.timestamp_ms or 0) / 1000) for f in frames])))
         try:
             added = banks.add_entries(session, bank_name, entries, principal.actor,
                                       audit_detail={"report_id": report_id, "file_id": file_id})

@@ -94,10 +94,11 @@ def _pdq_matches(session: Session, query: str, distance: int) -> dict[int, list[
     for rows, label in sources:
         if not rows:
             continue
-        hashes = np.frombuffer(b"".join(bytes.fromhex(value) for _, _, value in rows), dtype=np.uint8).reshape(-1, 32)
+        hashes = np.frombuffer(b"".join(bytes.fromhex(value or "") for _, _, value in rows),
+                               dtype=np.uint8).reshape(-1, 32)
         distances = np.unpackbits(hashes ^ target, axis=1).sum(axis=1)
         for index in np.flatnonzero(distances <= distance):
-            report_id, file_id, _ = rows[index]
+            report_id, file_id, _ = rows[int(index)]
             found.setdefault(report_id, []).append(f"{label} of file {file_id} at distance {int(distances[index])}")
     return found
 

@@ -160,18 +160,17 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
     meetings = _tactic_evidence(facts, "meeting_request") + _text_evidence(facts, "meeting_request")
     if meetings:
         add("meeting_planned", "Plans or requests to meet the child in person", weights.meeting_planned, meetings)
-    disclosed = [c for c in facts.conversations if c.disclosure is not None]
+    disclosed = [(c, c.disclosure) for c in facts.conversations if c.disclosure is not None]
     if disclosed:
-        evidence = [Evidence("conversation", f"analysis {c.analysis_id}, message {mid}",
-                             f"{c.disclosure.discloser}: {text}")  # type: ignore[union-attr]
-                    for c in disclosed
-                    for mid, text in zip(c.disclosure.message_ids, c.disclosure.evidence, strict=False)]  # type: ignore[union-attr]
-        urgent = sorted({u for c in disclosed for u in c.disclosure.urgent})  # type: ignore[union-attr]
+        told = [Evidence("conversation", f"analysis {c.analysis_id}, message {mid}", f"{d.discloser}: {text}")
+                for c, d in disclosed
+                for mid, text in zip(d.message_ids, d.evidence, strict=False)]
+        urgent = sorted({u for _, d in disclosed for u in d.urgent})
         if urgent:
             add("disclosure_live_threat", "A disclosure tells of a live " + ", ".join(urgent)
-                + " (a child or carer describes it)", weights.disclosure_live_threat, evidence)
+                + " (a child or carer describes it)", weights.disclosure_live_threat, told)
         else:
-            add("disclosure", "A child or carer discloses an approach, a threat or abuse", weights.disclosure, evidence)
+            add("disclosure", "A child or carer discloses an approach, a threat or abuse", weights.disclosure, told)
     alerted = [c for c in facts.conversations if c.alert]
     if alerted:
         add("enticement_alert", f"Enticement detected in {len(alerted)} conversation{'s' if len(alerted) > 1 else ''}",
@@ -187,13 +186,13 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
     ages += [(age, t.path, t.quote) for age, t in stated if age is not None]
     if ages:
         youngest, where, words = min(ages)
-        evidence = [Evidence("report", where, words)]
+        stated_age = [Evidence("report", where, words)]
         if youngest <= 12:
-            add("victim_age_12_or_under", f"The youngest victim is {youngest}", weights.victim_age_12_or_under, evidence)
+            add("victim_age_12_or_under", f"The youngest victim is {youngest}", weights.victim_age_12_or_under, stated_age)
         elif youngest <= 15:
-            add("victim_age_13_to_15", f"The youngest victim is {youngest}", weights.victim_age_13_to_15, evidence)
+            add("victim_age_13_to_15", f"The youngest victim is {youngest}", weights.victim_age_13_to_15, stated_age)
         elif youngest <= 17:
-            add("victim_age_16_to_17", f"The youngest victim is {youngest}", weights.victim_age_16_to_17, evidence)
+            add("victim_age_16_to_17", f"The youngest victim is {youngest}", weights.victim_age_16_to_17, stated_age)
 
     def matches(kind: str, identified: bool | None = None) -> list[Evidence]:
         found = []

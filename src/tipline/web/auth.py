@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from sqlalchemy import case, delete, func, select
@@ -26,6 +26,9 @@ from tipline.store.accounts import PUBLIC, Principal
 from tipline.store.audit import AuditLog
 from tipline.store.db import Database
 from tipline.store.tables import LoginFailureRow, LoginKnownAddress
+
+if TYPE_CHECKING:
+    from tipline.instance import Instance
 
 SESSION_COOKIE = "tipline_session"
 LOGIN_CSRF_COOKIE = "tipline_login_csrf"
@@ -61,7 +64,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 def principal_of(request: Request) -> Principal:
     """The principal of this request (cached): a session cookie, else HTTP Basic, else the public."""
-    cached = getattr(request.state, "principal", None)
+    cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     instance = request.app.state.instance
@@ -86,7 +89,7 @@ def basic_user_login(request: Request, username: str, password: str) -> Principa
     """A person's own login sent by HTTP Basic (for scripts), throttled and audited exactly as the
     sign-in form is (LoginThrottle): an address that failed too often answers 429 with Retry-After
     without checking the password, so a script cannot guess passwords at Argon2's pace."""
-    instance = request.app.state.instance
+    instance: Instance = request.app.state.instance
     throttle: LoginThrottle = request.app.state.login_throttle
     client = request.client.host if request.client else "unknown"
     verdict = throttle.check(username, client)
@@ -184,7 +187,7 @@ def route_policy(route: Any) -> dict[str, Any] | None:
     stack = [dependant]
     while stack:
         current = stack.pop()
-        mark = getattr(current.call, POLICY_MARK, None)
+        mark: dict[str, Any] | None = getattr(current.call, POLICY_MARK, None)
         if mark is not None:
             return mark
         stack.extend(current.dependencies)

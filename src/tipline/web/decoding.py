@@ -31,8 +31,9 @@ class DecodeBusy(RuntimeError):
 
 
 try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    _LIBC: ctypes.CDLL | None = _libc
 except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
     _LIBC = None
 

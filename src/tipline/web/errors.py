@@ -202,9 +202,10 @@ def _http_error_name(status: int) -> str:
 
 def page_error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     templates = request.app.state.templates
-    return templates.TemplateResponse(
+    response: HTMLResponse = templates.TemplateResponse(
         request,
         "error.html",
         {"title": title, "message": message, "status": status},
         status_code=status,
     )
+    return response

@@ -52,6 +52,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "menu": menu(principal) if principal else [],
         "current_path": request.url.path,
     }
-    return request.app.state.templates.TemplateResponse(
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status_code
     )
+    return response

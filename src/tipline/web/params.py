@@ -49,11 +49,11 @@ def _bounded(metadata: list[Any]) -> bool:
         if isinstance(item, annotated_types.Le):
             upper = upper or item.le <= INT64_MAX
         elif isinstance(item, annotated_types.Lt):
-            upper = upper or item.lt <= INT64_MAX + 1
+            upper = upper or bool(item.lt <= INT64_MAX + 1)  # type: ignore[operator]  # annotated_types types the bound loosely (SupportsLt)
         elif isinstance(item, annotated_types.Ge):
             lower = lower or item.ge >= INT64_MIN
         elif isinstance(item, annotated_types.Gt):
-            lower = lower or item.gt >= INT64_MIN - 1
+            lower = lower or bool(item.gt >= INT64_MIN - 1)  # type: ignore[operator]  # annotated_types types the bound loosely (SupportsGt)
     return upper and lower
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from tipline.instance import Instance
 
 
-_REPORTS = ReportRow.__table__
-_FILES = ReportFileRow.__table__
+_REPORTS = cast(Table, ReportRow.__table__)  # a mapped class\'s table (typed as any FromClause)
+_FILES = cast(Table, ReportFileRow.__table__)  # a mapped class\'s table (typed as any FromClause)
 _STATE_OF = select(_REPORTS.c.api_account_id, _REPORTS.c.state).where(_REPORTS.c.id == bindparam("report_id"))
 # The caller's own open report, locked until commit, with a change recorded (version and last-change
 # time): one statement. No row back means a refusal, told apart by reading the report again.
@@ -88,7 +88,7 @@ def parse_report_id(raw: str | None) -> int:
     return int(value)
 
 
-def refusal(report_id: int, found: Row[Any] | ReportRow | None, principal: Principal) -> IspwsError | None:
+def refusal(report_id: int, found: Row[*tuple[Any, ...]] | ReportRow | None, principal: Principal) -> IspwsError | None:
     """The documented refusal for a report that is not the principal's own open report (None if it
     is). Another provider's report answers exactly as a report that does not exist."""
     if found is None or principal.role != Role.ESP or found.api_account_id != principal.api_account_id:

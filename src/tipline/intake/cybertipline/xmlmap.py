@@ -234,8 +234,8 @@ def wire_to_element(name: str, value: Any, spec: ElementSpec) -> etree._Element:
 
 
 def _document(element: etree._Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
-        element, xml_declaration=False, encoding="UTF-8", pretty_print=True)
+    body: bytes = etree.tostring(element, xml_declaration=False, encoding="UTF-8", pretty_print=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def report_to_xml(content: ReportContent) -> bytes:

@@ -61,7 +61,7 @@ class HashRecord:
             classification=self.classification,
             series=self.series,
             added_by=added_by,
-            added_at=added_at if added_at is not None else BankEntry.now(),  # type: ignore[arg-type]
+            added_at=added_at if added_at is not None else BankEntry.now(),  # type: ignore[arg-type]  # a datetime: the record's, or now
             enabled=enabled,
         )
 

@@ -7,17 +7,33 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
 from tipline.domain.numbers import parse_whole_number
 from tipline.store.tables import PipelineJob
+from tipline.store.types import changed_rows
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PENDING_JOB_IDS = "tipline.pending_job_ids"  # session.info key: jobs to dispatch once committed
-_JOBS = PipelineJob.__table__
+_JOBS = cast(Table, PipelineJob.__table__)  # a mapped class\'s table (typed as any FromClause)
 # A queued job for (report, stage) unless one is already queued or running: one statement.
 _ENQUEUE = insert(_JOBS).from_select(
     ["report_id", "stage", "status", "attempts", "run_after", "created_at", "updated_at"],
@@ -61,7 +77,7 @@ class JobStore:
         """Queue `stage` for a report unless it is already queued or running (enqueueing is idempotent)."""
         now = utc_now()
         session.flush()
-        job_id = session.connection().execute(_ENQUEUE, {
+        job_id: int | None = session.connection().execute(_ENQUEUE, {
             "job_report_id": report_id, "job_stage": stage, "job_run_after": run_after or now, "job_now": now,
         }).scalar_one_or_none()
         if job_id is None:
@@ -69,7 +85,7 @@ class JobStore:
         session.info.setdefault(PENDING_JOB_IDS, []).append(job_id)
         return job_id
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
         return or_(
             and_(PipelineJob.status == QUEUED, PipelineJob.run_after <= now),
             and_(PipelineJob.status == RUNNING, PipelineJob.lease_expires_at < now),
@@ -109,7 +125,7 @@ class JobStore:
             .where(PipelineJob.id == claimed.id, PipelineJob.status == RUNNING, PipelineJob.lease_owner == claimed.owner)
             .values(lease_expires_at=utc_now() + self.lease)
         )
-        return result.rowcount == 1
+        return changed_rows(result) == 1
 
     def complete(self, session: Session, claimed: ClaimedJob) -> bool:
         """Mark done in the stage's own transaction; False if the lease was lost (then roll back)."""
@@ -119,7 +135,7 @@ class JobStore:
             .where(PipelineJob.id == claimed.id, PipelineJob.status == RUNNING, PipelineJob.lease_owner == claimed.owner)
             .values(status=DONE, finished_at=now, updated_at=now, lease_expires_at=None, last_error=None)
         )
-        return result.rowcount == 1
+        return changed_rows(result) == 1
 
     def fail(self, session: Session, claimed: ClaimedJob, error: str) -> str:
         """Record a failure: retry later with back-off, or give up after max_attempts (status failed)."""

@@ -54,7 +54,10 @@ def analyse_report_conversations(context: AnalyzeConversationsContext, report_id
     gaming incidents, and run the detector on each conversation, in order."""
     sources: list[ConversationSource] = []
     with context.db.transaction() as session:
-        content = ReportContent.model_validate(session.get(ReportRow, report_id).content, context=STORED)
+        row = session.get(ReportRow, report_id)
+        if row is None:
+            raise LookupError(f"report {report_id} does not exist")
+        content = ReportContent.model_validate(row.content, context=STORED)
     for index, details in enumerate(content.internet_details):
         wire_kind = CHAT_DETAIL_KINDS.get(details.kind)
         text = getattr(details.detail, "content", None) if wire_kind else None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.media import CryptoHashes, FileHashes, HashOptions, hash_file
+from tipline.media.streams import as_binary
 from tipline.pipeline.stages.base import HasAudit, HasDatabase, HasFiles, Stage
 from tipline.store.tables import FileSignalRow, ReportFileRow
 
@@ -45,8 +46,8 @@ def hash_report_files(context: HashFilesContext, report_id: int) -> list[HashedF
         with context.db.transaction() as session:
             reader = context.files.open_for_system(session, file_id, HASHING_ACTOR, purpose="hashing")
         with reader:
-            hashes = hash_file(reader, name=name, options=HashOptions(),
-                               known_crypto=CryptoHashes(size, md5, sha1, sha256))
+            known = CryptoHashes(size, md5, sha1, sha256) if md5 and sha1 and sha256 else None  # set at upload
+            hashes = hash_file(as_binary(reader), name=name, options=HashOptions(), known_crypto=known)
         hashed.append(HashedFile(file_id, hashes))
     return hashed
 

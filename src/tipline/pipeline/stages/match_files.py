@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.matching import FileSignals, PdqQuery
-from tipline.media.video import VideoFrameHash
+from tipline.matching import FileSignals, PdqQuery, VpdqFrame
 from tipline.pipeline.stages.base import HasAudit, HasMatcher, Stage
 from tipline.store.tables import FileMatchRow, FileSignalRow, ReportFileRow, ReportRow
 
@@ -31,7 +30,7 @@ def file_signals(session: Session, file: ReportFileRow) -> FileSignals:
     if file.pdq:
         pdq.append(PdqQuery(file.pdq, file.pdq_quality))
         pdq += [PdqQuery(s.value, file.pdq_quality) for s in signals if s.signal_type == "pdq_dihedral"]
-    frames = [VideoFrameHash(s.frame_number or 0, (s.timestamp_ms or 0) / 1000, s.value, s.quality or 0)
+    frames = [VpdqFrame(s.value, s.quality or 0, (s.timestamp_ms or 0) / 1000, s.frame_number or 0)
               for s in signals if s.signal_type == "vpdq_frame"]
     return FileSignals(md5=file.md5, sha1=file.sha1, sha256=file.sha256, pdq=pdq, vpdq=frames)
 
@@ -64,6 +63,8 @@ def match_report_files(context: MatchFilesContext, session: Session, report_id: 
     after = sorted((m.file_id, m.entry_id, m.suppressed) for m in session.execute(
         select(FileMatchRow).where(FileMatchRow.report_id == report_id)).scalars())
     report = session.get(ReportRow, report_id)
+    if report is None:
+        raise LookupError(f"report {report_id} does not exist")
     first_time = report.files_matched_at is None
     report.files_matched_at = now
     if files and (after != before or first_time):

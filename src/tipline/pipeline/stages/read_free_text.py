@@ -24,7 +24,10 @@ class ReadFreeTextContext(HasDatabase, HasAudit, Protocol):
 def read_report_free_text(context: ReadFreeTextContext, report_id: int) -> list[TextFinding]:
     """Read every free-text field of the report (outside any transaction: the model's work is not short)."""
     with context.db.transaction() as session:
-        content = ReportContent.model_validate(session.get(ReportRow, report_id).content)
+        row = session.get(ReportRow, report_id)
+        if row is None:
+            raise LookupError(f"report {report_id} does not exist")
+        content = ReportContent.model_validate(row.content)
     return read_report_text(content.free_text())
 
 

@@ -25,6 +25,7 @@ from tipline.media import FileHashes, HashOptions, hash_file
 from tipline.media.blobstore import BlobStoreError, StoredBlob
 from tipline.media.errors import Problem, ProblemCode
 from tipline.media.sniffing import SNIFF_BYTES, MediaKind, sniff_media_type
+from tipline.media.streams import as_binary
 from tipline.pipeline.stages.base import HasAudit, HasDatabase, HasFiles, Stage
 from tipline.pipeline.stages.hash_files import HashedFile, store_file_hashes
 from tipline.store.tables import ReportFileRow
@@ -102,7 +103,7 @@ def unpack_report_archives(context: UnpackArchivesContext, report_id: int,
         unpacked = Unpacked(file_id)
         with reader:
             try:
-                _walk(context, reader, file_id, "", 0, unpacked, limits)
+                _walk(context, as_binary(reader), file_id, "", 0, unpacked, limits)
             except _Stop:
                 pass
         results.append(unpacked)
@@ -158,7 +159,7 @@ def _walk(context: UnpackArchivesContext, source: BinaryIO, parent: str | int, p
                 continue
             unpacked.total_bytes += stored.size
             with context.files.blobs.open(stored.address) as blob:
-                hashes = hash_file(blob, name=PurePosixPath(info.filename).name, options=HashOptions(),
+                hashes = hash_file(as_binary(blob), name=PurePosixPath(info.filename).name, options=HashOptions(),
                                    known_crypto=stored.crypto)
             unpacked.members.append(Member(parent, path, stored, hashes))
             if hashes.archive is not None and not hashes.errors:
@@ -168,7 +169,7 @@ def _walk(context: UnpackArchivesContext, source: BinaryIO, parent: str | int, p
                         f"{path} is a ZIP nested {depth + 2} levels deep; it is kept as a file but not opened"))
                     continue
                 with context.files.blobs.open(stored.address) as inner:
-                    _walk(context, inner, len(unpacked.members) - 1, f"{path}/", depth + 1, unpacked, limits)
+                    _walk(context, as_binary(inner), len(unpacked.members) - 1, f"{path}/", depth + 1, unpacked, limits)
 
 
 def _is_media(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

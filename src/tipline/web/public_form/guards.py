@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, int_setting
@@ -98,8 +99,8 @@ class FormTokens:
         return secrets.token_urlsafe(32)
 
     @staticmethod
-    def cookie_ok(cookie: str | None) -> bool:
-        return bool(cookie) and len(cookie) == 43 and all(c.isalnum() or c in "-_" for c in cookie)  # type: ignore[union-attr]
+    def cookie_ok(cookie: str | None) -> TypeGuard[str]:
+        return cookie is not None and len(cookie) == 43 and all(c.isalnum() or c in "-_" for c in cookie)
 
     def token_for(self, cookie: str) -> str:
         issued = str(int(self.clock()))

@@ -440,9 +440,9 @@ def read_answers(
         victims=victims,
         public_report=PublicReport(
             description=description,
-            reporter_relationship=relationship,  # type: ignore[arg-type]
+            reporter_relationship=relationship,  # type: ignore[arg-type]  # one of RELATIONSHIPS, checked above; the model's Literal validates it again
             child_in_danger_now=danger == "yes",
-            child_gender=child_gender,  # type: ignore[arg-type]
+            child_gender=child_gender,  # type: ignore[arg-type]  # one of GENDERS or None, checked above; the model's Literal validates it again
             other_person_description=other_description,
             contact=contact,
         ),

@@ -166,7 +166,7 @@ class FormReader:
 
     async def _read_multipart(self, request: Request, boundary: bytes) -> None:
         try:
-            parser = MultipartParser(boundary, callbacks={  # type: ignore[arg-type]
+            parser = MultipartParser(boundary, callbacks={
                 "on_part_begin": self._part_begin,
                 "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
                 "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),

@@ -50,14 +50,17 @@ def _not_found(referral_id: int | str) -> HTTPException:
 def _scoped(session: Any, principal: Principal, referral_id: int) -> tuple[AgencyRow, ReferralRow]:
     agency = agency_of_user(session, principal.user_id)
     try:
-        return agency, referral_for_agency(session, referral_id, agency)  # type: ignore[return-value]
+        referral = referral_for_agency(session, referral_id, agency)  # refuses a user without an agency
+        assert agency is not None
+        return agency, referral
     except ReferralNotFound:
         raise _not_found(referral_id) from None
 
 
 def _status(referral: ReferralRow, outcomes: list[Any]) -> str:
     if outcomes:
-        return OUTCOME_LABELS.get(Outcome(outcomes[-1].outcome), outcomes[-1].outcome)
+        label: str = OUTCOME_LABELS.get(Outcome(outcomes[-1].outcome), outcomes[-1].outcome)
+        return label
     return "Opened" if referral.opened_at else "New"
 
 

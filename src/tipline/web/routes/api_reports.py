@@ -169,7 +169,8 @@ def read_report(request: Request, report_id: Id, principal: ReaderOrOwner) -> Re
     """Staff read any report; a service provider reads only its own. Every read is audited."""
     instance = request.app.state.instance
     with instance.db.transaction() as session:
-        return instance.reports.read(session, report_id, principal, purpose="api")
+        report: Report = instance.reports.read(session, report_id, principal, purpose="api")
+        return report
 
 
 @router.get("/reports", response_model=ReportPage, summary="List reports, newest first")

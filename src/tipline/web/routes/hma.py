@@ -42,6 +42,8 @@ from tipline.matching import (
     PdqQuery,
     SignalError,
     SignalType,
+    VpdqFrame,
+    parse_classification,
     parse_signal_type,
 )
 from tipline.media import FileHashes, HashOptions, MediaKind, hash_file, to_threatexchange_vpdq
@@ -117,8 +119,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": HmaMessage, "description": "No credentials, or wrong ones"},
     403: {"model": HmaMessage, "description": "The role may not do this (or, for bank creation, HMA's 'exists')"},
 }
-NOT_FOUND = {404: {"model": HmaMessage, "description": "No bank of that name"}}
-UPLOAD_ERRORS = {413: {"model": HmaMessage, "description": "The body is over the limit (TIPLINE_MAX_BODY_BYTES)"},
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": HmaMessage, "description": "No bank of that name"}}
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {413: {"model": HmaMessage, "description": "The body is over the limit (TIPLINE_MAX_BODY_BYTES)"},
                  501: {"model": HmaMessage, "description": "A `url` was given: tipline does not fetch URLs"}}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object",
@@ -192,7 +194,8 @@ def _policy(*permissions: Permission) -> Callable[..., Any]:
             raise AuthError(403, "send this session's CSRF token in the X-CSRF-Token header with an upload",
                             api=True)
         try:
-            return await inner(request)
+            principal_found: Principal = await inner(request)
+            return principal_found
         except AuthError as error:
             raise AuthError(error.status, error.message, api=True) from None
 
@@ -474,7 +477,8 @@ async def lookup_signal(
     def work() -> LookupResult:
         with instance.db.transaction() as session:
             matcher = instance.matching.matcher(session)
-        return matcher.lookup_signal(kind, signal)
+        found: LookupResult = matcher.lookup_signal(kind, signal)
+        return found
 
     try:
         result = await run_in_threadpool(work)
@@ -506,13 +510,15 @@ async def lookup_upload(
                             or ([PdqQuery(hashes.pdq, hashes.pdq_quality)] if hashes.pdq else []))
         groups = {"pdq": {SignalType.PDQ}, "md5": {SignalType.MD5, SignalType.VIDEO_MD5}}
     else:
-        query = FileSignals(md5=hashes.md5, vpdq=hashes.video_frames)
+        query = FileSignals(md5=hashes.md5, vpdq=[VpdqFrame(f.pdq, f.quality, f.timestamp, f.frame_number)
+                                                   for f in hashes.video_frames])
         groups = {"video_md5": {SignalType.MD5, SignalType.VIDEO_MD5}, "vpdq": {SignalType.VPDQ}}
 
     def work() -> LookupResult:
         with instance.db.transaction() as session:
             matcher = instance.matching.matcher(session)
-        return matcher.lookup(query)
+        found: LookupResult = matcher.lookup(query)
+        return found
 
     result = await run_in_threadpool(work)
     chosen = _bank_filter(banks)
@@ -528,7 +534,7 @@ def _bank_shape(row: BankRow) -> dict[str, Any]:
 
 
 def _bank_row(session: Any, name: str) -> BankRow:
-    row = session.execute(select(BankRow).where(BankRow.name == name)).scalar_one_or_none()
+    row: BankRow | None = session.execute(select(BankRow).where(BankRow.name == name)).scalar_one_or_none()
     if row is None:
         raise _Refused(404, f"bank {name!r} not found")
     return row
@@ -617,8 +623,11 @@ def _add_signals(request: Request, principal: Principal, bank_name: str, signals
     entries = []
     for name, value in signals.items():
         try:
-            entries.append(BankEntry(bank=bank_name, signal_type=name, value=value, added_at=BankEntry.now(),
-                                     added_by=principal.actor.name, **provenance))  # type: ignore[arg-type]
+            entries.append(BankEntry(bank=bank_name, signal_type=parse_signal_type(name), value=value,
+                                     added_at=BankEntry.now(), added_by=principal.actor.name,
+                                     classification=parse_classification(provenance["classification"]),
+                                     series=provenance["series"], source=provenance["source"],
+                                     source_id=provenance["source_id"]))
         except SignalError as error:
             if str(error).startswith("unknown signal type"):
                 raise _Refused(400, f"No such signal type {name!r}") from None

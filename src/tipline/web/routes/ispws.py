@@ -488,7 +488,8 @@ async def upload_endpoint(request: Request, principal: Esp) -> Response:
     def sink(_file_name: str | None) -> Callable[[bytes], None]:
         writer = instance.files.writer(max_size=instance.settings.max_upload_bytes)
         writers.append(writer)
-        return writer.write
+        write: Callable[[bytes], None] = writer.write
+        return write
 
     checked: list[int] = []
 

@@ -63,7 +63,8 @@ def public_form_policy() -> Any:
 
     async def policy(request: Request) -> Principal:
         request.state.principal = PUBLIC
-        return await policy_of_public(request)  # type: ignore[no-any-return]
+        principal: Principal = await policy_of_public(request)
+        return principal
 
     setattr(policy, POLICY_MARK, getattr(policy_of_public, POLICY_MARK))
     return policy
@@ -82,7 +83,7 @@ class FormState:
 
 def form_state(request: Request) -> FormState:
     """The form's settings, signers and limiter for this application (built on first use)."""
-    state = getattr(request.app.state, "public_form", None)
+    state: FormState | None = getattr(request.app.state, "public_form", None)
     if state is None:
         instance: Instance = request.app.state.instance
         settings = FormSettings.from_settings(instance.settings)
@@ -93,7 +94,7 @@ def form_state(request: Request) -> FormState:
             SubmissionLimiter(settings.rate_limit, settings.rate_window_seconds),
         )
         request.app.state.public_form = state
-    return state  # type: ignore[no-any-return]
+    return state
 
 
 def _client_address(request: Request) -> str:

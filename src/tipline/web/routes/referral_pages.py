@@ -91,7 +91,7 @@ def referral_context(instance: Any, session: Session, report_id: int, principal:
         "chosen_by": stored.chosen_by,
         "chosen_at": stored.chosen_at,
         "choice_reason": stored.choice_reason,
-        "selected_code": (chosen or suggested).code if (chosen or suggested) else "",
+        "selected_code": next((a.code for a in (chosen, suggested) if a is not None), ""),
         "agencies": [a for a in agencies if a.active],
         "can_choose": referral is None and has_permission(principal.role, Permission.REPORT_REVIEW),
         "can_refer": can_refer,

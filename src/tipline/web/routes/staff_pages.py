@@ -72,7 +72,7 @@ HEADING_SINGULAR = {
 
 
 def _labels(kind: type) -> dict[str, str]:
-    return {member.value: member.label for member in kind}  # type: ignore[attr-defined]
+    return {member.value: member.label for member in kind}  # type: ignore[attr-defined]  # kind is a LabelledEnum class (PartyRole ...)
 
 
 @router.get("/reports", response_class=HTMLResponse)

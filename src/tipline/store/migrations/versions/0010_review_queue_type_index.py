@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 IN_QUEUE = sa.text("state IN ('awaiting_review', 'in_review')")
-ORDER = ['priority', sa.text('priority_rank DESC'), 'received_at', 'id']
+ORDER: list[str | sa.TextClause] = ['priority', sa.text('priority_rank DESC'), 'received_at', 'id']
 
 
 def upgrade() -> None:
