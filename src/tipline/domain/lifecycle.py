@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from tipline.domain.errors import TiplineError
 from tipline.domain.labels import LabelledEnum, labels
 
 
@@ -55,8 +58,10 @@ QUEUE_STATES = (ReportState.AWAITING_REVIEW, ReportState.IN_REVIEW)
 """The review queue: reports waiting for an analyst or held by one (scored again as time passes)."""
 
 
-class LifecycleError(ValueError):
+class LifecycleError(TiplineError, ValueError):
     """A transition the lifecycle does not allow."""
+
+    status, code, title = 409, "invalid_state", "Not possible in this state"
 
     def __init__(self, current: ReportState, target: ReportState) -> None:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (it is final)"
@@ -65,6 +70,9 @@ class LifecycleError(ValueError):
         )
         self.current = current
         self.target = target
+
+    def problem_details(self) -> dict[str, Any]:
+        return {"state": self.current.value}
 
 
 def check_transition(current: ReportState, target: ReportState) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from tipline.domain.errors import TiplineError
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
@@ -22,13 +23,18 @@ if TYPE_CHECKING:
 ESP_SOURCES = (ReportSource.ESP_XML, ReportSource.ESP_JSON, ReportSource.BULK)
 
 
-class SubmissionRejected(ValueError):
+class SubmissionRejected(TiplineError, ValueError):
     """A report that is well-formed but breaks a rule of its source; nothing was stored."""
+
+    status, code, title, always_json = 422, "validation_failed", "Please check the report", True
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+    def problem_details(self) -> dict[str, Any]:
+        return {"problems": [{"field": self.field, "problem": self.message, "type": "rule"}]}
 
 
 def check_source_rules(content: ReportContent, source: ReportSource) -> None:

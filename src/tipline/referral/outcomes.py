@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from tipline.domain.labels import LabelledEnum, labels
 
 
-class Outcome(StrEnum):
+class Outcome(LabelledEnum):
     RECEIVED = "received"
     INVESTIGATION_OPENED = "investigation_opened"
     CHILD_SAFEGUARDED = "child_safeguarded"
@@ -14,12 +14,8 @@ class Outcome(StrEnum):
     NO_ACTION_POSSIBLE = "no_action_possible"
     REFERRED_ON = "referred_on"
 
-    @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self]
 
-
-OUTCOME_LABELS = {
+OUTCOME_LABELS = labels(Outcome, {
     Outcome.RECEIVED: "Received",
     Outcome.INVESTIGATION_OPENED: "Investigation opened",
     Outcome.CHILD_SAFEGUARDED: "Child safeguarded",
@@ -27,7 +23,7 @@ OUTCOME_LABELS = {
     Outcome.ARREST: "Arrest",
     Outcome.NO_ACTION_POSSIBLE: "No action possible",
     Outcome.REFERRED_ON: "Referred on to another agency",
-}
+})
 MAX_REASON = 2000
 MAX_NOTE = 5000
 

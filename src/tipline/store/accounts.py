@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.roles import GRANT_APPROVERS, USER_ROLES, Role, needs_second_person
 from tipline.store.audit import AuditLog
 from tipline.store.tables import ApiAccount, RoleGrant, User, UserSession
@@ -24,8 +25,10 @@ from tipline.store.tables import ApiAccount, RoleGrant, User, UserSession
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class AccountError(ValueError):
+class AccountError(TiplineError, ValueError):
     """A request about accounts that cannot be done, with the reason."""
+
+    status, code, title = 400, "invalid_request", "Could not do that"
 
 
 class GrantNotFound(AccountError):

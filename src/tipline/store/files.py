@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.files import FileDetails
 from tipline.media.blobstore import (
     BlobReader,
@@ -58,8 +59,10 @@ _BLOB_REFERENCE = {dialect: _blob_reference(dialect) for dialect in ("postgresql
 _NO_DETAILS = func.coalesce(cast(_FILES.c.details, Text), "null") == "null"
 
 
-class FileNotFound(LookupError):
+class FileNotFound(TiplineError, LookupError):
     """No such file, or none the asker may see (indistinguishable on purpose)."""
+
+    status, code, title = 404, "not_found", "File not found"
 
     def __init__(self, file_id: str) -> None:
         super().__init__(f"file {file_id} does not exist")

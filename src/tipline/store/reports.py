@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import STORED, utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.files import ReportFile
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState, check_transition
@@ -23,16 +24,20 @@ from tipline.store.audit import AuditLog
 from tipline.store.tables import ApiAccount, IdentifierRow, ReportFileRow, ReportRow
 
 
-class ReportNotFound(LookupError):
+class ReportNotFound(TiplineError, LookupError):
     """No such report, or none the asker may see (the two are deliberately indistinguishable)."""
+
+    status, code, title = 404, "not_found", "Report not found"
 
     def __init__(self, report_id: int) -> None:
         super().__init__(f"report {report_id} does not exist")
         self.report_id = report_id
 
 
-class StaleReport(RuntimeError):
+class StaleReport(TiplineError, RuntimeError):
     """Someone else changed the report since the asker loaded it."""
+
+    status, code, title = 409, "stale", "Changed by someone else"
 
     def __init__(self, report_id: int, expected: int, actual: int) -> None:
         super().__init__(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, load_only
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.files import FileAnnotations
 from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import QUEUE_STATES, ReportState
@@ -44,12 +45,16 @@ from tipline.triage import TriageWeights
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2", "none")  # "none": not apparent CSAM
 
 
-class ReviewRefused(PermissionError):
+class ReviewRefused(TiplineError, PermissionError):
     """A decision this person may not take on this report now, with the reason."""
 
+    status, code, title = 409, "not_allowed_now", "Not possible now"
 
-class InvalidDecision(ValueError):
+
+class InvalidDecision(TiplineError, ValueError):
     """A decision whose content is wrong (an unknown classification, an empty reason), with the fix."""
+
+    status, code, title = 400, "invalid_decision", "Please check the decision"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tipline.domain.lifecycle import LifecycleError
-from tipline.intake.submission import SubmissionRejected
-from tipline.store.accounts import AccountError
-from tipline.store.files import FileNotFound
-from tipline.store.reports import ReportNotFound, StaleReport
-from tipline.store.review import InvalidDecision, ReviewRefused
+from tipline.domain.errors import TiplineError
 from tipline.web.auth import AuthError
 
 log = logging.getLogger("tipline.web")
@@ -93,52 +88,12 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         return page_error(request, exc.status, "Not allowed", exc.message)
 
-    @app.exception_handler(ReportNotFound)
-    async def _not_found(request: Request, exc: ReportNotFound) -> Response:
-        if wants_json(request):
-            return problem(404, "not_found", str(exc))
-        return page_error(request, 404, "Report not found", str(exc))
-
-    @app.exception_handler(FileNotFound)
-    async def _file_not_found(request: Request, exc: FileNotFound) -> Response:
-        if wants_json(request):
-            return problem(404, "not_found", str(exc))
-        return page_error(request, 404, "File not found", str(exc))
-
-    @app.exception_handler(LifecycleError)
-    async def _lifecycle(request: Request, exc: LifecycleError) -> Response:
-        if wants_json(request):
-            return problem(409, "invalid_state", str(exc), state=exc.current.value)
-        return page_error(request, 409, "Not possible in this state", str(exc))
-
-    @app.exception_handler(StaleReport)
-    async def _stale(request: Request, exc: StaleReport) -> Response:
-        if wants_json(request):
-            return problem(409, "stale", str(exc))
-        return page_error(request, 409, "Changed by someone else", str(exc))
-
-    @app.exception_handler(SubmissionRejected)
-    async def _rejected(request: Request, exc: SubmissionRejected) -> Response:
-        return problem(422, "validation_failed", str(exc),
-                       problems=[{"field": exc.field, "problem": exc.message, "type": "rule"}])
-
-    @app.exception_handler(ReviewRefused)
-    async def _refused(request: Request, exc: ReviewRefused) -> Response:
-        if wants_json(request):
-            return problem(409, "not_allowed_now", str(exc))
-        return page_error(request, 409, "Not possible now", str(exc))
-
-    @app.exception_handler(InvalidDecision)
-    async def _invalid_decision(request: Request, exc: InvalidDecision) -> Response:
-        if wants_json(request):
-            return problem(400, "invalid_decision", str(exc))
-        return page_error(request, 400, "Please check the decision", str(exc))
-
-    @app.exception_handler(AccountError)
-    async def _account(request: Request, exc: AccountError) -> Response:
-        if wants_json(request):
-            return problem(400, "invalid_request", str(exc))
-        return page_error(request, 400, "Could not do that", str(exc))
+    @app.exception_handler(TiplineError)
+    async def _refused(request: Request, exc: TiplineError) -> Response:
+        """Every failure of the family: its status and code as JSON for programs, its title as a page for people."""
+        if exc.always_json or wants_json(request):
+            return problem(exc.status, exc.code, str(exc), **exc.problem_details())
+        return page_error(request, exc.status, exc.title, str(exc))
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:

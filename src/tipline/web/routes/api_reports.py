@@ -33,6 +33,7 @@ from tipline.store.reports import ReportFilter
 from tipline.web.auth import allow
 from tipline.web.errors import problem
 from tipline.web.params import Id, Offset
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 Submitter = Annotated[Principal, Depends(allow(Permission.REPORT_SUBMIT))]
@@ -149,73 +150,60 @@ def create_report(
 
 
 @router.post("/reports/{report_id}/finish", response_model=SubmitResult, summary="Finish an open report")
-def finish(request: Request, report_id: Id, principal: Submitter) -> SubmitResult:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        row = finish_report(instance, session, report_id, principal)
-        return SubmitResult(report_id=row.id, state=ReportState(row.state))
+def finish(report_id: Id, principal: Submitter, work: InTransaction) -> SubmitResult:
+    row = finish_report(work.instance, work.session, report_id, principal)
+    return SubmitResult(report_id=row.id, state=ReportState(row.state))
 
 
 @router.post("/reports/{report_id}/retract", response_model=SubmitResult, summary="Retract an open report")
-def retract(request: Request, report_id: Id, principal: Submitter) -> SubmitResult:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        row = retract_report(instance, session, report_id, principal)
-        return SubmitResult(report_id=row.id, state=ReportState(row.state))
+def retract(report_id: Id, principal: Submitter, work: InTransaction) -> SubmitResult:
+    row = retract_report(work.instance, work.session, report_id, principal)
+    return SubmitResult(report_id=row.id, state=ReportState(row.state))
 
 
 @router.get("/reports/{report_id}", response_model=Report, summary="Read a report")
-def read_report(request: Request, report_id: Id, principal: ReaderOrOwner) -> Report:
+def read_report(report_id: Id, principal: ReaderOrOwner, work: InTransaction) -> Report:
     """Staff read any report; a service provider reads only its own. Every read is audited."""
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        report: Report = instance.reports.read(session, report_id, principal, purpose="api")
-        return report
+    return work.instance.reports.read(work.session, report_id, principal, purpose="api")
 
 
 @router.get("/reports", response_model=ReportPage, summary="List reports, newest first")
 def list_reports(
-    request: Request,
     principal: Reader,
+    work: InTransaction,
     state: Annotated[list[ReportState] | None, Query()] = None,
     incident_type: IncidentType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> ReportPage:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        rows, total = instance.reports.list(
-            session, ReportFilter(states=state or (), incident_type=incident_type), limit=limit, offset=offset
-        )
+    rows, total = work.instance.reports.list(
+        work.session, ReportFilter(states=state or (), incident_type=incident_type), limit=limit, offset=offset
+    )
     return ReportPage(total=total, reports=[ReportSummary.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.get("/reports/{report_id}/identifiers", response_model=list[IdentifierOut], summary="A report's identifiers")
-def report_identifiers(request: Request, report_id: Id, principal: Reader) -> list[IdentifierOut]:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.reports.visible_row(session, report_id, principal)
-        instance.audit.append(session, principal.actor, "report.read", report_id=report_id,
-                              details={"purpose": "identifiers api"})
-        return [
-            IdentifierOut(
-                kind=IdentifierKind(s.row.kind), value=s.row.value, raw=s.row.raw, role=s.row.role,
-                party_index=s.row.party_index, path=s.row.path, valid=s.row.valid, other_reports=s.other_reports,
-            )
-            for s in instance.identifiers.of_report(session, report_id)
-        ]
+def report_identifiers(report_id: Id, principal: Reader, work: InTransaction) -> list[IdentifierOut]:
+    work.instance.reports.visible_row(work.session, report_id, principal)
+    work.instance.audit.append(work.session, work.actor, "report.read", report_id=report_id,
+                               details={"purpose": "identifiers api"})
+    return [
+        IdentifierOut(
+            kind=IdentifierKind(s.row.kind), value=s.row.value, raw=s.row.raw, role=s.row.role,
+            party_index=s.row.party_index, path=s.row.path, valid=s.row.valid, other_reports=s.other_reports,
+        )
+        for s in work.instance.identifiers.of_report(work.session, report_id)
+    ]
 
 
 @router.get("/identifiers/{kind}/reports", response_model=SharingReports, summary="Reports sharing an identifier")
 def reports_sharing(
-    request: Request,
     kind: IdentifierKind,
     principal: Reader,
+    work: InTransaction,
     value: Annotated[str, Query(min_length=1, max_length=1024, description="The normalised value")],
 ) -> SharingReports:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        report_ids = instance.identifiers.reports_sharing(session, kind.value, value)
-        instance.audit.append(session, principal.actor, "identifier.searched",
-                              details={"kind": kind.value, "value": value})
+    report_ids = work.instance.identifiers.reports_sharing(work.session, kind.value, value)
+    work.instance.audit.append(work.session, work.actor, "identifier.searched",
+                               details={"kind": kind.value, "value": value})
     return SharingReports(kind=kind, value=value, report_ids=report_ids)

@@ -21,6 +21,7 @@ from tipline.triage import LEVEL_LABELS, LEVELS
 from tipline.web.auth import allow
 from tipline.web.pages import render
 from tipline.web.params import Id, Version
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
@@ -84,73 +85,59 @@ def queue(
 
 
 @router.post("/queue/claim-next")
-def claim_next(request: Request, principal: Reviewer) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        rows, _ = instance.review.queue(session, QueueFilter(states=(ReportState.AWAITING_REVIEW,),
-                                                             unassigned_only=True), limit=1, count=False)
-        if not rows:
-            return RedirectResponse("/queue?notice=empty", status_code=303)
-        report_id = rows[0][0].id
-        instance.review.claim(session, report_id, principal)
+def claim_next(principal: Reviewer, work: InTransaction) -> RedirectResponse:
+    rows, _ = work.instance.review.queue(work.session, QueueFilter(states=(ReportState.AWAITING_REVIEW,),
+                                                                   unassigned_only=True), limit=1, count=False)
+    if not rows:
+        return RedirectResponse("/queue?notice=empty", status_code=303)
+    report_id = rows[0][0].id
+    work.instance.review.claim(work.session, report_id, principal)
     return back_to_report(report_id, "claimed")
 
 
 @router.post("/reports/{report_id}/claim")
-def claim(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.claim(session, report_id, principal, version)
+def claim(report_id: Id, principal: Reviewer, work: InTransaction, version: Version = None) -> RedirectResponse:
+    work.instance.review.claim(work.session, report_id, principal, version)
     return back_to_report(report_id, "claimed")
 
 
 @router.post("/reports/{report_id}/assign")
-def assign(request: Request, report_id: Id, principal: Supervisor, username: Annotated[str, Form(max_length=64)],
+def assign(report_id: Id, principal: Supervisor, work: InTransaction, username: Annotated[str, Form(max_length=64)],
            version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        user = instance.accounts.user_by_name(session, username)
-        if user is None or not user.active or user.pending_approval or user.role not in ("analyst", "supervisor"):
-            raise InvalidDecision(f"{username!r} is not an active analyst or supervisor")
-        instance.review.claim(session, report_id, principal, version, for_user=user)
+    user = work.instance.accounts.user_by_name(work.session, username)
+    if user is None or not user.active or user.pending_approval or user.role not in ("analyst", "supervisor"):
+        raise InvalidDecision(f"{username!r} is not an active analyst or supervisor")
+    work.instance.review.claim(work.session, report_id, principal, version, for_user=user)
     return back_to_report(report_id, "assigned")
 
 
 @router.post("/reports/{report_id}/release")
-def release(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.release(session, report_id, principal, version)
+def release(report_id: Id, principal: Reviewer, work: InTransaction, version: Version = None) -> RedirectResponse:
+    work.instance.review.release(work.session, report_id, principal, version)
     return RedirectResponse("/queue?notice=released", status_code=303)
 
 
 @router.post("/reports/{report_id}/incident-type")
-def set_incident_type(request: Request, report_id: Id, principal: Reviewer,
+def set_incident_type(report_id: Id, principal: Reviewer, work: InTransaction,
                       incident_type: Annotated[str, Form(max_length=100)], version: Version = None) -> RedirectResponse:
     if incident_type not in {t.value for t in IncidentType}:
         raise InvalidDecision("choose one of the eight incident types")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.set_incident_type(session, report_id, principal, IncidentType(incident_type), version)
+    work.instance.review.set_incident_type(work.session, report_id, principal, IncidentType(incident_type), version)
     return back_to_report(report_id, "incident_type")
 
 
 @router.post("/reports/{report_id}/annotations")
-def set_annotations(request: Request, report_id: Id, principal: Reviewer,
+def set_annotations(report_id: Id, principal: Reviewer, work: InTransaction,
                     annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.set_annotations(session, report_id, principal, annotation or [], version)
+    work.instance.review.set_annotations(work.session, report_id, principal, annotation or [], version)
     return back_to_report(report_id, "annotations")
 
 
 @router.post("/reports/{report_id}/files/{file_id}/classification")
-def classify_file(request: Request, report_id: Id, file_id: str, principal: Reviewer,
+def classify_file(report_id: Id, file_id: str, principal: Reviewer, work: InTransaction,
                   classification: Annotated[str, Form(max_length=10)],
                   annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.classify_file(session, report_id, file_id, principal, classification, annotation or [], version)
+    work.instance.review.classify_file(work.session, report_id, file_id, principal, classification, annotation or [], version)
     return back_to_report(report_id, "classified", anchor=f"file-{file_id}")
 
 
@@ -170,68 +157,54 @@ def add_file_to_bank(request: Request, report_id: Id, file_id: str, principal: R
 
 
 @router.post("/reports/{report_id}/notes")
-def add_note(request: Request, report_id: Id, principal: Reviewer,
+def add_note(report_id: Id, principal: Reviewer, work: InTransaction,
              text: Annotated[str, Form(max_length=20_000)]) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.reports.visible_row(session, report_id, principal)
-        instance.review.add_note(session, report_id, principal, text)
+    work.instance.reports.visible_row(work.session, report_id, principal)
+    work.instance.review.add_note(work.session, report_id, principal, text)
     return back_to_report(report_id, "note", anchor="notes")
 
 
 @router.post("/reports/{report_id}/links")
-def link(request: Request, report_id: Id, principal: Reviewer, other_report: Annotated[str, Form(max_length=20)],
+def link(report_id: Id, principal: Reviewer, work: InTransaction, other_report: Annotated[str, Form(max_length=20)],
          reason: Annotated[str, Form(max_length=1000)] = "") -> RedirectResponse:
     other = parse_whole_number(other_report.strip().lstrip("#"), minimum=1)
     if other is None:
         raise InvalidDecision(f"{other_report!r} is not a report number")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.link(session, report_id, other, principal, reason)
+    work.instance.review.link(work.session, report_id, other, principal, reason)
     return back_to_report(report_id, "linked", anchor="links")
 
 
 @router.post("/reports/{report_id}/links/{other_id}/dismiss")
-def unlink(request: Request, report_id: Id, other_id: Id, principal: Reviewer) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.unlink(session, report_id, other_id, principal)
+def unlink(report_id: Id, other_id: Id, principal: Reviewer, work: InTransaction) -> RedirectResponse:
+    work.instance.review.unlink(work.session, report_id, other_id, principal)
     return back_to_report(report_id, "unlinked", anchor="links")
 
 
 @router.post("/reports/{report_id}/escalate")
-def escalate(request: Request, report_id: Id, principal: Reviewer, note: Annotated[str, Form(max_length=5000)],
+def escalate(report_id: Id, principal: Reviewer, work: InTransaction, note: Annotated[str, Form(max_length=5000)],
              version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.escalate(session, report_id, principal, note, version)
+    work.instance.review.escalate(work.session, report_id, principal, note, version)
     return back_to_report(report_id, "escalated")
 
 
 @router.post("/reports/{report_id}/ready-for-referral")
-def ready_for_referral(request: Request, report_id: Id, principal: Reviewer, version: Version = None) -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.mark_ready_for_referral(session, report_id, principal, version)
+def ready_for_referral(report_id: Id, principal: Reviewer, work: InTransaction, version: Version = None) -> RedirectResponse:
+    work.instance.review.mark_ready_for_referral(work.session, report_id, principal, version)
     return back_to_report(report_id, "ready")
 
 
 @router.post("/reports/{report_id}/close")
-def close(request: Request, report_id: Id, principal: Reviewer, outcome: Annotated[str, Form(max_length=30)],
+def close(report_id: Id, principal: Reviewer, work: InTransaction, outcome: Annotated[str, Form(max_length=30)],
           reason: Annotated[str, Form(max_length=5000)] = "", version: Version = None) -> RedirectResponse:
     if outcome not in (ReportState.INFORMATIONAL.value, ReportState.CLOSED_NO_ACTION.value):
         raise InvalidDecision("close a report as informational or as closed with no action")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.close(session, report_id, principal, ReportState(outcome), reason, version)
+    work.instance.review.close(work.session, report_id, principal, ReportState(outcome), reason, version)
     return back_to_report(report_id, "closed")
 
 
 @router.post("/reports/{report_id}/reopen")
-def reopen(request: Request, report_id: Id, principal: Supervisor,
+def reopen(report_id: Id, principal: Supervisor, work: InTransaction,
            reason: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.review.reopen(session, report_id, principal, reason)
+    work.instance.review.reopen(work.session, report_id, principal, reason)
     return back_to_report(report_id, "reopened")
 

@@ -1,0 +1,25 @@
+"""The family of failures a person or a program can act on: each says its HTTP status, a stable code for
+scripts and a title for people, so that the web layer answers all of them with one handler
+(tipline.web.errors) and a new failure needs no handler of its own."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TiplineError(Exception):
+    """A refusal with its reason (the message). Subclasses set `status`, `code` and `title`; they keep
+    their other bases (LookupError, ValueError ...) so that callers catching those still catch them."""
+
+    status: ClassVar[int] = 400
+    """The HTTP status that answers it."""
+    code: ClassVar[str] = "invalid_request"
+    """The `error` member of the JSON answer: stable, for scripts."""
+    title: ClassVar[str] = "Could not do that"
+    """The heading of the page that answers a person."""
+    always_json: ClassVar[bool] = False
+    """Answered as JSON even to a browser (failures only an API raises)."""
+
+    def problem_details(self) -> dict[str, Any]:
+        """Members of the JSON answer besides `error` and `message`."""
+        return {}
