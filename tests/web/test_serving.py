@@ -170,3 +170,20 @@ def test_an_aborted_connection_sends_nothing_more() -> None:
 
     real = asyncio.run(scenario())
     assert real.writes == [] and real.aborted
+
+
+def test_a_large_answer_is_not_held_back() -> None:
+    from tipline.web.serving import CoalescingTransport
+
+    async def scenario() -> _RecordingTransport:
+        real = _RecordingTransport()
+        corked = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        corked.write(b"x" * CoalescingTransport.GATHER_LIMIT)
+        assert len(real.writes) == 1  # handed on at once, before the turn ends
+        corked.write(b"tail")
+        await asyncio.sleep(0)
+        return real
+
+    real = asyncio.run(scenario())
+    assert b"".join(real.writes) == b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * CoalescingTransport.GATHER_LIMIT + b"tail"

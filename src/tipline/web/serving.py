@@ -29,12 +29,17 @@ class CoalescingTransport:
     """A connection's transport that gathers the writes of one turn of the event loop and hands them
     to the real transport as one write at the end of that turn (a response's head and a body
     written right after it leave as one segment). Order is kept; `close` sends what is gathered
-    first, `abort` drops it; everything else is the real transport's."""
+    first, `abort` drops it; everything else is the real transport's. Once `GATHER_LIMIT` bytes
+    are gathered they go at once, so a large streamed answer is not held in memory and the real
+    transport's flow control still pauses the writer."""
+
+    GATHER_LIMIT = 64 * 1024
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._pending_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
@@ -42,6 +47,9 @@ class CoalescingTransport:
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(bytes(data))
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= self.GATHER_LIMIT:  # a large answer goes on at once (flow control sees it)
+            self.flush()
 
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
@@ -52,6 +60,7 @@ class CoalescingTransport:
             return
         data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
         self._pending = []
+        self._pending_bytes = 0
         if not self._transport.is_closing():
             self._transport.write(data)
 
@@ -61,6 +70,7 @@ class CoalescingTransport:
 
     def abort(self) -> None:
         self._pending = []
+        self._pending_bytes = 0
         self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:
