@@ -104,8 +104,24 @@ class ClientResult:
     cpu_seconds: float = 0.0
 
 
-def process_cpu(match: Callable[[int, str, int], bool]) -> float:
-    """CPU seconds (user + system) of the live processes `match(pid, cmdline, pgrp)` selects."""
+def reference_cpu_ms() -> float:
+    """CPU milliseconds this process takes for a fixed piece of work (SHA-256 and a Python loop,
+    like the server's mix): the same on a given host whatever the load, so runs made at different
+    times can be told apart by the host's speed rather than by tipline's cost. Measured before and
+    after the window, with no transactions running."""
+    started = time.process_time()
+    digest = b"tipline"
+    for _ in range(100_000):
+        digest = hashlib.sha256(digest).digest()
+    total = 0
+    for i in range(500_000):
+        total += i * i
+    return (time.process_time() - started) * 1000
+
+
+def process_cpu(match: Callable[[int, str, int], bool], system_only: bool = False) -> float:
+    """CPU seconds (user + system, or system only) of the live processes `match(pid, cmdline, pgrp)`
+    selects."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
@@ -118,7 +134,7 @@ def process_cpu(match: Callable[[int, str, int], bool]) -> float:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
         if match(int(entry.name), cmdline, int(fields[2])):
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            total += ((0 if system_only else int(fields[11])) + int(fields[12])) / ticks
     return total
 
 
@@ -305,7 +321,8 @@ def started_server(database_url: str | None, workers: int, pipeline: bool
             database = url.rsplit("/", 1)[1] if url else None
 
             def server_cpu() -> dict[str, float]:
-                cpu = {"server": process_cpu(lambda _pid, _cmd, pgrp: pgrp == server.pid)}
+                cpu = {"server": process_cpu(lambda _pid, _cmd, pgrp: pgrp == server.pid),
+                       "server_system": process_cpu(lambda _pid, _cmd, pgrp: pgrp == server.pid, system_only=True)}
                 if database:
                     cpu["postgres"] = process_cpu(lambda _pid, cmd, _pgrp: cmd.startswith("postgres:")
                                                   and f" {database} " in cmd)
@@ -331,6 +348,7 @@ def _nothing() -> Iterator[None]:
 
 def measure(url: str, user: str, password: str, clients: int, seconds: float, warmup: float,
             server_cpu: Callable[[], dict[str, float]] | None = None, client: str = "light") -> dict[str, object]:
+    reference_before = reference_cpu_ms()
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 1.0 + warmup
     stop_at = start_at + seconds
@@ -350,6 +368,7 @@ def measure(url: str, user: str, password: str, clients: int, seconds: float, wa
     results = [queue.get(timeout=seconds + warmup + 120) for _ in processes]
     for process in processes:
         process.join()
+    reference_after = reference_cpu_ms()
     transactions = [t for r in results for t in r.transactions]
     errors = sum(r.errors for r in results)
     steps = {s: [v for r in results for v in r.steps[s]] for s in STEPS}
@@ -373,6 +392,8 @@ def measure(url: str, user: str, password: str, clients: int, seconds: float, wa
                              / max(1, len(transactions) * (seconds + warmup) / seconds), 1),
         },
         "load_average": os.getloadavg(),
+        # the host's speed: CPU ms of a fixed piece of work before and after the run (lower is faster)
+        "reference_cpu_ms": [round(reference_before), round(reference_after)],
         "first_error": next((r.first_error for r in results if r.first_error), None),
     }
 
@@ -415,6 +436,8 @@ def main() -> None:
     print(f"  per call p50 (ms): {result['steps_p50_ms']}")
     print(f"  per call p99 (ms): {result['steps_p99_ms']}")
     print(f"  CPU ms per transaction: {result['cpu_ms_per_tx']}; load average {result['load_average']}")
+    print(f"  host reference: {result['reference_cpu_ms']} ms of CPU for a fixed piece of work before/after "
+          "(compare runs only at similar values)")
     if result["first_error"]:
         print(f"  first error: {result['first_error']}")
 

@@ -121,6 +121,27 @@ def test_files_and_directories_are_private(store: EncryptedBlobStore, tmp_path: 
     assert store.stored_size(address) == HEADER_BYTES + len(b"private") + 32 + TAG_BYTES
 
 
+def test_a_new_blob_survives_a_crash_with_the_directories_made_for_it(
+        store: EncryptedBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acknowledged means durable: the blob's file, the directory it was renamed into, and every
+    directory created for it in its parent are synced to disk before the store says it is stored."""
+    synced: list[Path] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    address = store.put(b"first report's file").address
+    leaf = _blob_path(store, address).parent
+    # Both fan-out levels were made for this blob: each one's entry is synced in its parent.
+    assert {leaf, leaf.parent, leaf.parent.parent} <= set(synced)
+    synced.clear()
+    again = store.put(b"first report's file")  # the same content: nothing new on disk to sync
+    assert again.deduplicated and not any(p.is_dir() for p in synced)
+
+
 def _flip(path: Path, offset: int) -> None:
     raw = bytearray(path.read_bytes())
     raw[offset] ^= 0x01

@@ -4,6 +4,7 @@ limited in size and in count (431) while they are read."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -112,3 +113,77 @@ def test_too_many_headers_are_refused_431(site: Site) -> None:
     assert answer.headers["request-id"]
 
 
+
+
+class _RecordingTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info:{name}"
+
+
+def test_an_answer_written_in_one_turn_leaves_as_one_write_in_order() -> None:
+    from tipline.web.serving import CoalescingTransport
+
+    async def scenario() -> _RecordingTransport:
+        real = _RecordingTransport()
+        corked = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n")
+        corked.write(b"body")
+        assert real.writes == []  # nothing leaves before the turn ends
+        await asyncio.sleep(0)
+        corked.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        corked.close()  # what was written before close still goes out, before the close
+        assert corked.get_extra_info("peername") == "info:peername"
+        return real
+
+    real = asyncio.run(scenario())
+    assert real.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody", b"HTTP/1.1 204 No Content\r\n\r\n"]
+    assert real.closed
+
+
+def test_an_aborted_connection_sends_nothing_more() -> None:
+    from tipline.web.serving import CoalescingTransport
+
+    async def scenario() -> _RecordingTransport:
+        real = _RecordingTransport()
+        corked = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"partial answer")
+        corked.abort()
+        await asyncio.sleep(0)
+        return real
+
+    real = asyncio.run(scenario())
+    assert real.writes == [] and real.aborted
+
+
+def test_a_large_answer_is_not_held_back() -> None:
+    from tipline.web.serving import CoalescingTransport
+
+    async def scenario() -> _RecordingTransport:
+        real = _RecordingTransport()
+        corked = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        corked.write(b"x" * CoalescingTransport.GATHER_LIMIT)
+        assert len(real.writes) == 1  # handed on at once, before the turn ends
+        corked.write(b"tail")
+        await asyncio.sleep(0)
+        return real
+
+    real = asyncio.run(scenario())
+    assert b"".join(real.writes) == b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * CoalescingTransport.GATHER_LIMIT + b"tail"

@@ -18,7 +18,6 @@ chunk ties a blob to its address: a blob moved to another address is detected on
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -182,10 +181,17 @@ class BlobWriter:
             if deduplicated:
                 self._temp_path.unlink(missing_ok=True)
             else:
-                _private_dir(final_path.parent.parent)
-                _private_dir(final_path.parent)
+                made_top = _private_dir(final_path.parent.parent)
+                made_leaf = _private_dir(final_path.parent)
                 os.replace(self._temp_path, final_path)
                 _fsync_dir(final_path.parent)
+                # A directory made here is durable only once its parent's entry is: without this a
+                # crash could lose an acknowledged blob on a filesystem that does not journal the
+                # mkdir with the rename (ext4 and XFS do; POSIX does not promise it).
+                if made_leaf:
+                    _fsync_dir(final_path.parent.parent)
+                if made_top:
+                    _fsync_dir(final_path.parent.parent.parent)
         except BaseException:
             self.abort()
             raise
@@ -216,10 +222,14 @@ class BlobWriter:
             self.abort()
 
 
-def _private_dir(path: Path) -> None:
-    """Create one directory level readable by the owner only (pathlib's parents=True ignores the mode)."""
-    with contextlib.suppress(FileExistsError):
+def _private_dir(path: Path) -> bool:
+    """Create one directory level readable by the owner only (pathlib's parents=True ignores the
+    mode); whether it was created now."""
+    try:
         path.mkdir(mode=0o700)
+    except FileExistsError:
+        return False
+    return True
 
 
 def _fsync_dir(path: Path) -> None:
