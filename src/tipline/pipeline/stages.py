@@ -22,6 +22,7 @@ from tipline.pipeline.free_text_stage import read_report_free_text, store_text_f
 from tipline.pipeline.matching_stage import match_report_files
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 from tipline.referral.locating import resolve_jurisdiction
+from tipline.victims.stage import find_series_and_clusters
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -90,6 +91,8 @@ PIPELINE: list[Stage] = [
     Stage("unpack_archives", "add the files inside ZIP attachments to the report, hashed", store_unpacked_members,
           prepare=unpack_report_archives),
     Stage("match_files", "look every file up in the hash banks", match_report_files),
+    Stage("find_series", "tell identifying agencies their series came back; queue unidentified series; "
+          "cluster new material seen in other reports", find_series_and_clusters),
     Stage("analyze_conversations", "detect enticement tactics in attached chat logs and chat text",
           store_conversation_analyses, prepare=analyse_report_conversations),
     Stage("read_free_text", "read descriptions and notes for threats, deadlines, demands, meetings and ages",

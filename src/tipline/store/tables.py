@@ -349,15 +349,27 @@ class BankChangeRow(Base):
 
 
 class SeriesRow(Base):
-    """A victim-identification image series: whether its victim has been identified."""
+    """A victim-identification image series: its status, who identified its victim, and when. Bank
+    entries and matches name a series (or one of its aliases, see tipline.store.victim_tables)."""
 
     __tablename__ = "series"
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(30), default="unidentified", index=True)
+    identified_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    identified_at: Mapped[datetime | None]
+    case_reference: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200))
+    last_seen_at: Mapped[datetime | None] = mapped_column(index=True)  # when a report last matched it
+    report_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    @property
+    def identified(self) -> bool:
+        return self.status == "identified"
 
 
 class FileMatchRow(Base):
@@ -380,6 +392,8 @@ class FileMatchRow(Base):
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     suppressed_by: Mapped[str | None] = mapped_column(String(200))
     matched_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_file_matches_series", "series"),)
 
 
 class IdentifierRow(Base):
@@ -521,3 +535,4 @@ class InstanceSetting(Base):
 
 from tipline.store import idempotency as _idempotency  # noqa: E402,F401  (Idempotency-Key: Base sees it)
 from tipline.store import referrals as _referrals  # noqa: E402,F401  (agencies, jurisdictions, referrals: Base sees them)
+from tipline.store import victim_tables as _victim_tables  # noqa: E402,F401  (series registry, clusters: Base sees them)

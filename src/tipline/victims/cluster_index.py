@@ -1,0 +1,177 @@
+"""The index of reported media: every report file's PDQ and each video's frame hashes, in the matching
+package's exact PDQ range index, one label per file. Built from the database on first use, then kept
+current: the cluster stage adds what it hashes, and files other processes added are read in from the
+database before each use (by the time they were hashed, with a window for late commits).
+Exact hashes (MD5, SHA-256) are looked up in the database's own indexes, not held here."""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tipline.domain.base import utc_now
+from tipline.matching import PDQ_DEFAULT_THRESHOLD, PDQ_MIN_QUALITY, PDQIndex
+from tipline.store.tables import FileSignalRow, ReportFileRow
+
+CATCH_UP_WINDOW = timedelta(seconds=120)
+LOAD_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """A file of the index near a query, and the nearest distance of any of its hashes."""
+
+    file_id: str
+    report_id: int
+    distance: int
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    """A file's perceptual hashes of usable quality: its PDQ, or its video frames' PDQs."""
+
+    file_id: str
+    report_id: int
+    hashes: tuple[str, ...]
+
+
+def usable_hashes(session: Session, files: Sequence[ReportFileRow]) -> list[FileHashes]:
+    """Each file's hashes worth comparing: a PDQ (or frame) below quality 50 says little (flat pictures
+    all look alike) and is left out, as the matcher does."""
+    frames: dict[str, list[str]] = {}
+    ids = [f.id for f in files]
+    for start in range(0, len(ids), 500):
+        for file_id, value, quality in session.execute(
+            select(FileSignalRow.file_id, FileSignalRow.value, FileSignalRow.quality)
+            .where(FileSignalRow.file_id.in_(ids[start:start + 500]), FileSignalRow.signal_type == "vpdq_frame")
+        ).all():
+            if (quality or 0) >= PDQ_MIN_QUALITY:
+                frames.setdefault(file_id, []).append(value)
+    out = []
+    for file in files:
+        hashes = list(frames.get(file.id, []))
+        if file.pdq and (file.pdq_quality is None or file.pdq_quality >= PDQ_MIN_QUALITY):
+            hashes.insert(0, file.pdq)
+        if hashes:
+            out.append(FileHashes(file.id, file.report_id, tuple(dict.fromkeys(hashes))))
+    return out
+
+
+class ClusterIndex:
+    """One process's index of reported media (thread-safe: one writer at a time, readers never wait)."""
+
+    def __init__(self) -> None:
+        self._index: PDQIndex | None = None
+        self._file_ids: list[str] = []
+        self._report_ids = array("q")
+        self._labels: dict[str, int] = {}
+        self._watermark: datetime | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._file_ids)
+
+    def memory_bytes(self) -> int:
+        """An estimate of what the index holds in memory (hash tables, labels, file ids)."""
+        import sys
+
+        index = self._index.memory_bytes() if self._index is not None else 0
+        ids = sum(sys.getsizeof(f) for f in self._file_ids[:1000]) * max(1, len(self._file_ids)) // max(
+            1, min(1000, len(self._file_ids)))
+        return index + ids + 8 * len(self._file_ids) + self._report_ids.itemsize * len(self._report_ids) \
+            + sys.getsizeof(self._labels)
+
+    def ready(self, session: Session) -> ClusterIndex:
+        """Load on first use, else read in files other processes hashed since the last look."""
+        with self._lock:
+            if self._index is None:
+                self._load(session)
+            else:
+                self._catch_up(session)
+        return self
+
+    def add(self, files: Iterable[FileHashes]) -> None:
+        """Index these files (ones already indexed are skipped)."""
+        with self._lock:
+            self._add_locked(files)
+
+    def _add_locked(self, files: Iterable[FileHashes]) -> None:
+        labels: list[int] = []
+        hashes: list[str] = []
+        for file in files:
+            if file.file_id in self._labels:
+                continue
+            label = len(self._file_ids)
+            self._file_ids.append(file.file_id)
+            self._report_ids.append(file.report_id)
+            self._labels[file.file_id] = label
+            labels += [label] * len(file.hashes)
+            hashes += file.hashes
+        if hashes:
+            if self._index is None:
+                self._index = PDQIndex()
+            self._index.add(labels, hashes)
+
+    def build(self, files: Iterable[FileHashes]) -> None:
+        """Replace the index with these files, built in one pass (the fast path for a large start)."""
+        labels: list[int] = []
+        hashes: list[str] = []
+        self._file_ids, self._report_ids, self._labels = [], array("q"), {}
+        for file in files:
+            label = len(self._file_ids)
+            self._file_ids.append(file.file_id)
+            self._report_ids.append(file.report_id)
+            self._labels[file.file_id] = label
+            labels += [label] * len(file.hashes)
+            hashes += file.hashes
+        self._index = PDQIndex.build(labels, hashes) if hashes else PDQIndex()
+
+    def near(self, hashes: Sequence[str], *, exclude_report: int | None = None,
+             radius: int = PDQ_DEFAULT_THRESHOLD) -> list[IndexedFile]:
+        """Indexed files within `radius` of any of `hashes` (not of report `exclude_report`), nearest first."""
+        index = self._index
+        if index is None or not hashes:
+            return []
+        result = index.search(list(hashes), radius)
+        best: dict[int, int] = {}
+        for query in range(len(hashes)):
+            for label, distance in result.for_query(query):
+                if label not in best or distance < best[label]:
+                    best[label] = int(distance)
+        out = [IndexedFile(self._file_ids[label], self._report_ids[label], distance)
+               for label, distance in best.items() if self._report_ids[label] != exclude_report]
+        return sorted(out, key=lambda f: (f.distance, f.report_id, f.file_id))
+
+    def _load(self, session: Session) -> None:
+        started = utc_now()
+        files: list[FileHashes] = []
+        last = ""
+        while True:
+            batch = list(session.execute(
+                select(ReportFileRow).where(ReportFileRow.id > last, ReportFileRow.hashed_at.is_not(None))
+                .order_by(ReportFileRow.id).limit(LOAD_BATCH)).scalars())
+            if not batch:
+                break
+            files += usable_hashes(session, batch)
+            last = batch[-1].id
+            session.expunge_all()
+        self.build(files)
+        self._watermark = started
+
+    def _catch_up(self, session: Session) -> None:
+        assert self._watermark is not None
+        since = self._watermark - CATCH_UP_WINDOW
+        now = utc_now()
+        ids = [i for i in session.execute(select(ReportFileRow.id).where(ReportFileRow.hashed_at >= since)).scalars()
+               if i not in self._labels]
+        for start in range(0, len(ids), 500):
+            rows = list(session.execute(select(ReportFileRow).where(ReportFileRow.id.in_(ids[start:start + 500])))
+                        .scalars())
+            self._add_locked(usable_hashes(session, rows))
+        self._watermark = now
