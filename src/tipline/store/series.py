@@ -410,7 +410,7 @@ class SeriesStore:
                        "added_at": row.added_at.isoformat(), "enabled": row.enabled}
                       for row, bank in self.media(session, series)],
             "reports": sorted(s.report_id for s in self.sightings(session, series, limit=10_000)),
-            "notifications": [{"agency": code, "report_id": row.report_id, "created_at": row.created_at.isoformat()}
+            "notifications": [{"agency": code, "report_id": row.report_id}
                               for row, code in self.notifications(session, series)],
             "last_seen": series.last_seen_at.isoformat() if series.last_seen_at else None,
         }

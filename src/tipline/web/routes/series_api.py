@@ -58,9 +58,8 @@ class MediaEntry(BaseModel):
 
 
 class Notification(BaseModel):
-    agency: str
+    agency: str = Field(description="The identifying agency's code")
     report_id: int
-    created_at: str
 
 
 class SeriesDetail(BaseModel):
