@@ -26,7 +26,7 @@ from tipline.domain.victims import (
     check_series_name,
     parse_choice,
 )
-from tipline.matching import BankEntry, BankKind
+from tipline.matching import BankEntry, BankKind, parse_classification, parse_signal_type
 from tipline.store.audit import AuditLog
 from tipline.store.referrals import AgencyRow, agency_by_code
 from tipline.store.tables import ApiAccount, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
@@ -132,7 +132,7 @@ class SeriesStore:
             conditions.append(or_(func.lower(SeriesRow.name).like(pattern), SeriesRow.id.in_(aliased)))
         if status:
             conditions.append(SeriesRow.status == parse_choice(SeriesStatus, status, "status"))
-        order = {
+        order: tuple[Any, ...] | None = {
             "last_seen": (SeriesRow.last_seen_at.desc().nulls_last(), SeriesRow.id),
             "reports": (SeriesRow.report_count.desc(), SeriesRow.id),
             "name": (SeriesRow.name,),
@@ -229,8 +229,9 @@ class SeriesStore:
         if source.id == target.id:
             raise SeriesError(f"cannot merge series {source.name!r} into itself")
         names = names_of(session, source)
-        moved_victims = session.execute(update(SeriesVictimRow).where(SeriesVictimRow.series_id == source.id)
-                                        .values(series_id=target.id)).rowcount
+        moved_victims = len(self.victims(session, source))
+        session.execute(update(SeriesVictimRow).where(SeriesVictimRow.series_id == source.id)
+                        .values(series_id=target.id))
         for table in (SeriesNotificationRow, VictimIdQueueRow):
             held = set(session.execute(select(table.report_id).where(table.series_id == target.id)).scalars())
             session.execute(delete(table).where(table.series_id == source.id, table.report_id.in_(held)))
@@ -277,8 +278,8 @@ class SeriesStore:
         for row, bank_name in rows:
             banks.set_enabled(session, row.id, False, actor)
             banks.add_entries(session, bank_name, [BankEntry(
-                bank=bank_name, signal_type=row.signal_type, value=row.value, source=row.source,
-                source_id=row.source_id, classification=row.classification, series=created.name,
+                bank=bank_name, signal_type=parse_signal_type(row.signal_type), value=row.value, source=row.source,
+                source_id=row.source_id, classification=parse_classification(row.classification), series=created.name,
                 added_by=actor.name, added_at=utc_now())], actor, audit_detail={"split_from": series.name})
         self._event(session, series, actor, "split", into=created.name, entries=sorted(found))
         self._event(session, created, actor, "split_from", source=series.name, entries=sorted(found))

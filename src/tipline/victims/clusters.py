@@ -48,7 +48,7 @@ class Candidate:
 
 def _unmatched(session: Session, file_ids: list[str]) -> set[str]:
     """Of these files, those no bank entry matched (matched material is not unidentified)."""
-    matched = set()
+    matched: set[str] = set()
     for start in range(0, len(file_ids), 500):
         matched.update(session.execute(select(FileMatchRow.file_id).where(
             FileMatchRow.file_id.in_(file_ids[start:start + 500]))).scalars())
@@ -171,7 +171,7 @@ def refresh_cluster(session: Session, cluster_id: int) -> None:
                                                                             len(countries))
     cluster.first_seen, cluster.last_seen = (min(seen), max(seen)) if seen else (None, None)
     cluster.youngest = youngest
-    span_days = (cluster.last_seen - cluster.first_seen).days if seen else 0
+    span_days = (max(seen) - min(seen)).days if seen else 0
     cluster.score = (10 * len(reports) + 8 * len(providers) + 8 * len(countries) + min(span_days, 365) // 30
                      + (YOUNGEST_POINTS[youngest] if youngest else 0))
     cluster.updated_at = utc_now()

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["victim identification"])
 Specialist = Annotated[Principal, Depends(allow(Permission.SERIES_MANAGE))]
 SeriesId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A series' number")]
 ClusterId = Annotated[int, Path(ge=1, le=2**62, description="A cluster's number")]
-REFUSED = {422: {"description": "Refused (unknown agency, merging into itself, a bad pseudonym, ...): nothing changed"},
+REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "Refused (unknown agency, merging into itself, a bad pseudonym, ...): nothing changed"},
            404: {"description": "No such series or cluster"}}
 
 
