@@ -219,7 +219,7 @@ class ReportFileRow(Base):
     pdq: Mapped[str | None] = mapped_column(String(64), index=True)
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
     media_problems: Mapped[dict[str, Any] | None]  # {"errors": [...], "warnings": [...]}
-    hashed_at: Mapped[datetime | None]
+    hashed_at: Mapped[datetime | None] = mapped_column(index=True)  # the index of reported media catches up by it
     # An analyst's classification (A1, A2, B1, B2 or "none": not apparent CSAM) and annotations.
     reviewed_classification: Mapped[str | None] = mapped_column(String(10))
     reviewed_annotations: Mapped[dict[str, Any] | None]

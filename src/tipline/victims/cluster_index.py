@@ -19,7 +19,11 @@ from tipline.domain.base import utc_now
 from tipline.matching import PDQ_DEFAULT_THRESHOLD, PDQ_MIN_QUALITY, PDQIndex
 from tipline.store.tables import FileSignalRow, ReportFileRow
 
+CATCH_UP_OVERLAP = timedelta(seconds=5)
+"""Each use reads in the files hashed since the last look, less this (a hashing stage commits at once)."""
 CATCH_UP_WINDOW = timedelta(seconds=120)
+"""At most every FULL_CATCH_UP_EVERY, the last two minutes are read again, for commits that came late."""
+FULL_CATCH_UP_EVERY = timedelta(seconds=30)
 LOAD_BATCH = 20_000
 
 
@@ -72,6 +76,7 @@ class ClusterIndex:
         self._report_ids = array("q")
         self._labels: dict[str, int] = {}
         self._watermark: datetime | None = None
+        self._full_catch_up: datetime | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -162,12 +167,15 @@ class ClusterIndex:
             last = batch[-1].id
             session.expunge_all()
         self.build(files)
-        self._watermark = started
+        self._watermark = self._full_catch_up = started
 
     def _catch_up(self, session: Session) -> None:
         assert self._watermark is not None
-        since = self._watermark - CATCH_UP_WINDOW
         now = utc_now()
+        if self._full_catch_up is None or now - self._full_catch_up >= FULL_CATCH_UP_EVERY:
+            since, self._full_catch_up = self._watermark - CATCH_UP_WINDOW, now
+        else:
+            since = self._watermark - CATCH_UP_OVERLAP
         ids = [i for i in session.execute(select(ReportFileRow.id).where(ReportFileRow.hashed_at >= since)).scalars()
                if i not in self._labels]
         for start in range(0, len(ids), 500):

@@ -204,9 +204,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('file_matches', schema=None) as batch_op:
         batch_op.create_index('ix_file_matches_series', ['series'], unique=False)
+    with op.batch_alter_table('report_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_files_hashed_at'), ['hashed_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('report_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_files_hashed_at'))
     with op.batch_alter_table('file_matches', schema=None) as batch_op:
         batch_op.drop_index('ix_file_matches_series')
     for table in ('cluster_files', 'media_clusters', 'series_confirmations', 'victim_id_queue',
