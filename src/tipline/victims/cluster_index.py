@@ -6,6 +6,7 @@ Exact hashes (MD5, SHA-256) are looked up in the database's own indexes, not hel
 
 from __future__ import annotations
 
+import re
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ CATCH_UP_WINDOW = timedelta(seconds=120)
 """At most every FULL_CATCH_UP_EVERY, the last two minutes are read again, for commits that came late."""
 FULL_CATCH_UP_EVERY = timedelta(seconds=30)
 LOAD_BATCH = 20_000
+_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class FileHashes:
     file_id: str
     report_id: int
     hashes: tuple[str, ...]
+    hashed_at: datetime | None = None
 
 
 def usable_hashes(session: Session, files: Sequence[ReportFileRow]) -> list[FileHashes]:
@@ -63,34 +66,32 @@ def usable_hashes(session: Session, files: Sequence[ReportFileRow]) -> list[File
         if file.pdq and (file.pdq_quality is None or file.pdq_quality >= PDQ_MIN_QUALITY):
             hashes.insert(0, file.pdq)
         if hashes:
-            out.append(FileHashes(file.id, file.report_id, tuple(dict.fromkeys(hashes))))
+            out.append(FileHashes(file.id, file.report_id, tuple(dict.fromkeys(hashes)), file.hashed_at))
     return out
 
 
 class ClusterIndex:
-    """One process's index of reported media (thread-safe: one writer at a time, readers never wait)."""
+    """One process's index of reported media (thread-safe: one writer at a time, readers never wait).
+
+    Per file it holds the PDQ index's share, the file's id in 16 bytes (ids are UUIDs in hex; any
+    other id is kept aside as text) and its report's number. Which files it already holds is known
+    only for those hashed within the catch-up window: older ones are never read in again."""
 
     def __init__(self) -> None:
         self._index: PDQIndex | None = None
-        self._file_ids: list[str] = []
+        self._ids = bytearray()
+        self._odd_ids: dict[int, str] = {}
         self._report_ids = array("q")
-        self._labels: dict[str, int] = {}
+        self._recent: dict[str, datetime] = {}
         self._watermark: datetime | None = None
         self._full_catch_up: datetime | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._file_ids)
+        return len(self._report_ids)
 
-    def memory_bytes(self) -> int:
-        """An estimate of what the index holds in memory (hash tables, labels, file ids)."""
-        import sys
-
-        index = self._index.memory_bytes() if self._index is not None else 0
-        ids = sum(sys.getsizeof(f) for f in self._file_ids[:1000]) * max(1, len(self._file_ids)) // max(
-            1, min(1000, len(self._file_ids)))
-        return index + ids + 8 * len(self._file_ids) + self._report_ids.itemsize * len(self._report_ids) \
-            + sys.getsizeof(self._labels)
+    def file_id(self, label: int) -> str:
+        return self._odd_ids.get(label) or self._ids[16 * label:16 * label + 16].hex()
 
     def ready(self, session: Session) -> ClusterIndex:
         """Load on first use, else read in files other processes hashed since the last look."""
@@ -106,16 +107,25 @@ class ClusterIndex:
         with self._lock:
             self._add_locked(files)
 
+    def _label(self, file: FileHashes) -> int:
+        label = len(self._report_ids)
+        self._report_ids.append(file.report_id)
+        if len(file.file_id) == 32 and _HEX.fullmatch(file.file_id):
+            self._ids += bytes.fromhex(file.file_id)
+        else:
+            self._ids += bytes(16)
+            self._odd_ids[label] = file.file_id
+        return label
+
     def _add_locked(self, files: Iterable[FileHashes]) -> None:
         labels: list[int] = []
         hashes: list[str] = []
+        now = utc_now()
         for file in files:
-            if file.file_id in self._labels:
+            if file.file_id in self._recent:
                 continue
-            label = len(self._file_ids)
-            self._file_ids.append(file.file_id)
-            self._report_ids.append(file.report_id)
-            self._labels[file.file_id] = label
+            self._recent[file.file_id] = file.hashed_at or now
+            label = self._label(file)
             labels += [label] * len(file.hashes)
             hashes += file.hashes
         if hashes:
@@ -123,16 +133,16 @@ class ClusterIndex:
                 self._index = PDQIndex()
             self._index.add(labels, hashes)
 
-    def build(self, files: Iterable[FileHashes]) -> None:
-        """Replace the index with these files, built in one pass (the fast path for a large start)."""
+    def build(self, files: Iterable[FileHashes], *, recent_since: datetime | None = None) -> None:
+        """Replace the index with these files, built in one pass (the fast path for a large start);
+        those hashed at or after `recent_since` are remembered as held (for the catch-up)."""
         labels: list[int] = []
         hashes: list[str] = []
-        self._file_ids, self._report_ids, self._labels = [], array("q"), {}
+        self._ids, self._odd_ids, self._report_ids, self._recent = bytearray(), {}, array("q"), {}
         for file in files:
-            label = len(self._file_ids)
-            self._file_ids.append(file.file_id)
-            self._report_ids.append(file.report_id)
-            self._labels[file.file_id] = label
+            label = self._label(file)
+            if recent_since is not None and file.hashed_at is not None and file.hashed_at >= recent_since:
+                self._recent[file.file_id] = file.hashed_at
             labels += [label] * len(file.hashes)
             hashes += file.hashes
         self._index = PDQIndex.build(labels, hashes) if hashes else PDQIndex()
@@ -149,7 +159,7 @@ class ClusterIndex:
             for label, distance in result.for_query(query):
                 if label not in best or distance < best[label]:
                     best[label] = int(distance)
-        out = [IndexedFile(self._file_ids[label], self._report_ids[label], distance)
+        out = [IndexedFile(self.file_id(label), self._report_ids[label], distance)
                for label, distance in best.items() if self._report_ids[label] != exclude_report]
         return sorted(out, key=lambda f: (f.distance, f.report_id, f.file_id))
 
@@ -166,7 +176,7 @@ class ClusterIndex:
             files += usable_hashes(session, batch)
             last = batch[-1].id
             session.expunge_all()
-        self.build(files)
+        self.build(files, recent_since=started - CATCH_UP_WINDOW)
         self._watermark = self._full_catch_up = started
 
     def _catch_up(self, session: Session) -> None:
@@ -177,9 +187,11 @@ class ClusterIndex:
         else:
             since = self._watermark - CATCH_UP_OVERLAP
         ids = [i for i in session.execute(select(ReportFileRow.id).where(ReportFileRow.hashed_at >= since)).scalars()
-               if i not in self._labels]
+               if i not in self._recent]
         for start in range(0, len(ids), 500):
             rows = list(session.execute(select(ReportFileRow).where(ReportFileRow.id.in_(ids[start:start + 500])))
                         .scalars())
             self._add_locked(usable_hashes(session, rows))
         self._watermark = now
+        oldest = now - CATCH_UP_WINDOW  # no later catch-up reads a file hashed before this again
+        self._recent = {file_id: at for file_id, at in self._recent.items() if at >= oldest}
