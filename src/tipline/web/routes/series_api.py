@@ -37,7 +37,7 @@ class SeriesSummary(BaseModel):
     last_seen: str | None
 
 
-class Victim(BaseModel):
+class SeriesVictim(BaseModel):
     id: int
     pseudonym: str
     sex: str
@@ -45,7 +45,7 @@ class Victim(BaseModel):
     status: str
 
 
-class MediaEntry(BaseModel):
+class SeriesMediaEntry(BaseModel):
     entry_id: int
     bank: str
     signal_type: str
@@ -57,7 +57,7 @@ class MediaEntry(BaseModel):
     enabled: bool
 
 
-class Notification(BaseModel):
+class SeriesNotification(BaseModel):
     agency: str = Field(description="The identifying agency's code")
     report_id: int
 
@@ -71,10 +71,10 @@ class SeriesDetail(BaseModel):
     identified_at: str | None
     case_reference: str | None
     notes: str
-    victims: list[Victim]
-    media: list[MediaEntry] = Field(description="Hash-bank entries of the series, with their provenance")
+    victims: list[SeriesVictim]
+    media: list[SeriesMediaEntry] = Field(description="Hash-bank entries of the series, with their provenance")
     reports: list[int] = Field(description="Reports in which the series was seen")
-    notifications: list[Notification]
+    notifications: list[SeriesNotification]
     last_seen: str | None
 
 
@@ -85,29 +85,29 @@ class SeriesCreate(BaseModel):
     status: Literal["unidentified", "under_investigation"] = "unidentified"
 
 
-class Created(BaseModel):
+class SeriesCreated(BaseModel):
     id: int
     name: str
     status: str
 
 
-class Identify(BaseModel):
+class SeriesIdentify(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agency: str = Field(min_length=1, max_length=64, description="The identifying agency's code")
     case_reference: str | None = Field(default=None, max_length=200)
 
 
-class Merge(BaseModel):
+class SeriesMerge(BaseModel):
     model_config = ConfigDict(extra="forbid")
     into: int = Field(ge=1, le=2**31 - 1, description="The series this one is merged into")
 
 
-class Rename(BaseModel):
+class SeriesRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
 
 
-class VictimIn(BaseModel):
+class SeriesVictimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pseudonym: str = Field(min_length=1, max_length=40, description="Never a real name or contact detail")
     sex: Literal["female", "male", "unknown"] = "unknown"
@@ -115,7 +115,7 @@ class VictimIn(BaseModel):
     status: Literal["unidentified", "identified", "safeguarded"] = "unidentified"
 
 
-class ClusterMember(BaseModel):
+class ClusterMemberOut(BaseModel):
     file_id: str
     report_id: int
     media_kind: str | None
@@ -126,7 +126,7 @@ class ClusterMember(BaseModel):
     distance: int
 
 
-class Cluster(BaseModel):
+class ClusterOut(BaseModel):
     id: int
     status: str
     files: int
@@ -139,16 +139,16 @@ class Cluster(BaseModel):
     score: int
     series_id: int | None
     reason: str | None
-    members: list[ClusterMember] | None = None
+    members: list[ClusterMemberOut] | None = None
 
 
-class Promote(BaseModel):
+class ClusterPromote(BaseModel):
     model_config = ConfigDict(extra="forbid")
     new_series: str | None = Field(default=None, max_length=200, description="Create a series of this name")
     series: str | None = Field(default=None, max_length=200, description="Or add to this existing series")
 
 
-class Promoted(BaseModel):
+class ClusterPromoted(BaseModel):
     cluster: int
     series: str
     series_id: int
@@ -156,7 +156,7 @@ class Promoted(BaseModel):
     reports: list[int]
 
 
-class Dismiss(BaseModel):
+class ClusterDismiss(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -193,7 +193,7 @@ def list_series(request: Request, principal: Specialist, q: Annotated[str, Query
     return _run(request, work)
 
 
-@router.post("/series", response_model=Created, status_code=201, summary="Register a series", responses=REFUSED)
+@router.post("/series", response_model=SeriesCreated, status_code=201, summary="Register a series", responses=REFUSED)
 def create_series(request: Request, principal: Specialist, body: SeriesCreate) -> Any:
     def work(instance: Any, session: Any) -> Any:
         row = instance.series.create(session, body.name, principal.actor, notes=body.notes, status=body.status)
@@ -216,7 +216,7 @@ def show_series(request: Request, series_id: SeriesId, principal: Specialist) ->
 
 @router.post("/series/{series_id}/identify", response_model=SeriesSummary, summary="Mark a series identified",
              responses=REFUSED)
-def identify_series(request: Request, series_id: SeriesId, principal: Specialist, body: Identify) -> Any:
+def identify_series(request: Request, series_id: SeriesId, principal: Specialist, body: SeriesIdentify) -> Any:
     """From now on, a report matching the series notifies this agency (once per report)."""
     def work(instance: Any, session: Any) -> Any:
         row = instance.series.identify(session, instance.series.get(session, series_id), body.agency,
@@ -226,9 +226,9 @@ def identify_series(request: Request, series_id: SeriesId, principal: Specialist
     return _run(request, work)
 
 
-@router.post("/series/{series_id}/merge", response_model=SeriesSummary, summary="Merge a series into another",
+@router.post("/series/{series_id}/merge", response_model=SeriesSummary, summary="SeriesMerge a series into another",
              responses=REFUSED)
-def merge_series(request: Request, series_id: SeriesId, principal: Specialist, body: Merge) -> Any:
+def merge_series(request: Request, series_id: SeriesId, principal: Specialist, body: SeriesMerge) -> Any:
     def work(instance: Any, session: Any) -> Any:
         source = instance.series.get(session, series_id)
         target = instance.series.get(session, body.into)
@@ -237,9 +237,9 @@ def merge_series(request: Request, series_id: SeriesId, principal: Specialist, b
     return _run(request, work)
 
 
-@router.post("/series/{series_id}/rename", response_model=SeriesSummary, summary="Rename a series",
+@router.post("/series/{series_id}/rename", response_model=SeriesSummary, summary="SeriesRename a series",
              responses=REFUSED)
-def rename_series(request: Request, series_id: SeriesId, principal: Specialist, body: Rename) -> Any:
+def rename_series(request: Request, series_id: SeriesId, principal: Specialist, body: SeriesRename) -> Any:
     """The old name is kept as an alias."""
     def work(instance: Any, session: Any) -> Any:
         row = instance.series.rename(session, instance.series.get(session, series_id), body.name, principal.actor)
@@ -248,9 +248,9 @@ def rename_series(request: Request, series_id: SeriesId, principal: Specialist, 
     return _run(request, work)
 
 
-@router.post("/series/{series_id}/victims", response_model=Victim, status_code=201,
+@router.post("/series/{series_id}/victims", response_model=SeriesVictim, status_code=201,
              summary="Record a victim of a series (pseudonymous)", responses=REFUSED)
-def add_victim(request: Request, series_id: SeriesId, principal: Specialist, body: VictimIn) -> Any:
+def add_victim(request: Request, series_id: SeriesId, principal: Specialist, body: SeriesVictimIn) -> Any:
     def work(instance: Any, session: Any) -> Any:
         victim = instance.series.add_victim(session, instance.series.get(session, series_id), principal.actor,
                                             pseudonym=body.pseudonym, sex=body.sex, age_band=body.age_band,
@@ -261,7 +261,7 @@ def add_victim(request: Request, series_id: SeriesId, principal: Specialist, bod
     return _run(request, work)
 
 
-@router.get("/clusters", response_model=list[Cluster], summary="List clusters of unidentified material",
+@router.get("/clusters", response_model=list[ClusterOut], summary="List clusters of unidentified material",
             responses=REFUSED)
 def list_clusters(request: Request, principal: Specialist,
                   status: Literal["open", "promoted", "dismissed"] = "open",
@@ -276,7 +276,7 @@ def list_clusters(request: Request, principal: Specialist,
     return _run(request, work)
 
 
-@router.get("/clusters/{cluster_id}", response_model=Cluster, summary="A cluster with its files' hashes",
+@router.get("/clusters/{cluster_id}", response_model=ClusterOut, summary="A cluster with its files' hashes",
             responses=REFUSED)
 def show_cluster(request: Request, cluster_id: ClusterId, principal: Specialist) -> Any:
     def work(instance: Any, session: Any) -> Any:
@@ -287,9 +287,9 @@ def show_cluster(request: Request, cluster_id: ClusterId, principal: Specialist)
     return _run(request, work)
 
 
-@router.post("/clusters/{cluster_id}/promote", response_model=Promoted, summary="Promote a cluster to a series",
+@router.post("/clusters/{cluster_id}/promote", response_model=ClusterPromoted, summary="ClusterPromote a cluster to a series",
              responses=REFUSED)
-def promote(request: Request, cluster_id: ClusterId, principal: Specialist, body: Promote) -> Any:
+def promote(request: Request, cluster_id: ClusterId, principal: Specialist, body: ClusterPromote) -> Any:
     """Its files' hashes join the series' bank (provenance: the cluster), and its reports are matched again."""
     if bool(body.new_series) == bool(body.series):
         return problem(422, "refused", "give either new_series or series")
@@ -304,9 +304,9 @@ def promote(request: Request, cluster_id: ClusterId, principal: Specialist, body
         return problem(404, "not_found", str(error).strip("'\""))
 
 
-@router.post("/clusters/{cluster_id}/dismiss", response_model=Cluster, summary="Dismiss a cluster with a reason",
+@router.post("/clusters/{cluster_id}/dismiss", response_model=ClusterOut, summary="ClusterDismiss a cluster with a reason",
              responses=REFUSED)
-def dismiss(request: Request, cluster_id: ClusterId, principal: Specialist, body: Dismiss) -> Any:
+def dismiss(request: Request, cluster_id: ClusterId, principal: Specialist, body: ClusterDismiss) -> Any:
     def work(instance: Any, session: Any) -> Any:
         row = cluster_ops.dismiss_cluster(instance, session, cluster_id, body.reason, principal.actor)
         return cluster_ops.describe_cluster(session, row)

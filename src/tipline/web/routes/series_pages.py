@@ -104,12 +104,22 @@ def series_show(request: Request, series_id: SeriesId, principal: Specialist) ->
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         series = _series_or_404(instance, session, series_id)
-        data = instance.series.describe(session, series)
+        from tipline.store.series import names_of
+
+        data = {
+            "aliases": names_of(session, series)[1:],
+            "notifications": [{"agency": code, "report_id": n.report_id}
+                              for n, code in instance.series.notifications(session, series)][-50:],
+            "media": [{"entry_id": row.id, "bank": bank, "signal_type": row.signal_type, "source": row.source,
+                       "source_id": row.source_id, "added_by": row.added_by, "added_at": row.added_at.isoformat(),
+                       "enabled": row.enabled} for row, bank in instance.series.media(session, series, limit=200)],
+        }
         context = {
             "title": f"Series {series.name}", "series": series, "data": data,
             "agency": session.get(AgencyRow, series.identified_by_agency_id) if series.identified_by_agency_id else None,
             "history": instance.series.history(session, series), "victims": instance.series.victims(session, series),
-            "sightings": instance.series.sightings(session, series), "gallery": instance.series.gallery(session, series),
+            "sightings": instance.series.sightings(session, series, limit=100),
+            "gallery": instance.series.gallery(session, series),
             "confirmations": instance.series.pending_confirmations(session, series),
             "clusters": instance.series.clusters(session, series),
             "agencies": [a for a in list_agencies(session, active_only=True)],
