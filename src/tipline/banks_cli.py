@@ -540,6 +540,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
 
     from tipline.pipeline.matching_stage import match_report_files
     from tipline.store.tables import FileMatchRow, ReportRow
+    from tipline.victims.sightings import record_series_sightings
 
     cli = _cli()
 
@@ -572,6 +573,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
                 with instance.db.transaction() as session:
                     before = hits(session, report_id)
                     match_report_files(instance, session, report_id)
+                    record_series_sightings(instance, session, report_id)  # notifications, victim-ID queue
                     after = hits(session, report_id)
                     if session.get(ReportRow, report_id).priority is not None:
                         instance.review.rescore(session, report_id, "rematch")

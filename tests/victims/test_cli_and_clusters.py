@@ -87,3 +87,17 @@ def test_new_material_seen_in_several_reports_forms_a_cluster_that_becomes_a_ser
     dismissed = as_json(portal, "clusters", "dismiss", str(clusters[1]["id"]), "--reason", "a public meme")
     assert dismissed["status"] == "dismissed" and dismissed["reason"] == "a public meme"
     assert as_json(portal, "clusters", "list") == []
+
+
+def test_a_series_added_after_a_report_finds_it_when_reports_are_matched_again(
+        sqlite_portal: Portal, tmp_path: Path) -> None:
+    portal = sqlite_portal
+    earlier = report_in_review(portal.instance, "analyst", files=[("a.png", blocks(8))])
+    picture = tmp_path / "owl.png"
+    picture.write_bytes(blocks(8, shift=2))
+    as_json(portal, "series", "create", "Grey Owl")
+    as_json(portal, "series", "add-media", "Grey Owl", str(picture))
+    assert as_json(portal, "series", "queue") == []  # not matched yet
+    tipline(portal, "banks", "rematch", "--json")
+    assert [(q["series"], q["report_id"]) for q in as_json(portal, "series", "queue")] == [("Grey Owl", earlier)]
+    assert as_json(portal, "series", "show", "Grey Owl")["reports"] == [earlier]
