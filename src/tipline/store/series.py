@@ -313,11 +313,12 @@ class SeriesStore:
     def refresh_counts(self, session: Session, series: SeriesRow) -> None:
         """The number of reports a series was seen in, and when last (kept for sorting the registry)."""
         names = names_of(session, series)
-        count, last = session.execute(
-            select(func.count(func.distinct(FileMatchRow.report_id)), func.max(ReportRow.received_at))
-            .join(ReportRow, ReportRow.id == FileMatchRow.report_id)
-            .where(FileMatchRow.series.in_(names), FileMatchRow.suppressed.is_(False))
-        ).one()
+        seen = (FileMatchRow.series.in_(names), FileMatchRow.suppressed.is_(False))
+        count = session.execute(select(func.count(func.distinct(FileMatchRow.report_id))).where(*seen)).scalar_one()
+        # reports arrive in about the order of their numbers: the newest fifty hold the latest arrival
+        newest = select(FileMatchRow.report_id).where(*seen).order_by(FileMatchRow.report_id.desc()).limit(50)
+        last = session.execute(select(func.max(ReportRow.received_at))
+                               .where(ReportRow.id.in_(newest.scalar_subquery()))).scalar_one()
         series.report_count, series.last_seen_at = int(count or 0), last
 
     # --- reading --------------------------------------------------------------------------------
@@ -340,12 +341,13 @@ class SeriesStore:
         """The reports where the series was seen, newest first: when, from which provider, where."""
         from tipline.store.referrals import ReferralRow, ReportJurisdictionRow
 
-        rows = session.execute(
+        seen = (FileMatchRow.series.in_(names_of(session, series)), FileMatchRow.suppressed.is_(False))
+        newest = list(session.execute(select(FileMatchRow.report_id).where(*seen).distinct()
+                                      .order_by(FileMatchRow.report_id.desc()).limit(limit)).scalars())
+        files = dict(session.execute(
             select(FileMatchRow.report_id, func.count(func.distinct(FileMatchRow.file_id)))
-            .where(FileMatchRow.series.in_(names_of(session, series)), FileMatchRow.suppressed.is_(False))
-            .group_by(FileMatchRow.report_id).order_by(FileMatchRow.report_id.desc()).limit(limit)
-        ).all()
-        files = dict(rows)
+            .where(*seen, FileMatchRow.report_id.in_(newest)).group_by(FileMatchRow.report_id)
+        ).all()) if newest else {}
         if not files:
             return []
         details = session.execute(
@@ -386,7 +388,7 @@ class SeriesStore:
         matched = session.execute(
             select(FileMatchRow.file_id, FileMatchRow.report_id).where(FileMatchRow.series.in_(names),
                                                                        FileMatchRow.suppressed.is_(False))
-            .distinct().order_by(FileMatchRow.report_id.desc()).limit(limit)).all()
+            .order_by(FileMatchRow.report_id.desc()).limit(limit * 4)).all()
         clustered = session.execute(
             select(ClusterFileRow.file_id, ClusterFileRow.report_id)
             .join(MediaClusterRow, MediaClusterRow.id == ClusterFileRow.cluster_id)

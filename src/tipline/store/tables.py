@@ -393,7 +393,8 @@ class FileMatchRow(Base):
     suppressed_by: Mapped[str | None] = mapped_column(String(200))
     matched_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_file_matches_series", "series"),)
+    # a series' sightings, newest reports first (the series page reads the newest hundred)
+    __table_args__ = (Index("ix_file_matches_series_report_id", "series", "report_id"),)
 
 
 class IdentifierRow(Base):

@@ -203,7 +203,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cluster_files_report_id'), ['report_id'], unique=False)
 
     with op.batch_alter_table('file_matches', schema=None) as batch_op:
-        batch_op.create_index('ix_file_matches_series', ['series'], unique=False)
+        batch_op.create_index('ix_file_matches_series_report_id', ['series', 'report_id'], unique=False)
     with op.batch_alter_table('report_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_files_hashed_at'), ['hashed_at'], unique=False)
 
@@ -212,7 +212,7 @@ def downgrade() -> None:
     with op.batch_alter_table('report_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_files_hashed_at'))
     with op.batch_alter_table('file_matches', schema=None) as batch_op:
-        batch_op.drop_index('ix_file_matches_series')
+        batch_op.drop_index('ix_file_matches_series_report_id')
     for table in ('cluster_files', 'media_clusters', 'series_confirmations', 'victim_id_queue',
                   'series_notifications', 'series_events', 'series_victims', 'series_aliases'):
         op.drop_table(table)
