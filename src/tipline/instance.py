@@ -24,6 +24,7 @@ from tipline.store.files import FileStore
 from tipline.store.identifiers import IdentifierStore
 from tipline.store.reports import ReportStore
 from tipline.store.review import ReviewStore
+from tipline.store.series import SeriesStore
 
 
 class Instance:
@@ -48,6 +49,10 @@ class Instance:
         self.review = ReviewStore(self.audit, self.reports)
         self.banks = BankStore(self.audit)
         self.matching = MatcherSync()
+        self.series = SeriesStore(self.audit)
+        from tipline.victims.clusters import ClusterIndex
+
+        self.clusters = ClusterIndex()
         self.files = FileStore(
             EncryptedBlobStore.from_key_file(self.settings.file_store_dir, self.settings.key_dir / "files.key"),
             self.audit,

@@ -15,6 +15,9 @@ from tipline.web.auth import leaf_routes
 ROLES = ["public", "esp", "analyst", "supervisor", "victim_id", "agency", "admin"]
 OK, CREATED, SEE_OTHER, BAD_REQUEST, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT = 200, 201, 303, 400, 401, 403, 404, 409
 READERS = {"analyst": OK, "supervisor": OK, "victim_id": OK}
+SPECIALISTS = {"supervisor": OK, "victim_id": OK}
+NOT_FOUND_FOR_SPECIALISTS = {"supervisor": NOT_FOUND, "victim_id": NOT_FOUND}
+UNPROCESSABLE_FOR_SPECIALISTS = {"supervisor": 422, "victim_id": 422}
 
 
 def expect(default: int, **by_role: int) -> dict[str, int]:
@@ -128,6 +131,39 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     # PUT (disable or enable an entry: supervisors) is sent as POST by this loop, which the path does not take;
     # its roles are checked in tests/matching_db/test_hma_api.py::test_roles_and_credentials.
     ("PUT", "/c/bank/{kind}/content/{referral_id}", expect(405)),
+    # Victim identification: specialists and supervisors. {referral_id} (999999) is no series, cluster,
+    # queue entry or confirmation: 404. Agency users see only their own series notifications.
+    ("GET", "/series", expect(FORBIDDEN, public=SEE_OTHER, **SPECIALISTS)),
+    ("POST", "/series", expect(FORBIDDEN, public=SEE_OTHER, victim_id=SEE_OTHER, supervisor=SEE_OTHER)),
+    ("GET", "/series/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/series/{referral_id}/status", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/series/{referral_id}/rename", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/series/{referral_id}/merge", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/series/{referral_id}/victims", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/series/confirmations/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("GET", "/victim-id/queue", expect(FORBIDDEN, public=SEE_OTHER, **SPECIALISTS)),
+    ("POST", "/victim-id/queue/{referral_id}/reviewed", expect(FORBIDDEN, public=SEE_OTHER,
+                                                               **NOT_FOUND_FOR_SPECIALISTS)),
+    ("GET", "/clusters", expect(FORBIDDEN, public=SEE_OTHER, **SPECIALISTS)),
+    ("GET", "/clusters/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/clusters/{referral_id}/promote", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("POST", "/clusters/{referral_id}/dismiss", expect(FORBIDDEN, public=SEE_OTHER, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("GET", "/agency/notifications", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
+    ("GET", "/agency/notifications/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/api/v1/series", expect(FORBIDDEN, public=UNAUTH, **SPECIALISTS)),
+    ("GET", "/api/v1/series/{referral_id}", expect(FORBIDDEN, public=UNAUTH, **NOT_FOUND_FOR_SPECIALISTS)),
+    ("GET", "/api/v1/clusters", expect(FORBIDDEN, public=UNAUTH, **SPECIALISTS)),
+    ("GET", "/api/v1/clusters/{referral_id}", expect(FORBIDDEN, public=UNAUTH, **NOT_FOUND_FOR_SPECIALISTS)),
+    # The JSON operations, sent here as forms (they carry the CSRF token that way): not JSON, 422.
+    ("POST", "/api/v1/series", expect(FORBIDDEN, public=UNAUTH, **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/series/{referral_id}/identify", expect(FORBIDDEN, public=UNAUTH, **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/series/{referral_id}/merge", expect(FORBIDDEN, public=UNAUTH, **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/series/{referral_id}/rename", expect(FORBIDDEN, public=UNAUTH, **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/series/{referral_id}/victims", expect(FORBIDDEN, public=UNAUTH, **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/clusters/{referral_id}/promote", expect(FORBIDDEN, public=UNAUTH,
+                                                              **UNPROCESSABLE_FOR_SPECIALISTS)),
+    ("POST", "/api/v1/clusters/{referral_id}/dismiss", expect(FORBIDDEN, public=UNAUTH,
+                                                              **UNPROCESSABLE_FOR_SPECIALISTS)),
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 JSON_BODIES = {
@@ -151,6 +187,14 @@ FORM_DATA = {
     "/reports/{id}/referral": {"agency": "nowhere"},
     "/reports/{id}/jurisdiction": {"agency": "nowhere"},
     "/agency/referrals/{referral_id}/outcomes": {"outcome": "received"},
+    "/series": {"name": "Series made by the authorization test"},
+    "/series/{referral_id}/status": {"status": "under_investigation"},
+    "/series/{referral_id}/rename": {"name": "Another name"},
+    "/series/{referral_id}/merge": {"into": "1"},
+    "/series/{referral_id}/victims": {"pseudonym": "Child A", "sex": "unknown", "age_band": "unknown"},
+    "/series/confirmations/{referral_id}": {"decision": "confirm"},
+    "/clusters/{referral_id}/promote": {"new_series": "From the authorization test"},
+    "/clusters/{referral_id}/dismiss": {"reason": "checked"},
 }
 
 

@@ -526,6 +526,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
     from tipline.pipeline.stages.match_files import match_report_files
     from tipline.pipeline.stages.score_priority import rescore
     from tipline.store.tables import FileMatchRow, ReportRow
+    from tipline.victims.sightings import record_series_sightings
 
 
     def hits(session: Any, report_id: int) -> set[tuple[str, int | None]]:
@@ -557,6 +558,7 @@ def banks_rematch(report_ids: tuple[int, ...], progress: bool | None, as_json: b
                 with instance.db.transaction() as session:
                     before = hits(session, report_id)
                     match_report_files(instance, session, report_id)
+                    record_series_sightings(instance, session, report_id)  # notifications, victim-ID queue
                     after = hits(session, report_id)
                     if session.get(ReportRow, report_id).priority is not None:
                         rescore(instance, session, report_id, "rematch")

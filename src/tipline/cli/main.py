@@ -20,6 +20,7 @@ from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.referrals import referral_group
 from tipline.cli.users import users
+from tipline.cli.victims import clusters_group, series_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -141,3 +142,5 @@ main.add_command(banks_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)
+main.add_command(series_group)
+main.add_command(clusters_group)

@@ -93,7 +93,10 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
         already_loaded = marker is not None
 
     if not already_loaded:
-        reports = sorted(generate(report_count, utc_now()), key=lambda r: r.received_at)
+        from tipline.demo.victims import place_material, seed_series
+
+        seed_series(instance, DEMO_AGENCY_USER_CODE, DEMO_ACTOR, instance.settings.data_dir)
+        reports = place_material(sorted(generate(report_count, utc_now()), key=lambda r: r.received_at))
         for report in tqdm(reports, desc="loading demo reports", unit="report", disable=not progress):
             principal = providers[report.provider] if report.provider else PUBLIC
             with instance.db.transaction() as session:

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     ACCOUNTS_MANAGE = "accounts.manage"  # people's logins and service-provider accounts
     AUDIT_VERIFY = "audit.verify"
     AGENCY_PORTAL = "agency.portal"  # referrals made to one's own agency
+    SERIES_MANAGE = "series.manage"  # the victim-identification series registry, its queue and clusters
     PUBLIC_SUBMIT = "public.submit"
 
 
@@ -50,9 +51,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_REVIEW,
             Permission.REPORT_SUPERVISE,
             Permission.AUDIT_VERIFY,
+            Permission.SERIES_MANAGE,
         }
     ),
-    Role.VICTIM_ID: frozenset({Permission.REPORT_READ}),
+    Role.VICTIM_ID: frozenset({Permission.REPORT_READ, Permission.SERIES_MANAGE}),
     Role.AGENCY: frozenset({Permission.AGENCY_PORTAL}),
     # Administrators run the system; least privilege keeps report content out of their reach.
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VERIFY}),

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 _CODE_BYTES = 32
 _VOID32 = np.dtype((np.void, _CODE_BYTES))
 _QUERY_BATCH = 128
+_NUMPY_FLAT_LIMIT = 64 * 4096
+"""Query x hash comparisons up to which a flat segment is searched in numpy rather than by faiss."""
 """Queries searched together: large enough to amortise numpy's per-call cost, small enough to keep
 the temporary arrays (batch x probes) inside the CPU caches."""
 
@@ -316,11 +318,19 @@ def _as_codes(hashes: np.ndarray | Sequence[str] | Sequence[bytes]) -> np.ndarra
 def _range_search_flat(
     queries: np.ndarray, codes: np.ndarray, radius: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Brute-force (query index, row, distance) triples within radius, via faiss."""
+    """Brute-force (query index, row, distance) triples within radius, via faiss; a few queries against
+    a small segment are compared in numpy instead (faiss' OpenMP threads cost tens of milliseconds to
+    wake on a busy machine, where a single lookup in a 4,096-hash delta takes a tenth of one)."""
     nq, n = len(queries), len(codes)
     if nq == 0 or n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.int32)
+    if nq * n <= _NUMPY_FLAT_LIMIT:
+        words = np.ascontiguousarray(codes).view(np.uint64).reshape(n, 4)
+        query_words = np.ascontiguousarray(queries).view(np.uint64).reshape(nq, 4)
+        distances = np.bitwise_count(words[None, :, :] ^ query_words[:, None, :]).sum(axis=2, dtype=np.int32)
+        qidx, rows = np.nonzero(distances <= radius)
+        return qidx.astype(np.int64), rows.astype(np.int64), distances[qidx, rows]
     result = faiss.RangeSearchResult(nq)
     faiss.hamming_range_search(  # type: ignore[attr-defined]  # in faiss's SWIG module, not in its stubs
         faiss.swig_ptr(queries), faiss.swig_ptr(codes), nq, n, radius + 1, _CODE_BYTES, result

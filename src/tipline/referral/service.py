@@ -522,8 +522,11 @@ def offer_child_identified_to_series(instance: Instance, session: Session, refer
                      if m.series}, key=lambda s: (s[0] or "", s[1]))
     offered = [{"series": name, "bank": bank, "series_identified": identified} for name, bank, identified in series]
     if offered:
+        from tipline.victims.sightings import open_confirmations
+
         instance.audit.append(session, actor, "victims.identification_offered", report_id=referral.report_id,
                               details={"referral_id": referral.id, "series": offered})
+        open_confirmations(instance, session, referral, [name for name, _bank, _identified in series if name], actor)
     return offered
 
 

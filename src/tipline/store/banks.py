@@ -17,6 +17,7 @@ from tipline.domain.base import utc_now
 from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError, parse_classification, parse_signal_type
 from tipline.store.audit import AuditLog
 from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
+from tipline.store.victim_tables import SeriesEventRow
 from tipline.triage import MatchFact
 
 INSERT_BATCH = 2000
@@ -202,26 +203,40 @@ class BankStore:
     # --- series -----------------------------------------------------------------------------------
 
     def set_series(self, session: Session, name: str, identified: bool, actor: Actor, notes: str = "") -> SeriesRow:
-        name = name.strip()
+        """Register a series (or find it by name or alias) and mark it identified or not, without naming
+        an agency (hash-list imports; `tipline series identify` names the agency)."""
+        from tipline.store.series import resolve_names
+
+        name = " ".join(name.split())
         if not name or len(name) > 200:
             raise BankError("a series name is 1 to 200 characters")
-        row = session.get(SeriesRow, name)
+        row = resolve_names(session, [name]).get(name)
+        now = utc_now()
+        status = "identified" if identified else "unidentified"
         if row is None:
-            row = SeriesRow(name=name, identified=identified, notes=notes, updated_at=utc_now(), updated_by=actor.name)
+            row = SeriesRow(name=name, status=status, notes=notes, created_at=now, updated_at=now,
+                            updated_by=actor.name, identified_at=now if identified else None, report_count=0)
             session.add(row)
+            session.flush()
         else:
-            row.identified, row.updated_at, row.updated_by = identified, utc_now(), actor.name
+            if row.status != status:
+                row.status = status
+                row.identified_at = now if identified else None
+                if not identified:
+                    row.identified_by_agency_id = row.case_reference = None
+            row.updated_at, row.updated_by = now, actor.name
             if notes:
                 row.notes = notes
-        self.audit.append(session, actor, "series.updated", details={"series": name, "identified": identified})
+        session.add(SeriesEventRow(series_id=row.id, at=now, actor_name=actor.name, action="status_set",
+                                   details={"to": status}))
+        self.audit.append(session, actor, "series.updated", details={"series": row.name, "identified": identified})
         return row
 
     def identified_series(self, session: Session, names: Iterable[str]) -> dict[str, bool]:
-        wanted = {n for n in names if n}
-        if not wanted:
-            return {}
-        return {row.name: row.identified
-                for row in session.execute(select(SeriesRow).where(SeriesRow.name.in_(wanted))).scalars()}
+        """Each of `names` that is a series' name or alias: whether that series is identified."""
+        from tipline.store.series import resolve_names
+
+        return {name: row.identified for name, row in resolve_names(session, names).items()}
 
 
 def match_facts(session: Session, report_id: int) -> tuple[bool, dict[str, list[MatchFact]]]:
@@ -233,13 +248,19 @@ def match_facts(session: Session, report_id: int) -> tuple[bool, dict[str, list[
         select(FileMatchRow).where(FileMatchRow.report_id == report_id, FileMatchRow.suppressed.is_(False),
                                    FileMatchRow.bank_kind != "ignore")
     ).scalars())
-    names = {row.series for row in rows if row.series}
-    identified = {s.name: s.identified for s in session.execute(
-        select(SeriesRow).where(SeriesRow.name.in_(names))).scalars()} if names else {}
+    from tipline.store.referrals import AgencyRow
+    from tipline.store.series import resolve_names
+
+    series = resolve_names(session, [row.series for row in rows])
+    agency_ids = {s.identified_by_agency_id for s in series.values() if s.identified_by_agency_id}
+    agencies = dict(session.execute(select(AgencyRow.id, AgencyRow.name).where(AgencyRow.id.in_(agency_ids))).all()
+                    ) if agency_ids else {}
     found: dict[str, list[MatchFact]] = {}
     for row in rows:
-        found.setdefault(row.file_id, []).append(
-            MatchFact(row.bank_kind, row.bank, row.series, identified.get(row.series or "", False)))
+        known = series.get(row.series or "")
+        found.setdefault(row.file_id, []).append(MatchFact(
+            row.bank_kind, row.bank, known.name if known else row.series, bool(known and known.identified),
+            agencies.get(known.identified_by_agency_id) if known and known.identified_by_agency_id else None))
     return True, found
 
 

@@ -220,7 +220,7 @@ class ReportFileRow(Base):
     pdq: Mapped[str | None] = mapped_column(String(64), index=True)
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
     media_problems: Mapped[dict[str, Any] | None]  # {"errors": [...], "warnings": [...]}
-    hashed_at: Mapped[datetime | None]
+    hashed_at: Mapped[datetime | None] = mapped_column(index=True)  # the index of reported media catches up by it
     # An analyst's classification (A1, A2, B1, B2 or "none": not apparent CSAM) and annotations.
     reviewed_classification: Mapped[str | None] = mapped_column(String(10))
     reviewed_annotations: Mapped[dict[str, Any] | None]
@@ -350,15 +350,27 @@ class BankChangeRow(Base):
 
 
 class SeriesRow(Base):
-    """A victim-identification image series: whether its victim has been identified."""
+    """A victim-identification image series: its status, who identified its victim, and when. Bank
+    entries and matches name a series (or one of its aliases, see tipline.store.victim_tables)."""
 
     __tablename__ = "series"
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(30), default="unidentified", index=True)
+    identified_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    identified_at: Mapped[datetime | None]
+    case_reference: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200))
+    last_seen_at: Mapped[datetime | None] = mapped_column(index=True)  # when a report last matched it
+    report_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    @property
+    def identified(self) -> bool:
+        return self.status == "identified"
 
 
 class FileMatchRow(Base):
@@ -381,6 +393,9 @@ class FileMatchRow(Base):
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     suppressed_by: Mapped[str | None] = mapped_column(String(200))
     matched_at: Mapped[datetime]
+
+    # a series' sightings, newest reports first (the series page reads the newest hundred)
+    __table_args__ = (Index("ix_file_matches_series_report_id", "series", "report_id"),)
 
 
 class IdentifierRow(Base):

@@ -99,6 +99,7 @@ class MatchFact:
     bank: str
     series: str | None = None
     identified: bool = False
+    identified_by: str | None = None  # the agency that identified the series' victim (it is notified)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
             for match in file.matches:
                 if match.bank_kind == kind and (identified is None or match.identified == identified):
                     label = f"{match.bank}" + (f", series {match.series}" if match.series else "")
+                    if match.identified and match.identified_by:
+                        label += f", identified by {match.identified_by} (notified)"
                     found.append(Evidence("file", file.file_id, label))
         return found
 
@@ -209,7 +212,9 @@ def score_priority(facts: TriageFacts, weights: TriageWeights, now: datetime) ->
             weights.unidentified_series_match, unidentified)
     identified = matches("identified_series", identified=True)
     if identified:
-        add("identified_series_match", "A file matches an identified victim series",
+        notified = any(m.identified_by for f in facts.files for m in f.matches if m.identified)
+        add("identified_series_match", "A file matches an identified victim series"
+            + ("; the agency that identified the child is notified" if notified else ""),
             weights.identified_series_match, identified)
     known = matches("known_material")
     if known:

@@ -29,6 +29,7 @@ from tipline.web.middleware import (
 from tipline.web.params import assert_every_integer_bounded
 from tipline.web.routes import (
     admin_pages,
+    agency_notifications,
     agency_portal,
     api_conversations,
     api_reports,
@@ -41,6 +42,8 @@ from tipline.web.routes import (
     referral_pages,
     review_pages,
     search_pages,
+    series_api,
+    series_pages,
     settings_pages,
     staff_pages,
     supervisor_pages,
@@ -108,7 +111,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     # their requests is not first compared with every page's route.
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
-                   hma, public_form):
+                   hma, series_pages, series_api, agency_notifications, public_form):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -21,8 +21,10 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/supervisor", "Supervisor"))
     if has_permission(principal.role, Permission.REPORT_READ):
         items.append(("/referrals", "Referrals"))
+    if has_permission(principal.role, Permission.SERIES_MANAGE):
+        items += [("/series", "Series"), ("/victim-id/queue", "Victim ID"), ("/clusters", "Clusters")]
     if has_permission(principal.role, Permission.AGENCY_PORTAL):
-        items.append(("/agency/referrals", "Referrals"))
+        items += [("/agency/referrals", "Referrals"), ("/agency/notifications", "Series notifications")]
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
         items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers")]
     if has_permission(principal.role, Permission.AUDIT_VERIFY):

@@ -13,6 +13,7 @@ from tipline.pipeline.stages import (
     analyze_conversations,
     begin_processing,
     extract_identifiers,
+    find_series,
     finish_processing,
     hash_files,
     link_reports,
@@ -33,9 +34,11 @@ from tipline.pipeline.stages.base import (
     HasSettings,
     Stage,
 )
+from tipline.pipeline.stages.find_series import FindSeriesContext
 
 
-class PipelineContext(HasDatabase, HasAudit, HasSettings, HasReports, HasFiles, HasIdentifiers, HasMatcher, Protocol):
+class PipelineContext(HasDatabase, HasAudit, HasSettings, HasReports, HasFiles, HasIdentifiers, HasMatcher,
+                      FindSeriesContext, Protocol):
     """Everything the stages together read and write: what the engine must hand them (each stage's own
     context is a part of it, which the type checker verifies when the stages are listed below)."""
 
@@ -45,6 +48,7 @@ PIPELINE: list[Stage[PipelineContext, Any]] = [
     hash_files.STAGE,
     unpack_archives.STAGE,
     match_files.STAGE,
+    find_series.STAGE,
     analyze_conversations.STAGE,
     read_free_text.STAGE,
     extract_identifiers.STAGE,
