@@ -50,7 +50,7 @@ class Instance:
         self.banks = BankStore(self.audit)
         self.matching = MatcherSync()
         self.series = SeriesStore(self.audit)
-        from tipline.victims.clusters import ClusterIndex
+        from tipline.victims.cluster_index import ClusterIndex
 
         self.clusters = ClusterIndex()
         self.files = FileStore(
