@@ -22,6 +22,7 @@ from tipline.pipeline.free_text_stage import read_report_free_text, store_text_f
 from tipline.pipeline.matching_stage import match_report_files
 from tipline.pipeline.media_stage import hash_report_files, store_file_hashes
 from tipline.referral.locating import resolve_jurisdiction
+from tipline.trends.stage import count_trends
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -98,6 +99,7 @@ PIPELINE: list[Stage] = [
     Stage("link_reports", "link reports that share identifiers", link_reports),
     Stage("score_priority", "score the report's priority with its reasons", score_priority),
     Stage("resolve_jurisdiction", "locate the report and suggest the agency to refer it to", resolve_jurisdiction),
+    Stage("count_trends", "add the report to the daily counts and look for emerging threats", count_trends),
     Stage("finish_processing", "put the report in the review queue", finish_processing),
 ]
 STAGES = {stage.name: stage for stage in PIPELINE}

@@ -521,3 +521,4 @@ class InstanceSetting(Base):
 
 from tipline.store import idempotency as _idempotency  # noqa: E402,F401  (Idempotency-Key: Base sees it)
 from tipline.store import referrals as _referrals  # noqa: E402,F401  (agencies, jurisdictions, referrals: Base sees them)
+from tipline.trends import tables as _trends  # noqa: E402,F401  (trend facts, counts and alerts: Base sees them)
