@@ -21,6 +21,7 @@ from tipline.domain.roles import USER_ROLES, Role
 from tipline.enticement.cli import enticement_group
 from tipline.media.cli import hash_command
 from tipline.referral.cli import agencies_group, referral_group
+from tipline.trends.commands import stats_group, trends_group
 
 
 class Failure(click.ClickException):
@@ -506,6 +507,8 @@ main.add_command(banks_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)
+main.add_command(trends_group)
+main.add_command(stats_group)
 
 if __name__ == "__main__":
     main()

@@ -150,6 +150,9 @@ def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None
             if progress:
                 progress(1)
         return {"reports": changed}
+    from tipline.trends.detector import cache_of
+
+    cache_of(instance).clear()
     with instance.db.transaction() as session:
         session.execute(delete(TrendCountRow))
         session.execute(delete(TrendFactRow))

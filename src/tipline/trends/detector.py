@@ -70,7 +70,7 @@ def _start(instance: Instance, session: Session) -> date | None:
 def series_counts(session: Session, dimension: str, value: str, first: date, last: date) -> dict[date, int]:
     return dict(session.execute(select(TrendCountRow.day, TrendCountRow.count).where(
         TrendCountRow.dimension == dimension, TrendCountRow.value == value,
-        TrendCountRow.day >= first, TrendCountRow.day <= last)).tuples().all())
+        TrendCountRow.day >= first, TrendCountRow.day <= last)).all())
 
 
 def _baseline(instance: Instance, session: Session, dimension: str, value: str, day: date) -> Baseline | None:
@@ -148,7 +148,7 @@ def _holders(session: Session, kind: str, value: str, first: date, last: date) -
                  .join(IdentifierRow, IdentifierRow.report_id == ReportRow.id)
                  .where(IdentifierRow.kind == kind, IdentifierRow.value == value))
     rows = session.execute(query.where(ReportRow.received_at >= low, ReportRow.received_at < high)
-                           .distinct()).tuples().all()
+                           .distinct()).all()
     return sorted(set(rows))
 
 
@@ -175,7 +175,7 @@ def check_identifier(instance: Instance, session: Session, kind: str, value: str
 
 def _watched(session: Session, report_id: int) -> list[tuple[str, str]]:
     found = set(session.execute(select(IdentifierRow.kind, IdentifierRow.value).where(
-        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS))).tuples().all())
+        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS))).all())
     found |= {(FILE_HASH, h) for h in session.execute(select(ReportFileRow.sha256).where(
         ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None))).scalars()}
     return sorted(found)
@@ -188,7 +188,7 @@ def check_report(instance: Instance, session: Session, report_id: int, day: date
         return 0
     counts = session.execute(select(TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
         TrendCountRow.day == day, TrendCountRow.dimension.in_(sorted({d for d, _ in wanted})),
-        TrendCountRow.count >= Thresholds().min_count)).tuples().all()
+        TrendCountRow.count >= Thresholds().min_count)).all()
     touched = 0
     for dimension, value, count in counts:
         if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count):
@@ -206,7 +206,7 @@ def detect_day(instance: Instance, session: Session, day: date) -> int:
     for dimension, value, count in session.execute(select(
             TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
             TrendCountRow.day == day, TrendCountRow.count >= Thresholds().min_count)
-            .order_by(TrendCountRow.dimension, TrendCountRow.value)).tuples().all():
+            .order_by(TrendCountRow.dimension, TrendCountRow.value)).all():
         if check_rise(instance, session, dimension, value, day, count):
             touched += 1
     thresholds = IdentifierThresholds()
@@ -215,7 +215,7 @@ def detect_day(instance: Instance, session: Session, day: date) -> int:
         select(IdentifierRow.kind, IdentifierRow.value).join(ReportRow, ReportRow.id == IdentifierRow.report_id)
         .where(IdentifierRow.kind.in_(WATCHED_KINDS), ReportRow.received_at >= low, ReportRow.received_at < high)
         .group_by(IdentifierRow.kind, IdentifierRow.value)
-        .having(func.count(func.distinct(IdentifierRow.report_id)) >= thresholds.min_reports)).tuples().all()
+        .having(func.count(func.distinct(IdentifierRow.report_id)) >= thresholds.min_reports)).all()
     candidates += [(FILE_HASH, h) for h in session.execute(
         select(ReportFileRow.sha256).join(ReportRow, ReportRow.id == ReportFileRow.report_id)
         .where(ReportFileRow.sha256.is_not(None), ReportRow.received_at >= low, ReportRow.received_at < high)
