@@ -26,8 +26,11 @@ class AlertNotFound(LookupError):
 
 
 def list_alerts(session: Session, statuses: tuple[str, ...] = ("open",), limit: int = 200) -> list[TrendAlertRow]:
+    """The newest first; of one day, the largest rise against its expectation first."""
     return list(session.execute(select(TrendAlertRow).where(TrendAlertRow.status.in_(statuses))
-                                .order_by(TrendAlertRow.last_day.desc(), TrendAlertRow.id.desc())
+                                .order_by(TrendAlertRow.last_day.desc(),
+                                          (TrendAlertRow.observed / (TrendAlertRow.expected + 1.0)).desc(),
+                                          TrendAlertRow.id.desc())
                                 .limit(limit)).scalars())
 
 
@@ -50,7 +53,29 @@ def describe(row: TrendAlertRow) -> dict[str, Any]:
                 f"({row.details.get('baseline', '')})")
     return {"id": row.id, "kind": row.kind, "what": what, "rise": rise, "since": row.since, "status": row.status,
             "report_ids": list(row.report_ids.get("ids", [])), "decided_by": row.decided_by,
-            "decided_at": row.decided_at, "note": row.decision_note}
+            "decided_at": row.decided_at, "note": row.decision_note, "last_day": row.last_day, "related": []}
+
+
+RELATED_SHARE = 0.6
+
+
+def grouped(rows: list[TrendAlertRow]) -> list[dict[str, Any]]:
+    """The alerts as shown, a rise that is mostly the same reports as a larger rise listed with it ("also
+    rose") rather than on its own: 80 sextortion reports also raise the count of all reports, of their
+    victims' age band, of their source. Identifier alerts always stand alone. `rows` in list order."""
+    leaders: list[tuple[dict[str, Any], set[int]]] = []
+    for row in rows:
+        shown = describe(row)
+        ids = set(shown["report_ids"])
+        if row.kind == "rise" and ids:
+            home = next((leader for leader, theirs in leaders if leader["kind"] == "rise"
+                         and abs((leader["last_day"] - row.last_day).days) <= 1
+                         and len(ids & theirs) >= RELATED_SHARE * len(ids)), None)
+            if home is not None:
+                home["related"].append(shown)
+                continue
+        leaders.append((shown, ids))
+    return [leader for leader, _ in leaders]
 
 
 def decide(instance: Instance, session: Session, alert_id: int, action: str, actor: Actor,

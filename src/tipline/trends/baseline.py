@@ -2,12 +2,14 @@
 
 A day's count of one series (a dimension's value) is compared with what its own history predicts:
 
-* the **level** is the mean of the 28 days before the day (recent growth or decline is followed);
+* the **level** is the mean of 28 days ending a week before the day (recent growth or decline is
+  followed; the week between is a guard band, so a surge that began a few days ago does not raise its
+  own baseline and hide its continuation: the practice of the EARS and Farrington detectors);
 * the **season** is how this time of year compared, in each earlier year the series has (up to three),
   with the 28 days before it: the ratio of the mean of the 29 days centred on the same date to the
   mean of the 28 days before that window. The mean of these ratios, held between 0.5 and 3,
   multiplies the level (a December that is always busier does not alert every December);
-* the **spread** is the variance of the 28 recent days. Report counts are over-dispersed (a viral
+* the **spread** is the variance of those 28 days. Report counts are over-dispersed (a viral
   image, a platform's batch), so when the variance exceeds the mean the tail is negative binomial with
   that mean and variance (moments), else Poisson;
 * an alert needs the day's count to be at least `min_count` (a rise from 1 to 4 is noise to a
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 RECENT_DAYS = 28
+GUARD_DAYS = 7
 SEASON_HALF_WIDTH = 14
 YEARS = 3
 FLOOR = 0.5  # the smallest expectation: a value never seen before is expected at most every other day
@@ -50,7 +53,7 @@ class Baseline:
     def describe(self) -> str:
         season = (f", times {self.season:.2f} for the time of year ({self.years} earlier "
                   f"year{'s' if self.years != 1 else ''})") if self.years else ""
-        return f"mean of the {self.days} days before ({self.level:.1f} a day){season}"
+        return f"mean of {self.days} days ending a week before ({self.level:.1f} a day){season}"
 
 
 def _mean(counts: dict[date, int], first: date, last: date, start: date) -> tuple[float, int] | None:
@@ -64,13 +67,14 @@ def _mean(counts: dict[date, int], first: date, last: date, start: date) -> tupl
 
 def baseline(day: date, counts: dict[date, int], start: date) -> Baseline | None:
     """What the series should count on `day`, from its counts before it; `start` is the first day the
-    instance counted anything (days before it are unknown, not zero). None with under 14 days of history."""
-    recent_first = day - timedelta(days=RECENT_DAYS)
-    measured = _mean(counts, recent_first, day - timedelta(days=1), start)
+    instance counted anything (days before it are unknown, not zero). None with under 14 days of history
+    before the guard band."""
+    recent_last = day - timedelta(days=GUARD_DAYS + 1)
+    measured = _mean(counts, recent_last - timedelta(days=RECENT_DAYS - 1), recent_last, start)
     if measured is None or measured[1] < 14:
         return None
     level, days = measured
-    values = [counts.get(day - timedelta(days=i), 0) for i in range(1, days + 1)]
+    values = [counts.get(recent_last - timedelta(days=i), 0) for i in range(days)]
     variance = sum((v - level) ** 2 for v in values) / max(1, days - 1)
     ratios = []
     for year in range(1, YEARS + 1):

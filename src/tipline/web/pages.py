@@ -21,6 +21,9 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/supervisor", "Supervisor"))
     if has_permission(principal.role, Permission.REPORT_READ):
         items.append(("/referrals", "Referrals"))
+    if has_permission(principal.role, Permission.REPORT_READ) or has_permission(principal.role,
+                                                                                Permission.ACCOUNTS_MANAGE):
+        items.append(("/trends", "Trends"))
     if has_permission(principal.role, Permission.AGENCY_PORTAL):
         items.append(("/agency/referrals", "Referrals"))
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
