@@ -39,20 +39,20 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
     rows = session.execute(
         select(ReportRow.id, ReportRow.received_at, ReportRow.incident_type, ReportRow.platform, ReportRow.source,
                ReportRow.api_account_id, ReportRow.reviewed_incident_type, ReportRow.reviewed_annotations,
-               ReportRow.priority, ReportRow.state, ReportRow.content)
+               ReportRow.priority, ReportRow.state, ReportRow.content, ApiAccount.username)
+        .outerjoin(ApiAccount, ApiAccount.id == ReportRow.api_account_id)
         .where(ReportRow.id.in_(ids), ReportRow.received_at.is_not(None))
     ).all()
     if not rows:
         return {}
-    accounts = dict(session.execute(select(ApiAccount.id, ApiAccount.username)).all())
     inputs: dict[int, ReportInputs] = {}
     for (rid, received_at, incident_type, platform, source, account_id, reviewed_type, reviewed_annotations,
-         priority, state, content) in rows:
+         priority, state, content, account) in rows:
         summary = content.get("incidentSummary") or {}
         public = content.get("publicReport") or {}
         inputs[rid] = ReportInputs(
             received_on=received_at.date(), incident_type=incident_type,
-            source=accounts.get(account_id, "provider") if account_id is not None else "public",
+            source=(account or "provider") if account_id is not None else "public",
             platform=platform, reviewed_incident_type=reviewed_type,
             annotations=annotation_names(summary.get("reportAnnotations"), reviewed_annotations),
             victim_ages=ages_in(content), victim_sex=public.get("childGender"),

@@ -114,23 +114,54 @@ def _record(instance: Instance, session: Session, kind: str, dimension: str, val
     return row
 
 
+def _touch_recent(instance: Instance, session: Session, key: tuple[Any, ...], observed: int,
+                  report_id: int | None) -> bool:
+    """When this process recorded the alert for the day at a count close to this one (within 10 % and 5
+    reports), only bring its count and reports up to date: a surge of 80 reports judges its series a
+    dozen times, not 80. False when the alert must be judged again."""
+    if report_id is None:
+        return False
+    before = cache_of(instance).get(("recorded", *key))
+    if before is None or observed >= before[0] * 1.1 or observed - before[0] >= 5:
+        return False
+    row = session.get(TrendAlertRow, before[1])
+    if row is None or row.last_day != key[-1]:
+        return False
+    row.observed = max(row.observed, observed)
+    ids = row.report_ids.get("ids", [])
+    if report_id not in ids and len(ids) < MAX_REPORT_IDS:
+        row.report_ids = {"ids": sorted([*ids, report_id])}
+    row.updated_at = utc_now()
+    return True
+
+
+def _remember(instance: Instance, key: tuple[Any, ...], observed: int, row: TrendAlertRow) -> None:
+    cache_of(instance)[("recorded", *key)] = (observed, row.id)
+
+
 def check_rise(instance: Instance, session: Session, dimension: str, value: str, day: date, observed: int,
-               thresholds: Thresholds = Thresholds()) -> TrendAlertRow | None:
+               thresholds: Thresholds = Thresholds(), report_id: int | None = None) -> bool:
+    """Judge one series on one day (`report_id`: the report just counted in it, if any); True when an
+    alert was raised or continued."""
     if dimension in NOT_DETECTED or observed < thresholds.min_count:
-        return None
+        return False
+    if _touch_recent(instance, session, ("rise", dimension, value, day), observed, report_id):
+        return True
     base = _baseline(instance, session, dimension, value, day)
     if base is None:
-        return None
+        return False
     verdict = judge(observed, base, thresholds)
     if not verdict.alert:
-        return None
+        return False
     ids = list(session.execute(select(TrendFactRow.report_id).where(
         TrendFactRow.dimension == dimension, TrendFactRow.value == value, TrendFactRow.day == day)
         .order_by(TrendFactRow.report_id).limit(MAX_REPORT_IDS)).scalars())
     details = {"baseline": base.describe(), "p_value": verdict.p_value, "level": round(base.level, 2),
                "season": round(base.season, 3), "variance": round(base.variance, 2)}
-    return _record(instance, session, "rise", dimension, value, since=day, day=day, observed=observed,
-                   expected=verdict.expected, details=details, report_ids=ids)
+    row = _record(instance, session, "rise", dimension, value, since=day, day=day, observed=observed,
+                  expected=verdict.expected, details=details, report_ids=ids)
+    _remember(instance, ("rise", dimension, value, day), observed, row)
+    return True
 
 
 def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -153,24 +184,29 @@ def _holders(session: Session, kind: str, value: str, first: date, last: date) -
 
 
 def check_identifier(instance: Instance, session: Session, kind: str, value: str, day: date,
-                     thresholds: IdentifierThresholds = IdentifierThresholds()) -> TrendAlertRow | None:
+                     thresholds: IdentifierThresholds = IdentifierThresholds(), report_id: int | None = None) -> bool:
+    """Judge one identifier over the window to `day`; True when an alert was raised or continued."""
     first = day - timedelta(days=thresholds.window_days - 1)
     holders = _holders(session, kind, value, first, day)
     reports = sorted({h[0] for h in holders})
     sources = {h[1] for h in holders}
     if len(reports) < thresholds.min_reports or len(sources) < thresholds.min_sources:
-        return None
+        return False
     prior = len({h[0] for h in _holders(session, kind, value, first - timedelta(days=thresholds.prior_days),
                                         first - timedelta(days=1))})
     expected = prior * thresholds.window_days / thresholds.prior_days
     if len(reports) < thresholds.min_ratio * max(1.0, expected):
-        return None
+        return False
+    if _touch_recent(instance, session, ("identifier", kind, value, day), len(reports), report_id):
+        return True
     since = min(h[2] for h in holders).date()
     details = {"baseline": f"{prior} report{'s' if prior != 1 else ''} in the {thresholds.prior_days} days before "
                            f"the last {thresholds.window_days}",
                "sources": len(sources), "window_days": thresholds.window_days}
-    return _record(instance, session, "identifier", kind, value, since=since, day=day, observed=len(reports),
-                   expected=expected, details=details, report_ids=reports[:MAX_REPORT_IDS])
+    row = _record(instance, session, "identifier", kind, value, since=since, day=day, observed=len(reports),
+                  expected=expected, details=details, report_ids=reports[:MAX_REPORT_IDS])
+    _remember(instance, ("identifier", kind, value, day), len(reports), row)
+    return True
 
 
 def _watched(session: Session, report_id: int) -> list[tuple[str, str]]:
@@ -191,10 +227,11 @@ def check_report(instance: Instance, session: Session, report_id: int, day: date
         TrendCountRow.count >= Thresholds().min_count)).all()
     touched = 0
     for dimension, value, count in counts:
-        if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count):
+        if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count,
+                                                       report_id=report_id):
             touched += 1
     for kind, value in _watched(session, report_id):
-        if check_identifier(instance, session, kind, value, day):
+        if check_identifier(instance, session, kind, value, day, report_id=report_id):
             touched += 1
     return touched
 
