@@ -23,7 +23,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.incident import IncidentType
 from tipline.domain.report import ReportContent
 from tipline.linking import ExtractionContext, extract_identifiers
-from tipline.store.tables import ApiAccount, IdentifierRow, ReportRow
+from tipline.store.tables import ApiAccount, ReportRow
 
 if TYPE_CHECKING:
     from tipline.instance import Instance

@@ -71,7 +71,8 @@ def detect_command(day_text: str | None, recount_days: int, as_json: bool) -> No
               help='Print [{"kind", "dimension", "value", "since", "observed", "expected", "report_ids"}].')
 def alerts_command(status: str, as_json: bool) -> None:
     """The emerging-threat alerts."""
-    from tipline.trends.alerts import STATUSES, as_json as alert_json, describe, list_alerts
+    from tipline.trends.alerts import STATUSES, describe, list_alerts
+    from tipline.trends.alerts import as_json as alert_json
 
     cli = _cli()
     instance = cli.open_instance()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -118,7 +118,7 @@ def count_report(session: Session, report_id: int) -> tuple[date, set[Fact], set
     wanted = {(gathered[0], d, v) for d, v in gathered[1]} if gathered else set()
     removed, added = stored - wanted, wanted - stored
     if removed:
-        for day, dimension, value in removed:
+        for _day, dimension, value in removed:
             session.execute(delete(TrendFactRow).where(
                 TrendFactRow.report_id == report_id, TrendFactRow.dimension == dimension,
                 TrendFactRow.value == value))
@@ -171,7 +171,7 @@ def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None
                     rows.append({"report_id": rid, "day": day, "dimension": dimension, "value": value})
                     totals[(day, dimension, value)] += 1
             if rows:
-                session.execute(TrendFactRow.__table__.insert(), rows)
+                session.execute(insert(TrendFactRow), rows)
             reports += len(gathered)
             fact_count += len(rows)
         last = ids[-1]

@@ -48,6 +48,8 @@ class IdentifierThresholds:
     min_ratio: float = 3.0
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_IDENTIFIER_THRESHOLDS = IdentifierThresholds()
 _CACHES: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
@@ -140,7 +142,7 @@ def _remember(instance: Instance, key: tuple[Any, ...], observed: int, row: Tren
 
 
 def check_rise(instance: Instance, session: Session, dimension: str, value: str, day: date, observed: int,
-               thresholds: Thresholds = Thresholds(), report_id: int | None = None) -> bool:
+               thresholds: Thresholds = DEFAULT_THRESHOLDS, report_id: int | None = None) -> bool:
     """Judge one series on one day (`report_id`: the report just counted in it, if any); True when an
     alert was raised or continued."""
     if dimension in NOT_DETECTED or observed < thresholds.min_count:
@@ -180,11 +182,11 @@ def _holders(session: Session, kind: str, value: str, first: date, last: date) -
                  .where(IdentifierRow.kind == kind, IdentifierRow.value == value))
     rows = session.execute(query.where(ReportRow.received_at >= low, ReportRow.received_at < high)
                            .distinct()).all()
-    return sorted(set(rows))
+    return sorted({(int(r), int(s), at) for r, s, at in rows if at is not None})
 
 
 def check_identifier(instance: Instance, session: Session, kind: str, value: str, day: date,
-                     thresholds: IdentifierThresholds = IdentifierThresholds(), report_id: int | None = None) -> bool:
+                     thresholds: IdentifierThresholds = DEFAULT_IDENTIFIER_THRESHOLDS, report_id: int | None = None) -> bool:
     """Judge one identifier over the window to `day`; True when an alert was raised or continued."""
     first = day - timedelta(days=thresholds.window_days - 1)
     holders = _holders(session, kind, value, first, day)
@@ -210,10 +212,10 @@ def check_identifier(instance: Instance, session: Session, kind: str, value: str
 
 
 def _watched(session: Session, report_id: int) -> list[tuple[str, str]]:
-    found = set(session.execute(select(IdentifierRow.kind, IdentifierRow.value).where(
-        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS))).all())
+    found: set[tuple[str, str]] = {(k, v) for k, v in session.execute(select(IdentifierRow.kind, IdentifierRow.value).where(
+        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS)))}
     found |= {(FILE_HASH, h) for h in session.execute(select(ReportFileRow.sha256).where(
-        ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None))).scalars()}
+        ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None))).scalars() if h}
     return sorted(found)
 
 
@@ -224,7 +226,7 @@ def check_report(instance: Instance, session: Session, report_id: int, day: date
         return 0
     counts = session.execute(select(TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
         TrendCountRow.day == day, TrendCountRow.dimension.in_(sorted({d for d, _ in wanted})),
-        TrendCountRow.count >= Thresholds().min_count)).all()
+        TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)).all()
     touched = 0
     for dimension, value, count in counts:
         if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count,
@@ -242,22 +244,22 @@ def detect_day(instance: Instance, session: Session, day: date) -> int:
     touched = 0
     for dimension, value, count in session.execute(select(
             TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
-            TrendCountRow.day == day, TrendCountRow.count >= Thresholds().min_count)
+            TrendCountRow.day == day, TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)
             .order_by(TrendCountRow.dimension, TrendCountRow.value)).all():
         if check_rise(instance, session, dimension, value, day, count):
             touched += 1
-    thresholds = IdentifierThresholds()
+    thresholds = DEFAULT_IDENTIFIER_THRESHOLDS
     low, high = _day_bounds(day - timedelta(days=thresholds.window_days - 1), day)
-    candidates = session.execute(
+    candidates: list[tuple[str, str]] = [(k, v) for k, v in session.execute(
         select(IdentifierRow.kind, IdentifierRow.value).join(ReportRow, ReportRow.id == IdentifierRow.report_id)
         .where(IdentifierRow.kind.in_(WATCHED_KINDS), ReportRow.received_at >= low, ReportRow.received_at < high)
         .group_by(IdentifierRow.kind, IdentifierRow.value)
-        .having(func.count(func.distinct(IdentifierRow.report_id)) >= thresholds.min_reports)).all()
+        .having(func.count(func.distinct(IdentifierRow.report_id)) >= thresholds.min_reports))]
     candidates += [(FILE_HASH, h) for h in session.execute(
         select(ReportFileRow.sha256).join(ReportRow, ReportRow.id == ReportFileRow.report_id)
         .where(ReportFileRow.sha256.is_not(None), ReportRow.received_at >= low, ReportRow.received_at < high)
         .group_by(ReportFileRow.sha256)
-        .having(func.count(func.distinct(ReportFileRow.report_id)) >= thresholds.min_reports)).scalars()]
+        .having(func.count(func.distinct(ReportFileRow.report_id)) >= thresholds.min_reports)).scalars() if h]
     for kind, value in sorted(candidates):
         if check_identifier(instance, session, kind, value, day, thresholds):
             touched += 1

@@ -10,7 +10,7 @@ width of the page, phone or desk.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,7 +105,7 @@ def _r(value: float) -> float:
 
 
 def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[Series],
-                    values: dict[str, Sequence[int]], *, noun: tuple[str, str], period: str, peak_word: str,
+                    values: Mapping[str, Sequence[int]], *, noun: tuple[str, str], period: str, peak_word: str,
                     empty: str, category_heading: str = "", table_labels: Sequence[str] | None = None, max_labels: int = 6,
                     width: int = 520, height: int = 230, links: Callable[[int, str], str] | None = None) -> Chart:
     """One column per category (a day), its counts stacked in the order of `series` from the axis up.

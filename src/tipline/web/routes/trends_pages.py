@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tipline.domain.base import utc_now
-from tipline.domain.numbers import INT64_MAX, parse_whole_number
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
+from tipline.domain.numbers import INT64_MAX, parse_whole_number
 from tipline.domain.roles import Permission, has_permission, reads_reports
 from tipline.store.accounts import Principal
 from tipline.trends import published
@@ -35,7 +35,8 @@ from tipline.trends.queries import (
     year_on_year,
 )
 from tipline.web.auth import allow
-from tipline.web.charts import Chart, Series as ChartSeries, horizontal_bars, stacked_columns
+from tipline.web.charts import Chart, horizontal_bars, stacked_columns
+from tipline.web.charts import Series as ChartSeries
 from tipline.web.pages import render
 from tipline.web.params import Id
 
