@@ -108,6 +108,16 @@ def main() -> None:
             for report_id, at in saved.items():
                 session.execute(update(ReportRow).where(ReportRow.id == report_id).values(received_at=at))
         cache_of(instance).clear()
+        counting_only = []
+        for report_id in sample:
+            with instance.db.transaction() as session:
+                begun = time.perf_counter()
+                count_report(session, report_id)
+                session.flush()
+                counting_only.append(time.perf_counter() - begun)
+                session.rollback()
+        print(f"counting alone (count_report) on the {len(sample)} newest reports: {percentiles(counting_only)}, "
+              f"mean {statistics.mean(counting_only) * 1000:.2f} ms per report")
         timings = []
         for report_id in sample:
             with instance.db.transaction() as session:

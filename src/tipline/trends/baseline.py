@@ -65,6 +65,16 @@ def _mean(counts: dict[date, int], first: date, last: date, start: date) -> tupl
     return sum(counts.get(first + timedelta(days=i), 0) for i in range(days)) / days, days
 
 
+def baseline_ranges(day: date) -> list[tuple[date, date]]:
+    """The days (first, last) whose counts `baseline` reads for `day`."""
+    recent_last = day - timedelta(days=GUARD_DAYS + 1)
+    ranges = [(recent_last - timedelta(days=RECENT_DAYS - 1), recent_last)]
+    for year in range(1, YEARS + 1):
+        same = day - timedelta(days=365 * year)
+        ranges.append((same - timedelta(days=SEASON_HALF_WIDTH + RECENT_DAYS), same + timedelta(days=SEASON_HALF_WIDTH)))
+    return ranges
+
+
 def baseline(day: date, counts: dict[date, int], start: date) -> Baseline | None:
     """What the series should count on `day`, from its counts before it; `start` is the first day the
     instance counted anything (days before it are unknown, not zero). None with under 14 days of history

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.store.tables import IdentifierRow, ReportFileRow, ReportRow
-from tipline.trends.baseline import Baseline, Thresholds, baseline, judge
+from tipline.trends.baseline import Baseline, Thresholds, baseline, baseline_ranges, judge
 from tipline.trends.counting import Fact, counted_days
 from tipline.trends.tables import TrendAlertRow, TrendCountRow, TrendFactRow
 
@@ -36,7 +36,6 @@ NOT_DETECTED = {"decision", "referral_outcome", "confirmed_incident_type"}  # ch
 WATCHED_KINDS = ("payment", "screen_name", "url", "profile_url")
 FILE_HASH = "file_sha256"
 MAX_REPORT_IDS = 1000
-HISTORY_DAYS = 365 * 3 + 45
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,9 @@ def _baseline(instance: Instance, session: Session, dimension: str, value: str, 
         start = _start(instance, session)
         if start is None:
             return None
-        counts = series_counts(session, dimension, value, day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
+        counts: dict[date, int] = {}
+        for first, last in baseline_ranges(day):  # a few weeks a year, not three years of days
+            counts.update(series_counts(session, dimension, value, max(first, start), last))
         cache[key] = baseline(day, counts, start)
     found: Baseline | None = cache[key]
     return found
