@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tipline.store.idempotency import delete_expired
+from tipline.trends.periodic import run_trends_upkeep
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -82,6 +83,7 @@ TASKS = [
     Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
     Task("seal_audit_events", 10, seal_audit_events),
     Task("audit_checkpoint", AUDIT_CHECKPOINT_SECONDS, write_audit_checkpoint),
+    Task("trends_upkeep", 60 * 60, run_trends_upkeep),  # recount decided reports, judge yesterday and today
 ]
 
 
