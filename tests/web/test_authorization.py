@@ -96,6 +96,14 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
     ("POST", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=BAD_REQUEST)),
     ("GET", "/search", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    # Trends: counts for readers and admins (no report content); the reports behind a count and the alerts
+    # (which name reports) for readers; deciding on an alert for supervisors (alert 999999 does not exist).
+    ("GET", "/trends", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, **READERS)),
+    ("GET", "/trends/data.csv?table=yoy", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, **READERS)),
+    ("GET", "/trends/figures?from=2026-01-01&to=2026-12-31", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, **READERS)),
+    ("GET", "/trends/reports?dimension=all&value=reports", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("GET", "/trends/alerts", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    ("POST", "/trends/alerts/{referral_id}/decide", expect(FORBIDDEN, public=SEE_OTHER, supervisor=NOT_FOUND)),
     ("GET", "/settings", expect(OK, public=SEE_OTHER, esp=SEE_OTHER)),
     ("POST", "/settings", expect(SEE_OTHER)),
     # Referral. {id} is a received report: referring it is not possible now (409); the directory of this
@@ -195,6 +203,7 @@ FORM_DATA = {
     "/series/confirmations/{referral_id}": {"decision": "confirm"},
     "/clusters/{referral_id}/promote": {"new_series": "From the authorization test"},
     "/clusters/{referral_id}/dismiss": {"reason": "checked"},
+    "/trends/alerts/{referral_id}/decide": {"action": "acknowledge"},
 }
 
 

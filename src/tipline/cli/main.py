@@ -19,6 +19,7 @@ from tipline.cli.export import export
 from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.referrals import referral_group
+from tipline.cli.trends import stats_group, trends_group
 from tipline.cli.users import users
 from tipline.cli.victims import clusters_group, series_group
 
@@ -109,14 +110,16 @@ def worker(concurrency: int, drain: bool) -> None:
 @click.option("--reports", "report_count", default=300, show_default=True, type=click.IntRange(10, 100_000),
               help="How many synthetic reports to load the first time.")
 @click.option("--no-serve", is_flag=True, help="Load the demo and print the logins, but do not serve.")
+@click.option("--history-years", default=3, show_default=True, type=click.IntRange(0, 5),
+              help="Years of decided reports to add beside them the first time, for the trends pages.")
 @json_option
-def demo(host: str, port: int, report_count: int, no_serve: bool, as_json: bool) -> None:
+def demo(host: str, port: int, report_count: int, no_serve: bool, history_years: int, as_json: bool) -> None:
     """Set up a demo instance: database, synthetic reports through the real intake path, logins; then serve."""
     from tipline.demo.setup import DemoRefused, prepare_demo
 
     instance = open_instance(upgrade=True)
     try:
-        result = prepare_demo(instance, report_count, progress=not as_json)
+        result = prepare_demo(instance, report_count, progress=not as_json, history_years=history_years)
     except DemoRefused as error:
         raise Failure(str(error)) from None
     url = f"http://{host}:{port}"
@@ -144,3 +147,5 @@ main.add_command(agencies_group)
 main.add_command(referral_group)
 main.add_command(series_group)
 main.add_command(clusters_group)
+main.add_command(trends_group)
+main.add_command(stats_group)

@@ -46,16 +46,21 @@ class DemoResult:
     total_reports: int = 0
     awaiting_review: int = 0
     referred: int = 0
+    history: int = 0  # decided reports of earlier years, for the trends pages
+    alerts: int = 0  # emerging-threat alerts the detector raised over the history's last week
 
     def to_dict(self) -> dict[str, Any]:
         return {"logins": self.logins, "loaded": self.loaded, "reports": self.total_reports,
-                "awaiting_review": self.awaiting_review, "referred": self.referred}
+                "awaiting_review": self.awaiting_review, "referred": self.referred, "history": self.history,
+                "alerts": self.alerts}
 
     def describe(self, url: str) -> str:
         lines = [
             "",
             f"tipline demo: {self.total_reports} synthetic reports ({self.loaded} loaded now), "
-            f"{self.awaiting_review} awaiting review, {self.referred} referred to an agency.",
+            f"{self.awaiting_review} awaiting review, {self.referred} referred to an agency"
+            + (f" (with {self.history} reports of earlier years for the trends pages: {self.alerts} emerging-threat "
+               "alerts)." if self.history else "."),
             f"Open {url} and sign in with one of these demo logins (passwords are new each run):",
             "",
         ]
@@ -64,8 +69,10 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True) -> DemoResult:
-    """Idempotent: users get fresh passwords each run; the dataset is loaded only once."""
+def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True, history_years: int = 3) -> DemoResult:
+    """Idempotent: users get fresh passwords each run; the dataset is loaded only once. With
+    `history_years`, decided reports of those earlier years are added beside the dataset (with seasons,
+    a financial-sextortion surge in the last days and a ring's shared payment handle) for the trends pages."""
     result = DemoResult()
     with instance.db.transaction() as session:
         marker = session.get(InstanceSetting, DEMO_MARKER)
@@ -116,6 +123,11 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
         InProcessWorker(instance).drain(on_job=lambda: bar.update(1))
     if not already_loaded:
         refer_demo_reports(instance, DEMO_REFERRALS)
+        if history_years:
+            from tipline.demo.history import HistoryPlan, load_history
+
+            loaded = load_history(instance, HistoryPlan(end=utc_now().date(), days=365 * history_years))
+            result.history, result.alerts = loaded["reports"], loaded["alerts"]
     with instance.db.transaction() as session:
         counts = instance.reports.counts_by_state(session)
     result.total_reports = sum(counts.values())

@@ -47,6 +47,7 @@ from tipline.web.routes import (
     settings_pages,
     staff_pages,
     supervisor_pages,
+    trends_pages,
 )
 
 HERE = Path(__file__).parent
@@ -111,7 +112,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     # their requests is not first compared with every page's route.
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
-                   hma, series_pages, series_api, agency_notifications, public_form):
+                   hma, series_pages, series_api, agency_notifications, public_form, trends_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -10,7 +10,7 @@ width of the page, phone or desk.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +37,7 @@ class Bar:
     css: str
     value: int
     title: str  # shown on hover ("12 Nov: 4 P1")
+    href: str | None = None  # where the bar leads (the reports behind it), if anywhere
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,9 @@ def _r(value: float) -> float:
 
 
 def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[Series],
-                    values: dict[str, Sequence[int]], *, noun: tuple[str, str], period: str, peak_word: str,
+                    values: Mapping[str, Sequence[int]], *, noun: tuple[str, str], period: str, peak_word: str,
                     empty: str, category_heading: str = "", table_labels: Sequence[str] | None = None, max_labels: int = 6,
-                    width: int = 520, height: int = 230) -> Chart:
+                    width: int = 520, height: int = 230, links: Callable[[int, str], str] | None = None) -> Chart:
     """One column per category (a day), its counts stacked in the order of `series` from the axis up.
 
     The summary: "412 reports received in the last 30 days (P1 12, ...); most on 12 Nov (31)".
@@ -132,7 +133,8 @@ def stacked_columns(chart_id: str, categories: Sequence[str], series: Sequence[S
             if value:
                 h = value * scale
                 y -= h
-                bars.append(Bar(_r(x), _r(y), _r(bar_width), _r(h), s.css, value, f"{category}: {value} {s.label}"))
+                bars.append(Bar(_r(x), _r(y), _r(bar_width), _r(h), s.css, value, f"{category}: {value} {s.label}",
+                                links(i, s.key) if links else None))
     every = max(1, math.ceil(n / max_labels))
     labels = [Label(categories[i], _r(left + (i + 0.5) * slot), bottom + 18)
               for i in range(n - 1, -1, -every)]  # counted from the newest, which is always labelled

@@ -23,6 +23,9 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/referrals", "Referrals"))
     if has_permission(principal.role, Permission.SERIES_MANAGE):
         items += [("/series", "Series"), ("/victim-id/queue", "Victim ID"), ("/clusters", "Clusters")]
+    if has_permission(principal.role, Permission.REPORT_READ) or has_permission(principal.role,
+                                                                                Permission.ACCOUNTS_MANAGE):
+        items.append(("/trends", "Trends"))
     if has_permission(principal.role, Permission.AGENCY_PORTAL):
         items += [("/agency/referrals", "Referrals"), ("/agency/notifications", "Series notifications")]
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):

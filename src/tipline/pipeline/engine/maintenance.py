@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tipline.pipeline.stages.score_priority import rescore_waiting as rescore_waiting_reports
 from tipline.store.idempotency import delete_expired
+from tipline.trends.periodic import run_trends_upkeep
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -83,6 +84,7 @@ TASKS = [
     Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
     Task("seal_audit_events", 10, seal_audit_events),
     Task("audit_checkpoint", AUDIT_CHECKPOINT_SECONDS, write_audit_checkpoint),
+    Task("trends_upkeep", 60 * 60, run_trends_upkeep),  # recount decided reports, judge yesterday and today
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from tipline.pipeline.stages import (
     analyze_conversations,
     begin_processing,
+    count_trends,
     extract_identifiers,
     find_series,
     finish_processing,
@@ -55,6 +56,7 @@ PIPELINE: list[Stage[PipelineContext, Any]] = [
     link_reports.STAGE,
     score_priority.STAGE,
     resolve_jurisdiction.STAGE,
+    count_trends.STAGE,
     finish_processing.STAGE,
 ]
 STAGES = {stage.name: stage for stage in PIPELINE}

@@ -15,6 +15,8 @@ from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.pipeline.stages.score_priority import rescore_waiting
 from tipline.store.accounts import Principal
+from tipline.trends.alerts import grouped as grouped_alerts
+from tipline.trends.alerts import list_alerts
 from tipline.triage import TriageWeights
 from tipline.web.auth import allow
 from tipline.web.charts import Chart, horizontal_bars, priority_series, stacked_columns
@@ -63,7 +65,8 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "jobs": instance.jobs.counts(session),
             "failed_jobs": instance.jobs.failed(session, limit=20),
             "referral_reminders": reminder_context(instance, session),
-            "supervisor_extra": ["referral_reminders.html"],
+            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html"],
+            "trend_alerts": grouped_alerts(list_alerts(session, ("open",), limit=100)),
             # an alert: who was given a role that reads reports, and the grants waiting for a decision
             "pending_grants": instance.accounts.pending_grants(session),
             "recent_grants": instance.accounts.recent_grants(session, utc_now() - timedelta(days=GRANT_ALERT_DAYS)),

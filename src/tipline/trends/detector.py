@@ -1,0 +1,275 @@
+"""The emerging-threat detector: after each report is counted (within the same pipeline pass) and once
+a day for every series (`tipline trends detect`). Two kinds of alert:
+
+* **rise**: a series (a dimension's value) counts more on a day than its seasonal baseline predicts
+  (tipline.trends.baseline);
+* **identifier**: a payment handle, screen name, URL, profile URL or file hash appears, within 7 days,
+  in at least `min_reports` reports from at least `min_sources` sources (providers; the public form is
+  one), at least `min_ratio` times as often as in the 30 days before.
+
+An alert continues while the rise goes on (the same series the next day updates it rather than raising
+another); an acknowledged or dismissed alert stays so while it continues."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tipline.domain.audit import Actor
+from tipline.domain.base import utc_now
+from tipline.store.tables import IdentifierRow, ReportFileRow, ReportRow
+from tipline.trends.baseline import Baseline, Thresholds, baseline, baseline_ranges, judge
+from tipline.trends.counting import Fact, counted_days
+from tipline.trends.tables import TrendAlertRow, TrendCountRow, TrendFactRow
+
+if TYPE_CHECKING:
+    from tipline.store.audit import AuditLog
+
+
+class DetectorContext(Protocol):
+    """What the detector reads and writes besides the session: the audit trail (alerts raised are
+    audited); the context also keys the detector's cache of baselines."""
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+DETECTOR_ACTOR = Actor.system("trends:detector")
+NOT_DETECTED = {"decision", "referral_outcome", "confirmed_incident_type"}  # change long after receipt
+WATCHED_KINDS = ("payment", "screen_name", "url", "profile_url")
+FILE_HASH = "file_sha256"
+MAX_REPORT_IDS = 1000
+
+
+@dataclass(frozen=True)
+class IdentifierThresholds:
+    window_days: int = 7
+    prior_days: int = 30
+    min_reports: int = 5
+    min_sources: int = 2
+    min_ratio: float = 3.0
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_IDENTIFIER_THRESHOLDS = IdentifierThresholds()
+_CACHES: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def cache_of(instance: DetectorContext) -> dict[Any, Any]:
+    """Baselines by (series, day): they read only earlier days, so they hold for the day (cleared by a rebuild)."""
+    cache = _CACHES.setdefault(instance, {})
+    if len(cache) > 100_000:
+        cache.clear()
+    return cache
+
+
+def _start(instance: DetectorContext, session: Session) -> date | None:
+    cache = cache_of(instance)
+    if "start" not in cache:
+        cache["start"] = counted_days(session)[0]
+    start: date | None = cache["start"]
+    return start
+
+
+def series_counts(session: Session, dimension: str, value: str, first: date, last: date) -> dict[date, int]:
+    return dict(session.execute(select(TrendCountRow.day, TrendCountRow.count).where(
+        TrendCountRow.dimension == dimension, TrendCountRow.value == value,
+        TrendCountRow.day >= first, TrendCountRow.day <= last)).all())
+
+
+def _baseline(instance: DetectorContext, session: Session, dimension: str, value: str, day: date) -> Baseline | None:
+    cache = cache_of(instance)
+    key = (dimension, value, day)
+    if key not in cache:
+        start = _start(instance, session)
+        if start is None:
+            return None
+        counts: dict[date, int] = {}
+        for first, last in baseline_ranges(day):  # a few weeks a year, not three years of days
+            counts.update(series_counts(session, dimension, value, max(first, start), last))
+        cache[key] = baseline(day, counts, start)
+    found: Baseline | None = cache[key]
+    return found
+
+
+def _continuing(session: Session, kind: str, dimension: str, value: str, day: date) -> TrendAlertRow | None:
+    return session.execute(select(TrendAlertRow).where(
+        TrendAlertRow.kind == kind, TrendAlertRow.dimension == dimension, TrendAlertRow.value == value,
+        TrendAlertRow.last_day >= day - timedelta(days=1)).order_by(TrendAlertRow.id.desc()).limit(1)).scalar()
+
+
+def _record(instance: DetectorContext, session: Session, kind: str, dimension: str, value: str, *, since: date, day: date,
+            observed: int, expected: float, details: dict[str, Any], report_ids: list[int]) -> TrendAlertRow:
+    now = utc_now()
+    row = _continuing(session, kind, dimension, value, day)
+    if row is None:
+        row = TrendAlertRow(kind=kind, dimension=dimension, value=value[:1024], since=since, last_day=day,
+                            observed=observed, expected=round(expected, 2), details=details,
+                            report_ids={"ids": report_ids}, status="open", detected_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        instance.audit.append(session, DETECTOR_ACTOR, "trends.alert_raised", details={
+            "alert": row.id, "kind": kind, "dimension": dimension, "value": value[:200], "since": since.isoformat(),
+            "observed": observed, "expected": round(expected, 2)})
+        return row
+    if day >= row.last_day:
+        row.last_day, row.observed, row.expected = day, observed, round(expected, 2)
+        row.details, row.updated_at = details, now
+    row.since = min(row.since, since)
+    row.report_ids = {"ids": sorted(set(row.report_ids.get("ids", [])) | set(report_ids))[:MAX_REPORT_IDS]}
+    return row
+
+
+def _touch_recent(instance: DetectorContext, session: Session, key: tuple[Any, ...], observed: int,
+                  report_id: int | None) -> bool:
+    """When this process recorded the alert for the day at a count close to this one (within 10 % and 5
+    reports), only bring its count and reports up to date: a surge of 80 reports judges its series a
+    dozen times, not 80. False when the alert must be judged again."""
+    if report_id is None:
+        return False
+    before = cache_of(instance).get(("recorded", *key))
+    if before is None or observed >= before[0] * 1.1 or observed - before[0] >= 5:
+        return False
+    row = session.get(TrendAlertRow, before[1])
+    if row is None or row.last_day != key[-1]:
+        return False
+    row.observed = max(row.observed, observed)
+    ids = row.report_ids.get("ids", [])
+    if report_id not in ids and len(ids) < MAX_REPORT_IDS:
+        row.report_ids = {"ids": sorted([*ids, report_id])}
+    row.updated_at = utc_now()
+    return True
+
+
+def _remember(instance: DetectorContext, key: tuple[Any, ...], observed: int, row: TrendAlertRow) -> None:
+    cache_of(instance)[("recorded", *key)] = (observed, row.id)
+
+
+def check_rise(instance: DetectorContext, session: Session, dimension: str, value: str, day: date, observed: int,
+               thresholds: Thresholds = DEFAULT_THRESHOLDS, report_id: int | None = None) -> bool:
+    """Judge one series on one day (`report_id`: the report just counted in it, if any); True when an
+    alert was raised or continued."""
+    if dimension in NOT_DETECTED or observed < thresholds.min_count:
+        return False
+    if _touch_recent(instance, session, ("rise", dimension, value, day), observed, report_id):
+        return True
+    base = _baseline(instance, session, dimension, value, day)
+    if base is None:
+        return False
+    verdict = judge(observed, base, thresholds)
+    if not verdict.alert:
+        return False
+    ids = list(session.execute(select(TrendFactRow.report_id).where(
+        TrendFactRow.dimension == dimension, TrendFactRow.value == value, TrendFactRow.day == day)
+        .order_by(TrendFactRow.report_id).limit(MAX_REPORT_IDS)).scalars())
+    details = {"baseline": base.describe(), "p_value": verdict.p_value, "level": round(base.level, 2),
+               "season": round(base.season, 3), "variance": round(base.variance, 2)}
+    row = _record(instance, session, "rise", dimension, value, since=day, day=day, observed=observed,
+                  expected=verdict.expected, details=details, report_ids=ids)
+    _remember(instance, ("rise", dimension, value, day), observed, row)
+    return True
+
+
+def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    return datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(days=1), time(), UTC)
+
+
+def _holders(session: Session, kind: str, value: str, first: date, last: date) -> list[tuple[int, int, datetime]]:
+    """(report, source, received) of the reports received in these days that carry the identifier."""
+    low, high = _day_bounds(first, last)
+    if kind == FILE_HASH:
+        query = (select(ReportRow.id, func.coalesce(ReportRow.api_account_id, 0), ReportRow.received_at)
+                 .join(ReportFileRow, ReportFileRow.report_id == ReportRow.id).where(ReportFileRow.sha256 == value))
+    else:
+        query = (select(ReportRow.id, func.coalesce(ReportRow.api_account_id, 0), ReportRow.received_at)
+                 .join(IdentifierRow, IdentifierRow.report_id == ReportRow.id)
+                 .where(IdentifierRow.kind == kind, IdentifierRow.value == value))
+    rows = session.execute(query.where(ReportRow.received_at >= low, ReportRow.received_at < high)
+                           .distinct()).all()
+    return sorted({(int(r), int(s), at) for r, s, at in rows if at is not None})
+
+
+def check_identifier(instance: DetectorContext, session: Session, kind: str, value: str, day: date,
+                     thresholds: IdentifierThresholds = DEFAULT_IDENTIFIER_THRESHOLDS, report_id: int | None = None) -> bool:
+    """Judge one identifier over the window to `day`; True when an alert was raised or continued."""
+    first = day - timedelta(days=thresholds.window_days - 1)
+    holders = _holders(session, kind, value, first, day)
+    reports = sorted({h[0] for h in holders})
+    sources = {h[1] for h in holders}
+    if len(reports) < thresholds.min_reports or len(sources) < thresholds.min_sources:
+        return False
+    prior = len({h[0] for h in _holders(session, kind, value, first - timedelta(days=thresholds.prior_days),
+                                        first - timedelta(days=1))})
+    expected = prior * thresholds.window_days / thresholds.prior_days
+    if len(reports) < thresholds.min_ratio * max(1.0, expected):
+        return False
+    if _touch_recent(instance, session, ("identifier", kind, value, day), len(reports), report_id):
+        return True
+    since = min(h[2] for h in holders).date()
+    details = {"baseline": f"{prior} report{'s' if prior != 1 else ''} in the {thresholds.prior_days} days before "
+                           f"the last {thresholds.window_days}",
+               "sources": len(sources), "window_days": thresholds.window_days}
+    row = _record(instance, session, "identifier", kind, value, since=since, day=day, observed=len(reports),
+                  expected=expected, details=details, report_ids=reports[:MAX_REPORT_IDS])
+    _remember(instance, ("identifier", kind, value, day), len(reports), row)
+    return True
+
+
+def _watched(session: Session, report_id: int) -> list[tuple[str, str]]:
+    found: set[tuple[str, str]] = {(k, v) for k, v in session.execute(select(IdentifierRow.kind, IdentifierRow.value).where(
+        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS)))}
+    found |= {(FILE_HASH, h) for h in session.execute(select(ReportFileRow.sha256).where(
+        ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None))).scalars() if h}
+    return sorted(found)
+
+
+def check_report(instance: DetectorContext, session: Session, report_id: int, day: date, facts: Iterable[Fact]) -> int:
+    """Judge the series this report was counted in, on its day, and its identifiers; returns alerts touched."""
+    wanted = {(d, v) for d, v in facts if d not in NOT_DETECTED}
+    if not wanted:
+        return 0
+    counts = session.execute(select(TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
+        TrendCountRow.day == day, TrendCountRow.dimension.in_(sorted({d for d, _ in wanted})),
+        TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)).all()
+    touched = 0
+    for dimension, value, count in counts:
+        if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count,
+                                                       report_id=report_id):
+            touched += 1
+    for kind, value in _watched(session, report_id):
+        if check_identifier(instance, session, kind, value, day, report_id=report_id):
+            touched += 1
+    return touched
+
+
+def detect_day(instance: DetectorContext, session: Session, day: date) -> int:
+    """The daily run: every series that counted enough on `day`, and every watched identifier seen in the
+    7 days to it. Returns the alerts raised or continued."""
+    touched = 0
+    for dimension, value, count in session.execute(select(
+            TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
+            TrendCountRow.day == day, TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)
+            .order_by(TrendCountRow.dimension, TrendCountRow.value)).all():
+        if check_rise(instance, session, dimension, value, day, count):
+            touched += 1
+    thresholds = DEFAULT_IDENTIFIER_THRESHOLDS
+    low, high = _day_bounds(day - timedelta(days=thresholds.window_days - 1), day)
+    candidates: list[tuple[str, str]] = [(k, v) for k, v in session.execute(
+        select(IdentifierRow.kind, IdentifierRow.value).join(ReportRow, ReportRow.id == IdentifierRow.report_id)
+        .where(IdentifierRow.kind.in_(WATCHED_KINDS), ReportRow.received_at >= low, ReportRow.received_at < high)
+        .group_by(IdentifierRow.kind, IdentifierRow.value)
+        .having(func.count(func.distinct(IdentifierRow.report_id)) >= thresholds.min_reports))]
+    candidates += [(FILE_HASH, h) for h in session.execute(
+        select(ReportFileRow.sha256).join(ReportRow, ReportRow.id == ReportFileRow.report_id)
+        .where(ReportFileRow.sha256.is_not(None), ReportRow.received_at >= low, ReportRow.received_at < high)
+        .group_by(ReportFileRow.sha256)
+        .having(func.count(func.distinct(ReportFileRow.report_id)) >= thresholds.min_reports)).scalars() if h]
+    for kind, value in sorted(candidates):
+        if check_identifier(instance, session, kind, value, day, thresholds):
+            touched += 1
+    return touched
