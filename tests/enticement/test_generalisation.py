@@ -82,3 +82,17 @@ def test_a_strangers_approach_to_a_child_alerts_before_any_picture_request() -> 
     ))
     assert result.alert and result.suspected_author == "sunny_b", result.details()
     assert result.first_alert_message in ("m3", "m4", "m5", "m6"), result.details()
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("he say is only a joke and that i must not tell my mother", True),
+    ("a girl on insta said shes 14 and asked me to send a pic", True),
+    ("the guy from the app who said he was 15 just asked for a pic", True),
+    ("someone online has a pic of me and says hell send it to everyone", True),
+    ("send me a pic and i'll say yes", False),
+    ("i said no", False),
+])
+def test_reported_speech_told_in_many_voices(text: str, reported: bool) -> None:
+    """A disclosure is told in non-native English ("he say") and with the teller describing who ("the guy from the
+    app who said"): those words read as told of, so the discloser is not taken for the one who did it."""
+    assert get_language("en").read(text).reported is reported

@@ -38,7 +38,7 @@ ONE_SIDED_ROWS = True
 """Train the risk model on every training conversation's one-sided view too (chosen on dev)."""
 WRITER_DEV_SHARE = 0.3
 """The share of each independent writer's training conversations kept for dev (by conversation id)."""
-WRITER_WEIGHT = 1.0
+WRITER_WEIGHT = 2.0
 """How much a writer's conversation counts in the fits, against one of the generator's (chosen on dev)."""
 POSITIVE_AFTER = 2
 """The enticing author's states count as positive in the risk model's rows once this many of their messages show

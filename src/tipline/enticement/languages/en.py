@@ -154,7 +154,13 @@ class English(LanguagePack):
         r"|someone|somebody|some (guy|man|person|account|dude|random)|a (guy|man|stranger|person))"
         r"( (just|also|then|now|still|keeps?|kept|has|had|was|is|even))? "
         r"(said|says|saying|asked|asks|asking|told|tells|wants|wanted|threatened|threatens|threatening|messaged|messages"
-        r"|dmed|dms|sent|sends|added|offered|offers|keeps|kept|tried|tries|started|been)\b",
+        r"|dmed|dms|sent|sends|added|offered|offers|keeps|kept|tried|tries|started|been|say|wrote|writes)\b",
+        # someone described, then what they did: "the guy from the app who said", "a girl on insta said she's 14",
+        # "this account i was talking to said", "someone online has a pic of me and says"
+        r"\b(?:this|that|the|a|some) (?:guy|man|person|girl|boy|dude|account|woman|lady|stranger|user|profile)\b"
+        r"(?: [\w']+){0,6}? (?:said|says|say|asked|asks|told|wants|wanted|threatened|threatens|messaged|sent|wrote|offered)\b",
+        r"\b(?:someone|somebody) (?:online|on \w+|from \w+)(?: [\w']+){0,6}? (?:said|says|say|asked|asks|told|wants|threatened"
+        r"|threatens|messaged|sent|wrote|offered)\b",
         r"\b(my|our) (daughter|son|kid|child|niece|nephew|grandson|granddaughter|student|little (sister|brother))"
         r" (told|showed|said|got|has been|was|is getting|received)\b",
         r"\b(i want to|i need to|i'd like to|how do i|can i|i have to|should i) (report|tell (you|someone|my)|block)\b",
