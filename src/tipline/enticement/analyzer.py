@@ -70,6 +70,10 @@ class Disclosure:
                 "urgent": list(self.urgent)}
 
 
+TOLD_WEIGHT = 0.5
+"""A tactic in a message that tells of someone else's words (reported speech, a quotation) counts this much of its
+probability in the writer's own state: "he said send me a pic" is evidence about him, not about the teller."""
+
 PROBE_ACCESS_CHILD = 0.7
 """Rule 1b's floor when a partner stated a child's age (high)."""
 PROBE_ACCESS_UNKNOWN = 0.5
@@ -262,26 +266,28 @@ class ConversationState:
             state.stated_age = age
             state.age_values.add(age)
         threat_before, probed_before = state.threat_seen, state.probed
+        # Tactics told of (reported speech, quotations) are someone else's: they count TOLD_WEIGHT in the writer's state.
+        own = probs * TOLD_WEIGHT if reading.reported else probs
         partner_minor = any(p.is_minor() for p in self.partners(message.author))
-        severe = bool((probs[SEVERE] >= ON).any())
+        severe = bool((own[SEVERE] >= ON).any())
         if severe and partner_minor:
             state.escalated_after_minor = True
         if severe and state.probed:
             state.probe_then_severe = True
-            if (probs[ACCESS] >= ON).any():
+            if (own[ACCESS] >= ON).any():
                 state.probe_then_access = True
-        if probs[T["age_probe"]] >= ON:
+        if own[T["age_probe"]] >= ON:
             state.probed = True
-        if probs[T["sextortion_threat"]] >= ON:
+        if own[T["sextortion_threat"]] >= ON:
             state.threat_seen = True
         if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
             state.distress_after_threat = True
-        state.severe_sum += float(probs[SEVERE].max())
-        if probs[T["sextortion_threat"]] >= ON:
+        state.severe_sum += float(own[SEVERE].max())
+        if own[T["sextortion_threat"]] >= ON:
             state.threat_messages += 1
-        if "sextortion_threat" in reading.rule_hits:
+        if "sextortion_threat" in reading.rule_hits and not reading.reported:
             state.threat_rule = True
-        state.tactic_messages += bool((probs[GROOMING] >= ON).any())
+        state.tactic_messages += bool((own[GROOMING] >= ON).any())
         state.reported += reading.reported
         discloses = reading.disclosure >= self.disclosure_threshold
         if discloses:
@@ -295,7 +301,7 @@ class ConversationState:
             state.messages == 0 or age is not None or state.threat_seen != threat_before or probed_before != state.probed
             or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat or discloses
         )
-        np.maximum(state.max_probs, probs, out=state.max_probs)
+        np.maximum(state.max_probs, own, out=state.max_probs)
         state.messages += 1
         state.questions += reading.question
         for cue, count in reading.cues.items():

@@ -323,22 +323,31 @@ point of enticement alerted at all (chosen on dev)."""
 def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
     """Shift the risk model's bias on dev so that alerts stay on enticement and off negatives: the most enticement
     conversations alerted (and alerted before the first escalation, weighed EARLY_WEIGHT) with at most 5% of
-    negatives alerted, each point of negatives above 5% costing three."""
+    negatives alerted, each point of negatives above 5% costing three; averaged over reading both sides and the
+    one-sided view (transcripts give only the suspect's lines). A coarse grid, then a quarter step either side."""
     assert model.risk_model is not None
     base = model.risk_model.bias
-    best = (-9.0, 0.0, {})
-    for offset in (-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0):
-        model.risk_model.bias = base + offset
-        figures = _dev_figures(model, dev)
-        score = (figures["alert_recall"] + EARLY_WEIGHT * figures["alerted_before_escalation"]
-                 - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05))
-        print(f"  risk offset {offset:+.1f}: alerts on enticement {figures['alert_recall']:.3f}, "
-              f"before escalation {figures['alerted_before_escalation']:.3f}, "
-              f"on negatives {figures['negative_alert_rate']:.3f}", file=sys.stderr)
-        if score > best[0]:
-            best = (score, offset, figures)
-    model.risk_model.bias = base + best[1]
-    return {"risk_offset": best[1]}
+    one = [one_sided(item) for item in dev]
+    scores: dict[float, float] = {}
+
+    def score(offset: float) -> float:
+        if offset not in scores:
+            model.risk_model.bias = base + offset  # type: ignore[union-attr]
+            values = []
+            for view, items in (("both sides", dev), ("one-sided", one)):
+                figures = _dev_figures(model, items)
+                values.append(figures["alert_recall"] + EARLY_WEIGHT * figures["alerted_before_escalation"]
+                              - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05))
+                print(f"  risk offset {offset:+.2f} ({view}): alerts on enticement {figures['alert_recall']:.3f}, "
+                      f"before escalation {figures['alerted_before_escalation']:.3f}, "
+                      f"on negatives {figures['negative_alert_rate']:.3f}", file=sys.stderr)
+            scores[offset] = float(np.mean(values))
+        return scores[offset]
+
+    coarse = max((-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0), key=lambda o: (score(o), -o))
+    best = max((coarse - 0.25, coarse, coarse + 0.25), key=lambda o: (score(o), -o))
+    model.risk_model.bias = base + best
+    return {"risk_offset": best}
 
 
 def writer_split(conversation_id: str) -> str:
