@@ -96,3 +96,21 @@ def test_reported_speech_told_in_many_voices(text: str, reported: bool) -> None:
     """A disclosure is told in non-native English ("he say") and with the teller describing who ("the guy from the
     app who said"): those words read as told of, so the discloser is not taken for the one who did it."""
     assert get_language("en").read(text).reported is reported
+
+
+def test_a_safety_lesson_quoting_a_threat_is_not_a_threat() -> None:
+    """Quoted or reported tactics are someone else's: a lesson that quotes a sextortion demand does not alert, the
+    same words said directly to a child are critical."""
+    lesson = analyze(chat(
+        'mr_hale: Here is an example: "Pay me $100 or I\'ll send your photo to your school." That is sextortion',
+        "student: what do we do",
+        'mr_hale: Another: "you have 2 hours or everyone sees it". Don\'t pay, screenshot it, tell a trusted adult',
+        "student: ok",
+    ))
+    assert not lesson.alert, lesson.details()
+    threat = analyze(chat(
+        "x_k: pay me $100 or i'll send your photo to your school",
+        "ana: please dont",
+        "x_k: you have 2 hours or everyone sees it",
+    ), )
+    assert threat.alert and threat.suspected_author == "x_k", threat.details()
