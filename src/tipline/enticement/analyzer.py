@@ -70,6 +70,15 @@ class Disclosure:
                 "urgent": list(self.urgent)}
 
 
+TOLD_WEIGHT = 0.5
+"""A tactic in a message that tells of someone else's words (reported speech, a quotation) counts this much of its
+probability in the writer's own state: "he said send me a pic" is evidence about him, not about the teller."""
+
+PROBE_ACCESS_CHILD = 0.7
+"""Rule 1b's floor when a partner stated a child's age (high)."""
+PROBE_ACCESS_UNKNOWN = 0.5
+"""Rule 1b's floor when no partner's age is known (medium)."""
+
 DISCLOSURE_CAP = 0.55
 """While a disclosure is established, no author's risk goes above medium: the conversation is about an approach."""
 
@@ -158,6 +167,7 @@ class AuthorState:
         "escalated_after_minor",
         "max_probs",
         "messages",
+        "probe_then_access",
         "probe_then_severe",
         "probed",
         "questions",
@@ -177,6 +187,7 @@ class AuthorState:
         self.escalated_after_minor = False
         self.probed = False
         self.probe_then_severe = False
+        self.probe_then_access = False
         self.threat_seen = False
         self.distress_after_threat = False
         self.severe_sum = 0.0
@@ -261,24 +272,28 @@ class ConversationState:
             state.stated_age = age
             state.age_values.add(age)
         threat_before, probed_before = state.threat_seen, state.probed
+        # Tactics told of (reported speech, quotations) are someone else's: they count TOLD_WEIGHT in the writer's state.
+        own = probs * TOLD_WEIGHT if reading.reported else probs
         partner_minor = any(p.is_minor() for p in self.partners(message.author))
-        severe = bool((probs[SEVERE] >= ON).any())
+        severe = bool((own[SEVERE] >= ON).any())
         if severe and partner_minor:
             state.escalated_after_minor = True
         if severe and state.probed:
             state.probe_then_severe = True
-        if probs[T["age_probe"]] >= ON:
+            if (own[ACCESS] >= ON).any():
+                state.probe_then_access = True
+        if own[T["age_probe"]] >= ON:
             state.probed = True
-        if probs[T["sextortion_threat"]] >= ON:
+        if own[T["sextortion_threat"]] >= ON:
             state.threat_seen = True
         if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
             state.distress_after_threat = True
-        state.severe_sum += float(probs[SEVERE].max())
-        if probs[T["sextortion_threat"]] >= ON:
+        state.severe_sum += float(own[SEVERE].max())
+        if own[T["sextortion_threat"]] >= ON:
             state.threat_messages += 1
-        if "sextortion_threat" in reading.rule_hits:
+        if "sextortion_threat" in reading.rule_hits and not reading.reported:
             state.threat_rule = True
-        state.tactic_messages += bool((probs[GROOMING] >= ON).any())
+        state.tactic_messages += bool((own[GROOMING] >= ON).any())
         state.reported += reading.reported
         discloses = reading.disclosure >= self.disclosure_threshold
         if discloses:
@@ -292,7 +307,7 @@ class ConversationState:
             state.messages == 0 or age is not None or state.threat_seen != threat_before or probed_before != state.probed
             or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat or discloses
         )
-        np.maximum(state.max_probs, probs, out=state.max_probs)
+        np.maximum(state.max_probs, own, out=state.max_probs)
         state.messages += 1
         state.questions += reading.question
         for cue, count in reading.cues.items():
@@ -366,17 +381,16 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     if threat >= 0.8 and s.cues.get("demand") and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
-    # 1b. Isolation and access towards a child, with no legitimate context: checking for carers, secrecy or a
-    #    private channel together with images, sexual talk or a meeting, to someone who stated a child's age,
-    #    from someone who is not a child of the same age, where neither side mentions a team, school, family or
-    #    trade and the carers are not brought in: at least high.
-    elif (risk < 0.7 and any(p.is_minor() or p.cues.get("minor_life") for p in partners)
-          and not (s.likely_minor() and _ages_close(s, partners))
-          and s.max_probs[ISOLATION].max() >= ON and s.max_probs[ACCESS].max() >= ON
+    # 1b. Age, then access: the author asked the partner's age and afterwards asked for pictures, a meeting or
+    #    steered to sexual talk, is not a child by anything they wrote, talks to no adult, and neither side mentions
+    #    a team, school, family or trade: at least medium, and high once a partner stated a child's age.
+    elif (s.probe_then_access and not s.likely_minor() and not any(p.likely_adult() for p in partners)
           and not any(s.cues.get(c) for c in LEGITIMATE_CONTEXT + ("transparency",))
           and not any(p.cues.get(c) for p in partners for c in LEGITIMATE_CONTEXT)):
-        risk = 0.7
-        fired.append("isolation and access towards a child, with no legitimate context")
+        floor = PROBE_ACCESS_CHILD if any(p.is_minor() for p in partners) else PROBE_ACCESS_UNKNOWN
+        if risk < floor:
+            risk = floor
+            fired.append("age, then access: asked the partner's age, then for pictures, a meeting or sexual talk")
     # 2. No child to entice: when everyone the author talks to is an adult and nobody shows a child's life, cap at low.
     elif partners and all(p.likely_adult() for p in partners) and not partner_minor_cues and not s.is_minor() and threat < 0.8:
         if risk > 0.3:
@@ -388,7 +402,8 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners  # noqa: SIM102
           and not any(p.likely_adult() for p in partners)
           and _ages_close(s, partners)
-          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON
+          and int((s.max_probs[ISOLATION] >= ON).sum()) < 2):
         if risk > 0.55:
             risk = 0.55
             fired.append("peers: a child talking to children of about the same or unknown age")
@@ -404,15 +419,28 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     #    repeatedly), and there is no sexual talk, own images or threat: at most medium.
     own_context = sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT)
     partner_context = sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT)
-    if (risk > 0.55 and (own_context >= 2 or (own_context >= 1 and partner_context >= 1))
+    if (risk > 0.55 and own_context >= 1 and partner_context >= 1
             and s.max_probs[[T["sexual_talk"], T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
         risk = 0.55
         fired.append("known relationship: team, school, family or trade context and no sexual talk or threat")
-    # 6. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium.
-    if risk > 0.55 and s.max_probs[SEVERE].max() < ON:
+    # 6. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium;
+    #    unless it is a stranger's approach to a child: the author asked the age of a partner who is a child (by a
+    #    stated age or a child's life), also flattered, asked for details or offered gifts, is not a child by what
+    #    they wrote, and neither side mentions a team, school, family or trade, nor the author the carers.
+    if risk > 0.55 and s.max_probs[SEVERE].max() < ON and not _approach_to_child(s, partners):
         risk = 0.55
         fired.append("weak alone: no tactic beyond rapport, questions, details or gifts")
     return risk, fired
+
+
+def _approach_to_child(s: AuthorState, partners: list[AuthorState]) -> bool:
+    """Rule 6's exception: a stranger asking a child's age while flattering, collecting details or offering gifts."""
+    m = s.max_probs
+    grooming = m[T["rapport"]] >= ON or m[T["personal_info"]] >= ON or m[T["incentive"]] >= ON
+    return bool(s.probed and grooming and not s.likely_minor()
+                and any(p.is_minor() or p.cues.get("minor_life") for p in partners)
+                and not any(s.cues.get(c) for c in LEGITIMATE_CONTEXT + ("transparency",))
+                and not any(p.cues.get(c) for p in partners for c in LEGITIMATE_CONTEXT))
 
 
 # ------------------------------------------------------------------------------------------------

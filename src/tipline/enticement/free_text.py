@@ -23,6 +23,10 @@ TEXT_TACTICS = ("sextortion_threat", "meeting_request", "image_request")
 """The tactics read in free text: the ones that make a report urgent when a reporter describes them."""
 
 KINDS = (*TEXT_TACTICS, "deadline", "money_demand", "child_age")
+TEXT_THRESHOLD = 0.7
+"""A sentence of a description tells of a threat, a meeting or an image request when the tactic model gives at least
+this (or the model's own threshold, if higher): a reporter's full sentences are not chat, and a false "meeting
+planned" ranks a report P1, so past events ("we met the coach at the game") must not pass."""
 MAX_QUOTE = 300
 MAX_TEXT = 50_000  # a description longer than this is read in its first 50,000 characters
 
@@ -116,7 +120,7 @@ def read_text(path: str, text: str, model: DetectorModel | None = None, language
     """What one free-text field says, each finding once per sentence, in reading order."""
     model = model or default_model(language)
     pack = get_language(language)
-    threshold = model.tactic_threshold
+    threshold = max(model.tactic_threshold, TEXT_THRESHOLD)
     indices = [TACTICS.index(tactic) for tactic in TEXT_TACTICS]
     found: list[TextFinding] = []
     for sentence in sentences(text):

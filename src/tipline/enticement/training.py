@@ -38,6 +38,16 @@ ONE_SIDED_ROWS = True
 """Train the risk model on every training conversation's one-sided view too (chosen on dev)."""
 WRITER_DEV_SHARE = 0.3
 """The share of each independent writer's training conversations kept for dev (by conversation id)."""
+WRITER_WEIGHT = 2.0
+"""How much a writer's conversation counts in the fits, against one of the generator's (chosen on dev)."""
+POSITIVE_AFTER = 2
+"""The enticing author's states count as positive in the risk model's rows once this many of their messages show
+gold tactics (earlier states are left out as not yet decidable; chosen on dev)."""
+
+
+def item_weight(item: LabelledConversation) -> float:
+    """A writer's conversation (its family carries the writer's name) weighs WRITER_WEIGHT, the generator's 1."""
+    return WRITER_WEIGHT if ":" in item.family else 1.0
 
 
 def _signals(raw_signals: dict[str, dict[str, list[str]]], item: LabelledConversation, message_id: str) -> set[str]:
@@ -72,8 +82,10 @@ def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[
     rows: list[list[str]] = []
     vectors: list[np.ndarray] = []
     targets: list[set[str]] = []
+    row_weights: list[float] = []
     for item in items:
         for message in item.conversation.messages:
+            row_weights.append(item_weight(item))
             reading = pack.read(message.text)
             rows.append(message_features(reading))
             if embeddings is not None:
@@ -101,20 +113,22 @@ def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[
         if y.sum() == 0:
             continue
         classifier = LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight={0: 1.0, 1: 2.0})
-        classifier.fit(x, y)
+        classifier.fit(x, y, sample_weight=np.asarray(row_weights))
         weights[:, index] = classifier.coef_[0]
         bias[index] = classifier.intercept_[0]
     dense = weights[len(vocabulary):] if embeddings is not None else None
     return TacticModel(vocabulary, weights[: len(vocabulary)], bias, RULE_FLOOR, dense, dense_scale, DENSE_CLIP, embeddings)
 
 
-def risk_rows(items: list[LabelledConversation], tactic_model: TacticModel,
-              language: str = "en", disclosure_threshold: float = 0.5) -> tuple[list[np.ndarray], list[int]]:
-    """Author states after each message, labelled 1 for the enticing author once two of their messages show
-    tactics, 0 for every other author; the enticing author's earlier states are left out (not yet decidable)."""
+def risk_rows(items: list[LabelledConversation], tactic_model: TacticModel, language: str = "en",
+              disclosure_threshold: float = 0.5) -> tuple[list[np.ndarray], list[int], list[float]]:
+    """Author states after each message, labelled 1 for the enticing author once POSITIVE_AFTER of their messages
+    show tactics, 0 for every other author; the enticing author's earlier states are left out (not yet decidable).
+    Each row carries its conversation's weight (`item_weight`)."""
     pack = get_language(language)
     vectors: list[np.ndarray] = []
     labels: list[int] = []
+    weights: list[float] = []
     for item in items:
         state = ConversationState(pack, tactic_model, item.conversation.participants, disclosure_threshold)
         shown = 0
@@ -126,14 +140,15 @@ def risk_rows(items: list[LabelledConversation], tactic_model: TacticModel,
                 if state.authors[author].messages == 0:
                     continue
                 if item.enticement and author == item.suspect:
-                    if shown < 2:
+                    if shown < POSITIVE_AFTER:
                         continue
                     label = 1
                 else:
                     label = 0
                 vectors.append(state.features(author))
                 labels.append(label)
-    return vectors, labels
+                weights.append(item_weight(item))
+    return vectors, labels, weights
 
 
 RAISES_RISK = ("max_", "minor_x_", "n_", "three_or_more", "combo_", "escalation_after_minor", "probe_then_severe",
@@ -162,7 +177,8 @@ def weight_bounds(names: list[str]) -> list[tuple[float | None, float | None]]:
     return bounds
 
 
-def fit_risk_model(vectors: list[np.ndarray], labels: list[int], l2: float = 1.0) -> RiskModel:
+def fit_risk_model(vectors: list[np.ndarray], labels: list[int], l2: float = 1.0,
+                   row_weights: list[float] | None = None) -> RiskModel:
     """L2-regularised logistic regression with sign constraints (L-BFGS-B), on standardised author states."""
     from scipy.optimize import minimize
 
@@ -175,6 +191,8 @@ def fit_risk_model(vectors: list[np.ndarray], labels: list[int], l2: float = 1.0
     n, d = z.shape
     positive_weight = (n - y.sum()) / max(1.0, y.sum())  # balance the classes
     sample_weight = np.where(y == 1, positive_weight, 1.0)
+    if row_weights is not None:
+        sample_weight = sample_weight * np.asarray(row_weights)
     sample_weight /= sample_weight.mean()
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -193,12 +211,14 @@ def fit_risk_model(vectors: list[np.ndarray], labels: list[int], l2: float = 1.0
 
 
 def out_of_fold_rows(items: list[LabelledConversation], signals: dict[str, dict[str, list[str]]],
-                     language: str = "en", dense_scale: float | None = None) -> tuple[list[np.ndarray], list[int]]:
+                     language: str = "en", dense_scale: float | None = None
+                     ) -> tuple[list[np.ndarray], list[int], list[float]]:
     """Risk-model rows whose tactic probabilities come from tactic models that never saw that template family,
     so the risk model learns how far to trust tactic scores on unseen wordings."""
     families = sorted({item.family for item in items})
     vectors: list[np.ndarray] = []
     labels: list[int] = []
+    weights: list[float] = []
     for fold in range(FOLDS):
         held = {f for i, f in enumerate(families) if i % FOLDS == fold}
         fit_items = [item for item in items if item.family not in held]
@@ -207,10 +227,11 @@ def out_of_fold_rows(items: list[LabelledConversation], signals: dict[str, dict[
         if ONE_SIDED_ROWS:
             # also the suspect's (or the most tactic-like participant's) side alone, as transcripts and excerpts give it
             held_items += [one_sided(item) for item in held_items]
-        v, y = risk_rows(held_items, model, language)
+        v, y, w = risk_rows(held_items, model, language)
         vectors += v
         labels += y
-    return vectors, labels
+        weights += w
+    return vectors, labels, weights
 
 
 def tune_tactic_thresholds(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, Any]:
@@ -269,7 +290,8 @@ def _dev_figures(model: DetectorModel, dev: list[LabelledConversation]) -> dict[
     the writer's name), so that the writers' text, closer to real chats, counts as much as the generator's."""
     parts = [[i for i in dev if ":" not in i.family], [i for i in dev if ":" in i.family]]
     results = [evaluate(part, model).figures for part in parts if part]
-    keys = ("alert_recall", "negative_alert_rate", "disclosure_recall", "disclosure_precision", "macro_f1")
+    keys = ("alert_recall", "negative_alert_rate", "disclosure_recall", "disclosure_precision", "macro_f1",
+            "alerted_before_escalation")
     averaged = {k: float(np.mean([r[k] for r in results])) for k in keys}
     # disclosures exist only in the writers' part: judge them there
     averaged["disclosure_recall"], averaged["disclosure_precision"] = (results[-1]["disclosure_recall"],
@@ -293,22 +315,40 @@ def tune_disclosure(model: DetectorModel, dev: list[LabelledConversation]) -> di
     return {"disclosure_threshold": best[1], "disclosure_messages": int(best[2])}
 
 
+EARLY_WEIGHT = 0.5
+"""In choosing the risk offset, a point of enticement alerted before its first escalation counts this much beside a
+point of enticement alerted at all (chosen on dev)."""
+
+
 def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, float]:
     """Shift the risk model's bias on dev so that alerts stay on enticement and off negatives: the most enticement
-    conversations alerted with at most 5% of negatives alerted, each point of negatives above 5% costing three."""
-    assert model.risk_model is not None
-    base = model.risk_model.bias
-    best: tuple[float, float, dict[str, Any]] = (-9.0, 0.0, {})
-    for offset in (-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0):
-        model.risk_model.bias = base + offset
-        figures = _dev_figures(model, dev)
-        score = figures["alert_recall"] - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05)
-        print(f"  risk offset {offset:+.1f}: alerts on enticement {figures['alert_recall']:.3f}, "
-              f"on negatives {figures['negative_alert_rate']:.3f}", file=sys.stderr)
-        if score > best[0]:
-            best = (score, offset, figures)
-    model.risk_model.bias = base + best[1]
-    return {"risk_offset": best[1]}
+    conversations alerted (and alerted before the first escalation, weighed EARLY_WEIGHT) with at most 5% of
+    negatives alerted, each point of negatives above 5% costing three; averaged over reading both sides and the
+    one-sided view (transcripts give only the suspect's lines). A coarse grid, then a quarter step either side."""
+    risk_model = model.risk_model
+    assert risk_model is not None
+    base = risk_model.bias
+    one = [one_sided(item) for item in dev]
+    scores: dict[float, float] = {}
+
+    def score(offset: float) -> float:
+        if offset not in scores:
+            risk_model.bias = base + offset
+            values = []
+            for view, items in (("both sides", dev), ("one-sided", one)):
+                figures = _dev_figures(model, items)
+                values.append(figures["alert_recall"] + EARLY_WEIGHT * figures["alerted_before_escalation"]
+                              - figures["negative_alert_rate"] - 3 * max(0.0, figures["negative_alert_rate"] - 0.05))
+                print(f"  risk offset {offset:+.2f} ({view}): alerts on enticement {figures['alert_recall']:.3f}, "
+                      f"before escalation {figures['alerted_before_escalation']:.3f}, "
+                      f"on negatives {figures['negative_alert_rate']:.3f}", file=sys.stderr)
+            scores[offset] = float(np.mean(values))
+        return scores[offset]
+
+    coarse = max((-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0), key=lambda o: (score(o), -o))
+    best = max((coarse - 0.25, coarse, coarse + 0.25), key=lambda o: (score(o), -o))
+    risk_model.bias = base + best
+    return {"risk_offset": best}
 
 
 def writer_split(conversation_id: str) -> str:
@@ -340,8 +380,8 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
     train_items = load_dataset(data / "train.jsonl") + writers_train
     dev_items = load_dataset(data / "dev.jsonl") + writers_dev
     signals = load_signals(data / "train.jsonl") | writer_signals
-    vectors, labels = out_of_fold_rows(train_items, signals, language, dense_scale)
-    risk_model = fit_risk_model(vectors, labels)
+    vectors, labels, row_weights = out_of_fold_rows(train_items, signals, language, dense_scale)
+    risk_model = fit_risk_model(vectors, labels, row_weights=row_weights)
     tactic_model = fit_tactic_model(train_items, signals, language, dense_scale=dense_scale)
     model = DetectorModel(language, tactic_model, risk_model)
     tuning = tune_disclosure(model, dev_items) if tune else {}
@@ -355,6 +395,9 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
         "writer_dev_conversations": len(writers_dev),
         "dense_scale": tactic_model.dense_scale if tactic_model.dense is not None else 0.0,
         "risk_rows": len(labels),
+        "writer_weight": WRITER_WEIGHT,
+        "positive_after": POSITIVE_AFTER,
+        "early_weight": EARLY_WEIGHT,
         "vocabulary": len(tactic_model.vocabulary),
         **tuning,
     }
@@ -364,6 +407,7 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
 
 
 def main(argv: list[str] | None = None) -> None:
+    global WRITER_WEIGHT, POSITIVE_AFTER, EARLY_WEIGHT  # the command line sets them for this run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/enticement"), help="folder with train.jsonl and dev.jsonl")
     parser.add_argument("--language", default="en")
@@ -371,7 +415,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-tune", action="store_true", help="keep the default thresholds")
     parser.add_argument("--dense-scale", type=float, default=None,
                         help=f"weight of the meaning vectors (default {DENSE_SCALE}; 0 trains a lexical-only model)")
+    parser.add_argument("--writer-weight", type=float, default=WRITER_WEIGHT,
+                        help=f"weight of a writer's conversation against a generated one (default {WRITER_WEIGHT})")
+    parser.add_argument("--early-weight", type=float, default=EARLY_WEIGHT,
+                        help=f"weight of early alerts in choosing the risk offset (default {EARLY_WEIGHT})")
+    parser.add_argument("--positive-after", type=int, default=POSITIVE_AFTER,
+                        help=f"tactic messages before the enticer's states count as positive (default {POSITIVE_AFTER})")
     args = parser.parse_args(argv)
+    WRITER_WEIGHT, POSITIVE_AFTER, EARLY_WEIGHT = args.writer_weight, args.positive_after, args.early_weight
     train(args.data, args.language, args.out, tune=not args.no_tune, dense_scale=args.dense_scale)
 
 
@@ -391,8 +442,9 @@ def cross_validate(data: Path, language: str = "en", folds: int = FOLDS) -> dict
     for fold in range(folds):
         held = {f for i, f in enumerate(families) if i % folds == (fold + 2) % folds}
         fit_items = [item for item in items if item.family not in held]
-        vectors, labels = out_of_fold_rows(fit_items, signals, language)
-        model = DetectorModel(language, fit_tactic_model(fit_items, signals, language), fit_risk_model(vectors, labels))
+        vectors, labels, row_weights = out_of_fold_rows(fit_items, signals, language)
+        model = DetectorModel(language, fit_tactic_model(fit_items, signals, language),
+                              fit_risk_model(vectors, labels, row_weights=row_weights))
         model.tactic_threshold, model.finding_risk = 0.4, 0.6
         outcomes += run_detector([item for item in items if item.family in held], model)
     hard = [o for o in outcomes if o.item.hard_negative]

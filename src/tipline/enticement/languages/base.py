@@ -51,7 +51,8 @@ class MessageReading:
     """The number when the whole message is one number (an answer to "how old are you?")."""
     question: bool = False
     reported: bool = False
-    """The writer tells of what someone else said or did ("he keeps asking me", "this guy said"): a disclosure's words."""
+    """The writer tells of what someone else said or did ("he keeps asking me", "this guy said"), or quotes someone's
+    words: a disclosure's, a warning's or a moderator's words."""
     vector: Any = None
     """The message's dense meaning vector (`tipline.enticement.embeddings`), set by the tactic model."""
     disclosure: float = 0.0
@@ -69,6 +70,19 @@ class MessageReading:
         if first is None or last is None:
             return ""
         return text[self.spans[first][0] : self.spans[last][1]]
+
+
+_QUOTED = re.compile(r'["“”«»]([^"“”«»]+)["“”«»]')
+
+
+def quotes_others(text: str) -> bool:
+    """Whether the message quotes words of three or more (a quotation inside the message, not the whole message):
+    people telling of, warning about or moderating an approach quote its words ("he said "don't tell your mom"");
+    an enticer rarely quotes himself."""
+    for match in _QUOTED.finditer(text):
+        if len(match.group(1).split()) >= 3 and (match.start() > 0 or match.end() < len(text.rstrip())):
+            return True
+    return False
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[$€£]\d+", re.UNICODE)
@@ -130,7 +144,7 @@ class LanguagePack(ABC):
                 cue = match.lastgroup
                 if cue is not None:
                     cues[cue] = cues.get(cue, 0) + 1
-        if self._reported_re is not None and self._reported_re.search(normalised):
+        if (self._reported_re is not None and self._reported_re.search(normalised)) or quotes_others(text):
             reading.reported = True
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most

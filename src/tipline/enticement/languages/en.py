@@ -135,7 +135,12 @@ class English(LanguagePack):
         "sextortion_threat": [
             r"\b(unless|otherwise|or else)\b", r"\bor (i|your|everyone|it|the|they)\b.*\b(post|send|share|leak|see|sees|get|gets|tell|goes)\b",
             r"\b(post|leak|expose|share|send) (it|this|them|the (photo|picture|video|pictures)) (to|with|everywhere)\b",
-            r"\b\d+ (minutes|hours|hour|minute)( left)?\b", r"\bclock is ticking\b",
+            # a deadline: "you have 2 hours", "in 10 min", "30 mins left", or a bare countdown ending the message
+            # ("ok then. 1 hour"); not a price per hour ("$18/hr") or a journey ("we drove 3 hours for this")
+            r"(?<![$€£])\b(?:you have|you've got|you got|have|got|in|within|next|give you|giving you) (?:\d+|one|two|a few)"
+            r" (?:more )?(?:minutes?|hours?|mins?)\b",
+            r"(?<![$€£])\b\d+ (?:minutes?|hours?|mins?)(?: (?:left|remain|remaining|now|to (?:pay|send|decide)))?(?: \d+)?$",
+            r"\b\d+ (?:minutes?|hours?|mins?) (?:left|remain|remaining)\b", r"\bclock is ticking\b",
             r"\bi (recorded|screenshotted|saved) (our|your|everything|the)\b", r"\bruin your life\b", r"\byour life is over\b",
             r"\bexpose you\b", r"\bpay (me|now|up)\b", r"\bfollowers list\b", r"\b(everyone|everybody) (will )?(sees?|know)\b",
             r"\bif you block me\b", r"\bgoes public\b", r"\bsend the money\b", r"\bi'm joking\b", r"\bpost it\b",
@@ -149,7 +154,13 @@ class English(LanguagePack):
         r"|someone|somebody|some (guy|man|person|account|dude|random)|a (guy|man|stranger|person))"
         r"( (just|also|then|now|still|keeps?|kept|has|had|was|is|even))? "
         r"(said|says|saying|asked|asks|asking|told|tells|wants|wanted|threatened|threatens|threatening|messaged|messages"
-        r"|dmed|dms|sent|sends|added|offered|offers|keeps|kept|tried|tries|started|been)\b",
+        r"|dmed|dms|sent|sends|added|offered|offers|keeps|kept|tried|tries|started|been|say|wrote|writes)\b",
+        # someone described, then what they did: "the guy from the app who said", "a girl on insta said she's 14",
+        # "this account i was talking to said", "someone online has a pic of me and says"
+        r"\b(?:this|that|the|a|some) (?:guy|man|person|girl|boy|dude|account|woman|lady|stranger|user|profile)\b"
+        r"(?: [\w']+){0,6}? (?:said|says|say|asked|asks|told|wants|wanted|threatened|threatens|messaged|sent|wrote|offered)\b",
+        r"\b(?:someone|somebody) (?:online|on \w+|from \w+)(?: [\w']+){0,6}? (?:said|says|say|asked|asks|told|wants|threatened"
+        r"|threatens|messaged|sent|wrote|offered)\b",
         r"\b(my|our) (daughter|son|kid|child|niece|nephew|grandson|granddaughter|student|little (sister|brother))"
         r" (told|showed|said|got|has been|was|is getting|received)\b",
         r"\b(i want to|i need to|i'd like to|how do i|can i|i have to|should i) (report|tell (you|someone|my)|block)\b",
