@@ -47,8 +47,14 @@ CASES: list[tuple[dict[str, str], str, str, str]] = [
     ({"when_note": "n" * 1001}, "when_note", "when_note",
      ("What you know about when it happened is too long. Please shorten it to 1,000 characters or fewer "
      "(it has 1,001).")),
-    ({"child_age": "fourteen"}, "child_age", "child_age",
-     "Enter the child's age as a number, for example 14, or leave it empty."),
+    ({"child_age": "year nine"}, "child_age", "child_age",
+     (f"Enter an age as a number, for example 14, or in words such as {Q_OPEN}about 14{Q_CLOSE}, "
+      f"{Q_OPEN}13 or 14{Q_CLOSE} or {Q_OPEN}20s{Q_CLOSE}. A guess is fine. Or leave it empty.")),
+    ({"child_age": "about 19"}, "child_age", "child_age",
+     ("This form is about children under 18. Enter an age from 0 to 17 (their age when it happened), "
+     "or leave it empty.")),
+    ({"child_age": "c" * 61}, "child_age", "child_age",
+     "The child's age is too long. Please shorten it to 60 characters or fewer (it has 61)."),
     ({"child_age": "19"}, "child_age", "child_age",
      ("This form is about children under 18. Enter an age from 0 to 17 (their age when it happened), "
      "or leave it empty.")),
@@ -65,8 +71,9 @@ CASES: list[tuple[dict[str, str], str, str, str]] = [
      "Enter their email address in the form name@example.com, or leave it empty."),
     ({"other_phone": "call me"}, "other_phone", "other_phone",
      "Enter their phone number using digits, for example +1 202 555 0143, or leave it empty."),
-    ({"other_age": "thirty"}, "other_age", "other_age",
-     "Enter their age as a number, for example 30, or leave it empty. A guess is fine."),
+    ({"other_age": "old"}, "other_age", "other_age",
+     (f"Enter an age as a number, for example 14, or in words such as {Q_OPEN}about 14{Q_CLOSE}, "
+      f"{Q_OPEN}13 or 14{Q_CLOSE} or {Q_OPEN}20s{Q_CLOSE}. A guess is fine. Or leave it empty.")),
     ({"other_age": "150"}, "other_age", "other_age", "Enter an age from 0 to 120, or leave it empty."),
     ({"relationship": "boss"}, "relationship", "relationship-child_themself", "Choose one of the options shown."),
     ({"contact_email": "me@"}, "contact_email", "contact_email",
@@ -122,7 +129,7 @@ def test_several_problems_are_listed_in_the_order_of_the_form_and_the_rest_is_ke
     before = counts(site.instance)
     typed = {
         "what": "", "description": "He asked for photos <b>twice</b> & said \"don't tell\".", "danger": "no",
-        "where": "game", "platform": "Blocktown", "child_age": "twelve", "child_gender": "female",
+        "where": "game", "platform": "Blocktown", "child_age": "twelve or so, in year 7", "child_gender": "female",
         "other_usernames": "builder_bob\nbob2", "contact_email": "not-an-address", "may_contact": "yes",
         "relationship": "other_family", "when_note": "last Tuesday", "tz": "Europe/Paris",
     }

@@ -296,6 +296,19 @@ class TextFindingRow(Base):
     found_at: Mapped[datetime]
 
 
+class ReportCodeRow(Base):
+    """The keyed hash of the secret code a public reporter received with their report (the code itself
+    is never stored), how often a wrong code was tried for the report, and how often it was added to."""
+
+    __tablename__ = "report_codes"
+
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    additions: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class BankRow(Base):
     """A hash bank: known material, an identified victim series, or known false positives to ignore."""
 

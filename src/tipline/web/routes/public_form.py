@@ -22,11 +22,16 @@ from tipline.domain.base import utc_now
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
+from tipline.store import report_codes
 from tipline.store.accounts import PUBLIC, Principal
 from tipline.store.tables import BlobRow
+from tipline.web import i18n
 from tipline.web.auth import POLICY_MARK, public
-from tipline.web.pages import render
+from tipline.web.i18n import N_
+from tipline.web.i18n import gettext as _
+from tipline.web.i18n import ngettext
 from tipline.web.public_form import questions
+from tipline.web.public_form.pages import hotline, public_language, render_public
 from tipline.web.public_form.guards import (
     FORM_COOKIE,
     FORM_TOKEN_FIELD,
@@ -48,9 +53,10 @@ from tipline.web.public_form.upload import (
 )
 
 log = logging.getLogger("tipline.web.public_form")
+CODE_COOKIE = "tipline_receipt_code"
 router = APIRouter(include_in_schema=False)
 
-FORM_TITLE = "Report a concern about a child"
+FORM_TITLE = N_("Report a concern about a child")
 
 
 def public_form_policy() -> Any:
@@ -70,6 +76,7 @@ def public_form_policy() -> Any:
 
 
 Anyone = Annotated[Principal, Depends(public_form_policy())]
+Language = Annotated[str, Depends(public_language)]
 
 
 @dataclass
@@ -100,10 +107,6 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _things(count: int) -> str:
-    return f"{count} thing{'s' if count != 1 else ''}"
-
-
 def form_page(
     request: Request,
     *,
@@ -118,15 +121,21 @@ def form_page(
     values = {k: v for k, v in (values or {}).items() if k not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD)}
     problems = list(problems or [])
     errors: dict[str, str] = {}
-    for problem in problems:
+    shown: list[Problem] = []
+    for problem in problems:  # one message per field, the same at the top and at the field
+        if problem.field is None or problem.field not in errors:
+            shown.append(problem)
         if problem.field and problem.field not in errors:
             errors[problem.field] = problem.message
+    problems = shown
     cookie = request.cookies.get(FORM_COOKIE)
     if not state.tokens.cookie_ok(cookie):
         cookie = state.tokens.new_cookie()
     limits = state.settings
-    title = FORM_TITLE if not problems else f"Error: {_things(len(problems))} to fix \u2013 {FORM_TITLE}"
-    response = render(request, "report_form.html", {
+    title = _(FORM_TITLE) if not problems else ngettext(
+        "Error: 1 thing to fix \u2013 %(form)s", "Error: %(num)s things to fix \u2013 %(form)s", len(problems),
+        form=_(FORM_TITLE))
+    response = render_public(request, "report_form.html", {
         "title": title,
         "values": values,
         "problems": problems,
@@ -150,12 +159,12 @@ def form_page(
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report_form(request: Request, principal: Anyone) -> HTMLResponse:
+def report_form(request: Request, principal: Anyone, language: Language) -> HTMLResponse:
     return form_page(request)
 
 
 @router.post("/report", response_class=HTMLResponse)
-async def send_report(request: Request, principal: Anyone) -> Response:
+async def send_report(request: Request, principal: Anyone, language: Language) -> Response:
     state = form_state(request)
     instance: Instance = request.app.state.instance
     address = _client_address(request)
@@ -170,6 +179,8 @@ async def send_report(request: Request, principal: Anyone) -> Response:
     reader = FormReader(instance.files, state.settings, may_store)
     try:
         form = await reader.read(request)
+        if form.values.get("lang") in i18n.LANGUAGES:
+            i18n.use(form.values["lang"])  # the language the form was filled in
     except FormUnreadable as error:
         # a body refused before its end is not read on: the connection closes after this answer
         return form_page(request, values=reader.form.values, problems=[Problem(None, error.message)],
@@ -192,48 +203,59 @@ async def _decide(request: Request, state: FormState, instance: Instance, form: 
                          status=403)
     if wait > 0:
         minutes = max(1, round(wait / 60))
-        message = (f"Several reports have been sent from this internet connection in the last few minutes. "
-                   f"To keep this service working for everyone, please wait about "
-                   f"{minutes} minute{'s' if minutes != 1 else ''}, then press \u201cSend report\u201d again. "
-                   "What you typed is still here.")
+        message = ngettext(
+            "Several reports have been sent from this internet connection in the last few minutes. To keep this "
+            "service working for everyone, please wait about %(num)s minute, then press \u201cSend report\u201d "
+            "again. What you typed is still here.",
+            "Several reports have been sent from this internet connection in the last few minutes. To keep this "
+            "service working for everyone, please wait about %(num)s minutes, then press \u201cSend report\u201d "
+            "again. What you typed is still here.", minutes)
         return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
                          status=429, headers={"Retry-After": str(int(wait) + 1)})
 
     outcome = questions.read_answers(values, now=utc_now(), default_zone=state.settings.time_zone,
-                                     too_long=frozenset(form.too_long))
+                                     too_long=frozenset(form.too_long), language=i18n.current().code)
     problems = list(outcome.problems) + [Problem(FILE_FIELD, message) for message in form.file_problems]
     if problems or outcome.content is None:
         return form_page(request, values=values, problems=problems, files_not_kept=files_sent, status=422)
 
     what = values.get("what", "")
     danger = values.get("danger") == "yes"
+    child = values.get("relationship") == "child_themself"
     if values.get(HONEYPOT_FIELD, "").strip():
         number = decoy_number()
         state.limiter.accepted(address)
         log.warning("public report form: the hidden honeypot field was filled in (from %s); acknowledged with "
                     "decoy number %d, nothing stored", address, number)
-        return _to_receipt(state, Receipt(number, what, danger))
+        return _to_receipt(state, Receipt(number, what, danger, child))
 
     try:
-        report_id = await run_in_threadpool(_store, instance, outcome.content, form)
+        report_id, code = await run_in_threadpool(_store, instance, outcome.content, form)
     except Exception:
         request_id = getattr(request.state, "request_id", "-")
         log.exception("public report form: storing a report failed (request %s); nothing was kept", request_id)
-        message = ("Something went wrong on our side, and your report was not saved. Nothing you typed has "
-                   "been lost: it is all still here. Please wait a minute and press \u201cSend report\u201d again. "
-                   f"(Reference: {request_id})")
+        message = _("Something went wrong on our side, and your report was not saved. Nothing you typed has "
+                    "been lost: it is all still here. Please wait a minute and press \u201cSend report\u201d again. "
+                    "(Reference: %(reference)s)", reference=request_id)
         return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
                          status=500)
     state.limiter.accepted(address)
-    return _to_receipt(state, Receipt(report_id, what, danger))
+    response = _to_receipt(state, Receipt(report_id, what, danger, child))
+    # the secret code reaches the receipt page in a cookie for that page only, never in an address that
+    # browser history or a server log would keep
+    response.set_cookie(CODE_COOKIE, f"{report_id}.{code}", max_age=state.settings.receipt_hours * 3600,
+                        httponly=True, samesite="strict", path="/report/received",
+                        secure=instance.settings.secure_cookies)
+    return response
 
 
 def _to_receipt(state: FormState, receipt: Receipt) -> RedirectResponse:
     return RedirectResponse(f"/report/received/{state.receipts.issue(receipt)}", status_code=303)
 
 
-def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> int:
-    """The report, its files and its first pipeline job, in one transaction: all or nothing."""
+def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> tuple[int, str]:
+    """The report, its files, its secret code and its first pipeline job, in one transaction: all or
+    nothing."""
     new_blobs: list[str] = []
     try:
         committed = []
@@ -248,13 +270,13 @@ def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> i
             for attachment, stored in committed:
                 instance.files.register(session, row.id, stored, file_name=attachment.file_name,
                                         actor=PUBLIC.actor)
-            return row.id
+            return row.id, report_codes.issue(session, instance.secret_key, row.id)
     except BaseException:
-        _forget_blobs(instance, new_blobs)
+        forget_blobs(instance, new_blobs)
         raise
 
 
-def _forget_blobs(instance: Instance, addresses: list[str]) -> None:
+def forget_blobs(instance: Instance, addresses: list[str]) -> None:
     """Delete ciphertext this submission added that no stored file refers to (the transaction that
     would have referred to it rolled back)."""
     if not addresses:
@@ -270,22 +292,31 @@ def _forget_blobs(instance: Instance, addresses: list[str]) -> None:
 
 HELP_ORDER = {
     "sextortion": ("threat", "takedown", "families"),
-    "enticement": ("threat", "takedown", "families"),
+    "enticement": ("enticement", "threat", "takedown", "families"),
     "images": ("found", "takedown", "families", "threat"),
 }
 DEFAULT_HELP_ORDER = ("families", "threat", "takedown")
 
 
+def help_order(what: str, child: bool) -> tuple[str, ...]:
+    """The help sections for a situation, the child's own first when the reporter is the child."""
+    order = HELP_ORDER.get(what, DEFAULT_HELP_ORDER)
+    return ("child", *(name for name in order if name != "families")) if child else order
+
+
 @router.get("/report/received/{token}", response_class=HTMLResponse)
-def receipt_page(request: Request, token: str, principal: Anyone) -> HTMLResponse:
+def receipt_page(request: Request, token: str, principal: Anyone, language: Language) -> HTMLResponse:
     state = form_state(request)
     receipt = state.receipts.read(token)
     if receipt is None:
-        return render(request, "report_receipt.html",
-                      {"title": "This receipt link has expired", "receipt": None}, status_code=404)
-    return render(request, "report_receipt.html", {
-        "title": f"Report {receipt.number} received",
+        return render_public(request, "report_receipt.html",
+                             {"title": _("This receipt link has expired"), "receipt": None}, status_code=404)
+    code_number, _sep, code = request.cookies.get(CODE_COOKIE, "").partition(".")
+    return render_public(request, "report_receipt.html", {
+        "title": _("Report %(number)s received", number=receipt.number),
+        "code": code if code_number == str(receipt.number) else None,
+        "services": hotline(request).support_for("child" if receipt.child else receipt.what),
         "receipt": receipt,
-        "help_order": HELP_ORDER.get(receipt.what, DEFAULT_HELP_ORDER),
+        "help_order": help_order(receipt.what, receipt.child),
         "receipt_hours": state.settings.receipt_hours,
     })
