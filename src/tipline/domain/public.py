@@ -28,7 +28,7 @@ class PublicAddition(DomainModel):
     """Something the reporter added later, with the report's number and secret code."""
 
     added_at: Timestamp
-    text: Text | None = None
+    description: Text | None = Field(default=None, description="What is new, in the reporter's own words")
     files: int = Field(default=0, ge=0, le=1000, description="How many files came with it")
     language: str | None = Field(default=None, max_length=20)
 

@@ -146,7 +146,7 @@ class ReportStore:
         row.version += 1
         row.updated_at = utc_now()
         self.audit.append(session, actor, "report.added_to", report_id=report_id,
-                          details={"characters": len(addition.text or ""), "files": addition.files})
+                          details={"characters": len(addition.description or ""), "files": addition.files})
         return row
 
     def touch(self, session: Session, row: ReportRow) -> None:

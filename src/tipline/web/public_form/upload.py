@@ -100,10 +100,10 @@ def body_limit(limits: FormSettings) -> int:
 
 
 def _too_large(limits: FormSettings) -> FormUnreadable:
-    return FormUnreadable(413, f"What you sent is larger than this form accepts: files may add up to "
-                               f"{describe_size(limits.max_total_bytes)} in all, at most "
-                               f"{describe_size(limits.max_file_bytes)} each. Please send fewer or smaller files, "
-                               "or tell us where the files are.")
+    return FormUnreadable(413, _("What you sent is larger than this form accepts: files may add up to %(total)s in "
+                                 "all, at most %(each)s each. Please send fewer or smaller files, or tell us where "
+                                 "the files are.", total=describe_size(limits.max_total_bytes),
+                                 each=describe_size(limits.max_file_bytes)))
 
 
 def _field_cap(name: str, limits: Mapping[str, int] = LIMITS) -> int:

@@ -181,7 +181,7 @@ def _store(instance: Instance, report_id: int, text: str | None, files: int, for
                 new_blobs.append(stored.address)
         with instance.db.transaction() as session:
             instance.reports.append_public_addition(
-                session, report_id, PublicAddition(added_at=utc_now(), text=text, files=files, language=language),
+                session, report_id, PublicAddition(added_at=utc_now(), description=text, files=files, language=language),
                 PUBLIC.actor)
             for attachment, stored in committed:
                 instance.files.register(session, report_id, stored, file_name=attachment.file_name,
