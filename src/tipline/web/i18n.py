@@ -15,7 +15,7 @@ import io
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -44,7 +44,7 @@ LANGUAGES: dict[str, Language] = {
 _current: ContextVar[str] = ContextVar("tipline_language", default=DEFAULT)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(code: str) -> gettext_module.NullTranslations:
     """The catalogue of a language, compiled from its .po file (English: the messages themselves)."""
     po_file = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"

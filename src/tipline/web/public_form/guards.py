@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, int_setting
-from tipline.web.i18n import gettext as _
 from tipline.domain.numbers import parse_whole_number
+from tipline.web.i18n import gettext as _
 from tipline.web.public_form.questions import load_zone
 
 FORM_COOKIE = "tipline_report_form"

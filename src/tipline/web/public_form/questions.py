@@ -139,7 +139,7 @@ MAX_LINKS = 20
 MAX_USERNAMES = 10
 MAX_PROFILES = 10
 MAX_LINK = 2_000
-FIELD_NAMES = frozenset(TEXT_FIELDS) | frozenset(RADIOS) | {"may_contact", "tz", "lang"}
+FIELD_NAMES = frozenset(TEXT_FIELDS) | frozenset(RADIOS) | {"may_contact", "tz", "lang", "held", "held_discard"}
 
 # What the labels call each text field, so a message can name it.
 FIELD_LABELS = {

@@ -20,8 +20,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from tipline.media.blobstore import BlobWriter
-from tipline.web.i18n import gettext as _
 from tipline.store.files import FileStore, clean_file_name
+from tipline.web.i18n import gettext as _
 from tipline.web.public_form.guards import (
     FORM_TOKEN_FIELD,
     HONEYPOT_FIELD,

@@ -54,7 +54,7 @@ def _page(request: Request, *, values: dict[str, str] | None = None, problems: l
           files_not_kept: bool = False) -> HTMLResponse:
     state = form_state(request)
     cookie = request.cookies.get(FORM_COOKIE)
-    if not state.tokens.cookie_ok(cookie):
+    if cookie is None or not state.tokens.cookie_ok(cookie):
         cookie = state.tokens.new_cookie()
     values = {k: v for k, v in (values or {}).items() if k in FIELDS}
     problems = list(problems or [])

@@ -22,16 +22,14 @@ from tipline.domain.base import utc_now
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
-from tipline.store import report_codes
+from tipline.store import held_uploads, report_codes
 from tipline.store.accounts import PUBLIC, Principal
 from tipline.store.tables import BlobRow
 from tipline.web import i18n
 from tipline.web.auth import POLICY_MARK, public
-from tipline.web.i18n import N_
+from tipline.web.i18n import N_, ngettext
 from tipline.web.i18n import gettext as _
-from tipline.web.i18n import ngettext
 from tipline.web.public_form import questions
-from tipline.web.public_form.pages import hotline, public_language, render_public
 from tipline.web.public_form.guards import (
     FORM_COOKIE,
     FORM_TOKEN_FIELD,
@@ -43,6 +41,7 @@ from tipline.web.public_form.guards import (
     SubmissionLimiter,
     decoy_number,
 )
+from tipline.web.public_form.pages import hotline, public_language, render_public
 from tipline.web.public_form.questions import Problem
 from tipline.web.public_form.upload import (
     FILE_FIELD,
@@ -113,12 +112,15 @@ def form_page(
     values: dict[str, str] | None = None,
     problems: list[Problem] | None = None,
     files_not_kept: bool = False,
+    held: list[HeldFile] | None = None,
+    held_token: str | None = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The form, empty or with what the person typed and what to fix, with a fresh form token."""
     state = form_state(request)
-    values = {k: v for k, v in (values or {}).items() if k not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD)}
+    values = {k: v for k, v in (values or {}).items()
+              if k not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD, "held", "held_discard")}
     problems = list(problems or [])
     errors: dict[str, str] = {}
     shown: list[Problem] = []
@@ -129,7 +131,7 @@ def form_page(
             errors[problem.field] = problem.message
     problems = shown
     cookie = request.cookies.get(FORM_COOKIE)
-    if not state.tokens.cookie_ok(cookie):
+    if cookie is None or not state.tokens.cookie_ok(cookie):
         cookie = state.tokens.new_cookie()
     limits = state.settings
     title = _(FORM_TITLE) if not problems else ngettext(
@@ -141,6 +143,8 @@ def form_page(
         "problems": problems,
         "errors": errors,
         "files_not_kept": files_not_kept,
+        "held": held or [],
+        "held_token": held_token,
         "form_token": state.tokens.token_for(cookie),
         "form_token_field": FORM_TOKEN_FIELD,
         "honeypot_field": HONEYPOT_FIELD,
@@ -213,11 +217,25 @@ async def _decide(request: Request, state: FormState, instance: Instance, form: 
         return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
                          status=429, headers={"Retry-After": str(int(wait) + 1)})
 
+    token = values.get("held") if held_uploads.well_formed(values.get("held")) else None
+    kept = await run_in_threadpool(_held_files, instance, token, values.get("held_discard") == "yes")
     outcome = questions.read_answers(values, now=utc_now(), default_zone=state.settings.time_zone,
                                      too_long=frozenset(form.too_long), language=i18n.current().code)
     problems = list(outcome.problems) + [Problem(FILE_FIELD, message) for message in form.file_problems]
+    new_files = len(form.kept_writers())
+    if not form.file_problems and len(kept) + new_files > state.settings.max_files:
+        problems.append(Problem(FILE_FIELD, _(
+            "You chose %(count)s files. Please send at most %(most)s, and tell us about the others under "
+            "\u201cWhat happened\u201d.", count=len(kept) + new_files, most=state.settings.max_files)))
     if problems or outcome.content is None:
-        return form_page(request, values=values, problems=problems, files_not_kept=files_sent, status=422)
+        # keep what can be kept: the files encrypted so far are held for the corrected submission
+        token = token or held_uploads.new_token()
+        newly_held = 0
+        if new_files and len(kept) + new_files <= state.settings.max_files:
+            kept = await run_in_threadpool(_hold_files, instance, token, form)
+            newly_held = new_files
+        return form_page(request, values=values, problems=problems, files_not_kept=form.files_sent > newly_held,
+                         held=kept, held_token=token if kept else None, status=422)
 
     what = values.get("what", "")
     danger = values.get("danger") == "yes"
@@ -230,7 +248,7 @@ async def _decide(request: Request, state: FormState, instance: Instance, form: 
         return _to_receipt(state, Receipt(number, what, danger, child))
 
     try:
-        report_id, code = await run_in_threadpool(_store, instance, outcome.content, form)
+        report_id, code = await run_in_threadpool(_store, instance, outcome.content, form, token)
     except Exception:
         request_id = getattr(request.state, "request_id", "-")
         log.exception("public report form: storing a report failed (request %s); nothing was kept", request_id)
@@ -238,7 +256,7 @@ async def _decide(request: Request, state: FormState, instance: Instance, form: 
                     "been lost: it is all still here. Please wait a minute and press \u201cSend report\u201d again. "
                     "(Reference: %(reference)s)", reference=request_id)
         return form_page(request, values=values, problems=[Problem(None, message)], files_not_kept=files_sent,
-                         status=500)
+                         held=kept, held_token=token if kept else None, status=500)
     state.limiter.accepted(address)
     response = _to_receipt(state, Receipt(report_id, what, danger, child))
     # the secret code reaches the receipt page in a cookie for that page only, never in an address that
@@ -249,13 +267,54 @@ async def _decide(request: Request, state: FormState, instance: Instance, form: 
     return response
 
 
+@dataclass(frozen=True)
+class HeldFile:
+    """A file kept from a refused submission, as the form lists it."""
+
+    name: str
+    size: str
+
+
+def _held_files(instance: Instance, token: str | None, discard: bool) -> list[HeldFile]:
+    """The files held under the form's hold token (let go of, when the person asked to remove them)."""
+    if token is None:
+        return []
+    with instance.db.transaction() as session:
+        rows = held_uploads.held(session, instance.secret_key, token)
+        if discard:
+            held_uploads.release(session, instance.files, rows)
+            return []
+        return [HeldFile(row.file_name or _("A file without a name"), describe_size(row.size)) for row in rows]
+
+
+def _hold_files(instance: Instance, token: str, form: SubmittedForm) -> list[HeldFile]:
+    """Keep the submission's encrypted files under `token` for the corrected submission; the list of
+    every file now held under it."""
+    new_blobs: list[str] = []
+    try:
+        committed = []
+        for attachment, writer in form.kept_writers():
+            stored = writer.commit()
+            attachment.writer = None
+            committed.append((attachment, stored))
+            if not stored.deduplicated:
+                new_blobs.append(stored.address)
+        with instance.db.transaction() as session:
+            for attachment, stored in committed:
+                held_uploads.hold(session, instance.files, instance.secret_key, token, stored, attachment.file_name)
+    except BaseException:
+        forget_blobs(instance, new_blobs)
+        raise
+    return _held_files(instance, token, False)
+
+
 def _to_receipt(state: FormState, receipt: Receipt) -> RedirectResponse:
     return RedirectResponse(f"/report/received/{state.receipts.issue(receipt)}", status_code=303)
 
 
-def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> tuple[int, str]:
-    """The report, its files, its secret code and its first pipeline job, in one transaction: all or
-    nothing."""
+def _store(instance: Instance, content: ReportContent, form: SubmittedForm, token: str | None) -> tuple[int, str]:
+    """The report, its files (those held from earlier refused submissions first), its secret code and
+    its first pipeline job, in one transaction: all or nothing."""
     new_blobs: list[str] = []
     try:
         committed = []
@@ -267,6 +326,11 @@ def _store(instance: Instance, content: ReportContent, form: SubmittedForm) -> t
                 new_blobs.append(stored.address)
         with instance.db.transaction() as session:
             row = submit_report(instance, session, content, ReportSource.PUBLIC_FORM, PUBLIC)
+            held = held_uploads.held(session, instance.secret_key, token)
+            for kept in held:
+                instance.files.register(session, row.id, held_uploads.as_stored(kept), file_name=kept.file_name,
+                                        actor=PUBLIC.actor)
+            held_uploads.release(session, instance.files, held)
             for attachment, stored in committed:
                 instance.files.register(session, row.id, stored, file_name=attachment.file_name,
                                         actor=PUBLIC.actor)
