@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support import make_settings  # noqa: E402
-from tipline.pipeline.stages.count_trends import count_trends  # noqa: E402
 
 from tipline.demo.history import HistoryPlan, _accounts, generate_history  # noqa: E402
 from tipline.domain.audit import Actor  # noqa: E402
 from tipline.domain.base import utc_now  # noqa: E402
 from tipline.domain.roles import Role  # noqa: E402
 from tipline.instance import Instance  # noqa: E402
+from tipline.pipeline.stages.count_trends import count_trends  # noqa: E402
 from tipline.store.schema import upgrade  # noqa: E402
 from tipline.store.tables import Base, ReportRow  # noqa: E402
 from tipline.trends import published  # noqa: E402

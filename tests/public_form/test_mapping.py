@@ -91,7 +91,10 @@ def test_every_answer_maps_onto_the_report_and_reaches_review_with_its_identifie
             "reporterRelationship": "parent_or_carer",
             "childInDangerNow": True,
             "childGender": "male",
+            "childAge": {"low": 14, "high": 14, "words": "14"},
+            "otherPersonAge": {"low": 25, "high": 25, "words": "25"},
             "otherPersonDescription": "Says he lives in Springfield and plays every night.",
+            "language": "en",
             "contact": {"name": "Jordan Avery", "email": "jordan.avery@example.org", "phone": "(202) 555-0178",
                         "mayContact": True},
         },
@@ -112,6 +115,34 @@ def test_every_answer_maps_onto_the_report_and_reaches_review_with_its_identifie
         ("email", "jordan.avery@example.org", "reporter"),  # a public reporter's own details link too
         ("phone", "(202) 555-0178", "reporter"),
     }
+
+
+@pytest.mark.parametrize(("typed", "low", "high", "exact"), [
+    ("about 14", 14, 14, 14),
+    ("fourteen-ish", 14, 14, 14),
+    ("13 or 14", 13, 14, None),
+    ("a teenager", 13, 17, None),
+])
+def test_a_childs_age_given_as_a_guess_is_kept_as_a_range_with_the_words(
+    site: Site, visitor: FormClient, typed: str, low: int, high: int, exact: int | None
+) -> None:
+    number, _ = visitor.receipt(visitor.send({**MINIMAL, "child_age": typed, "other_age": "maybe 20s"}))
+    content = load(site, number).content
+    assert content.public_report.child_age.model_dump() == {"low": low, "high": high, "words": typed}
+    assert [victim.person.age for victim in content.victims] == [exact]
+    other = content.public_report.other_person_age
+    assert (other.low, other.high, other.words) == (20, 29, "maybe 20s")
+    # an exact age is the schema's age; a range is not claimed as one
+    assert content.persons_or_users_reported == []
+
+
+def test_a_range_of_ages_counts_in_triage_as_its_youngest_end(site: Site, visitor: FormClient) -> None:
+    number, _ = visitor.receipt(visitor.send({**MINIMAL, "child_age": "11 or 12"}))
+    site.drain()
+    with site.instance.db.transaction() as session:
+        row = site.instance.reports.row(session, number)
+    reasons = {reason["code"]: reason for reason in row.priority_reasons["reasons"]}
+    assert "victim_age_12_or_under" in reasons, sorted(reasons)
 
 
 def test_a_username_named_in_two_reports_links_them(site: Site, visitor: FormClient) -> None:
@@ -157,7 +188,8 @@ def test_a_minimal_report_is_anonymous_and_dated_when_it_was_sent(site: Site, vi
     report = load(site, number)
     wire = report.content.to_wire()
     assert set(wire) == {"incidentSummary", "publicReport"}
-    assert wire["publicReport"] == {"description": MINIMAL["description"]}  # relationship "not_said" is the default
+    # relationship "not_said" is the default; the form records the language it was filled in
+    assert wire["publicReport"] == {"description": MINIMAL["description"], "language": "en"}
     assert report.content.public_report.contact is None
     assert report.content.public_report.reporter_relationship == "not_said"
     assert report.content.reporter is None

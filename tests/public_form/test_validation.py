@@ -7,8 +7,13 @@ from datetime import date, timedelta
 
 import lxml.html
 import pytest
-from public_form.formsupport import MINIMAL, FormClient, counts
+from public_form.formsupport import MINIMAL, FormClient, counts, load
+from sqlalchemy import func, select
 from websupport import Site
+
+from tipline.domain.base import utc_now
+from tipline.store import held_uploads
+from tipline.store.tables import HeldUploadRow
 
 Q_OPEN, Q_CLOSE = "\u201c", "\u201d"
 IN_THE_FUTURE = (date.today() + timedelta(days=3)).isoformat()
@@ -47,8 +52,14 @@ CASES: list[tuple[dict[str, str], str, str, str]] = [
     ({"when_note": "n" * 1001}, "when_note", "when_note",
      ("What you know about when it happened is too long. Please shorten it to 1,000 characters or fewer "
      "(it has 1,001).")),
-    ({"child_age": "fourteen"}, "child_age", "child_age",
-     "Enter the child's age as a number, for example 14, or leave it empty."),
+    ({"child_age": "year nine"}, "child_age", "child_age",
+     (f"Enter an age as a number, for example 14, or in words such as {Q_OPEN}about 14{Q_CLOSE}, "
+      f"{Q_OPEN}13 or 14{Q_CLOSE} or {Q_OPEN}20s{Q_CLOSE}. A guess is fine. Or leave it empty.")),
+    ({"child_age": "about 19"}, "child_age", "child_age",
+     ("This form is about children under 18. Enter an age from 0 to 17 (their age when it happened), "
+     "or leave it empty.")),
+    ({"child_age": "c" * 61}, "child_age", "child_age",
+     "The child's age is too long. Please shorten it to 60 characters or fewer (it has 61)."),
     ({"child_age": "19"}, "child_age", "child_age",
      ("This form is about children under 18. Enter an age from 0 to 17 (their age when it happened), "
      "or leave it empty.")),
@@ -65,8 +76,9 @@ CASES: list[tuple[dict[str, str], str, str, str]] = [
      "Enter their email address in the form name@example.com, or leave it empty."),
     ({"other_phone": "call me"}, "other_phone", "other_phone",
      "Enter their phone number using digits, for example +1 202 555 0143, or leave it empty."),
-    ({"other_age": "thirty"}, "other_age", "other_age",
-     "Enter their age as a number, for example 30, or leave it empty. A guess is fine."),
+    ({"other_age": "old"}, "other_age", "other_age",
+     (f"Enter an age as a number, for example 14, or in words such as {Q_OPEN}about 14{Q_CLOSE}, "
+      f"{Q_OPEN}13 or 14{Q_CLOSE} or {Q_OPEN}20s{Q_CLOSE}. A guess is fine. Or leave it empty.")),
     ({"other_age": "150"}, "other_age", "other_age", "Enter an age from 0 to 120, or leave it empty."),
     ({"relationship": "boss"}, "relationship", "relationship-child_themself", "Choose one of the options shown."),
     ({"contact_email": "me@"}, "contact_email", "contact_email",
@@ -122,7 +134,7 @@ def test_several_problems_are_listed_in_the_order_of_the_form_and_the_rest_is_ke
     before = counts(site.instance)
     typed = {
         "what": "", "description": "He asked for photos <b>twice</b> & said \"don't tell\".", "danger": "no",
-        "where": "game", "platform": "Blocktown", "child_age": "twelve", "child_gender": "female",
+        "where": "game", "platform": "Blocktown", "child_age": "twelve or so, in year 7", "child_gender": "female",
         "other_usernames": "builder_bob\nbob2", "contact_email": "not-an-address", "may_contact": "yes",
         "relationship": "other_family", "when_note": "last Tuesday", "tz": "Europe/Paris",
     }
@@ -133,8 +145,9 @@ def test_several_problems_are_listed_in_the_order_of_the_form_and_the_rest_is_ke
     summary = page.get_element_by_id("error-summary")
     assert [link.get("href") for link in summary.findall(".//li/a")] == [
         "#what-sextortion", "#child_age", "#contact_email"]
-    assert "The files you chose were not kept" in text_of(summary)
-    assert "The files you chose were not kept" in text_of(page.get_element_by_id("attachments-lost"))
+    # the file is kept (encrypted, held for the corrected submission), not thrown away
+    assert "The files you chose were not kept" not in text_of(summary)
+    assert "chat.png" in text_of(page.get_element_by_id("held-files"))
 
     form = page.get_element_by_id("report-form")
     assert form.fields["description"] == typed["description"]  # kept exactly, escaped in the page
@@ -147,7 +160,54 @@ def test_several_problems_are_listed_in_the_order_of_the_form_and_the_rest_is_ke
     assert form.fields["what"] is None
     assert page.get_element_by_id("may_contact").get("checked") is not None
     assert form.fields["homepage"] == ""  # the honeypot is never echoed
-    assert counts(site.instance) == before
+    after = counts(site.instance)
+    for table in ("reports", "files", "jobs", "identifiers"):
+        assert after[table] == before[table], table  # no report, nothing half-written
+    assert after["blob_files"] == before["blob_files"] + 1  # the one held file, encrypted
+
+
+def held_token(html: str) -> str:
+    return lxml.html.fromstring(html).xpath("//input[@name='held']/@value")[0]
+
+
+def test_files_are_kept_across_a_refused_submission_and_sent_with_the_corrected_one(
+        site: Site, visitor: FormClient) -> None:
+    refused = visitor.send({**MINIMAL, "child_age": "19"}, files=[("first.png", b"first synthetic screenshot")])
+    assert refused.status_code == 422
+    token = held_token(refused.text)
+    assert b"first synthetic screenshot" not in b"".join(
+        path.read_bytes() for path in (site.instance.settings.file_store_dir / "blobs").rglob("*") if path.is_file())
+    again = visitor.send({**MINIMAL, "child_age": "about 19", "held": token},
+                         files=[("second.png", b"second synthetic screenshot")])
+    assert again.status_code == 422 and held_token(again.text) == token
+    assert "2 files are kept" in text_of(lxml.html.fromstring(again.text).get_element_by_id("held-files"))
+    number, _ = visitor.receipt(visitor.send({**MINIMAL, "child_age": "16", "held": token}))
+    report = load(site, number)
+    assert [f.file_name for f in report.files] == ["first.png", "second.png"]
+    with site.instance.db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(HeldUploadRow)).scalar_one() == 0
+
+
+def test_held_files_can_be_removed_and_expire_when_abandoned(site: Site, visitor: FormClient) -> None:
+    refused = visitor.send({**MINIMAL, "child_age": "19"}, files=[("mistake.png", b"not this one")])
+    token = held_token(refused.text)
+    number, _ = visitor.receipt(visitor.send({**MINIMAL, "held": token, "held_discard": "yes"}))
+    assert load(site, number).files == []
+
+    visitor.send({**MINIMAL, "child_age": "19"}, files=[("abandoned.png", b"left behind")])
+    later = utc_now() + timedelta(minutes=held_uploads.HOLD_MINUTES + 1)
+    with site.instance.db.transaction() as session:
+        assert held_uploads.expire(session, site.instance.files, now=later) == 1
+    with site.instance.db.transaction() as session:
+        collected = site.instance.files.collect_garbage(session, grace=timedelta(0))
+    assert collected == 2  # the removed file and the abandoned one: no ciphertext is left behind
+
+
+def test_a_hold_token_opens_nothing_but_its_own_files(site: Site, visitor: FormClient) -> None:
+    visitor.send({**MINIMAL, "child_age": "19"}, files=[("private.png", b"someone else's screenshot")])
+    stranger = FormClient(site, address="203.0.113.77")
+    number, _ = stranger.receipt(stranger.send({**MINIMAL, "held": "guessed-token-value"}))
+    assert load(site, number).files == []
 
 
 def test_an_over_long_field_cut_short_while_reading_is_named(site: Site, visitor: FormClient) -> None:

@@ -61,6 +61,10 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/report", expect(OK)),  # the public report form: the same for everyone
     ("POST", "/report", expect(FORBIDDEN)),  # refused without the form's own token (its CSRF), whoever asks
     ("GET", "/report/received/{receipt}", expect(NOT_FOUND)),  # only a signed receipt token shows a receipt
+    ("GET", "/report/add", expect(OK)),  # adding to a report: the same page for everyone
+    ("POST", "/report/add", expect(FORBIDDEN)),  # refused without the form's own token, whoever asks
+    ("GET", "/help", expect(OK)),
+    ("GET", "/hotline/logo", expect(NOT_FOUND)),  # no hotline profile with a logo in this test
     # The CyberTipline Reporting API: service provider accounts only. These bodies are empty, so a
     # provider gets 400 (an empty XML document: untyped bodies are read as XML) or 415 (no form);
     # the whole API is tested in tests/intake.
@@ -179,6 +183,7 @@ JSON_BODIES = {
     "/api/v1/conversations/analyze": {"id": "c1", "messages": [{"id": "1", "author": "a", "text": "hi"}]},
 }
 FORM_DATA = {
+    "/report/add": {"report_number": "1", "report_code": "ABCD-EFGH-JKLM-NPQR"},
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
     "/admin/users/{username}/role": {"role": "agency"},

@@ -226,6 +226,23 @@ class FileStore:
 
     # --- removing --------------------------------------------------------------------------------
 
+    def hold(self, session: Session, stored: StoredBlob) -> None:
+        """One more reference to a stored blob that no report holds yet (a file kept across a refused
+        submission): the collector leaves it alone until `release`."""
+        session.flush()
+        connection = session.connection()
+        connection.execute(_BLOB_REFERENCE[connection.dialect.name],
+                           {"address": stored.address, "size": stored.size, "now": utc_now()})
+        forget_loaded(session, BlobRow, stored.address)
+
+    def release(self, session: Session, address: str) -> None:
+        """Drop a reference taken by `hold`; content nothing else holds is deleted by `collect_garbage`."""
+        blob = session.execute(select(BlobRow).where(BlobRow.address == address).with_for_update()).scalar_one_or_none()
+        if blob is not None:
+            blob.refs = max(0, blob.refs - 1)
+            if blob.refs == 0:
+                blob.unreferenced_since = utc_now()
+
     def remove_report_files(self, session: Session, report_id: int, actor: Actor) -> int:
         """Drop a report's files; content no other report holds is deleted by `collect_garbage`."""
         rows = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars())

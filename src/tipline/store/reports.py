@@ -17,6 +17,7 @@ from tipline.domain.errors import TiplineError
 from tipline.domain.files import ReportFile
 from tipline.domain.incident import IncidentType
 from tipline.domain.lifecycle import ReportState, check_transition
+from tipline.domain.public import PublicAddition
 from tipline.domain.report import Report, ReportContent, ReportSource
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.accounts import Principal
@@ -137,6 +138,21 @@ class ReportStore:
             details["reason"] = reason
         self.audit.append(session, actor, "report.state_changed", report_id=report_id, details=details)
         session.flush()
+        return row
+
+    def append_public_addition(self, session: Session, report_id: int, addition: PublicAddition,
+                               actor: Actor) -> ReportRow:
+        """Add what a public reporter sent later to their report (its content keeps every earlier word)."""
+        row = self.row(session, report_id, for_update=True)
+        content = ReportContent.model_validate(row.content, context=STORED)
+        if content.public_report is None:
+            raise ValueError("only a public report can be added to by its reporter")
+        public = content.public_report.model_copy(update={"additions": [*content.public_report.additions, addition]})
+        row.content = content.model_copy(update={"public_report": public}).to_wire()
+        row.version += 1
+        row.updated_at = utc_now()
+        self.audit.append(session, actor, "report.added_to", report_id=report_id,
+                          details={"characters": len(addition.description or ""), "files": addition.files})
         return row
 
     def touch(self, session: Session, row: ReportRow) -> None:

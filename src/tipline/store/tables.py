@@ -297,6 +297,38 @@ class TextFindingRow(Base):
     found_at: Mapped[datetime]
 
 
+class ReportCodeRow(Base):
+    """The keyed hash of the secret code a public reporter received with their report (the code itself
+    is never stored), how often a wrong code was tried for the report, and how often it was added to."""
+
+    __tablename__ = "report_codes"
+
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    additions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HeldUploadRow(Base):
+    """A file of a refused public-form submission, kept encrypted for a short time under the form's
+    hold token (stored as a keyed hash) so that the reporter need not choose it again; it holds one
+    reference to its blob until it is attached to the report or expires."""
+
+    __tablename__ = "held_uploads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    blob_address: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[str] = mapped_column(String(32))
+    sha1: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    held_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class BankRow(Base):
     """A hash bank: known material, an identified victim series, or known false positives to ignore."""
 

@@ -1,4 +1,4 @@
-"""The detector's regular run inside the workers' upkeep (tipline.pipeline.maintenance), hourly: recount
+"""The detector's regular run inside the workers' upkeep (tipline.pipeline.engine.maintenance), hourly: recount
 the reports decided or referred since the last run (decisions happen after the pipeline counted them),
 then judge every series of yesterday (now complete) and today. `tipline trends detect` does the same
 from cron or by hand."""

@@ -16,7 +16,7 @@ import tipline
 from tipline.instance import Instance
 from tipline.pipeline.engine.backend import connect_job_backend
 from tipline.store.schema import require_current
-from tipline.web import filters
+from tipline.web import filters, i18n
 from tipline.web.auth import LoginThrottle, assert_every_route_has_policy
 from tipline.web.decoding import DecodeBudget
 from tipline.web.errors import install_error_handlers, unexpected_error
@@ -27,6 +27,7 @@ from tipline.web.middleware import (
     SecurityMiddleware,
 )
 from tipline.web.params import assert_every_integer_bounded
+from tipline.web.public_form.hotline import profile_for
 from tipline.web.routes import (
     admin_pages,
     agency_notifications,
@@ -38,7 +39,9 @@ from tipline.web.routes import (
     ispws,
     meta,
     previews,
+    public_additions,
     public_form,
+    public_help,
     referral_pages,
     review_pages,
     search_pages,
@@ -104,7 +107,11 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     app.state.login_throttle = LoginThrottle(instance.db, instance.audit)
     app.state.decode_budget = DecodeBudget(instance.settings.decode_concurrency, instance.settings.decode_max_pixels)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.globals["current_language"] = i18n.current
     filters.install(templates.env)
+    templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    profile_for(instance.settings.extra)  # a hotline file that cannot be used stops start-up, with its reason
     app.state.templates = templates
 
     install_error_handlers(app)
@@ -112,7 +119,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     # their requests is not first compared with every page's route.
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
-                   hma, series_pages, series_api, agency_notifications, public_form, trends_pages):
+                   hma, series_pages, series_api, agency_notifications, public_form, public_additions,
+                   public_help, trends_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -262,6 +262,14 @@ def _public_report_as_schema(wire: dict[str, Any], public: dict[str, Any]) -> di
                        ("childGender", "Child's gender"), ("otherPersonDescription", "About the other person")):
         if key in public:
             lines.append(f"{label}: {_text_of(public[key])}")
+    for key, label in (("childAge", "Child's age as the reporter gave it"),
+                       ("otherPersonAge", "Other person's age as the reporter gave it")):
+        if key in public:
+            guess = public[key]
+            span = str(guess["low"]) if guess["low"] == guess["high"] else f"{guess['low']} to {guess['high']}"
+            lines.append(f"{label}: {span} (\u201c{guess['words']}\u201d)")
+    if public.get("language"):
+        lines.append(f"Language of the form: {public['language']}")
     if wire.get("additionalInfo"):
         lines.append(wire["additionalInfo"])
     wire["additionalInfo"] = "\n".join(lines)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tipline.pipeline.stages.score_priority import rescore_waiting as rescore_waiting_reports
+from tipline.store import held_uploads
 from tipline.store.idempotency import delete_expired
 from tipline.trends.periodic import run_trends_upkeep
 
@@ -32,6 +33,12 @@ def rescore_waiting(instance: Instance) -> int:
 def collect_blob_garbage(instance: Instance) -> int:
     with instance.db.transaction() as session:
         return instance.files.collect_garbage(session)
+
+
+def expire_held_uploads(instance: Instance) -> int:
+    """Let go of files held across a refused public-form submission that was never sent again."""
+    with instance.db.transaction() as session:
+        return held_uploads.expire(session, instance.files)
 
 
 def discard_abandoned_referrals(instance: Instance) -> int:
@@ -80,6 +87,7 @@ TASKS = [
     Task("rescore_waiting", 15 * 60, rescore_waiting),
     Task("collect_blob_garbage", 10 * 60, collect_blob_garbage),
     Task("expire_idempotency_keys", 10 * 60, expire_idempotency_keys),
+    Task("expire_held_uploads", 10 * 60, expire_held_uploads),
     Task("refresh_sqlite_statistics", 60 * 60, refresh_sqlite_statistics),
     Task("discard_abandoned_referrals", 15 * 60, discard_abandoned_referrals),
     Task("seal_audit_events", 10, seal_audit_events),

@@ -63,6 +63,10 @@ def child_ages(content: ReportContent) -> list[tuple[int, str]]:
             ages.append((person.age, f"victim[{index}].victimPerson.age"))
         elif person.date_of_birth is not None:
             ages.append((_age_on(person.date_of_birth, on), f"victim[{index}].victimPerson.dateOfBirth"))
+    public = content.public_report
+    if public is not None and public.child_age is not None and public.child_age.exact is None and not ages:
+        # a range ("13 or 14", "teen"): the youngest the child may be, since urgency must not be understated
+        ages.append((public.child_age.low, "the reporter's estimate of the child's age"))
     for index, recipient in enumerate(content.intended_recipients):
         if recipient.person is not None and recipient.person.age is not None and recipient.person.age < 18:
             ages.append((recipient.person.age, f"intendedRecipient[{index}].intendedRecipientPerson.age"))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, int_setting
 from tipline.domain.numbers import parse_whole_number
+from tipline.web.i18n import gettext as _
 from tipline.web.public_form.questions import load_zone
 
 FORM_COOKIE = "tipline_report_form"
@@ -32,9 +33,9 @@ class FormSettings:
 
     rate_limit: int = 5
     rate_window_seconds: int = 600
-    max_files: int = 5
+    max_files: int = 20
     max_file_bytes: int = 25 * MIB
-    max_total_bytes: int = 50 * MIB
+    max_total_bytes: int = 100 * MIB
     form_hours: int = 24
     receipt_hours: int = 24
     time_zone: str = "UTC"
@@ -109,18 +110,18 @@ class FormTokens:
     def check(self, cookie: str | None, token: str | None) -> str | None:
         """None when the token is good for this cookie; otherwise what went wrong, for the person."""
         if not self.cookie_ok(cookie):
-            return ("Your browser did not send back the small security cookie this form uses, so the report "
-                    "was not sent. Please make sure cookies are allowed for this site, then press "
-                    "\u201cSend report\u201d again.")
-        issued, _, signature = (token or "").partition(".")
+            return _("Your browser did not send back the small security cookie this form uses, so the report "
+                     "was not sent. Please make sure cookies are allowed for this site, then press "
+                     "\u201cSend report\u201d again.")
+        issued, _sep, signature = (token or "").partition(".")
         if parse_whole_number(issued, minimum=0) is None or not signature or not self.signer.check(
                 f"{cookie}.{issued}", signature):
-            return ("This form did not come from this site, or it was opened in another window, so the "
-                    "report was not sent. Please check your answers and press \u201cSend report\u201d again.")
+            return _("This form did not come from this site, or it was opened in another window, so the "
+                     "report was not sent. Please check your answers and press \u201cSend report\u201d again.")
         age = self.clock() - int(issued)
         if age > self.lifetime or age < -300:
-            return ("This form was open for a long time and expired, so the report was not sent. Please check "
-                    "your answers and press \u201cSend report\u201d again.")
+            return _("This form was open for a long time and expired, so the report was not sent. Please check "
+                     "your answers and press \u201cSend report\u201d again.")
         return None
 
 
@@ -129,6 +130,7 @@ class Receipt:
     number: int
     what: str
     danger: bool
+    child: bool = False  # the reporter is the young person it is about
 
 
 class ReceiptTokens:
@@ -142,21 +144,22 @@ class ReceiptTokens:
         self.clock = clock
 
     def issue(self, receipt: Receipt) -> str:
-        payload = _b64(f"{receipt.number}.{int(self.clock())}.{receipt.what}.{int(receipt.danger)}".encode())
+        payload = _b64(f"{receipt.number}.{int(self.clock())}.{receipt.what}.{int(receipt.danger)}"
+                       f".{int(receipt.child)}".encode())
         return f"{payload}.{self.signer.sign(payload)[:32]}"
 
     def read(self, token: str) -> Receipt | None:
-        payload, _, signature = token.partition(".")
+        payload, _sep, signature = token.partition(".")
         if len(token) > 200 or not payload or len(signature) != 32:
             return None
         if not hmac.compare_digest(self.signer.sign(payload)[:32].encode(), signature.encode()):
             return None
         try:
-            number, issued, what, danger = _unb64(payload).decode("ascii").split(".")
+            number, issued, what, danger, child = _unb64(payload).decode("ascii").split(".")
             age = self.clock() - int(issued)
             if age > self.lifetime or age < -300:
                 return None
-            return Receipt(int(number), what, danger == "1")
+            return Receipt(int(number), what, danger == "1", child == "1")
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
 

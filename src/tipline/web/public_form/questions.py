@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tipline.domain.ages import AgeGuess, AgeProblem, parse_age_guess
 from tipline.domain.incident import IncidentSummary, IncidentType, ReportAnnotations
 from tipline.domain.internet import (
     CellPhoneIncident,
@@ -26,6 +27,8 @@ from tipline.domain.internet import (
 from tipline.domain.parties import Email, Person, PersonOrUserReported, Phone, Victim
 from tipline.domain.public import PublicContact, PublicReport
 from tipline.domain.report import ReportContent
+from tipline.web.i18n import N_, number
+from tipline.web.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -38,27 +41,27 @@ class Choice:
 # What happened. Online enticement and sextortion come first: they are what most people who use
 # the form have seen. Sextortion is online enticement with the `sextortion` annotation.
 WHAT: tuple[Choice, ...] = (
-    Choice("sextortion", "Someone is threatening to share sexual pictures or videos of a child",
-           "They may ask for more pictures, for money, or for something else, and say they will share "
-           "the pictures if they do not get it."),
-    Choice("enticement", "Someone online is trying to get a child to do sexual things",
-           "For example asking a child for sexual pictures, talking with them about sex, or trying to "
-           "meet them. They may pretend to be younger than they are."),
-    Choice("images", "Sexual pictures or videos of a child are online or being shared",
-           "On a website, in an app, or passed between people. Please do not copy or forward them: "
-           "tell us where they are."),
-    Choice("sent_to_child", "Someone sent sexual pictures, videos or messages to a child",
-           "Material meant for adults, sent to a child who did not ask for it."),
-    Choice("abuse", "A child is being, or was, sexually abused in person",
-           "By anyone: a family member, someone the child knows, or a stranger."),
-    Choice("trafficking", "A child is being offered or used for sex in exchange for something",
-           "For example for money, a place to stay, food, drugs or gifts, whoever receives them."),
-    Choice("travel", "Someone is travelling, or planning to travel, to sexually abuse children",
-           "Including trips to another country, or arranging such trips for others."),
-    Choice("misleading_words", "Words or pictures online are used to trick a child into seeing sexual material",
-           "For example a game, cartoon or video that looks made for children but leads to sexual material."),
-    Choice("misleading_site", "A website's name is used to trick a child into visiting a sexual website",
-           "For example an address that looks like a children's brand, game or school."),
+    Choice("sextortion", N_("Someone is threatening to share sexual pictures or videos of a child"),
+           N_("They may ask for more pictures, for money, or for something else, and say they will share "
+           "the pictures if they do not get it.")),
+    Choice("enticement", N_("Someone online is trying to get a child to do sexual things"),
+           N_("For example asking a child for sexual pictures, talking with them about sex, or trying to "
+           "meet them. They may pretend to be younger than they are.")),
+    Choice("images", N_("Sexual pictures or videos of a child are online or being shared"),
+           N_("On a website, in an app, or passed between people. Please do not copy or forward them: "
+           "tell us where they are.")),
+    Choice("sent_to_child", N_("Someone sent sexual pictures, videos or messages to a child"),
+           N_("Material meant for adults, sent to a child who did not ask for it.")),
+    Choice("abuse", N_("A child is being, or was, sexually abused in person"),
+           N_("By anyone: a family member, someone the child knows, or a stranger.")),
+    Choice("trafficking", N_("A child is being offered or used for sex in exchange for something"),
+           N_("For example for money, a place to stay, food, drugs or gifts, whoever receives them.")),
+    Choice("travel", N_("Someone is travelling, or planning to travel, to sexually abuse children"),
+           N_("Including trips to another country, or arranging such trips for others.")),
+    Choice("misleading_words", N_("Words or pictures online are used to trick a child into seeing sexual material"),
+           N_("For example a game, cartoon or video that looks made for children but leads to sexual material.")),
+    Choice("misleading_site", N_("A website's name is used to trick a child into visiting a sexual website"),
+           N_("For example an address that looks like a children's brand, game or school.")),
 )
 WHAT_TYPES: dict[str, IncidentType] = {
     "sextortion": IncidentType.ONLINE_ENTICEMENT,
@@ -73,35 +76,35 @@ WHAT_TYPES: dict[str, IncidentType] = {
 }
 
 DANGER: tuple[Choice, ...] = (
-    Choice("yes", "Yes, a child is in danger right now"),
-    Choice("no", "No, or I am not sure"),
+    Choice("yes", N_("Yes, a child is in danger right now")),
+    Choice("no", N_("No, or I am not sure")),
 )
 
 WHERE: tuple[Choice, ...] = (
-    Choice("chat", "Messages or chat in an app"),
-    Choice("social", "Social media or a website"),
-    Choice("game", "An online game"),
-    Choice("email", "Email"),
-    Choice("phone", "Text messages or phone calls"),
-    Choice("offline", "In person, not online"),
-    Choice("other", "Somewhere else, or I am not sure"),
+    Choice("chat", N_("Messages or chat in an app")),
+    Choice("social", N_("Social media or a website")),
+    Choice("game", N_("An online game")),
+    Choice("email", N_("Email")),
+    Choice("phone", N_("Text messages or phone calls")),
+    Choice("offline", N_("In person, not online")),
+    Choice("other", N_("Somewhere else, or I am not sure")),
 )
 
 GENDER: tuple[Choice, ...] = (
-    Choice("female", "Girl"),
-    Choice("male", "Boy"),
-    Choice("other", "Another gender"),
-    Choice("unknown", "I do not know"),
+    Choice("female", N_("Girl")),
+    Choice("male", N_("Boy")),
+    Choice("other", N_("Another gender")),
+    Choice("unknown", N_("I do not know")),
 )
 
 RELATIONSHIP: tuple[Choice, ...] = (
-    Choice("child_themself", "I am the young person this is about"),
-    Choice("parent_or_carer", "A parent or carer of the child"),
-    Choice("other_family", "Another family member"),
-    Choice("friend", "A friend"),
-    Choice("professional", "Someone who works with children, for example a teacher, coach or social worker"),
-    Choice("other", "Someone else"),
-    Choice("not_said", "I would rather not say"),
+    Choice("child_themself", N_("I am the young person this is about")),
+    Choice("parent_or_carer", N_("A parent or carer of the child")),
+    Choice("other_family", N_("Another family member")),
+    Choice("friend", N_("A friend")),
+    Choice("professional", N_("Someone who works with children, for example a teacher, coach or social worker")),
+    Choice("other", N_("Someone else")),
+    Choice("not_said", N_("I would rather not say")),
 )
 
 RADIOS: dict[str, tuple[Choice, ...]] = {
@@ -117,7 +120,7 @@ LIMITS: dict[str, int] = {
     "when_date": 20,
     "when_time": 20,
     "when_note": 1_000,
-    "child_age": 10,
+    "child_age": 60,
     "child_username": SHORT,
     "other_usernames": 4_000,
     "other_profiles": 20_000,
@@ -125,7 +128,7 @@ LIMITS: dict[str, int] = {
     "other_last_name": SHORT,
     "other_email": 254,
     "other_phone": 50,
-    "other_age": 10,
+    "other_age": 60,
     "other_description": 20_000,
     "contact_name": SHORT,
     "contact_email": 254,
@@ -136,30 +139,31 @@ MAX_LINKS = 20
 MAX_USERNAMES = 10
 MAX_PROFILES = 10
 MAX_LINK = 2_000
-FIELD_NAMES = frozenset(TEXT_FIELDS) | frozenset(RADIOS) | {"may_contact", "tz"}
+FIELD_NAMES = frozenset(TEXT_FIELDS) | frozenset(RADIOS) | {"may_contact", "tz", "lang", "held", "held_discard"}
 
 # What the labels call each text field, so a message can name it.
 FIELD_LABELS = {
-    "description": "What happened",
-    "platform": "The name of the app, game, website or place",
-    "links": "Links",
-    "when_note": "What you know about when it happened",
-    "child_username": "The child's username",
-    "other_usernames": "Their usernames",
-    "other_profiles": "Links to their profiles",
-    "other_first_name": "Their first name",
-    "other_last_name": "Their last name",
-    "other_email": "Their email address",
-    "other_phone": "Their phone number",
-    "other_description": "What else you know about them",
-    "contact_name": "Your name",
-    "contact_email": "Your email address",
-    "contact_phone": "Your phone number",
+    "description": N_("What happened"),
+    "platform": N_("The name of the app, game, website or place"),
+    "links": N_("Links"),
+    "when_note": N_("What you know about when it happened"),
+    "child_age": N_("The child's age"),
+    "other_age": N_("Their age"),
+    "child_username": N_("The child's username"),
+    "other_usernames": N_("Their usernames"),
+    "other_profiles": N_("Links to their profiles"),
+    "other_first_name": N_("Their first name"),
+    "other_last_name": N_("Their last name"),
+    "other_email": N_("Their email address"),
+    "other_phone": N_("Their phone number"),
+    "other_description": N_("What else you know about them"),
+    "contact_name": N_("Your name"),
+    "contact_email": N_("Your email address"),
+    "contact_phone": N_("Your phone number"),
 }
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{5,30}$")
-_WHOLE_NUMBER = re.compile(r"^[0-9]{1,3}$")
 _LINK = re.compile(r"^(https?://)?[^\s/?#]+\.[^\s/?#]+([/?#]\S*)?$", re.IGNORECASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})(:[0-9]{2}(\.[0-9]+)?)?$")
@@ -241,9 +245,14 @@ class _Reader:
         stripped = value.strip()
         limit = LIMITS[name]
         if name in self.too_long or len(stripped) > limit:
-            label = FIELD_LABELS.get(name, "This answer")
-            self.problem(name, f"{label} is too long. Please shorten it to {limit:,} characters or fewer"
-                               + (f" (it has {len(stripped):,})." if name not in self.too_long else "."))
+            label = _(FIELD_LABELS.get(name, N_("This answer")))
+            if name in self.too_long:
+                self.problem(name, _("%(label)s is too long. Please shorten it to %(limit)s characters or fewer.",
+                                     label=label, limit=number(limit)))
+            else:
+                self.problem(name, _("%(label)s is too long. Please shorten it to %(limit)s characters or fewer "
+                                     "(it has %(length)s).", label=label, limit=number(limit),
+                                     length=number(len(stripped))))
             return stripped[:limit]
         return stripped
 
@@ -254,49 +263,59 @@ class _Reader:
                 self.problem(name, missing)
             return None
         if value not in {c.value for c in RADIOS[name]}:
-            self.problem(name, "Choose one of the options shown.")
+            self.problem(name, _("Choose one of the options shown."))
             return None
         return value
 
-    def whole_number(self, name: str, low: int, high: int, not_number: str, out_of_range: str) -> int | None:
+    def age(self, name: str, low: int, high: int, out_of_range: str | None = None) -> AgeGuess | None:
+        """An age as typed: a number, or words such as "about 14", "13 or 14", "20s" (kept as a range)."""
+        before = len(self.problems)
         raw = self.text(name)
-        if not raw:
+        if len(self.problems) > before:
+            return None  # text() has said it is too long: one message per field
+        guess = parse_age_guess(raw, low=low, high=high)
+        if isinstance(guess, AgeProblem):
+            if guess.out_of_range:
+                self.problem(name, out_of_range or _("Enter an age from %(low)s to %(high)s, or leave it empty.",
+                                                     low=low, high=high))
+            else:
+                self.problem(name, _("Enter an age as a number, for example 14, or in words such as \u201cabout "
+                                     "14\u201d, \u201c13 or 14\u201d or \u201c20s\u201d. A guess is fine. Or "
+                                     "leave it empty."))
             return None
-        if not _WHOLE_NUMBER.match(raw):
-            self.problem(name, not_number)
-            return None
-        number = int(raw)
-        if not low <= number <= high:
-            self.problem(name, out_of_range)
-            return None
-        return number
+        return guess
 
     def email(self, name: str, whose: str) -> str | None:
         raw = self.text(name)
         if raw and not _EMAIL.match(raw):
-            self.problem(name, f"Enter {whose} email address in the form name@example.com, or leave it empty.")
+            self.problem(name, _("Enter your email address in the form name@example.com, or leave it empty.")
+                         if whose == "your" else
+                         _("Enter their email address in the form name@example.com, or leave it empty."))
             return None
         return raw or None
 
     def phone(self, name: str, whose: str) -> str | None:
         raw = self.text(name)
         if raw and (not _PHONE.match(raw) or sum(ch.isdigit() for ch in raw) < 5):
-            self.problem(name, f"Enter {whose} phone number using digits, for example +1 202 555 0143, "
-                               "or leave it empty.")
+            self.problem(name, _("Enter your phone number using digits, for example +1 202 555 0143, or leave it "
+                                 "empty.") if whose == "your" else
+                         _("Enter their phone number using digits, for example +1 202 555 0143, or leave it "
+                           "empty."))
             return None
         return raw or None
 
     def link_lines(self, name: str, most: int, what: str) -> list[str]:
         found = lines(self.text(name))
         if len(found) > most:
-            self.problem(name, f"Please give at most {most} {what}, one on each line (you gave {len(found)}). "
-                               "You can add others under \u201cWhat happened\u201d.")
+            self.problem(name, _("Please give at most %(most)s %(what)s, one on each line (you gave %(count)s). "
+                                 "You can add others under \u201cWhat happened\u201d.",
+                                 most=most, what=_(what), count=len(found)))
             return found[:most]
-        for number, link in enumerate(found, start=1):
+        for line_number, link in enumerate(found, start=1):
             if len(link) > MAX_LINK or not _LINK.match(link):
-                self.problem(name, f"Line {number} of \u201c{FIELD_LABELS[name]}\u201d does not look like a web "
-                                   "address (for example https://example.com/page). Check it, or move it to "
-                                   "\u201cWhat happened\u201d.")
+                self.problem(name, _("Line %(line)s of \u201c%(label)s\u201d does not look like a web address (for "
+                                     "example https://example.com/page). Check it, or move it to \u201cWhat "
+                                     "happened\u201d.", line=line_number, label=_(FIELD_LABELS[name])))
                 return []
         return found
 
@@ -307,6 +326,7 @@ def read_answers(
     now: datetime,
     default_zone: str = "UTC",
     too_long: frozenset[str] = frozenset(),
+    language: str | None = None,
 ) -> Outcome:
     """Check a submission's answers and, when they are all usable, build the report they describe.
 
@@ -314,46 +334,38 @@ def read_answers(
     fields the reader had to cut short. Every problem found is returned, each with its field."""
     r = _Reader(values, too_long)
 
-    what = r.choice("what", "Choose what happened. If none fits exactly, choose the closest one and "
-                            "explain in your own words.")
+    what = r.choice("what", _("Choose what happened. If none fits exactly, choose the closest one and "
+                              "explain in your own words."))
     description = r.text("description")
     if not description and "description" not in too_long:
-        r.problem("description", "Tell us what happened, in your own words. A few sentences are enough.")
+        r.problem("description", _("Tell us what happened, in your own words. A few sentences are enough."))
     danger = r.choice("danger")
 
     where = r.choice("where")
     platform = r.text("platform") or None
-    links = r.link_lines("links", MAX_LINKS, "links")
+    links = r.link_lines("links", MAX_LINKS, N_("links"))
 
     incident_at, when_description = _when(r, now, default_zone)
 
-    child_age = r.whole_number(
-        "child_age", 0, 17,
-        "Enter the child's age as a number, for example 14, or leave it empty.",
-        "This form is about children under 18. Enter an age from 0 to 17 (their age when it happened), "
-        "or leave it empty.",
-    )
+    child_age = r.age("child_age", 0, 17, _("This form is about children under 18. Enter an age from 0 to 17 "
+                                            "(their age when it happened), or leave it empty."))
     child_gender = r.choice("child_gender")
     child_username = r.text("child_username") or None
 
     usernames = lines(r.text("other_usernames"))
     if len(usernames) > MAX_USERNAMES:
-        r.problem("other_usernames", f"Please give at most {MAX_USERNAMES} usernames, one on each line "
-                                     f"(you gave {len(usernames)}). You can add others under "
-                                     "\u201cWhat else you know about them\u201d.")
+        r.problem("other_usernames", _("Please give at most %(most)s usernames, one on each line (you gave "
+                                       "%(count)s). You can add others under \u201cWhat else you know about "
+                                       "them\u201d.", most=MAX_USERNAMES, count=len(usernames)))
     elif any(len(name) > SHORT for name in usernames):
-        r.problem("other_usernames", f"Each username can be at most {SHORT} characters. Put one username "
-                                     "on each line.")
-    profiles = r.link_lines("other_profiles", MAX_PROFILES, "profile links")
+        r.problem("other_usernames", _("Each username can be at most %(most)s characters. Put one username "
+                                       "on each line.", most=SHORT))
+    profiles = r.link_lines("other_profiles", MAX_PROFILES, N_("profile links"))
     other_first = r.text("other_first_name") or None
     other_last = r.text("other_last_name") or None
     other_email = r.email("other_email", "their")
     other_phone = r.phone("other_phone", "their")
-    other_age = r.whole_number(
-        "other_age", 0, 120,
-        "Enter their age as a number, for example 30, or leave it empty. A guess is fine.",
-        "Enter an age from 0 to 120, or leave it empty.",
-    )
+    other_age = r.age("other_age", 0, 120)
     other_description = r.text("other_description") or None
 
     relationship = r.choice("relationship") or "not_said"
@@ -364,8 +376,8 @@ def read_answers(
     if may_contact and not (contact_email or contact_phone) and not any(
         p.field in ("contact_email", "contact_phone") for p in r.problems
     ):
-        r.problem("contact_email", "To let us contact you, give an email address or a phone number. "
-                                   "Or untick \u201cIt is safe to contact me\u201d to stay anonymous.")
+        r.problem("contact_email", _("To let us contact you, give an email address or a phone number. "
+                                     "Or untick \u201cIt is safe to contact me\u201d to stay anonymous."))
 
     if r.problems or what is None or incident_at is None:
         return Outcome(None, r.problems)
@@ -399,13 +411,13 @@ def read_answers(
         details.append(InternetDetails(web_page_incident=WebPageIncident(urls=links)))
 
     person = None
-    if other_first or other_last or other_email or other_phone or other_age is not None:
+    if other_first or other_last or other_email or other_phone or (other_age is not None and other_age.exact is not None):
         person = Person(
             first_name=other_first,
             last_name=other_last,
             emails=[Email(value=other_email)] if other_email else [],
             phones=[Phone(value=other_phone)] if other_phone else [],
-            age=other_age,
+            age=other_age.exact if other_age is not None else None,
         )
     # One entry per username (each becomes a screen-name identifier); what is known about the
     # person behind them, and their profile links, go with the first.
@@ -423,7 +435,7 @@ def read_answers(
     victims = []
     if child_age is not None or child_username:
         victims.append(Victim(
-            person=Person(age=child_age),
+            person=Person(age=child_age.exact if child_age is not None else None),
             screen_name=child_username,
             esp_service=service if child_username else None,
         ))
@@ -443,6 +455,9 @@ def read_answers(
             reporter_relationship=relationship,  # type: ignore[arg-type]  # one of RELATIONSHIPS, checked above; the model's Literal validates it again
             child_in_danger_now=danger == "yes",
             child_gender=child_gender,  # type: ignore[arg-type]  # one of GENDERS or None, checked above; the model's Literal validates it again
+            child_age=child_age,
+            other_person_age=other_age,
+            language=language,
             other_person_description=other_description,
             contact=contact,
         ),
@@ -466,24 +481,24 @@ def _when(r: _Reader, now: datetime, default_zone: str) -> tuple[datetime | None
                 raise ValueError(raw_date)
             day = date.fromisoformat(raw_date)
         except ValueError:
-            r.problem("when_date", "Enter the date as year-month-day, for example 2025-03-14, or leave it empty "
-                                   "and tell us what you know below.")
+            r.problem("when_date", _("Enter the date as year-month-day, for example 2025-03-14, or leave it empty "
+                                     "and tell us what you know below."))
         else:
             if day.year < 1900:
-                r.problem("when_date", "Check the year of the date.")
+                r.problem("when_date", _("Check the year of the date."))
                 day = None
             elif day > (now.astimezone(zone) + timedelta(days=1)).date():
-                r.problem("when_date", "That date is in the future. Check it, or leave it empty and tell us "
-                                       "what you know below.")
+                r.problem("when_date", _("That date is in the future. Check it, or leave it empty and tell us "
+                                         "what you know below."))
                 day = None
 
     moment: time | None = None
     if raw_time:
         match = _TIME.match(raw_time)
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            r.problem("when_time", "Enter the time as hours and minutes, for example 18:30, or leave it empty.")
+            r.problem("when_time", _("Enter the time as hours and minutes, for example 18:30, or leave it empty."))
         elif not raw_date:
-            r.problem("when_time", "You gave a time but no date. Add the date, or leave the time empty.")
+            r.problem("when_time", _("You gave a time but no date. Add the date, or leave the time empty."))
         else:
             moment = time(int(match.group(1)), int(match.group(2)))
 

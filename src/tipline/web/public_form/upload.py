@@ -10,7 +10,7 @@ problem they are aborted, which deletes their temporary ciphertext, so nothing i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tipline.media.blobstore import BlobWriter
 from tipline.store.files import FileStore, clean_file_name
+from tipline.web.i18n import gettext as _
 from tipline.web.public_form.guards import (
     FORM_TOKEN_FIELD,
     HONEYPOT_FIELD,
@@ -99,15 +100,15 @@ def body_limit(limits: FormSettings) -> int:
 
 
 def _too_large(limits: FormSettings) -> FormUnreadable:
-    return FormUnreadable(413, f"What you sent is larger than this form accepts: files may add up to "
-                               f"{describe_size(limits.max_total_bytes)} in all, at most "
-                               f"{describe_size(limits.max_file_bytes)} each. Please send fewer or smaller files, "
-                               "or tell us where the files are.")
+    return FormUnreadable(413, _("What you sent is larger than this form accepts: files may add up to %(total)s in "
+                                 "all, at most %(each)s each. Please send fewer or smaller files, or tell us where "
+                                 "the files are.", total=describe_size(limits.max_total_bytes),
+                                 each=describe_size(limits.max_file_bytes)))
 
 
-def _field_cap(name: str) -> int:
-    if name in LIMITS:
-        return LIMITS[name] * 4 + 64  # UTF-8 takes up to 4 bytes a character; the checks count characters
+def _field_cap(name: str, limits: Mapping[str, int] = LIMITS) -> int:
+    if name in limits:
+        return limits[name] * 4 + 64  # UTF-8 takes up to 4 bytes a character; the checks count characters
     return OTHER_FIELD_BYTES
 
 
@@ -115,7 +116,11 @@ class FormReader:
     """Reads one submission. `may_store(values)` is asked when the first file arrives: files are
     only encrypted and kept when the fields read so far (the form token, the honeypot) allow it."""
 
-    def __init__(self, files: FileStore, limits: FormSettings, may_store: Callable[[dict[str, str]], bool]) -> None:
+    def __init__(self, files: FileStore, limits: FormSettings, may_store: Callable[[dict[str, str]], bool], *,
+                 fields: Mapping[str, int] | None = None) -> None:
+        """`fields`: the text fields of another form than the report form, with their longest answers."""
+        self.field_limits: Mapping[str, int] = fields if fields is not None else LIMITS
+        self.field_names = frozenset(fields) if fields is not None else FIELD_NAMES
         self.files = files
         self.limits = limits
         self.may_store = may_store
@@ -144,10 +149,10 @@ class FormReader:
         elif content_type == b"multipart/form-data":
             boundary = options.get(b"boundary")
             if not boundary:
-                raise FormUnreadable(400, "The form was sent without its multipart boundary.")
+                raise FormUnreadable(400, _("The form was sent without its multipart boundary."))
             await self._read_multipart(request, boundary)
         else:
-            raise FormUnreadable(415, "The report form must be sent as a web form (multipart/form-data).")
+            raise FormUnreadable(415, _("The report form must be sent as a web form (multipart/form-data)."))
         return self.form
 
     async def _read_urlencoded(self, request: Request) -> None:
@@ -155,12 +160,12 @@ class FormReader:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_URLENCODED:
-                raise FormUnreadable(413, "The form is too large to read.")
+                raise FormUnreadable(413, _("The form is too large to read."))
         try:
             pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True,
                               max_num_fields=MAX_PARTS)
         except ValueError:
-            raise FormUnreadable(400, "The form has too many fields to be this site's form.") from None
+            raise FormUnreadable(400, _("The form has too many fields to be this site's form.")) from None
         for name, value in pairs:
             self._keep_field(name, value.encode("utf-8"))
 
@@ -176,7 +181,7 @@ class FormReader:
                 "on_part_end": self._part_end,
             })
         except FormParserError as error:
-            raise FormUnreadable(400, f"The form could not be read ({error}).") from None
+            raise FormUnreadable(400, _("The form could not be read (%(error)s).", error=str(error))) from None
         limit = body_limit(self.limits)
         received = 0
         try:
@@ -187,7 +192,7 @@ class FormReader:
                 try:
                     parser.write(chunk)
                 except FormParserError:
-                    raise FormUnreadable(400, "The form could not be read: it arrived damaged.") from None
+                    raise FormUnreadable(400, _("The form could not be read: it arrived damaged.")) from None
                 if self._pending_bytes >= FLUSH_BYTES:
                     await run_in_threadpool(self._flush)
             parser.finalize()
@@ -217,12 +222,12 @@ class FormReader:
     def _headers_finished(self) -> None:
         if self._parts > MAX_PARTS:
             return
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        _value, options = parse_options_header(self._headers.get("content-disposition", ""))
         name = options.get(b"name", b"").decode("utf-8", errors="replace")
         file_name = options.get(b"filename")
         if file_name is None:
             self._name = name
-            self._cap = _field_cap(name)
+            self._cap = _field_cap(name, self.field_limits)
             return
         if name != FILE_FIELD:
             return
@@ -271,11 +276,11 @@ class FormReader:
         self._buffer = bytearray()
 
     def _keep_field(self, name: str, raw: bytes) -> None:
-        if name not in FIELD_NAMES and name not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD):
+        if name not in self.field_names and name not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD):
             return
         if name in self.form.values:
             return  # the first value counts; the form sends each field once
-        cap = _field_cap(name)
+        cap = _field_cap(name, self.field_limits)
         if len(raw) > cap:
             self.form.too_long.add(name)
             raw = raw[:cap]
@@ -304,18 +309,20 @@ class FormReader:
         sent = self.form.attachments
         problems = self.form.file_problems
         if len(sent) > limits.max_files:
-            problems.append(f"You chose {len(sent)} files. Please send at most {limits.max_files}, and tell us "
-                            "about the others under \u201cWhat happened\u201d.")
+            problems.append(_("You chose %(count)s files. Please send at most %(most)s, and tell us about the "
+                              "others under \u201cWhat happened\u201d.", count=len(sent), most=limits.max_files))
+        too_big = False
         for attachment in sent:
-            name = f"\u201c{attachment.file_name}\u201d" if attachment.file_name else "One of the files"
+            name = f"\u201c{attachment.file_name}\u201d" if attachment.file_name else _("One of the files")
             if attachment.size == 0:
-                problems.append(f"{name} is empty. Choose it again, or leave it out.")
+                problems.append(_("%(name)s is empty. Choose it again, or leave it out.", name=name))
             elif attachment.size > limits.max_file_bytes:
-                problems.append(f"{name} is {describe_size(attachment.size)}, more than the "
-                                f"{describe_size(limits.max_file_bytes)} each file may be. Send a smaller file or "
-                                "a screenshot, or tell us where the file is.")
+                too_big = True
+                problems.append(_("%(name)s is %(size)s, more than the %(most)s each file may be. Send a smaller "
+                                  "file or a screenshot, or tell us where the file is.", name=name,
+                                  size=describe_size(attachment.size), most=describe_size(limits.max_file_bytes)))
         total = sum(a.size for a in sent)
-        if total > limits.max_total_bytes and not any("more than the" in p for p in problems):
-            problems.append(f"Your files add up to {describe_size(total)}, more than the "
-                            f"{describe_size(limits.max_total_bytes)} allowed in all. Please send fewer or "
-                            "smaller files.")
+        if total > limits.max_total_bytes and not too_big:
+            problems.append(_("Your files add up to %(size)s, more than the %(most)s allowed in all. Please send "
+                              "fewer or smaller files.", size=describe_size(total),
+                              most=describe_size(limits.max_total_bytes)))
