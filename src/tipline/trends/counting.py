@@ -21,6 +21,7 @@ from tipline.store.tables import (
     ReportRow,
     TextFindingRow,
 )
+from tipline.trends.cache import cache_of
 from tipline.trends.dimensions import ReportInputs, age_band, ages_in, annotation_names, facts, unique
 from tipline.trends.tables import TrendCountRow, TrendFactRow
 
@@ -150,8 +151,6 @@ def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None
             if progress:
                 progress(1)
         return {"reports": changed}
-    from tipline.trends.detector import cache_of
-
     cache_of(instance).clear()
     with instance.db.transaction() as session:
         session.execute(delete(TrendCountRow))

@@ -12,7 +12,6 @@ another); an acknowledged or dismissed alert stays so while it continues."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +24,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.store.tables import IdentifierRow, ReportFileRow, ReportRow
 from tipline.trends.baseline import Baseline, Thresholds, baseline, baseline_ranges, judge
+from tipline.trends.cache import cache_of
 from tipline.trends.counting import Fact, counted_days
 from tipline.trends.tables import TrendAlertRow, TrendCountRow, TrendFactRow
 
@@ -57,15 +57,6 @@ class IdentifierThresholds:
 
 DEFAULT_THRESHOLDS = Thresholds()
 DEFAULT_IDENTIFIER_THRESHOLDS = IdentifierThresholds()
-_CACHES: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
-
-
-def cache_of(instance: DetectorContext) -> dict[Any, Any]:
-    """Baselines by (series, day): they read only earlier days, so they hold for the day (cleared by a rebuild)."""
-    cache = _CACHES.setdefault(instance, {})
-    if len(cache) > 100_000:
-        cache.clear()
-    return cache
 
 
 def _start(instance: DetectorContext, session: Session) -> date | None:
