@@ -19,6 +19,7 @@ from tipline.config import ConfigError, load_settings
 from tipline.domain.audit import Actor
 from tipline.domain.roles import USER_ROLES, Role
 from tipline.enticement.cli import enticement_group
+from tipline.followup.commands import follow_ups_group, resources_group
 from tipline.media.cli import hash_command
 from tipline.referral.cli import agencies_group, referral_group
 
@@ -506,6 +507,8 @@ main.add_command(banks_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)
+main.add_command(resources_group)
+main.add_command(follow_ups_group)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""Follow-up after a public report: the command-line side (the resource directory, requests due)."""
