@@ -16,7 +16,7 @@ from typing import Any
 SITUATIONS = ("sextortion", "enticement", "images", "child", "parent")
 COLUMNS = ("country", "name", "situations", "phone", "url", "email", "hours", "languages", "description")
 REQUIRED = ("country", "name")
-LIMITS = {"country": 2, "name": 200, "situations": 200, "phone": 40, "url": 500, "email": 254, "hours": 200,
+LIMITS = {"name": 200, "situations": 200, "phone": 40, "url": 500, "email": 254, "hours": 200,
           "languages": 100, "description": 2000}
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
@@ -62,7 +62,9 @@ def parse_resources(data: bytes) -> list[SupportResource]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
-        raise ResourceFileError([f"line {line}: not UTF-8 text (byte {error.start + 1})"]) from None
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ResourceFileError([f"line {line}: not UTF-8 text (byte {column} of the line); save the file "
+                                 "as UTF-8"]) from None
     if "\x00" in text:
         raise ResourceFileError([f"line {text[:text.index(chr(0))].count(chr(10)) + 1}: contains a NUL character"])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -88,14 +90,14 @@ def parse_resources(data: bytes) -> list[SupportResource]:
         raise ResourceFileError(problems)
     resources: list[SupportResource] = []
     while True:
+        line = reader.line_num + 1  # where the row starts (a quoted value may span lines)
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
-            problems.append(f"line {reader.line_num}: {error}")
+            problems.append(f"line {line}: {error}")
             break
-        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(resources) + len(problems) >= MAX_ROWS:
