@@ -25,12 +25,12 @@ def test_a_good_file_gives_its_services() -> None:
 
 
 def test_every_bad_line_is_named_and_nothing_is_returned() -> None:
-    data = ("country,name,situations,phone,url\n"
-            "US,Family Line,,,\n"
-            "USA,Youth Chat,,,\n"
-            "US,,grooming,,\n"
-            '"US","Two\nlines",,call me,http://plain.example.org\n'
-            "US,Short row\n").encode()
+    data = (b"country,name,situations,phone,url\n"
+            b"US,Family Line,,,\n"
+            b"USA,Youth Chat,,,\n"
+            b"US,,grooming,,\n"
+            b'"US","Two\nlines",,call me,http://plain.example.org\n'
+            b"US,Short row\n")
     with pytest.raises(ResourceFileError) as raised:
         parse_resources(data)
     assert raised.value.problems == [

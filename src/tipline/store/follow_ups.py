@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -148,7 +148,8 @@ def replace_resources(session: Session, audit: AuditLog, resources: list[Support
                       source: str, now: datetime | None = None) -> int:
     """The directory becomes exactly these services (in the caller's transaction: all or nothing)."""
     now = now or utc_now()
-    removed = session.execute(delete(SupportResourceRow)).rowcount or 0
+    removed = session.execute(select(func.count()).select_from(SupportResourceRow)).scalar_one()
+    session.execute(delete(SupportResourceRow))
     for r in resources:
         session.add(SupportResourceRow(country=r.country, situations=" ".join(r.situations), name=r.name,
                                        phone=r.phone, url=r.url, email=r.email, hours=r.hours,
