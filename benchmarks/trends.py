@@ -41,8 +41,8 @@ from tipline.pipeline.stages.count_trends import count_trends  # noqa: E402
 from tipline.store.schema import upgrade  # noqa: E402
 from tipline.store.tables import Base, ReportRow  # noqa: E402
 from tipline.trends import published  # noqa: E402
+from tipline.trends.cache import cache_of  # noqa: E402
 from tipline.trends.counting import count_report, rebuild  # noqa: E402
-from tipline.trends.detector import cache_of  # noqa: E402
 from tipline.web.app import create_app  # noqa: E402
 
 PASSWORD = "benchmark password of some length"

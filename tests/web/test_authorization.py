@@ -12,7 +12,7 @@ from websupport import Site
 from tipline.domain.audit import Actor
 from tipline.web.auth import leaf_routes
 
-ROLES = ["public", "esp", "analyst", "supervisor", "victim_id", "agency", "admin"]
+ROLES = ["public", "esp", "analyst", "supervisor", "victim_id", "agency", "admin", "advocate"]
 OK, CREATED, SEE_OTHER, BAD_REQUEST, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT = 200, 201, 303, 400, 401, 403, 404, 409
 READERS = {"analyst": OK, "supervisor": OK, "victim_id": OK}
 SPECIALISTS = {"supervisor": OK, "victim_id": OK}
@@ -28,7 +28,7 @@ def expect(default: int, **by_role: int) -> dict[str, int]:
 MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/", expect(SEE_OTHER)),
     ("GET", "/login", expect(OK, analyst=SEE_OTHER, supervisor=SEE_OTHER, victim_id=SEE_OTHER, agency=SEE_OTHER,
-                              admin=SEE_OTHER)),
+                              admin=SEE_OTHER, advocate=SEE_OTHER)),
     ("POST", "/login", expect(OK)),  # exercised separately (it needs its own CSRF cookie)
     ("GET", "/healthz", expect(OK)),
     ("GET", "/openapi.json", expect(OK)),
@@ -176,6 +176,13 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
                                                               **UNPROCESSABLE_FOR_SPECIALISTS)),
     ("POST", "/api/v1/clusters/{referral_id}/dismiss", expect(FORBIDDEN, public=UNAUTH,
                                                               **UNPROCESSABLE_FOR_SPECIALISTS)),
+    # Follow-up: the reporter's request is public (refused without the form's own token, whoever asks);
+    # the requests are for advocates alone. Request 999999 does not exist.
+    ("GET", "/report/follow-up", expect(OK)),
+    ("POST", "/report/follow-up", expect(FORBIDDEN)),
+    ("GET", "/follow-ups", expect(FORBIDDEN, public=SEE_OTHER, advocate=OK)),
+    ("GET", "/follow-ups/{follow_up_id}", expect(FORBIDDEN, public=SEE_OTHER, advocate=NOT_FOUND)),
+    ("POST", "/follow-ups/{follow_up_id}", expect(FORBIDDEN, public=SEE_OTHER, advocate=NOT_FOUND)),
     ("POST", "/logout", expect(SEE_OTHER)),  # last: it ends the session
 ]
 JSON_BODIES = {
@@ -197,6 +204,8 @@ FORM_DATA = {
     "/reports/{id}/close": {"outcome": "informational", "reason": "no child involved"},
     "/settings": {"blur": "strong"},
     "/report": {"what": "enticement", "description": "Posted by the authorization test."},
+    "/report/follow-up": {"channel": "phone", "contact": "+1 555 0100 200", "safe_times": "evenings"},
+    "/follow-ups/{follow_up_id}": {"kind": "note", "note": "Posted by the authorization test."},
     "/reports/{id}/referral": {"agency": "nowhere"},
     "/reports/{id}/jurisdiction": {"agency": "nowhere"},
     "/agency/referrals/{referral_id}/outcomes": {"outcome": "received"},
@@ -255,7 +264,7 @@ def test_each_role_gets_exactly_what_it_may(site: Site, role: str) -> None:
         open_id = chirp.post("/api/v1/reports?finish=false", json=sample_content()).json()["reportId"]
         path = template.format(id=report_id, open_id=open_id, open_id2=open_id, kind="email",
                                receipt="not-a-receipt", file_id=file_id, referral_id=999999,
-                               username="agency", grant_id=999999)
+                               username="agency", grant_id=999999, follow_up_id=999999)
         if method == "GET":
             response = client.get(path)
         elif path in JSON_BODIES:

@@ -153,8 +153,9 @@ def _row(rng: random.Random, incident: IncidentType, platform: str, at: datetime
 
 def load_history(instance: Instance, plan: HistoryPlan) -> dict[str, int]:
     """Write the history, its identifiers, rebuild the counts and run the detector over the last days."""
+    from tipline.trends.cache import cache_of
     from tipline.trends.counting import rebuild
-    from tipline.trends.cache import cache_of, detect_day
+    from tipline.trends.detector import detect_day
 
     with instance.db.transaction() as session:
         accounts = _accounts(instance, session)

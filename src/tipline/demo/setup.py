@@ -32,6 +32,7 @@ DEMO_USERS = [
     ("admin", Role.ADMIN, "Ada Admin"),
     ("victimid", Role.VICTIM_ID, "Vic Identification"),
     ("agency", Role.AGENCY, "Officer Example"),
+    ("advocate", Role.ADVOCATE, "Alex Advocate"),
 ]
 
 
@@ -128,6 +129,9 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
 
             loaded = load_history(instance, HistoryPlan(end=utc_now().date(), days=365 * history_years))
             result.history, result.alerts = loaded["reports"], loaded["alerts"]
+        from tipline.demo.follow_ups import load_demo_follow_ups
+
+        load_demo_follow_ups(instance, DEMO_ACTOR)  # the directory, and reporters who asked to be contacted
     with instance.db.transaction() as session:
         counts = instance.reports.counts_by_state(session)
     result.total_reports = sum(counts.values())

@@ -13,6 +13,7 @@ class Role(LabelledEnum):
     VICTIM_ID = "victim_id"
     AGENCY = "agency"
     ADMIN = "admin"
+    ADVOCATE = "advocate"  # contacts reporters who asked for follow-up; never reads reports
     ESP = "esp"  # a service provider's API account, never a person's login
     PUBLIC = "public"  # anyone, unauthenticated
 
@@ -23,11 +24,12 @@ ROLE_LABELS = labels(Role, {
     Role.VICTIM_ID: "Victim-identification analyst",
     Role.AGENCY: "Law-enforcement agency user",
     Role.ADMIN: "Administrator",
+    Role.ADVOCATE: "Advocate",
     Role.ESP: "Service provider API account",
     Role.PUBLIC: "Member of the public",
 })
 
-USER_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.VICTIM_ID, Role.AGENCY, Role.ADMIN)
+USER_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.VICTIM_ID, Role.AGENCY, Role.ADMIN, Role.ADVOCATE)
 """Roles a person's login can have (ESP accounts and the public are not logins)."""
 
 
@@ -41,6 +43,9 @@ class Permission(StrEnum):
     AGENCY_PORTAL = "agency.portal"  # referrals made to one's own agency
     SERIES_MANAGE = "series.manage"  # the victim-identification series registry, its queue and clusters
     PUBLIC_SUBMIT = "public.submit"
+    # follow-up requests: the reporter's chosen contact details, safe times and the referrals made
+    # (never the report's content or evidence)
+    FOLLOW_UP = "follow_up.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,6 +63,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENCY: frozenset({Permission.AGENCY_PORTAL}),
     # Administrators run the system; least privilege keeps report content out of their reach.
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VERIFY}),
+    # Advocates call back reporters who asked for it: their contact details, not what they reported.
+    Role.ADVOCATE: frozenset({Permission.FOLLOW_UP}),
     Role.ESP: frozenset({Permission.REPORT_SUBMIT}),
     Role.PUBLIC: frozenset({Permission.PUBLIC_SUBMIT}),
 }
@@ -79,5 +86,6 @@ GRANT_APPROVERS = (Role.ADMIN, Role.SUPERVISOR)
 def needs_second_person(role: Role) -> bool:
     """Whether giving a person this role on the web needs a second person's approval (the server's
     command line gives it at once), with supervisors told: roles that read reports, and the roles
-    that approve such grants (else one admin could make a second admin login and approve with it)."""
-    return reads_reports(role) or role in GRANT_APPROVERS
+    that approve such grants (else one admin could make a second admin login and approve with it), and
+    the advocate's, which reads the contact details of reporters (often children) who asked to be called."""
+    return reads_reports(role) or role in GRANT_APPROVERS or has_permission(role, Permission.FOLLOW_UP)

@@ -329,6 +329,63 @@ class HeldUploadRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class FollowUpRow(Base):
+    """A public reporter's request to be contacted after their report: the channel they chose, the
+    detail to use and the times that are safe, in their words. Advocates work from these (never from
+    the report's content); `due_at` is when someone should next act on it."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    requested_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(10))  # phone, text, email
+    contact: Mapped[str] = mapped_column(String(200))
+    safe_times: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(10))
+    situation: Mapped[str | None] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(10))  # open, closed
+    due_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_follow_ups_state_due_at", "state", "due_at"),)
+
+
+class FollowUpActionRow(Base):
+    """What an advocate did about a follow-up request: a contact made or tried, a referral to a
+    support service, a note, or closing it; with who did it and when."""
+
+    __tablename__ = "follow_up_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    follow_up_id: Mapped[int] = mapped_column(BigId, ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))  # contact, referral, note, closed, changed
+    outcome: Mapped[str | None] = mapped_column(String(30))  # of a contact: reached, no_answer, ...
+    service: Mapped[str | None] = mapped_column(String(200))  # the support service referred to, by name
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_name: Mapped[str] = mapped_column(String(200))
+
+
+class SupportResourceRow(Base):
+    """One support service of the hotline's resource directory, by country and situation (imported
+    from CSV as a whole, so the directory is always one file's content)."""
+
+    __tablename__ = "support_resources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)  # two letters, or * for every country
+    situations: Mapped[str] = mapped_column(String(200))  # space-separated; empty: every situation
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    url: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(254))
+    hours: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime]
+
+
 class BankRow(Base):
     """A hash bank: known material, an identified victim series, or known false positives to ignore."""
 

@@ -32,6 +32,8 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
         items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers")]
     if has_permission(principal.role, Permission.AUDIT_VERIFY):
         items.append(("/admin/audit", "Audit trail"))
+    if has_permission(principal.role, Permission.FOLLOW_UP):
+        items.append(("/follow-ups", "Follow-up requests"))
     if principal.user_id is not None:
         items.append(("/settings", "Settings"))
     return items
@@ -46,6 +48,8 @@ def home_for(principal: Principal) -> str:
         return "/admin/users"
     if principal.role == Role.AGENCY:
         return "/agency/referrals"
+    if has_permission(principal.role, Permission.FOLLOW_UP):
+        return "/follow-ups"
     return "/login"
 
 

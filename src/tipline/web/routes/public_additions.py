@@ -41,7 +41,7 @@ STATUS_TEXT = {
 }
 
 
-def _wrong_codes(request: Request) -> SubmissionLimiter:
+def wrong_codes(request: Request) -> SubmissionLimiter:
     limiter: SubmissionLimiter | None = getattr(request.app.state, "public_wrong_codes", None)
     if limiter is None:
         limiter = SubmissionLimiter(WRONG_CODES_PER_HOUR, 3600)
@@ -62,7 +62,15 @@ def _page(request: Request, *, values: dict[str, str] | None = None, problems: l
     for problem in problems:
         if problem.field and problem.field not in errors:
             errors[problem.field] = problem.message
+    fu = None
+    if access is not None:
+        from tipline.web.routes.public_follow_up import form_context
+
+        fu = form_context(request, [], values={"report_number": str(access.report_id),
+                                               "report_code": values.get("report_code", "")}, code_known=True,
+                              cookie=cookie)
     response = render_public(request, "report_add.html", {
+        "fu": fu,
         "title": _("Add to a report you made"),
         "values": values,
         "problems": problems,
@@ -95,7 +103,7 @@ async def add_to_report(request: Request, principal: Anyone, language: Language)
     instance: Instance = request.app.state.instance
     address = request.client.host if request.client else "unknown"
     cookie = request.cookies.get(FORM_COOKIE)
-    wait = max(state.limiter.wait_seconds(address), _wrong_codes(request).wait_seconds(address))
+    wait = max(state.limiter.wait_seconds(address), wrong_codes(request).wait_seconds(address))
 
     def may_store(values: dict[str, str]) -> bool:
         return (wait == 0 and not values.get(HONEYPOT_FIELD, "").strip()
@@ -135,7 +143,7 @@ async def _decide(request: Request, instance: Instance, form: SubmittedForm, coo
     with instance.db.transaction() as session:
         access = report_codes.check(session, instance.secret_key, number, code)
     if access is None:
-        _wrong_codes(request).accepted(address)
+        wrong_codes(request).accepted(address)
         log.info("public report form: a report number and code did not match (from %s)", address)
         return _page(request, values={k: v for k, v in values.items() if k != "report_code"}, status=422,
                      files_not_kept=files_sent, problems=[Problem("report_code", _(

@@ -377,7 +377,11 @@ def receipt_page(request: Request, token: str, principal: Anyone, language: Lang
         return render_public(request, "report_receipt.html",
                              {"title": _("This receipt link has expired"), "receipt": None}, status_code=404)
     code_number, _sep, code = request.cookies.get(CODE_COOKIE, "").partition(".")
-    return render_public(request, "report_receipt.html", {
+    from tipline.web.routes.public_follow_up import form_context, set_form_cookie
+
+    cookie: list[str] = []
+    response = render_public(request, "report_receipt.html", {
+        "fu": form_context(request, cookie, receipt=token),
         "title": _("Report %(number)s received", number=receipt.number),
         "code": code if code_number == str(receipt.number) else None,
         "services": hotline(request).support_for("child" if receipt.child else receipt.what),
@@ -385,3 +389,5 @@ def receipt_page(request: Request, token: str, principal: Anyone, language: Lang
         "help_order": help_order(receipt.what, receipt.child),
         "receipt_hours": state.settings.receipt_hours,
     })
+    set_form_cookie(request, response, cookie)
+    return response

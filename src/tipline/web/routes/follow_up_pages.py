@@ -1,0 +1,130 @@
+"""The advocate's pages: follow-up requests from public reporters (`/follow-ups`, `/follow-ups/{id}`).
+
+Advocates hold `Permission.FOLLOW_UP` only: they see what the reporter asked for (the report's
+number, the situation they chose, their language, channel, contact detail and safe times) and what
+was done about it, never the report's content or files. Every read and change is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tipline.domain.base import utc_now
+from tipline.domain.follow_up import ACTION_KINDS, CHANNEL_LABELS, CONTACT_OUTCOMES, NOTE_LIMIT
+from tipline.domain.roles import Permission
+from tipline.instance import Instance
+from tipline.store import follow_ups
+from tipline.store.accounts import Principal
+from tipline.web.auth import allow
+from tipline.web.errors import page_error
+from tipline.web.pages import render
+from tipline.web.params import Id
+from tipline.web.public_form.pages import hotline
+from tipline.web.public_form.questions import WHAT
+
+router = APIRouter(include_in_schema=False)
+Advocate = Annotated[Principal, Depends(allow(Permission.FOLLOW_UP))]
+
+SITUATION_LABELS = {choice.value: choice.label for choice in WHAT} | {
+    "child": "The young person it is about asked (they reported about themself)",
+    "parent": "A parent or carer",
+}
+LANGUAGE_LABELS = {"en": "English", "es": "Spanish", "ar": "Arabic"}
+REFERRAL_SITUATION = {"sextortion": "sextortion", "enticement": "enticement", "images": "images", "child": "child"}
+LATEST_DUE = timedelta(days=366)
+
+
+def _labels() -> dict[str, Any]:
+    return {"situation_labels": SITUATION_LABELS, "language_labels": LANGUAGE_LABELS,
+            "channel_labels": CHANNEL_LABELS, "outcomes": CONTACT_OUTCOMES, "kinds": ACTION_KINDS}
+
+
+@router.get("/follow-ups", response_class=HTMLResponse)
+def follow_up_list(request: Request, principal: Advocate,
+                   closed: Annotated[bool, Query(description="Also list closed requests")] = False) -> HTMLResponse:
+    instance: Instance = request.app.state.instance
+    now = utc_now()
+    with instance.db.transaction() as session:
+        requests = follow_ups.list_requests(session, now, closed=closed)
+        instance.audit.append(session, principal.actor, "follow_up.listed",
+                              details={"shown": len(requests), "closed_included": closed})
+    overdue = [r for r in requests if r.overdue]
+    return render(request, "follow_ups.html", {
+        "title": "Follow-up requests", "requests": requests, "overdue": len(overdue),
+        "open": sum(1 for r in requests if r.state == "open"), "closed": closed, "now": now, **_labels()})
+
+
+@router.get("/follow-ups/{follow_up_id}", response_class=HTMLResponse)
+def follow_up_detail(request: Request, follow_up_id: Id, principal: Advocate,
+                     country: Annotated[str | None, Query(max_length=2)] = None) -> HTMLResponse:
+    instance: Instance = request.app.state.instance
+    now = utc_now()
+    with instance.db.transaction() as session:
+        found = follow_ups.get(session, follow_up_id, now)
+        if found is None:
+            return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
+        instance.audit.append(session, principal.actor, "follow_up.viewed", report_id=found.report_id,
+                              details={"follow_up": found.id})
+        home = (country or hotline(request).home_country or "").upper() or None
+        services = follow_ups.list_resources(session, home, REFERRAL_SITUATION.get(found.situation or ""))
+    next_due = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    return render(request, "follow_up.html", {
+        "title": f"Follow-up request {found.id}", "fu": found, "services": services, "country": home,
+        "next_due": next_due, "problem": request.query_params.get("problem"), **_labels()})
+
+
+@router.post("/follow-ups/{follow_up_id}")
+def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate,
+                     kind: Annotated[str, Form(max_length=20)],
+                     outcome: Annotated[str, Form(max_length=30)] = "",
+                     service: Annotated[str, Form(max_length=200)] = "",
+                     note: Annotated[str, Form(max_length=NOTE_LIMIT)] = "",
+                     next_due: Annotated[str, Form(max_length=30)] = "",
+                     close: Annotated[str, Form(max_length=10)] = "") -> Response:
+    instance: Instance = request.app.state.instance
+    now = utc_now()
+    note_text = note.replace("\r\n", "\n").strip() or None
+    problem = None
+    due_at = None
+    if kind not in ("contact", "referral", "note"):
+        problem = "Choose what you did: a contact, a referral or a note."
+    elif kind == "contact" and outcome not in CONTACT_OUTCOMES:
+        problem = "Say how the contact went."
+    elif kind == "referral" and not service.strip():
+        problem = "Choose the support service you referred them to."
+    elif kind == "note" and not note_text and not close:
+        problem = "Write the note."
+    if problem is None and next_due.strip() and not close:
+        try:
+            due_at = datetime.strptime(next_due.strip(), "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+        except ValueError:
+            problem = "Give the next due date as a date and time (UTC)."
+        else:
+            if not now - timedelta(minutes=5) < due_at <= now + LATEST_DUE:
+                problem = "The next due date must be in the future, and within a year."
+    if problem is None and kind == "referral":
+        with instance.db.transaction() as session:
+            known = {r.name for r in follow_ups.list_resources(session)}
+        if service.strip() not in known:
+            problem = "Choose a support service from the hotline's directory."
+    if problem is not None:
+        with instance.db.transaction() as session:
+            exists = follow_ups.get(session, follow_up_id, now) is not None
+        if not exists:
+            return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
+        return page_error(request, 422, "Nothing was recorded", problem)
+    with instance.db.transaction() as session:
+        try:
+            follow_ups.record(session, instance.audit, follow_up_id, principal.actor, kind=kind,
+                              outcome=outcome if kind == "contact" else None,
+                              service=service.strip() if kind == "referral" else None, note=note_text,
+                              next_due=due_at, close=bool(close), now=now)
+        except follow_ups.FollowUpError as error:
+            missing = follow_ups.get(session, follow_up_id, now) is None
+            status = 404 if missing else 409
+            return page_error(request, status, "Nothing was recorded", str(error).capitalize() + ".")
+    return RedirectResponse(f"/follow-ups/{follow_up_id}", status_code=303)
