@@ -44,6 +44,7 @@ from tipline.web.routes import (
     public_follow_up,
     public_form,
     public_help,
+    public_receipt,
     referral_pages,
     review_pages,
     search_pages,
@@ -122,7 +123,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
                    hma, series_pages, series_api, agency_notifications, follow_up_pages, public_form,
-                   public_additions, public_follow_up, public_help, trends_pages):
+                   public_additions, public_follow_up, public_help, public_receipt, trends_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfoNotFoundError
 
 from tipline.config import ConfigError, Settings, int_setting
@@ -212,3 +212,15 @@ class SubmissionLimiter:
             if len(self._accepted) > 10_000:  # forget addresses whose window has passed
                 for stale in list(self._accepted):
                     self._prune(stale, now)
+
+
+WRONG_CODES_PER_HOUR = 10
+"""Wrong report codes one address may try in an hour (adding to a report, asking for follow-up)."""
+
+
+def wrong_codes(request: Any) -> SubmissionLimiter:
+    limiter: SubmissionLimiter | None = getattr(request.app.state, "public_wrong_codes", None)
+    if limiter is None:
+        limiter = SubmissionLimiter(WRONG_CODES_PER_HOUR, 3600)
+        request.app.state.public_wrong_codes = limiter
+    return limiter

@@ -23,7 +23,7 @@ from tipline.store import report_codes
 from tipline.store.accounts import PUBLIC
 from tipline.web import i18n
 from tipline.web.i18n import gettext as _
-from tipline.web.public_form.guards import FORM_COOKIE, FORM_TOKEN_FIELD, HONEYPOT_FIELD, SubmissionLimiter
+from tipline.web.public_form.guards import FORM_COOKIE, FORM_TOKEN_FIELD, HONEYPOT_FIELD, wrong_codes
 from tipline.web.public_form.pages import render_public
 from tipline.web.public_form.questions import Problem
 from tipline.web.public_form.upload import FILE_FIELD, FormReader, FormUnreadable, SubmittedForm, describe_size
@@ -33,7 +33,6 @@ log = logging.getLogger("tipline.web.public_form")
 router = APIRouter(include_in_schema=False)
 
 FIELDS = {"report_number": 30, "report_code": 40, "addition": 20_000, "lang": 10, "step": 10}
-WRONG_CODES_PER_HOUR = 10
 STATUS_TEXT = {
     report_codes.Status.WAITING: i18n.N_("We have your report. It is waiting to be read by our team."),
     report_codes.Status.BEING_READ: i18n.N_("Our team is reading your report now."),
@@ -41,12 +40,6 @@ STATUS_TEXT = {
 }
 
 
-def wrong_codes(request: Request) -> SubmissionLimiter:
-    limiter: SubmissionLimiter | None = getattr(request.app.state, "public_wrong_codes", None)
-    if limiter is None:
-        limiter = SubmissionLimiter(WRONG_CODES_PER_HOUR, 3600)
-        request.app.state.public_wrong_codes = limiter
-    return limiter
 
 
 def _page(request: Request, *, values: dict[str, str] | None = None, problems: list[Problem] | None = None,

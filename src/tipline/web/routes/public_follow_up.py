@@ -26,10 +26,9 @@ from tipline.store.accounts import PUBLIC
 from tipline.web import i18n
 from tipline.web.i18n import N_
 from tipline.web.i18n import gettext as _
-from tipline.web.public_form.guards import FORM_COOKIE, FORM_TOKEN_FIELD, HONEYPOT_FIELD, SubmissionLimiter
+from tipline.web.public_form.guards import FORM_COOKIE, FORM_TOKEN_FIELD, HONEYPOT_FIELD, SubmissionLimiter, wrong_codes
 from tipline.web.public_form.pages import render_public
 from tipline.web.public_form.questions import Choice, Problem
-from tipline.web.routes.public_additions import wrong_codes
 from tipline.web.routes.public_form import Anyone, Language, form_state
 
 log = logging.getLogger("tipline.web.public_form")

@@ -41,7 +41,7 @@ from tipline.web.public_form.guards import (
     SubmissionLimiter,
     decoy_number,
 )
-from tipline.web.public_form.pages import hotline, public_language, render_public
+from tipline.web.public_form.pages import public_language, render_public
 from tipline.web.public_form.questions import Problem
 from tipline.web.public_form.upload import (
     FILE_FIELD,
@@ -367,27 +367,3 @@ def help_order(what: str, child: bool) -> tuple[str, ...]:
     """The help sections for a situation, the child's own first when the reporter is the child."""
     order = HELP_ORDER.get(what, DEFAULT_HELP_ORDER)
     return ("child", *(name for name in order if name != "families")) if child else order
-
-
-@router.get("/report/received/{token}", response_class=HTMLResponse)
-def receipt_page(request: Request, token: str, principal: Anyone, language: Language) -> HTMLResponse:
-    state = form_state(request)
-    receipt = state.receipts.read(token)
-    if receipt is None:
-        return render_public(request, "report_receipt.html",
-                             {"title": _("This receipt link has expired"), "receipt": None}, status_code=404)
-    code_number, _sep, code = request.cookies.get(CODE_COOKIE, "").partition(".")
-    from tipline.web.routes.public_follow_up import form_context, set_form_cookie
-
-    cookie: list[str] = []
-    response = render_public(request, "report_receipt.html", {
-        "fu": form_context(request, cookie, receipt=token),
-        "title": _("Report %(number)s received", number=receipt.number),
-        "code": code if code_number == str(receipt.number) else None,
-        "services": hotline(request).support_for("child" if receipt.child else receipt.what),
-        "receipt": receipt,
-        "help_order": help_order(receipt.what, receipt.child),
-        "receipt_hours": state.settings.receipt_hours,
-    })
-    set_form_cookie(request, response, cookie)
-    return response
