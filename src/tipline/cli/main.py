@@ -16,6 +16,7 @@ from tipline.cli.db import db
 from tipline.cli.enticement import enticement_group
 from tipline.cli.esp import esp
 from tipline.cli.export import export
+from tipline.cli.forwarding import destinations_group, forward
 from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.referrals import referral_group
@@ -141,3 +142,5 @@ main.add_command(banks_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)
+main.add_command(destinations_group)
+main.add_command(forward)

@@ -107,6 +107,23 @@ def run_next(instance: Instance, owner: str) -> bool:
     return True
 
 
+def run_next_of_stage(instance: Instance, owner: str, report_id: int, stage: str) -> str:
+    """Claim and run the due job of one stage for one report (`tipline forward --wait`); "none" if
+    there is none, "not_due" if it waits for later or another worker holds it."""
+    from sqlalchemy import select
+
+    from tipline.pipeline.engine.jobs import QUEUED, RUNNING
+    from tipline.store.tables import PipelineJob
+
+    with instance.db.transaction() as session:
+        job_id = session.execute(select(PipelineJob.id).where(
+            PipelineJob.report_id == report_id, PipelineJob.stage == stage,
+            PipelineJob.status.in_((QUEUED, RUNNING))).order_by(PipelineJob.id)).scalars().first()
+    if job_id is None:
+        return "none"
+    return run_job(instance, job_id, owner)
+
+
 def run_job(instance: Instance, job_id: int, owner: str) -> str:
     """Claim and run one given job (what a procrastinate worker does for each task)."""
     with instance.db.transaction() as session:
