@@ -18,7 +18,6 @@ from sqlalchemy import select
 from support import instance_env, tipline_command
 
 from tipline.instance import Instance
-from tipline.store.forwarding import ForwardingRow
 from tipline.store.tables import AuditEventRow
 
 
@@ -68,40 +67,45 @@ def test_destinations_and_forward_commands(sqlite_instance: Instance, tmp_path: 
     assert details and all(remote.password not in json.dumps(d) for d in details)
 
 
-def _slow_second_upload(app: Any) -> Any:
-    """The destination takes 60 s to answer its second upload (the forwarder is killed meanwhile)."""
-    uploads = []
+class SlowSecondUpload:
+    """Wraps the destination: its second upload is held (the forwarder is killed meanwhile) until
+    released, and then refused as if the connection had dropped before the file was stored."""
 
-    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/upload"):
-            uploads.append(1)
-            if len(uploads) == 2:
-                await asyncio.sleep(60)
-        await app(scope, receive, send)
+    def __init__(self) -> None:
+        import threading
 
-    return wrapped
+        self.uploads = 0
+        self.release = threading.Event()
+
+    def __call__(self, app: Any) -> Any:
+        async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"].endswith("/upload"):
+                self.uploads += 1
+                if self.uploads == 2:
+                    while not self.release.is_set():
+                        await asyncio.sleep(0.05)
+            await app(scope, receive, send)
+
+        return wrapped
 
 
 def test_process_killed_mid_upload_leaves_one_filed_report(sqlite_instance: Instance, tmp_path: Path,
                                                           request: pytest.FixtureRequest) -> None:
     instance = sqlite_instance
     report_id = report_with_files(instance)
-    with remote_tipline(tmp_path, request, app_wrapper=_slow_second_upload) as remote:
+    slow = SlowSecondUpload()
+    with remote_tipline(tmp_path, request, app_wrapper=slow) as remote:
         assert run(instance, "destinations", "add", "partner", "--url", remote.url, "--username", remote.username,
                    "--password-stdin", stdin=remote.password).returncode == 0
         process = subprocess.Popen([*tipline_command(), "forward", str(report_id), "--to", "partner", "--wait"],
                                    env=instance_env(instance), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until the second file is on its way
-            with instance.db.transaction() as session:
-                row = session.execute(select(ForwardingRow)).scalar_one_or_none()
-                uploading = row is not None and sum(bool(v.get("uploading")) for v in row.progress.values())
-            if uploading:
-                break
-            time.sleep(0.1)
-        assert uploading, "the forwarding did not reach its second upload"
+        deadline = time.monotonic() + 90
+        while slow.uploads < 2 and time.monotonic() < deadline:  # the second file is on its way
+            time.sleep(0.05)
+        assert slow.uploads == 2, "the forwarding did not reach its second upload"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
+        slow.release.set()
         (first,) = remote_reports(remote.instance)
         assert first.state == "open"  # submitted, one file in, never finished
 
