@@ -11,9 +11,10 @@ The password is never logged: httpx sends it in the Authorization header, which 
 
 from __future__ import annotations
 
+import io
 import ssl
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, cast
 
 import httpx
 from lxml import etree
@@ -100,11 +101,11 @@ class IspwsClient:
             raise RemoteFailure("the destination accepted the report but gave no report ID", retryable=True)
         return answer.report_id
 
-    def upload(self, remote_report_id: str, file_name: str, content: BinaryIO) -> Answer:
+    def upload(self, remote_report_id: str, file_name: str, content: io.RawIOBase) -> Answer:
         """Send one file, streamed from `content` (the encrypted store's plaintext view): it is read
         chunk by chunk as the request is sent and never written anywhere."""
         answer = self._call("POST", "/upload", data={"id": remote_report_id},
-                            files={"file": (file_name, content, "application/octet-stream")})
+                            files={"file": (file_name, cast(IO[bytes], content), "application/octet-stream")})
         if not answer.file_id:
             raise RemoteFailure("the destination accepted the file but gave no file ID", retryable=True)
         return answer

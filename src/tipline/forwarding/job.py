@@ -36,6 +36,7 @@ from tipline.forwarding.destinations import client_for
 from tipline.intake.cybertipline import codes
 from tipline.intake.cybertipline.export import export_report
 from tipline.intake.cybertipline.xmlmap import file_details_to_xml
+from tipline.pipeline.engine.lease import LeaseKeeper
 from tipline.store.forwarding import ForwardDestinationRow, ForwardingRow
 from tipline.store.reports import file_to_domain
 from tipline.store.tables import ReportFileRow
@@ -100,7 +101,6 @@ class Restart(Exception):
 def run_forwarding_job(instance: Instance, claimed: ClaimedJob) -> str:
     """What a worker does with a `forward:ID` job: one attempt, then the job is done and, if the
     forwarding must try again, a new job waits for the time of the next attempt."""
-    from tipline.pipeline.engine.runner import LeaseKeeper
 
     forwarding_id = int(claimed.stage[len(STAGE_PREFIX):])
     try:

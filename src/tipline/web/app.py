@@ -33,6 +33,7 @@ from tipline.web.routes import (
     api_conversations,
     api_reports,
     auth_pages,
+    forwarding_pages,
     hma,
     ispws,
     meta,
@@ -108,7 +109,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     # their requests is not first compared with every page's route.
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
-                   hma, public_form):
+                   hma, public_form, forwarding_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from typing import TYPE_CHECKING
 
 from tipline.pipeline.engine.jobs import ClaimedJob
+from tipline.pipeline.engine.lease import LeaseKeeper
 from tipline.pipeline.stages import FIRST_STAGE, STAGES, stage_after
 
 if TYPE_CHECKING:
@@ -59,34 +59,6 @@ def run_claimed(instance: Instance, claimed: ClaimedJob) -> str:
                   claimed.attempts, detail)
         with instance.db.transaction() as session:
             return instance.jobs.fail(session, claimed, detail)
-
-
-class LeaseKeeper:
-    """Renews a job's lease while its stage prepares (decoding a long video can outlast a lease)."""
-
-    def __init__(self, instance: Instance, claimed: ClaimedJob) -> None:
-        self.instance = instance
-        self.claimed = claimed
-        self.interval = max(0.5, instance.jobs.lease.total_seconds() / 3)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease-{claimed.id}", daemon=True)
-
-    def _renew(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                with self.instance.db.transaction() as session:
-                    if not self.instance.jobs.extend_lease(session, self.claimed):
-                        return
-            except Exception:  # noqa: BLE001 - a missed renewal only risks a second, idempotent run
-                log.warning("could not renew the lease of job %s", self.claimed.id)
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def run_stage_now(instance: Instance, stage_name: str, report_id: int) -> None:
