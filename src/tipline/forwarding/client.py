@@ -99,6 +99,10 @@ class IspwsClient:
                             headers={"Content-Type": XML_TYPE, "Idempotency-Key": idempotency_key})
         if not answer.report_id:
             raise RemoteFailure("the destination accepted the report but gave no report ID", retryable=True)
+        # CyberTipline report IDs are numbers (file details carry them as one)
+        if not (answer.report_id.isascii() and answer.report_id.isdigit()):
+            raise RemoteFailure(f"the destination gave a report ID that is not a number ({answer.report_id!r}); "
+                                "its report was left unfinished", retryable=False)
         return answer.report_id
 
     def upload(self, remote_report_id: str, file_name: str, content: io.RawIOBase) -> Answer:
