@@ -73,6 +73,9 @@ class Settings:
     default_phone_region: str = "US"
     link_hub_limit: int = 1000  # an identifier shared by more reports than this is not linked pairwise
     idempotency_hours: int = 24  # how long an Idempotency-Key and its first answer are kept
+    forward_retry_days: float = 30.0  # how long a forwarding keeps retrying before a person must act
+    forward_retry_seconds: float = 60.0  # first retry delay of a forwarding; doubles, at most 6 hours
+    forward_timeout_seconds: float = 60.0  # waiting for a destination's answer (connecting: at most 10 s)
     argon2_time_cost: int = 3  # RFC 9106's second recommended option: t=3, m=64 MiB
     argon2_memory_kib: int = 65536
     extra: dict[str, str] = field(default_factory=dict)
@@ -129,6 +132,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         default_phone_region=region,
         link_hub_limit=int_setting(env, "TIPLINE_LINK_HUB_LIMIT", 1000, minimum=2),
         idempotency_hours=int_setting(env, "TIPLINE_IDEMPOTENCY_HOURS", 24, minimum=1),
+        forward_retry_days=_float(env, "TIPLINE_FORWARD_RETRY_DAYS", 30.0),
+        forward_retry_seconds=_float(env, "TIPLINE_FORWARD_RETRY_SECONDS", 60.0),
+        forward_timeout_seconds=_float(env, "TIPLINE_FORWARD_TIMEOUT_SECONDS", 60.0),
         argon2_time_cost=int_setting(env, "TIPLINE_ARGON2_TIME_COST", 3, minimum=1),
         argon2_memory_kib=int_setting(env, "TIPLINE_ARGON2_MEMORY_KIB", 65536, minimum=8),
         extra={k: v for k, v in env.items() if k.startswith("TIPLINE_")},

@@ -119,6 +119,9 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/reports/{id}/jurisdiction/locate", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER,
                                                          supervisor=SEE_OTHER)),
     ("GET", "/referrals", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
+    # Forwarding: reviewers may ask for it; this site has no destination, so the one named is unknown (400).
+    ("POST", "/reports/{id}/forward", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                             supervisor=BAD_REQUEST)),
     ("GET", "/agency/referrals", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
     ("GET", "/agency/referrals/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("GET", "/agency/referrals/{referral_id}/package", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
@@ -208,6 +211,7 @@ FORM_DATA = {
     "/follow-ups/{follow_up_id}": {"kind": "note", "note": "Posted by the authorization test."},
     "/reports/{id}/referral": {"agency": "nowhere"},
     "/reports/{id}/jurisdiction": {"agency": "nowhere"},
+    "/reports/{id}/forward": {"destination": "nowhere"},
     "/agency/referrals/{referral_id}/outcomes": {"outcome": "received"},
     "/series": {"name": "Series made by the authorization test"},
     "/series/{referral_id}/status": {"status": "under_investigation"},

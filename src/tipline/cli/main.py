@@ -17,6 +17,7 @@ from tipline.cli.enticement import enticement_group
 from tipline.cli.esp import esp
 from tipline.cli.export import export
 from tipline.cli.follow_ups import follow_ups_group, resources_group
+from tipline.cli.forwarding import destinations_group, forward
 from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.referrals import referral_group
@@ -152,3 +153,5 @@ main.add_command(trends_group)
 main.add_command(stats_group)
 main.add_command(resources_group)
 main.add_command(follow_ups_group)
+main.add_command(destinations_group)
+main.add_command(forward)

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from tipline.domain.identifiers import IdentifierKind
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
+from tipline.forwarding.events import FORWARDING_ACTION_PREFIX, describe_forwarding_event
 from tipline.referral.events import REFERRAL_ACTION_PREFIXES, describe_referral_event
 
 
@@ -30,6 +31,8 @@ def describe(action: str, details: dict[str, Any]) -> Markup:
     """One event as HTML-safe text (links to other reports where it names them)."""
     if action.startswith(REFERRAL_ACTION_PREFIXES):
         return escape(describe_referral_event(action, details))
+    if action.startswith(FORWARDING_ACTION_PREFIX):
+        return escape(describe_forwarding_event(action, details))
     if action == "report.submitted":
         source = details.get("source", "")
         label = SOURCE_LABELS.get(ReportSource(source), source) if source in {s.value for s in ReportSource} else source

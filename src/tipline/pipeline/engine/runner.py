@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from typing import TYPE_CHECKING
 
 from tipline.pipeline.engine.jobs import ClaimedJob
+from tipline.pipeline.engine.lease import LeaseKeeper
 from tipline.pipeline.stages import FIRST_STAGE, STAGES, stage_after
 
 if TYPE_CHECKING:
@@ -30,7 +30,12 @@ def start_pipeline(instance: Instance, session: Session, report_id: int) -> None
 
 def run_claimed(instance: Instance, claimed: ClaimedJob) -> str:
     """Run one claimed job. Its stage's writes, the job's completion and the next stage's job commit
-    in one transaction; on any error all of it rolls back and the job is retried later."""
+    in one transaction; on any error all of it rolls back and the job is retried later. A forwarding
+    job (`forward:ID`) commits step by step instead (tipline.forwarding.job)."""
+    from tipline.forwarding.job import is_forwarding_stage, run_forwarding_job
+
+    if is_forwarding_stage(claimed.stage):
+        return run_forwarding_job(instance, claimed)
     stage = STAGES.get(claimed.stage)
     try:
         if stage is None:
@@ -56,34 +61,6 @@ def run_claimed(instance: Instance, claimed: ClaimedJob) -> str:
             return instance.jobs.fail(session, claimed, detail)
 
 
-class LeaseKeeper:
-    """Renews a job's lease while its stage prepares (decoding a long video can outlast a lease)."""
-
-    def __init__(self, instance: Instance, claimed: ClaimedJob) -> None:
-        self.instance = instance
-        self.claimed = claimed
-        self.interval = max(0.5, instance.jobs.lease.total_seconds() / 3)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease-{claimed.id}", daemon=True)
-
-    def _renew(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                with self.instance.db.transaction() as session:
-                    if not self.instance.jobs.extend_lease(session, self.claimed):
-                        return
-            except Exception:  # noqa: BLE001 - a missed renewal only risks a second, idempotent run
-                log.warning("could not renew the lease of job %s", self.claimed.id)
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def run_stage_now(instance: Instance, stage_name: str, report_id: int) -> None:
     """Run one stage for one report outside the job queue (re-processing, tests)."""
     stage = STAGES[stage_name]
@@ -100,6 +77,23 @@ def run_next(instance: Instance, owner: str) -> bool:
         return False
     run_claimed(instance, claimed)
     return True
+
+
+def run_next_of_stage(instance: Instance, owner: str, report_id: int, stage: str) -> str:
+    """Claim and run the due job of one stage for one report (`tipline forward --wait`); "none" if
+    there is none, "not_due" if it waits for later or another worker holds it."""
+    from sqlalchemy import select
+
+    from tipline.pipeline.engine.jobs import QUEUED, RUNNING
+    from tipline.store.tables import PipelineJob
+
+    with instance.db.transaction() as session:
+        job_id = session.execute(select(PipelineJob.id).where(
+            PipelineJob.report_id == report_id, PipelineJob.stage == stage,
+            PipelineJob.status.in_((QUEUED, RUNNING))).order_by(PipelineJob.id)).scalars().first()
+    if job_id is None:
+        return "none"
+    return run_job(instance, job_id, owner)
 
 
 def run_job(instance: Instance, job_id: int, owner: str) -> str:

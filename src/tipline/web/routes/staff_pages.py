@@ -16,6 +16,7 @@ from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
 from tipline.domain.roles import Permission, has_permission
+from tipline.forwarding.events import FORWARDING_EVENT_LABELS
 from tipline.referral.events import REFERRAL_EVENT_LABELS
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
@@ -25,6 +26,7 @@ from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
 from tipline.web.params import Id
+from tipline.web.routes.forwarding_pages import forwarding_context
 from tipline.web.routes.previews import reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
 from tipline.web.routes.review_pages import NOTICES
@@ -57,6 +59,7 @@ EVENT_LABELS = {
     "review.ready_for_referral": "Ready for referral",
 }
 EVENT_LABELS.update(REFERRAL_EVENT_LABELS)
+EVENT_LABELS.update(FORWARDING_EVENT_LABELS)
 PARTY_SECTIONS = [
     ("personOrUserReported", "Reported persons or users", "reported"),
     ("intendedRecipient", "Intended recipients", "recipients"),
@@ -123,6 +126,7 @@ def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLRespo
             entry["bases"].append((link.basis, link.value))
         conversations = conversation_views(instance, session, report, principal)
         referral = referral_context(instance, session, report_id, principal)  # the referral section
+        forwarding = forwarding_context(instance, session, report_id, principal)  # the forwarding section
         history = instance.audit.events_for_report(session, report_id)
         row = instance.reports.row(session, report_id)
         holder = instance.review.holder_name(session, row)
@@ -185,6 +189,7 @@ def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLRespo
             "conversations": conversations,
             "tactic_label": tactic_label,
             "referral": referral,
+            "forwarding": forwarding,
             "row": row,
             "holder": holder,
             "notes": notes,
