@@ -3,6 +3,7 @@ in a marker file, so that a test can kill the process while a stage is half done
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -23,7 +24,10 @@ def main() -> None:
         calls["n"] += 1
         if calls["n"] == stall_on:
             session.flush()  # type: ignore[attr-defined]
-            marker.write_text(str(report_id))
+            # written whole, then renamed: the test must never see the file before its number is in it
+            partial = marker.with_name(marker.name + ".partial")
+            partial.write_text(str(report_id))
+            os.replace(partial, marker)
             time.sleep(600)  # killed here, with the stage's writes made but not committed
 
     stages.STAGES["link_reports"] = stages.Stage("link_reports", original.description, stalling)
