@@ -71,7 +71,7 @@ def test_a_report_is_filed_in_each_language_on_a_phone(site: Site, chromium: Any
     assert public.language == code and public.child_age is not None and public.child_age.low == 14
 
 
-def test_a_refused_report_is_corrected_and_sent(site: Site, chromium: Any) -> None:
+def test_a_refused_report_is_corrected_and_sent_with_its_files(site: Site, chromium: Any) -> None:
     from playwright.sync_api import expect
 
     with LiveServer(site.app) as server:
@@ -79,18 +79,25 @@ def test_a_refused_report_is_corrected_and_sent(site: Site, chromium: Any) -> No
         page.goto(server.url + "/report?lang=es")
         page.locator("#description").fill("Alguien escribe a mi hijo en un juego.")
         page.locator("#child_age").fill("cuarto de primaria")
+        page.locator("#attachments").set_input_files([{"name": "captura.png", "mimeType": "image/png",
+                                                        "buffer": b"synthetic screenshot"}])
         page.get_by_role("button", name="Enviar aviso").click()
         summary = page.locator("#error-summary")
         expect(summary).to_be_focused()
         expect(summary.locator("li")).to_have_count(2)  # one per field: what happened, the age
         expect(page.locator("#child_age-error")).to_contain_text("unos 14")
         expect(page.locator("#description")).to_have_value("Alguien escribe a mi hijo en un juego.")
+        expect(page.locator("#held-files")).to_contain_text("captura.png")  # the file is kept, not lost
         summary.locator("a[href='#child_age']").click()
         expect(page.locator("#child_age")).to_be_focused()
         page.locator("#child_age").fill("9 o 10")
         page.get_by_label("Alguien en internet intenta que un niño o una niña haga cosas sexuales").check()
         page.get_by_role("button", name="Enviar aviso").click()
         expect(page.locator("h1")).to_have_text("Gracias. Hemos recibido su aviso.")
+        number = int(page.locator("#report-number").inner_text())
+    with site.instance.db.transaction() as session:
+        report = site.instance.reports.load(session, number)
+    assert [f.file_name for f in report.files] == ["captura.png"]  # sent with the corrected report
 
 
 def test_a_reporter_adds_to_their_report_with_its_number_and_code(site: Site, chromium: Any) -> None:
