@@ -106,3 +106,31 @@ def test_a_child_identified_outcome_is_confirmed_into_the_registry(sqlite_portal
     data = specialist.get(f"/api/v1/series/{series_id}").json()
     assert data["status"] == "identified" and data["identified_by"] == "us-il-tf"
     assert data["case_reference"] == f"referral {referral.id}"
+
+
+def test_a_specialist_splits_a_series_on_its_page(portal: Portal, tmp_path: Path) -> None:
+    first = registered(portal, tmp_path, "Blue Kite", seed=1)
+    path = tmp_path / "second.png"
+    path.write_bytes(blocks(2))
+    instance = portal.instance
+    with instance.db.transaction() as session:
+        kite = instance.series.get(session, first)
+        instance.series.add_media(session, kite, hash_files([path]), ACTOR, instance.banks)
+        moving = [row.id for row, _bank in instance.series.media(session, kite) if row.source_id == "second.png"]
+    client = portal.site.signed_in("victimid")
+    page = client.get(f"/series/{first}")
+    assert all(f'value="{entry}" form="split-form"' in page.text for entry in moving)
+    token = csrf_of(client, f"/series/{first}")
+    refused = client.post(f"/series/{first}/split", data={"name": "Nothing chosen", "csrf_token": token})
+    assert refused.status_code == 400 and "Nothing was changed" in refused.text
+    split = client.post(f"/series/{first}/split", data={"name": "Second Kite", "entry": [str(e) for e in moving],
+                                                        "csrf_token": token})
+    assert split.status_code == 303
+    new_page = client.get(split.headers["location"])
+    assert "Split: the chosen media now belong to this new series." in new_page.text and "Second Kite" in new_page.text
+    with instance.db.transaction() as session:
+        new = instance.series.find(session, "Second Kite")
+        assert sorted(row.source_id for row, _ in instance.series.media(session, new) if row.enabled) == \
+            ["second.png"] * len(moving)
+        assert all(row.source_id != "second.png"
+                   for row, _ in instance.series.media(session, instance.series.get(session, first)) if row.enabled)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.domain.roles import Permission
 from tipline.domain.victims import (
     AGE_BAND_LABELS,
@@ -38,7 +39,7 @@ RowId = Annotated[int, Path(ge=1, le=2**62, description="A row's number")]
 REFUSALS = (SeriesError, VictimRecordError, cluster_ops.ClusterError)
 NOTICES = {
     "created": "Series registered.", "status": "Status changed.", "renamed": "Renamed; the old name is kept as an alias.",
-    "merged": "Merged.", "victim": "Victim recorded.", "confirmed": "Marked identified by the agency that reported it.",
+    "merged": "Merged.", "split": "Split: the chosen media now belong to this new series.", "victim": "Victim recorded.", "confirmed": "Marked identified by the agency that reported it.",
     "declined": "Declined.", "promoted": "Cluster promoted; its reports were matched again.",
     "dismissed": "Cluster dismissed.", "reviewed": "Marked reviewed.",
 }
@@ -167,6 +168,22 @@ def series_merge(request: Request, series_id: SeriesId, principal: Specialist,
         return f"/series/{into}?notice=merged"
 
     return _change(request, "Series not merged", work)
+
+
+@router.post("/series/{series_id}/split")
+def series_split(request: Request, series_id: SeriesId, principal: Specialist,
+                 name: Annotated[str, Form(max_length=200)],
+                 entry: Annotated[list[str], Form(max_length=10_000)] = []) -> Response:  # noqa: B006 - FastAPI's form default
+    def work(instance: Any, session: Any) -> str:
+        source = _series_or_404(instance, session, series_id)
+        chosen = [parse_whole_number(value.strip(), 1, 2**63 - 1) for value in entry]
+        if any(value is None for value in chosen):
+            raise SeriesError("choose the media to move by their entry numbers")
+        created = instance.series.split(session, source, name, [v for v in chosen if v is not None],
+                                        principal.actor, instance.banks)
+        return f"/series/{created.id}?notice=split"
+
+    return _change(request, "Series not split", work)
 
 
 @router.post("/series/{series_id}/victims")
