@@ -26,8 +26,9 @@ from tipline.web.i18n import gettext as _
 from tipline.web.public_form.guards import FORM_COOKIE, FORM_TOKEN_FIELD, HONEYPOT_FIELD, wrong_codes
 from tipline.web.public_form.pages import render_public
 from tipline.web.public_form.questions import Problem
+from tipline.web.public_form.storing import committed_files
 from tipline.web.public_form.upload import FILE_FIELD, FormReader, FormUnreadable, SubmittedForm, describe_size
-from tipline.web.routes.public_form import Anyone, Language, forget_blobs, form_state
+from tipline.web.routes.public_form import Anyone, Language, form_state
 
 log = logging.getLogger("tipline.web.public_form")
 router = APIRouter(include_in_schema=False)
@@ -171,24 +172,11 @@ async def _decide(request: Request, instance: Instance, form: SubmittedForm, coo
 def _store(instance: Instance, report_id: int, text: str | None, files: int, form: SubmittedForm,
            language: str) -> None:
     """The addition, its files and the report's new pipeline run, in one transaction."""
-    new_blobs: list[str] = []
-    try:
-        committed = []
-        for attachment, writer in form.kept_writers():
-            stored = writer.commit()
-            attachment.writer = None
-            committed.append((attachment, stored))
-            if not stored.deduplicated:
-                new_blobs.append(stored.address)
-        with instance.db.transaction() as session:
-            instance.reports.append_public_addition(
-                session, report_id, PublicAddition(added_at=utc_now(), description=text, files=files, language=language),
-                PUBLIC.actor)
-            for attachment, stored in committed:
-                instance.files.register(session, report_id, stored, file_name=attachment.file_name,
-                                        actor=PUBLIC.actor)
-            report_codes.count_addition(session, report_id)
-            start_pipeline(instance, session, report_id)  # hashed, matched, read and triaged again
-    except BaseException:
-        forget_blobs(instance, new_blobs)
-        raise
+    with committed_files(instance, form) as committed, instance.db.transaction() as session:
+        instance.reports.append_public_addition(
+            session, report_id, PublicAddition(added_at=utc_now(), description=text, files=files, language=language),
+            PUBLIC.actor)
+        for attachment, stored in committed:
+            instance.files.register(session, report_id, stored, file_name=attachment.file_name, actor=PUBLIC.actor)
+        report_codes.count_addition(session, report_id)
+        start_pipeline(instance, session, report_id)  # hashed, matched, read and triaged again

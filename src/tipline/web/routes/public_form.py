@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from tipline.domain.base import utc_now
@@ -24,7 +23,6 @@ from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.store import held_uploads, report_codes
 from tipline.store.accounts import PUBLIC, Principal
-from tipline.store.tables import BlobRow
 from tipline.web import i18n
 from tipline.web.auth import POLICY_MARK, public
 from tipline.web.i18n import N_, ngettext
@@ -43,6 +41,7 @@ from tipline.web.public_form.guards import (
 )
 from tipline.web.public_form.pages import public_language, render_public
 from tipline.web.public_form.questions import Problem
+from tipline.web.public_form.storing import committed_files
 from tipline.web.public_form.upload import (
     FILE_FIELD,
     FormReader,
@@ -291,21 +290,9 @@ def _held_files(instance: Instance, token: str | None, discard: bool) -> list[He
 def _hold_files(instance: Instance, token: str, form: SubmittedForm) -> list[HeldFile]:
     """Keep the submission's encrypted files under `token` for the corrected submission; the list of
     every file now held under it."""
-    new_blobs: list[str] = []
-    try:
-        committed = []
-        for attachment, writer in form.kept_writers():
-            stored = writer.commit()
-            attachment.writer = None
-            committed.append((attachment, stored))
-            if not stored.deduplicated:
-                new_blobs.append(stored.address)
-        with instance.db.transaction() as session:
-            for attachment, stored in committed:
-                held_uploads.hold(session, instance.files, instance.secret_key, token, stored, attachment.file_name)
-    except BaseException:
-        forget_blobs(instance, new_blobs)
-        raise
+    with committed_files(instance, form) as committed, instance.db.transaction() as session:
+        for attachment, stored in committed:
+            held_uploads.hold(session, instance.files, instance.secret_key, token, stored, attachment.file_name)
     return _held_files(instance, token, False)
 
 
@@ -316,41 +303,16 @@ def _to_receipt(state: FormState, receipt: Receipt) -> RedirectResponse:
 def _store(instance: Instance, content: ReportContent, form: SubmittedForm, token: str | None) -> tuple[int, str]:
     """The report, its files (those held from earlier refused submissions first), its secret code and
     its first pipeline job, in one transaction: all or nothing."""
-    new_blobs: list[str] = []
-    try:
-        committed = []
-        for attachment, writer in form.kept_writers():
-            stored = writer.commit()
-            attachment.writer = None
-            committed.append((attachment, stored))
-            if not stored.deduplicated:
-                new_blobs.append(stored.address)
-        with instance.db.transaction() as session:
-            row = submit_report(instance, session, content, ReportSource.PUBLIC_FORM, PUBLIC)
-            held = held_uploads.held(session, instance.secret_key, token)
-            for kept in held:
-                instance.files.register(session, row.id, held_uploads.as_stored(kept), file_name=kept.file_name,
-                                        actor=PUBLIC.actor)
-            held_uploads.release(session, instance.files, held)
-            for attachment, stored in committed:
-                instance.files.register(session, row.id, stored, file_name=attachment.file_name,
-                                        actor=PUBLIC.actor)
-            return row.id, report_codes.issue(session, instance.secret_key, row.id)
-    except BaseException:
-        forget_blobs(instance, new_blobs)
-        raise
-
-
-def forget_blobs(instance: Instance, addresses: list[str]) -> None:
-    """Delete ciphertext this submission added that no stored file refers to (the transaction that
-    would have referred to it rolled back)."""
-    if not addresses:
-        return
-    with instance.db.transaction() as session:
-        held = set(session.execute(select(BlobRow.address).where(BlobRow.address.in_(addresses))).scalars())
-    for address in addresses:
-        if address not in held:
-            instance.files.blobs.delete(address)
+    with committed_files(instance, form) as committed, instance.db.transaction() as session:
+        row = submit_report(instance, session, content, ReportSource.PUBLIC_FORM, PUBLIC)
+        held = held_uploads.held(session, instance.secret_key, token)
+        for kept in held:
+            instance.files.register(session, row.id, held_uploads.as_stored(kept), file_name=kept.file_name,
+                                    actor=PUBLIC.actor)
+        held_uploads.release(session, instance.files, held)
+        for attachment, stored in committed:
+            instance.files.register(session, row.id, stored, file_name=attachment.file_name, actor=PUBLIC.actor)
+        return row.id, report_codes.issue(session, instance.secret_key, row.id)
 
 
 # --- the receipt ---------------------------------------------------------------------------------
