@@ -147,6 +147,22 @@ def test_the_openapi_description_covers_the_reports_api(site: Site) -> None:
     assert request_schema["$ref"].endswith("/ReportContent")
     names = set(spec["components"]["schemas"]["ReportContent"]["properties"])
     assert {"incidentSummary", "internetDetails", "personOrUserReported", "victim", "reporter"} <= names
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["httpBasic"] == {**schemes["httpBasic"], "type": "http", "scheme": "basic"}
+    assert (schemes["session"]["type"], schemes["session"]["in"], schemes["session"]["name"]) == (
+        "apiKey", "cookie", "tipline_session")
+    assert spec["security"] == [{"httpBasic": []}, {"session": []}]  # so /docs can authorise its requests
     docs = site.client().get("/docs")
     assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
     assert site.client().get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_site_has_an_icon(site: Site) -> None:
+    import io
+
+    from PIL import Image
+
+    answer = site.client().get("/favicon.ico")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/x-icon"
+    icon = Image.open(io.BytesIO(answer.content))
+    assert icon.format == "ICO" and (32, 32) in icon.info["sizes"]

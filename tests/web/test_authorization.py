@@ -33,6 +33,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/healthz", expect(OK)),
     ("GET", "/openapi.json", expect(OK)),
     ("GET", "/docs", expect(OK)),
+    ("GET", "/favicon.ico", expect(OK)),
     ("GET", "/welcome", expect(OK)),
     ("GET", "/reports", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
     ("GET", "/reports/{id}", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
