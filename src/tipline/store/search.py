@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, desc, func, or_, select
+from sqlalchemy import String, and_, cast, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.identifiers import IdentifierKind
@@ -82,6 +82,48 @@ def normalise_identifier(kind: IdentifierKind, value: str, region: str) -> str:
     return value.strip()
 
 
+_EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_IP_LIKE = re.compile(r"^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:]+)$", re.IGNORECASE)
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-]{7,30}$")
+_URL_LIKE = re.compile(r"^(https?://|www\.)\S+$|^[\w.-]+\.[a-z]{2,}/\S*$", re.IGNORECASE)
+
+
+def recognise_kind(value: str) -> IdentifierKind:
+    """The kind of identifier someone typed without choosing one: an email address, a web address, an
+    IP address, a payment handle ($cashtag, venmo:…, a wallet), a phone number; else a screen name."""
+    text = value.strip()
+    if _EMAIL_LIKE.match(text):
+        return IdentifierKind.EMAIL
+    if _URL_LIKE.match(text):
+        return IdentifierKind.URL
+    if _IP_LIKE.match(text) and any(ch.isdigit() for ch in text):
+        return IdentifierKind.IP_ADDRESS
+    if text.startswith("$") or normalise_payment(text).valid:
+        return IdentifierKind.PAYMENT
+    if _PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+        return IdentifierKind.PHONE
+    return IdentifierKind.SCREEN_NAME
+
+
+def _identifier_condition(kind: IdentifierKind, value: str, region: str) -> tuple[Any, str]:
+    """Which stored identifiers what was typed names, and the normalised form shown back. A screen name
+    typed without its platform matches it on every platform; a phone number typed in a national format
+    matches the same national number in any country (the stored E.164 ends with it), besides its reading
+    in the instance's default region."""
+    of_kind = IdentifierRow.kind == kind.value
+    if kind == IdentifierKind.SCREEN_NAME and ":" not in value:
+        name = normalise_screen_name(value, None).value.partition(":")[2]
+        return and_(of_kind, or_(IdentifierRow.value == f"unknown:{name}",
+                                 IdentifierRow.value.endswith(f":{name}", autoescape=True))), f"*:{name}"
+    normalised = normalise_identifier(kind, value, region)
+    if kind == IdentifierKind.PHONE and not value.strip().startswith("+"):
+        national = re.sub(r"\D", "", value).lstrip("0")
+        if len(national) >= 8:
+            return and_(of_kind, or_(IdentifierRow.value == normalised,
+                                     IdentifierRow.value.endswith(national, autoescape=True))), normalised
+    return and_(of_kind, IdentifierRow.value == normalised), normalised
+
+
 def _pdq_matches(session: Session, query: str, distance: int) -> dict[int, list[str]]:
     target = np.frombuffer(bytes.fromhex(query), dtype=np.uint8)
     found: dict[int, list[str]] = {}
@@ -124,12 +166,9 @@ def search_reports(session: Session, criteria: SearchCriteria, *, limit: int = 1
     why: dict[int, list[str]] = {}
     normalised = None
     if criteria.identifier_value:
-        if criteria.identifier_kind is None:
-            raise SearchError("choose what kind of identifier to search for")
-        normalised = normalise_identifier(criteria.identifier_kind, criteria.identifier_value,
-                                          criteria.default_phone_region)
-        conditions.append(ReportRow.id.in_(select(IdentifierRow.report_id).where(
-            IdentifierRow.kind == criteria.identifier_kind.value, IdentifierRow.value == normalised)))
+        kind = criteria.identifier_kind or recognise_kind(criteria.identifier_value)
+        condition, normalised = _identifier_condition(kind, criteria.identifier_value, criteria.default_phone_region)
+        conditions.append(ReportRow.id.in_(select(IdentifierRow.report_id).where(condition)))
     if criteria.hash_value:
         value = criteria.hash_value.strip().lower()
         if not HEX.match(value) or len(value) not in (32, 40, 64):
