@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from tipline.domain.paths import describe_path
 from tipline.domain.base import utc_now
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
 from tipline.domain.lifecycle import ReportState
@@ -88,6 +89,7 @@ def is_list(value: Any) -> bool:
 
 def install(env: Environment) -> None:
     env.filters.update(
-        label=label, when=when, age=age, incident_short=incident_short, state_label=state_label
+        label=label, when=when, age=age, incident_short=incident_short, state_label=state_label,
+        plain_path=describe_path,
     )
     env.tests.update(mapping_value=is_mapping, list_value=is_list)
