@@ -8,10 +8,10 @@ from typing import Any
 
 from jinja2 import Environment
 
-from tipline.domain.paths import describe_path
 from tipline.domain.base import utc_now
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
 from tipline.domain.lifecycle import ReportState
+from tipline.domain.paths import describe_path
 
 _LABEL_OVERRIDES = {
     "espIdentifier": "Service user id",
