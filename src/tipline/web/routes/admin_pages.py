@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
+from tipline.store.tables import ReportRow
 from tipline.web.auth import allow
 from tipline.web.pages import render
 
@@ -119,8 +121,13 @@ def _accounts_page(request: Request, *, created: dict[str, str] | None = None, e
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         accounts = instance.accounts.list_api_accounts(session)
+        # the newest report each account filed (reports loaded without the API, like the demo's, count too)
+        last_reports = dict(session.execute(
+            select(ReportRow.api_account_id, func.max(ReportRow.opened_at))
+            .where(ReportRow.api_account_id.is_not(None)).group_by(ReportRow.api_account_id)).tuples().all())
     return render(request, "admin_api_accounts.html", {
         "title": "Service providers", "accounts": accounts, "created": created, "error": error,
+        "last_reports": last_reports,
     }, status_code=status)
 
 
