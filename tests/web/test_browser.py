@@ -58,7 +58,10 @@ def test_an_analyst_signs_in_sees_the_newest_report_first_and_opens_it(site: Sit
         page.get_by_role("link", name=f"Report #{older}", exact=True).click()
         expect(page).to_have_title(f"Report #{older} · tipline")
         history = page.locator("#history")
-        expect(history).to_contain_text("Report opened")
+        expect(history).to_contain_text("Submitted")
+        expect(history.locator("ol")).not_to_contain_text("Report opened")  # reads are hidden by default
+        history.get_by_role("link", name=re.compile(r"Show everything, with the \d+ reads")).click()
+        expect(page.locator("#history ol")).to_contain_text("Report opened")  # and shown on request
         # a supervisor on a phone: the charts fit the screen, are named for a screen reader, and the
         # page's CSP blocks nothing they need (no script, no inline style)
         phone = browser.new_page(viewport={"width": 375, "height": 800})

@@ -36,6 +36,9 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
 PAGE_SIZE = 50
 
+READ_ACTIONS = frozenset({"report.read", "file.read"})
+"""Events that only record who read what: shown in a report's history on request ("everything")."""
+
 EVENT_LABELS = {
     "report.submitted": "Report submitted",
     "report.state_changed": "State changed",
@@ -113,7 +116,8 @@ def list_reports(
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLResponse:
+def show_report(request: Request, report_id: Id, principal: Reader,
+                history_view: Annotated[str, Query(alias="history", max_length=10)] = "changes") -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         report = instance.reports.read(session, report_id, principal, purpose="report page")
@@ -128,6 +132,9 @@ def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLRespo
         referral = referral_context(instance, session, report_id, principal)  # the referral section
         forwarding = forwarding_context(instance, session, report_id, principal)  # the forwarding section
         history = instance.audit.events_for_report(session, report_id)
+        reads = sum(1 for event in history if event.action in READ_ACTIONS)
+        if history_view != "all":  # the reads are audited and countable, but hide what changed among them
+            history = [event for event in history if event.action not in READ_ACTIONS]
         row = instance.reports.row(session, report_id)
         holder = instance.review.holder_name(session, row)
         notes = instance.review.notes(session, report_id)
@@ -178,6 +185,8 @@ def show_report(request: Request, report_id: Id, principal: Reader) -> HTMLRespo
             "identifiers": identifiers,
             "linked": linked,
             "history": history,
+            "history_reads": reads,
+            "history_all": history_view == "all",
             "sections": sections,
             "party_sections": PARTY_SECTIONS,
             "heading_singular": HEADING_SINGULAR,
