@@ -131,6 +131,18 @@ class ReviewStore:
             counts.setdefault(state, {})[priority or "unscored"] = count
         return counts
 
+    def overdue_by_priority(self, session: Session, cutoffs: dict[str, datetime]) -> dict[str, tuple[int, datetime]]:
+        """Per priority, the waiting reports received before its cutoff: how many, and the oldest's arrival."""
+        found: dict[str, tuple[int, datetime]] = {}
+        for level, cutoff in cutoffs.items():
+            count, oldest = session.execute(
+                select(func.count(), func.min(ReportRow.received_at))
+                .where(ReportRow.state == ReportState.AWAITING_REVIEW.value, ReportRow.priority == level,
+                       ReportRow.received_at < cutoff)).one()
+            if count and oldest is not None:
+                found[level] = (int(count), oldest)
+        return found
+
     def received_by_day(self, session: Session, days: int = 30, *,
                         now: datetime | None = None) -> dict[date, dict[str, int]]:
         """Reports received on each of the last `days` UTC calendar days (today included, the oldest

@@ -18,6 +18,7 @@ from tipline.store.accounts import Principal
 from tipline.trends.alerts import grouped as grouped_alerts
 from tipline.trends.alerts import list_alerts
 from tipline.triage import TriageWeights
+from tipline.triage.queue_health import LEVELS, QueueTargets, cutoffs, judge
 from tipline.web.auth import allow
 from tipline.web.charts import Chart, horizontal_bars, priority_series, stacked_columns
 from tipline.web.pages import render
@@ -54,7 +55,11 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         counts = instance.review.queue_counts(session)
+        targets = QueueTargets.from_settings(instance.settings.extra)
+        waiting = {level: n for level, n in counts.get("awaiting_review", {}).items() if level in LEVELS}
+        health = judge(waiting, instance.review.overdue_by_priority(session, cutoffs(targets, utc_now())), targets)
         context: dict[str, Any] = {
+            "health": health,
             "title": "Supervisor",
             "workload": instance.review.workload(session),
             "counts": counts,
