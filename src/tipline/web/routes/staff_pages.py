@@ -15,7 +15,7 @@ from tipline.domain.identifiers import IDENTIFIER_LABELS, IdentifierKind, PartyR
 from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
-from tipline.domain.roles import Permission, has_permission
+from tipline.domain.roles import Permission, Role, has_permission
 from tipline.forwarding.events import FORWARDING_EVENT_LABELS
 from tipline.referral.events import REFERRAL_EVENT_LABELS
 from tipline.store.accounts import Principal
@@ -152,6 +152,13 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         }
     can_review = has_permission(principal.role, Permission.REPORT_REVIEW)
     supervising = has_permission(principal.role, Permission.REPORT_SUPERVISE)
+    reviewers: list[dict[str, Any]] = []
+    if supervising and row.state == ReportState.AWAITING_REVIEW:  # who the report can be assigned to
+        with instance.db.transaction() as session:
+            holding = {w["username"]: w["holding"] for w in instance.review.workload(session)}
+            reviewers = [{"username": u.username, "name": u.display_name, "holding": holding.get(u.username, 0)}
+                         for u in instance.accounts.list_users(session)
+                         if u.active and not u.pending_approval and has_permission(Role(u.role), Permission.REPORT_REVIEW)]
     held_by_me = row.assigned_to is not None and row.assigned_to == principal.user_id
     may_decide = can_review and row.state == ReportState.IN_REVIEW and (held_by_me or supervising)
     reveal_file = request.query_params.get("reveal", "")
@@ -204,6 +211,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "notes": notes,
             "can_review": can_review,
             "supervising": supervising,
+            "reviewers": reviewers,
             "held_by_me": held_by_me,
             "may_decide": may_decide,
             "notice": NOTICES.get(request.query_params.get("notice", "")),
