@@ -43,6 +43,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     # Changing the agency user's role to agency changes nothing (303 back to the list); grant 999999 does
     # not exist: another admin or a supervisor may decide on grants of roles that read reports.
     ("POST", "/admin/users/{username}/role", expect(FORBIDDEN, public=SEE_OTHER, admin=SEE_OTHER)),
+    ("POST", "/admin/users/{username}/active", expect(FORBIDDEN, public=SEE_OTHER, admin=SEE_OTHER)),
+    ("POST", "/admin/users/{username}/password", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/access-grants/{grant_id}/approve", expect(FORBIDDEN, public=SEE_OTHER, admin=NOT_FOUND,
                                                          supervisor=NOT_FOUND)),
     ("POST", "/access-grants/{grant_id}/refuse", expect(FORBIDDEN, public=SEE_OTHER, admin=NOT_FOUND,
@@ -199,6 +201,7 @@ FORM_DATA = {
     "/admin/users": {"username": "newperson", "role": "analyst"},
     "/admin/api-accounts": {"username": "newprovider"},
     "/admin/users/{username}/role": {"role": "agency"},
+    "/admin/users/{username}/active": {"active": "yes"},
     "/reports/{id}/assign": {"username": "analyst"},
     "/reports/{id}/incident-type": {"incident_type": "Child Sex Trafficking"},
     "/reports/{id}/files/{file_id}/classification": {"classification": "B2"},

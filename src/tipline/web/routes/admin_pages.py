@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission
+from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
 from tipline.store.tables import ReportRow
 from tipline.web.auth import allow
@@ -25,6 +25,8 @@ NOTICES = {
     "role_requested": "Role requested: it takes effect when another administrator or a supervisor approves it.",
     "approved": "Approved: the role is granted, and supervisors are told.",
     "refused": "Refused: the role was not granted.",
+    "disabled": "Login disabled: its sessions have ended and it cannot sign in.",
+    "enabled": "Login enabled.",
 }
 
 
@@ -93,6 +95,51 @@ def change_role(
     return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
 
 
+@router.post("/admin/users/{username}/active", response_class=HTMLResponse)
+def set_active(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Path(max_length=64)],
+    active: Annotated[str, Form(max_length=5)],
+) -> Response:
+    """Disable a login (its sessions end at once; it cannot sign in) or enable it again."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            user = instance.accounts.user_by_name(session, username)
+            if user is not None and user.id == principal.user_id:
+                raise AccountError("you cannot disable your own login: ask another administrator")
+            instance.accounts.set_active(session, username, active == "yes", principal.actor)
+    except AccountError as error:
+        return _users_page(request, principal, error=str(error), status=400)
+    return RedirectResponse(f"/admin/users?notice={'enabled' if active == 'yes' else 'disabled'}", status_code=303)
+
+
+@router.post("/admin/users/{username}/password", response_class=HTMLResponse)
+def reset_password(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Path(max_length=64)],
+) -> HTMLResponse:
+    """A new password, shown once. Not for logins that read reports or approve access to them: an
+    administrator who knew such a password could read reports as that person (least privilege); those
+    are reset from the server (`tipline users reset-password`), which is host access and audited."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            user = instance.accounts.user_by_name(session, username)
+            if user is None:
+                raise AccountError(f"no user named {username!r}")
+            if needs_second_person(Role(user.role)):
+                raise AccountError(f"{username} reads reports or approves access to them: reset this password from "
+                                   "the server with `tipline users reset-password`, or ask the person to change it")
+            password = instance.accounts.reset_password(session, username, principal.actor)
+    except AccountError as error:
+        return _users_page(request, principal, error=str(error), status=400)
+    return _users_page(request, principal, created={"username": username, "password": password, "pending": "",
+                                                    "reset": "yes"})
+
+
 def _decide(request: Request, principal: Principal, grant_id: int, approve: bool) -> Response:
     instance = request.app.state.instance
     back = "/admin/users" if has_permission(principal.role, Permission.ACCOUNTS_MANAGE) else "/supervisor"
@@ -122,9 +169,9 @@ def _accounts_page(request: Request, *, created: dict[str, str] | None = None, e
     with instance.db.transaction() as session:
         accounts = instance.accounts.list_api_accounts(session)
         # the newest report each account filed (reports loaded without the API, like the demo's, count too)
-        last_reports = dict(session.execute(
+        last_reports = {account_id: newest for account_id, newest in session.execute(
             select(ReportRow.api_account_id, func.max(ReportRow.opened_at))
-            .where(ReportRow.api_account_id.is_not(None)).group_by(ReportRow.api_account_id)).tuples().all())
+            .where(ReportRow.api_account_id.is_not(None)).group_by(ReportRow.api_account_id)).all()}
     return render(request, "admin_api_accounts.html", {
         "title": "Service providers", "accounts": accounts, "created": created, "error": error,
         "last_reports": last_reports,
