@@ -113,6 +113,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/trends/alerts/{referral_id}/decide", expect(FORBIDDEN, public=SEE_OTHER, supervisor=NOT_FOUND)),
     ("GET", "/settings", expect(OK, public=SEE_OTHER, esp=SEE_OTHER)),
     ("POST", "/settings", expect(SEE_OTHER)),
+    # a person's own password: refused here for a wrong current password; the public and providers are sent to sign in
+    ("POST", "/settings/password", expect(BAD_REQUEST, public=SEE_OTHER, esp=SEE_OTHER)),
     # Referral. {id} is a received report: referring it is not possible now (409); the directory of this
     # site is empty, so confirming an agency names an unknown one (400). Agency routes: the agency user
     # of this site belongs to no agency, so referral 999999 is not found, as every other agency's is.
@@ -211,6 +213,7 @@ FORM_DATA = {
     "/reports/{id}/escalate": {"note": "needs a second opinion"},
     "/reports/{id}/close": {"outcome": "informational", "reason": "no child involved"},
     "/settings": {"blur": "strong"},
+    "/settings/password": {"current": "not the password", "new": "a new long passphrase", "again": "a new long passphrase"},
     "/report": {"what": "enticement", "description": "Posted by the authorization test."},
     "/report/follow-up": {"channel": "phone", "contact": "+1 555 0100 200", "safe_times": "evenings"},
     "/follow-ups/{follow_up_id}": {"kind": "note", "note": "Posted by the authorization test."},

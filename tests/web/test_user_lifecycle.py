@@ -48,3 +48,20 @@ def test_a_new_password_is_shown_once_but_not_for_a_login_that_reads_reports(sit
     refused = admin.post("/admin/users/analyst/password", data={"csrf_token": _token(admin, "/admin/users")})
     assert refused.status_code == 400 and "tipline users reset-password" in refused.text
     assert _sign_in(site, "analyst") == 303  # unchanged
+
+
+def test_a_person_changes_their_own_password_and_their_other_sessions_end(site: Site) -> None:
+    here, elsewhere = site.signed_in("analyst"), site.signed_in("analyst")
+    new = "a different long passphrase"
+    wrong = here.post("/settings/password", data={"current": "not it", "new": new, "again": new,
+                                                  "csrf_token": _token(here, "/settings")})
+    assert wrong.status_code == 400 and "current password is not right" in wrong.text
+    short = here.post("/settings/password", data={"current": PASSWORD, "new": "short", "again": "short",
+                                                  "csrf_token": _token(here, "/settings")})
+    assert short.status_code == 400 and "at least 12 characters" in short.text
+    done = here.post("/settings/password", data={"current": PASSWORD, "new": new, "again": new,
+                                                 "csrf_token": _token(here, "/settings")})
+    assert done.status_code == 303
+    assert here.get("/reports").status_code == 200  # this session stays
+    assert elsewhere.get("/reports", follow_redirects=False).status_code == 303  # the other one ended
+    assert _sign_in(site, "analyst", PASSWORD) != 303 and _sign_in(site, "analyst", new) == 303

@@ -270,6 +270,31 @@ class Accounts:
         self.audit.append(session, actor, "user.password_reset", details={"username": user.username})
         return password
 
+    def change_own_password(self, session: Session, user_id: int, current: str, new: str, actor: Actor,
+                            keep_session_id: int | None = None) -> None:
+        """A person changes their own password: the current one must be right, the new one at least 12
+        characters and different; every other session of theirs ends (the one they are using stays)."""
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise AccountError("no such active login")
+        try:
+            self.hasher.verify(user.password_hash, current)
+        except Exception:  # noqa: BLE001 - argon2 raises one of several errors for a wrong password
+            self.audit.append(session, actor, "user.password_change_refused", details={"username": user.username})
+            raise AccountError("the current password is not right") from None
+        if len(new) < 12:
+            raise AccountError("the new password must be at least 12 characters long")
+        if new == current:
+            raise AccountError("the new password must differ from the current one")
+        user.password_hash = self.hasher.hash(new)
+        user.password_changed_at = utc_now()
+        now = utc_now()
+        for row in session.execute(select(UserSession).where(
+                UserSession.user_id == user_id, UserSession.revoked_at.is_(None))).scalars():
+            if row.id != keep_session_id:
+                row.revoked_at = now
+        self.audit.append(session, actor, "user.password_changed", details={"username": user.username})
+
     def set_active(self, session: Session, username: str, active: bool, actor: Actor) -> User:
         user = self.user_by_name(session, username)
         if user is None:

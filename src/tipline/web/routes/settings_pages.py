@@ -1,14 +1,14 @@
-"""A person's own settings: how strongly pictures are blurred by default."""
+"""A person's own settings: how strongly pictures are blurred by default, and their password."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tipline.media.previews import BLUR_RADIUS
-from tipline.store.accounts import Principal
+from tipline.store.accounts import AccountError, Principal
 from tipline.store.review import InvalidDecision
 from tipline.web.auth import signed_in
 from tipline.web.pages import render
@@ -17,16 +17,42 @@ router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(signed_in())]
 
 
-@router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, principal: SignedIn, saved: bool = False) -> HTMLResponse:
+def _page(request: Request, principal: Principal, *, saved: str = "", password_error: str | None = None,
+          status: int = 200) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         user = instance.accounts.user_by_name(session, principal.username)
-        preferences = dict(user.preferences or {})
+        preferences = dict(user.preferences or {}) if user is not None else {}
     return render(request, "settings.html", {
         "title": "Settings", "blur": preferences.get("blur", "strong"),
         "greyscale": preferences.get("greyscale", True), "strengths": list(BLUR_RADIUS), "saved": saved,
-    })
+        "password_error": password_error,
+    }, status_code=status)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, principal: SignedIn, saved: str = "") -> HTMLResponse:
+    return _page(request, principal, saved=saved[:20])
+
+
+@router.post("/settings/password", response_class=HTMLResponse)
+def change_password(request: Request, principal: SignedIn, current: Annotated[str, Form(max_length=1024)],
+                    new: Annotated[str, Form(max_length=1024)], again: Annotated[str, Form(max_length=1024)]) -> Response:
+    """Change one's own password; the other sessions end, this one stays."""
+    if new != again:
+        return _page(request, principal, password_error="The two new passwords differ. Type the same one twice.",
+                     status=400)
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            if principal.user_id is None:
+                raise AccountError("only a person's login has a password to change here")
+            instance.accounts.change_own_password(session, principal.user_id, current, new, principal.actor,
+                                                  keep_session_id=principal.session_id)
+    except AccountError as error:
+        message = str(error)
+        return _page(request, principal, password_error=message[:1].upper() + message[1:] + ".", status=400)
+    return RedirectResponse("/settings?saved=password", status_code=303)
 
 
 @router.post("/settings")
@@ -40,4 +66,4 @@ def save_settings(request: Request, principal: SignedIn, blur: Annotated[str, Fo
         user.preferences = {**(user.preferences or {}), "blur": blur, "greyscale": greyscale == "on"}
         instance.audit.append(session, principal.actor, "user.preferences_changed",
                               details={"blur": blur, "greyscale": greyscale == "on"})
-    return RedirectResponse("/settings?saved=true", status_code=303)
+    return RedirectResponse("/settings?saved=display", status_code=303)
