@@ -144,8 +144,9 @@ def _upsert_statement(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["day", "dimension", "value"],
         set_={"count": TrendCountRow.count + statement.excluded.count},
-    ).returning(TrendCountRow.day, TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count,
-                sort_by_parameter_order=True)
+    ).returning(TrendCountRow.day, TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count)
+    # (no sort_by_parameter_order: the rows are keyed by what they return, and asking for the order
+    # makes PostgreSQL's driver send them one statement each)
 
 
 def _upsert(session: Session, deltas: Counter[tuple[date, str, str]]) -> dict[tuple[date, str, str], int]:
