@@ -5,10 +5,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +39,7 @@ from tipline.store.tables import (
     ReportRow,
     TextFindingRow,
 )
+from tipline.store.types import JSONDocument
 from tipline.trends.cache import cache_of
 from tipline.trends.dimensions import ReportInputs, age_band, ages_in, annotation_names, facts, unique
 from tipline.trends.tables import TrendCountRow, TrendFactRow
@@ -60,82 +79,132 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
             reporter=public.get("reporterRelationship") if source == "public_form" else None,
             priority=priority, state=state)
     found = list(inputs)
-    for rid, suggested_type, result in session.execute(
-            select(ConversationAnalysisRow.report_id, ConversationAnalysisRow.suggested_incident_type,
-                   ConversationAnalysisRow.result)
-            .where(ConversationAnalysisRow.report_id.in_(found), ConversationAnalysisRow.error.is_(None))):
+    # the pipeline's results for these reports in one statement (one round trip, not five): each row is
+    # (what, report, order, text, text, document)
+    for what, rid, _order, first, second, document in session.execute(_results(), {"ids": found}):
         target = inputs[rid]
-        target.suggested_incident_types = unique([*target.suggested_incident_types, suggested_type])
-        target.tactics = unique([*target.tactics, *(t.get("tactic") for t in (result or {}).get("tactics", []))])
-        target.disclosure = target.disclosure or bool((result or {}).get("disclosure"))
-    for rid, kind, value in session.execute(
-            select(TextFindingRow.report_id, TextFindingRow.kind, TextFindingRow.value)
-            .where(TextFindingRow.report_id.in_(found))):
-        target = inputs[rid]
-        if kind == "child_age" and value.isdigit():
-            target.victim_ages.append(int(value))
-        elif kind in ("sextortion_threat", "meeting_request", "image_request"):
-            target.tactics = unique([*target.tactics, kind])
-    for rid, value in session.execute(
-            select(IdentifierRow.report_id, IdentifierRow.value)
-            .where(IdentifierRow.report_id.in_(found), IdentifierRow.kind == "payment")):
-        inputs[rid].payment_services = unique([*inputs[rid].payment_services, value.split(":", 1)[0]])
-    for rid, resolution in session.execute(
-            select(ReportJurisdictionRow.report_id, ReportJurisdictionRow.resolution)
-            .where(ReportJurisdictionRow.report_id.in_(found))):
-        best = (resolution or {}).get("best") or {}
-        inputs[rid].country, inputs[rid].region = best.get("country"), best.get("region")
-    for rid, outcome in session.execute(
-            select(ReferralOutcomeRow.report_id, ReferralOutcomeRow.outcome)
-            .where(ReferralOutcomeRow.report_id.in_(found)).order_by(ReferralOutcomeRow.id)):
-        inputs[rid].referral_outcome = outcome  # the latest wins
+        if what == "analysis":
+            target.suggested_incident_types = unique([*target.suggested_incident_types, first])
+            target.tactics = unique([*target.tactics, *(t.get("tactic") for t in (document or {}).get("tactics", []))])
+            target.disclosure = target.disclosure or bool((document or {}).get("disclosure"))
+        elif what == "finding":
+            if first == "child_age" and second is not None and second.isdigit():
+                target.victim_ages.append(int(second))
+            elif first in ("sextortion_threat", "meeting_request", "image_request"):
+                target.tactics = unique([*target.tactics, first])
+        elif what == "payment":
+            target.payment_services = unique([*target.payment_services, first.split(":", 1)[0]])
+        elif what == "jurisdiction":
+            best = (document or {}).get("best") or {}
+            target.country, target.region = best.get("country"), best.get("region")
+        else:  # "outcome", in id order: the latest wins
+            target.referral_outcome = first
     return {rid: (i.received_on, facts(i)) for rid, i in inputs.items()}
 
 
-def _upsert(session: Session, deltas: Counter[tuple[date, str, str]]) -> None:
+@cache
+def _results() -> Select[Any]:
+    """The conversation analyses, text findings, payment identifiers, jurisdiction and referral outcomes
+    of the reports `ids` as one UNION ALL, in the order `gather` applies them (built once: building
+    the statement costs more than running it)."""
+    report_ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    def tag(what: str) -> Any:
+        return literal(what, String(20)).label("what")
+
+    def text(column: Any = None) -> Any:
+        return cast(column if column is not None else null(), String)
+
+    def document(column: Any = None) -> Any:
+        return column if column is not None else cast(null(), JSONDocument)
+
+    parts = [
+        select(tag("analysis"), ConversationAnalysisRow.report_id, cast(ConversationAnalysisRow.id, BigInteger),
+               text(ConversationAnalysisRow.suggested_incident_type), text(), document(ConversationAnalysisRow.result))
+        .where(ConversationAnalysisRow.report_id.in_(report_ids), ConversationAnalysisRow.error.is_(None)),
+        select(tag("finding"), TextFindingRow.report_id, cast(TextFindingRow.id, BigInteger), text(TextFindingRow.kind),
+               text(TextFindingRow.value), document()).where(TextFindingRow.report_id.in_(report_ids)),
+        select(tag("payment"), IdentifierRow.report_id, cast(IdentifierRow.id, BigInteger), text(IdentifierRow.value),
+               text(), document()).where(IdentifierRow.report_id.in_(report_ids), IdentifierRow.kind == "payment"),
+        select(tag("jurisdiction"), ReportJurisdictionRow.report_id, cast(literal(0), BigInteger), text(), text(),
+               document(ReportJurisdictionRow.resolution)).where(ReportJurisdictionRow.report_id.in_(report_ids)),
+        select(tag("outcome"), ReferralOutcomeRow.report_id, cast(ReferralOutcomeRow.id, BigInteger),
+               text(ReferralOutcomeRow.outcome), text(), document())
+        .where(ReferralOutcomeRow.report_id.in_(report_ids)),
+    ]
+    union = union_all(*parts).subquery()
+    columns = list(union.c)
+    return select(*columns).order_by(columns[2])
+
+
+@cache
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding the delta, RETURNING the count (built once per dialect)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(TrendCountRow)
+    return statement.on_conflict_do_update(
+        index_elements=["day", "dimension", "value"],
+        set_={"count": TrendCountRow.count + statement.excluded.count},
+    ).returning(TrendCountRow.day, TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count)
+    # (no sort_by_parameter_order: the rows are keyed by what they return, and asking for the order
+    # makes PostgreSQL's driver send them one statement each)
+
+
+def _upsert(session: Session, deltas: Counter[tuple[date, str, str]]) -> dict[tuple[date, str, str], int]:
     """Add each delta to its count (a row is created at its first report), in key order so that two
-    workers lock the same rows in the same order."""
+    workers lock the same rows in the same order; returns the counts as they now are."""
     items = sorted((k, v) for k, v in deltas.items() if v)
+    now: dict[tuple[date, str, str], int] = {}
     if not items:
-        return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        return now
+    statement = _upsert_statement(session.get_bind().dialect.name)
     for start in range(0, len(items), 500):
-        chunk = items[start:start + 500]
-        statement = insert(TrendCountRow).values(
-            [{"day": day, "dimension": dimension, "value": value, "count": delta}
-             for (day, dimension, value), delta in chunk])
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "dimension", "value"],
-            set_={"count": TrendCountRow.count + statement.excluded.count})
-        session.execute(statement)
+        rows = [{"day": day, "dimension": dimension, "value": value, "count": delta}
+                for (day, dimension, value), delta in items[start:start + 500]]
+        # one statement, its rows sent together (executemany as INSERT ... VALUES (...), (...) RETURNING)
+        for day, dimension, value, count in session.connection().execute(statement, rows):
+            now[(day, dimension, value)] = count
+    return now
 
 
-def count_report(session: Session, report_id: int) -> tuple[date, set[Fact], set[Fact]] | None:
+@dataclass(frozen=True)
+class Counted:
+    """What count_report did: the report's day and facts, the facts it added, and the counts of the
+    day's series it changed as they now are (what the detector judges, without reading them again)."""
+
+    day: date
+    facts: set[Fact]
+    added: set[Fact]
+    counts: dict[Fact, int] = field(default_factory=dict)
+
+
+def count_report(session: Session, report_id: int) -> Counted | None:
     """Make the counts hold this report's facts as they are now; returns its day, its facts and the facts
     it added (None for a report not received). Running it again changes nothing."""
     gathered = gather(session, [report_id]).get(report_id)
-    stored = {(row.day, row.dimension, row.value) for row in session.execute(
-        select(TrendFactRow).where(TrendFactRow.report_id == report_id)).scalars()}
+    stored = {(day, dimension, value) for day, dimension, value in session.execute(
+        select(TrendFactRow.day, TrendFactRow.dimension, TrendFactRow.value)
+        .where(TrendFactRow.report_id == report_id))}
     wanted = {(gathered[0], d, v) for d, v in gathered[1]} if gathered else set()
     removed, added = stored - wanted, wanted - stored
     if removed:
-        for _day, dimension, value in removed:
-            session.execute(delete(TrendFactRow).where(
-                TrendFactRow.report_id == report_id, TrendFactRow.dimension == dimension,
-                TrendFactRow.value == value))
+        session.execute(delete(TrendFactRow).where(TrendFactRow.report_id == report_id, or_(*(
+            and_(TrendFactRow.dimension == dimension, TrendFactRow.value == value)
+            for _day, dimension, value in sorted(removed)))))
     if added:
-        session.add_all(TrendFactRow(report_id=report_id, day=day, dimension=dimension, value=value)
-                        for day, dimension, value in sorted(added))
-        session.flush()
+        session.execute(insert(TrendFactRow), [
+            {"report_id": report_id, "day": day, "dimension": dimension, "value": value}
+            for day, dimension, value in sorted(added)])
     deltas: Counter[tuple[date, str, str]] = Counter()
     for key in removed:
         deltas[key] -= 1
     for key in added:
         deltas[key] += 1
-    _upsert(session, deltas)
+    now = _upsert(session, deltas)
     if gathered is None:
         return None
-    return gathered[0], gathered[1], {(d, v) for _, d, v in added}
+    day = gathered[0]
+    return Counted(day, gathered[1], {(d, v) for _, d, v in added},
+                   {(d, v): count for (on, d, v), count in now.items() if on == day})
 
 
 def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None,
@@ -147,7 +216,7 @@ def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None
         for report_id in report_ids:
             with instance.db.transaction() as session:
                 result = count_report(session, report_id)
-                changed += bool(result and result[2])
+                changed += bool(result and result.added)
             if progress:
                 progress(1)
         return {"reports": changed}
@@ -195,4 +264,4 @@ def counted_days(session: Session) -> tuple[date | None, date | None]:
     return first, last
 
 
-__all__ = ["age_band", "count_report", "counted_days", "gather", "rebuild", "recently_updated"]
+__all__ = ["Counted", "age_band", "count_report", "counted_days", "gather", "rebuild", "recently_updated"]

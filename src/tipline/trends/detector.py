@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, CompoundSelect, String, and_, bindparam, func, literal, select, union_all
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session, aliased
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
@@ -211,28 +213,64 @@ def check_identifier(instance: DetectorContext, session: Session, kind: str, val
     return True
 
 
-def _watched(session: Session, report_id: int) -> list[tuple[str, str]]:
-    found: set[tuple[str, str]] = {(k, v) for k, v in session.execute(select(IdentifierRow.kind, IdentifierRow.value).where(
-        IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS)))}
-    found |= {(FILE_HASH, h) for h in session.execute(select(ReportFileRow.sha256).where(
-        ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None))).scalars() if h}
-    return sorted(found)
+def _candidates(session: Session, report_id: int, day: date,
+                thresholds: IdentifierThresholds = DEFAULT_IDENTIFIER_THRESHOLDS) -> list[tuple[str, str]]:
+    """The report's watched identifiers and file hashes carried by at least `min_reports` reports in the
+    window to `day` (one statement): an identifier held by fewer cannot alert, so it is not judged."""
+    low, high = _day_bounds(day - timedelta(days=thresholds.window_days - 1), day)
+    found: Result[str, str] = session.execute(_candidates_statement(), {
+        "report": report_id, "low": low, "high": high, "least": thresholds.min_reports})
+    return sorted({(str(kind), str(value)) for kind, value in found if value})
 
 
-def check_report(instance: DetectorContext, session: Session, report_id: int, day: date, facts: Iterable[Fact]) -> int:
-    """Judge the series this report was counted in, on its day, and its identifiers; returns alerts touched."""
+@cache
+def _candidates_statement() -> CompoundSelect[str, str]:
+    """`_candidates`' statement, built once (building it costs more than running it)."""
+    report_id: BindParameter[int] = bindparam("report")
+    low: BindParameter[datetime] = bindparam("low")
+    high: BindParameter[datetime] = bindparam("high")
+    least: BindParameter[int] = bindparam("least")
+    same = aliased(IdentifierRow)
+    identifiers = (
+        select(IdentifierRow.kind, IdentifierRow.value)
+        .join(same, and_(same.kind == IdentifierRow.kind, same.value == IdentifierRow.value))
+        .join(ReportRow, ReportRow.id == same.report_id)
+        .where(IdentifierRow.report_id == report_id, IdentifierRow.kind.in_(WATCHED_KINDS),
+               ReportRow.received_at >= low, ReportRow.received_at < high)
+        .group_by(IdentifierRow.kind, IdentifierRow.value)
+        .having(func.count(func.distinct(same.report_id)) >= least))
+    file = aliased(ReportFileRow)
+    hashes = (
+        select(literal(FILE_HASH, String(30)), ReportFileRow.sha256)
+        .join(file, file.sha256 == ReportFileRow.sha256)
+        .join(ReportRow, ReportRow.id == file.report_id)
+        .where(ReportFileRow.report_id == report_id, ReportFileRow.sha256.is_not(None),
+               ReportRow.received_at >= low, ReportRow.received_at < high)
+        .group_by(ReportFileRow.sha256)
+        .having(func.count(func.distinct(file.report_id)) >= least))
+    return union_all(identifiers, hashes)
+
+
+def check_report(instance: DetectorContext, session: Session, report_id: int, day: date, facts: Iterable[Fact],
+                 counts: dict[Fact, int] | None = None) -> int:
+    """Judge the series this report was counted in, on its day, and its identifiers; returns alerts touched.
+    `counts`: the day's counts the caller just wrote (count_report's); series not in it are read."""
     wanted = {(d, v) for d, v in facts if d not in NOT_DETECTED}
     if not wanted:
         return 0
-    counts = session.execute(select(TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
-        TrendCountRow.day == day, TrendCountRow.dimension.in_(sorted({d for d, _ in wanted})),
-        TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)).all()
+    known = {key: count for key, count in (counts or {}).items() if key in wanted}
+    series = [(d, v, c) for (d, v), c in known.items() if c >= DEFAULT_THRESHOLDS.min_count]
+    unknown = wanted - set(known)
+    if unknown:  # a report counted before (a rerun): its counts were not written now, so they are read
+        series += [(d, v, c) for d, v, c in session.execute(
+            select(TrendCountRow.dimension, TrendCountRow.value, TrendCountRow.count).where(
+                TrendCountRow.day == day, TrendCountRow.dimension.in_(sorted({d for d, _ in unknown})),
+                TrendCountRow.count >= DEFAULT_THRESHOLDS.min_count)).all() if (d, v) in unknown]
     touched = 0
-    for dimension, value, count in counts:
-        if (dimension, value) in wanted and check_rise(instance, session, dimension, value, day, count,
-                                                       report_id=report_id):
+    for dimension, value, count in sorted(series):
+        if check_rise(instance, session, dimension, value, day, count, report_id=report_id):
             touched += 1
-    for kind, value in _watched(session, report_id):
+    for kind, value in _candidates(session, report_id, day):
         if check_identifier(instance, session, kind, value, day, report_id=report_id):
             touched += 1
     return touched

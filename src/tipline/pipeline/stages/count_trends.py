@@ -14,8 +14,7 @@ from tipline.trends.detector import DetectorContext, check_report
 def count_trends(context: DetectorContext, session: Session, report_id: int) -> None:
     counted = count_report(session, report_id)
     if counted is not None:
-        day, facts, _added = counted
-        check_report(context, session, report_id, day, facts)
+        check_report(context, session, report_id, counted.day, counted.facts, counted.counts)
 
 
 STAGE = Stage("count_trends", "add the report to the daily counts and look for emerging threats", count_trends)
