@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
@@ -41,6 +43,18 @@ def _users_page(request: Request, principal: Principal, *, created: dict[str, st
         "created": created, "error": error, "pending_grants": pending, "me": principal.user_id,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
     }, status_code=status)
+
+
+def _account_change(request: Request, principal: Principal, work: Callable[[Session], Response]) -> Response:
+    """Run an account change in one transaction and answer as `work` says; a refused change shows the
+    users page again with the reason, and nothing changed."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            response = work(session)
+    except AccountError as error:
+        return _users_page(request, principal, error=str(error), status=400)
+    return response
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -83,16 +97,16 @@ def change_role(
 ) -> Response:
     """Roles that read reports wait for a second person's approval, as for a new login."""
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            if role not in {r.value for r in USER_ROLES}:
-                raise AccountError(f"choose one of the roles listed (got {role!r})")
-            grant = instance.accounts.change_role(session, username, Role(role), principal.actor, principal.user_id,
-                                                  via="web")
-    except AccountError as error:
-        return _users_page(request, principal, error=str(error), status=400)
-    notice = "role_requested" if grant is not None else "role_changed"
-    return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+    def work(session: Session) -> Response:
+        if role not in {r.value for r in USER_ROLES}:
+            raise AccountError(f"choose one of the roles listed (got {role!r})")
+        grant = instance.accounts.change_role(session, username, Role(role), principal.actor, principal.user_id,
+                                              via="web")
+        notice = "role_requested" if grant is not None else "role_changed"
+        return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+    return _account_change(request, principal, work)
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse)
@@ -104,15 +118,16 @@ def set_active(
 ) -> Response:
     """Disable a login (its sessions end at once; it cannot sign in) or enable it again."""
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            user = instance.accounts.user_by_name(session, username)
-            if user is not None and user.id == principal.user_id:
-                raise AccountError("you cannot disable your own login: ask another administrator")
-            instance.accounts.set_active(session, username, active == "yes", principal.actor)
-    except AccountError as error:
-        return _users_page(request, principal, error=str(error), status=400)
-    return RedirectResponse(f"/admin/users?notice={'enabled' if active == 'yes' else 'disabled'}", status_code=303)
+
+    def work(session: Session) -> Response:
+        user = instance.accounts.user_by_name(session, username)
+        if user is not None and user.id == principal.user_id:
+            raise AccountError("you cannot disable your own login: ask another administrator")
+        instance.accounts.set_active(session, username, active == "yes", principal.actor)
+        return RedirectResponse(f"/admin/users?notice={'enabled' if active == 'yes' else 'disabled'}",
+                                status_code=303)
+
+    return _account_change(request, principal, work)
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)

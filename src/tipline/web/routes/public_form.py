@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tipline.domain.base import utc_now
@@ -280,11 +281,15 @@ def _held_files(instance: Instance, token: str | None, discard: bool) -> list[He
     if token is None:
         return []
     with instance.db.transaction() as session:
-        rows = held_uploads.held(session, instance.secret_key, token)
         if discard:
-            held_uploads.release(session, instance.files, rows)
+            held_uploads.release(session, instance.files, held_uploads.held(session, instance.secret_key, token))
             return []
-        return [HeldFile(row.file_name or _("A file without a name"), describe_size(row.size)) for row in rows]
+        return _listed(instance, session, token)
+
+
+def _listed(instance: Instance, session: Session, token: str) -> list[HeldFile]:
+    return [HeldFile(row.file_name or _("A file without a name"), describe_size(row.size))
+            for row in held_uploads.held(session, instance.secret_key, token)]
 
 
 def _hold_files(instance: Instance, token: str, form: SubmittedForm) -> list[HeldFile]:
@@ -293,7 +298,7 @@ def _hold_files(instance: Instance, token: str, form: SubmittedForm) -> list[Hel
     with committed_files(instance, form) as committed, instance.db.transaction() as session:
         for attachment, stored in committed:
             held_uploads.hold(session, instance.files, instance.secret_key, token, stored, attachment.file_name)
-    return _held_files(instance, token, False)
+        return _listed(instance, session, token)  # what is held now, read in the same transaction
 
 
 def _to_receipt(state: FormState, receipt: Receipt) -> RedirectResponse:
