@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from tipline.demo.dataset import PROVIDERS
+from tipline.demo.dataset import PROVIDERS, offender_known
 from tipline.domain.audit import Actor
 from tipline.domain.incident import IncidentType
 from tipline.domain.report import ReportContent
@@ -87,6 +87,9 @@ def _content(rng: random.Random, incident: IncidentType, platform: str, at: date
         content["publicReport"] = {"description": words, "reporterRelationship": rng.choice(
             ["parent_or_carer", "child_themself", "professional", "other_family"]),
             "childGender": rng.choice(["female", "female", "female", "male", "unknown"])}
+        known = offender_known(f"{platform}|{at.isoformat()}")
+        if known:
+            content["publicReport"]["offenderKnown"] = known
     else:
         content["additionalInfo"] = words
         content["reporter"] = {"reportingPerson": {"firstName": "Trust", "lastName": "Team",

@@ -30,6 +30,18 @@ WORDS: dict[str, str] = {
     "additions": "added later", "contact": "contact", "childAge": "child's age (as given)",
     "otherPersonAge": "other person's age (as given)", "fileDetails": "file details",
     "originalFileName": "original file name", "locationOfFile": "where the file was",
+    "offenderKnown": "does the child know them in person",
+}
+
+# Coded answers of the public form as a person reads them, by the element that holds them.
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "reporterRelationship": {
+        "child_themself": "The young person this is about", "parent_or_carer": "A parent or carer of the child",
+        "other_family": "Another family member", "friend": "A friend",
+        "professional": "Someone who works with children", "other": "Someone else", "not_said": "Not said",
+    },
+    "childGender": {"female": "Girl", "male": "Boy", "other": "Another gender", "unknown": "Not known"},
+    "offenderKnown": {"online_only": "No, only online", "known_offline": "Yes, in person", "unknown": "Not known"},
 }
 
 
@@ -37,6 +49,14 @@ def _words_of(name: str) -> str:
     if name in WORDS:
         return WORDS[name]
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).lower()
+
+
+def describe_value(key: str, value: object) -> object:
+    """A coded answer in words ("parent_or_carer" under reporterRelationship reads "A parent or carer of the
+    child"); any other value comes back unchanged."""
+    if isinstance(value, str):
+        return VALUE_WORDS.get(key, {}).get(value, value)
+    return value
 
 
 def describe_path(path: str) -> str:

@@ -13,6 +13,8 @@ ReporterRelationship = Literal[
     "child_themself", "parent_or_carer", "other_family", "friend", "professional", "other", "not_said"
 ]
 ChildGender = Literal["female", "male", "other", "unknown"]
+# Whether the child knows the other person offline (in person): most reported offenders are strangers met online.
+OffenderKnown = Literal["online_only", "known_offline", "unknown"]
 
 
 class PublicContact(DomainModel):
@@ -49,6 +51,9 @@ class PublicReport(DomainModel):
         default=None, description="The other person's age as the reporter gave it (a range when they were not sure)"
     )
     other_person_description: Text | None = None
+    offender_known: OffenderKnown | None = Field(
+        default=None, description="Whether the child knows the other person offline, as the reporter said"
+    )
     language: str | None = Field(default=None, max_length=20, description="The language the form was filled in")
     contact: PublicContact | None = Field(default=None, description="Absent for an anonymous report")
     additions: list[PublicAddition] = Field(

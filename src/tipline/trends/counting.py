@@ -77,6 +77,7 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
             annotations=annotation_names(summary.get("reportAnnotations"), reviewed_annotations),
             victim_ages=ages_in(content), victim_sex=public.get("childGender"),
             reporter=public.get("reporterRelationship") if source == "public_form" else None,
+            offender_known=public.get("offenderKnown") if source == "public_form" else None,
             priority=priority, state=state)
     found = list(inputs)
     # the pipeline's results for these reports in one statement (one round trip, not five): each row is

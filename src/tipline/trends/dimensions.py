@@ -28,6 +28,7 @@ DIMENSIONS: dict[str, str] = {
     "age_band": "Victim age",
     "victim_sex": "Victim sex",
     "reporter": "Who reported (public reports)",
+    "offender_relationship": "Child knows the offender offline",
     "payment_method": "Payment method named",
     "priority": "Priority",
     "decision": "Decision",
@@ -36,6 +37,7 @@ DIMENSIONS: dict[str, str] = {
 UNKNOWN = "unknown"
 MAX_VALUE = 200
 AGE_BANDS = ((0, 12, "0-12"), (13, 15, "13-15"), (16, 17, "16-17"), (18, 200, "18 or over"))
+OFFENDER_KNOWN = ("online_only", "known_offline")
 DECIDED = ("referred", "informational", "closed_no_action")
 ANNOTATIONS = {"sextortion", "csamSolicitation", "minorToMinorInteraction", "spam", "sadisticOnlineExploitation"}
 
@@ -56,6 +58,7 @@ class ReportInputs:
     victim_ages: list[int] = field(default_factory=list)
     victim_sex: str | None = None
     reporter: str | None = None  # a public reporter's relationship to the child
+    offender_known: str | None = None  # online_only, known_offline or unknown, where the reporter said
     payment_services: list[str] = field(default_factory=list)
     country: str | None = None
     region: str | None = None
@@ -90,6 +93,7 @@ def facts(inputs: ReportInputs) -> set[tuple[str, str]]:
     found.add(("victim_sex", inputs.victim_sex or UNKNOWN))
     if inputs.reporter:
         found.add(("reporter", inputs.reporter))
+    found.add(("offender_relationship", inputs.offender_known if inputs.offender_known in OFFENDER_KNOWN else UNKNOWN))
     found |= {("payment_method", _clean(s)) for s in inputs.payment_services if s}
     found.add(("country", inputs.country or UNKNOWN))
     if inputs.region:
@@ -107,6 +111,8 @@ def value_label(dimension: str, value: str) -> str:
             return INCIDENT_SHORT_NAMES[IncidentType(value)]
         except ValueError:
             return value
+    if dimension == "offender_relationship":
+        return {"online_only": "Only online", "known_offline": "Known offline"}.get(value, "Not known")
     if dimension in ("decision", "referral_outcome", "reporter", "tactic", "victim_sex"):
         return value.replace("_", " ").capitalize()
     if dimension == "source":

@@ -28,8 +28,10 @@ NOTES = [
     "Victim age: the age the reporter gave for a victim, or an age read in the report's free text; "
     "bands 0-12, 13-15, 16-17, 18 or over; 'unknown' where none was given.",
     "Victim sex: asked only on the public form; service-provider reports count as 'unknown'.",
-    "Offender relationship (known offline or not) is not collected by the reporting schema or the form, so "
-    "no share of offenders unknown to the child offline is published.",
+    "Child knows the offender offline: asked on the public form (\"Does the child know this person in "
+    "person?\"); the CyberTipline schema has no such field, so service-provider reports count as 'not known'. "
+    "Offenders unknown offline: the share of reports answered 'only online' among those answered 'only "
+    "online' or 'known offline', published when both counts are at least the suppression threshold.",
     "Decision: the state of the report when the figures were counted (referred, informational, closed with "
     "no action, undecided).",
     "Suppression: a count from 1 to {threshold_less} is shown as '<{threshold}'. Where a total is published "
@@ -114,11 +116,20 @@ def report(session: Session, first: date, last: date, dimensions: list[str], *, 
     }
 
 
+def _share(part: int, other: int, threshold: int) -> float | None:
+    """part as a percentage of part + other, or None when either count is small enough to be suppressed."""
+    if 0 < part < threshold or 0 < other < threshold or part + other < threshold:
+        return None
+    return round(100 * part / (part + other), 1)
+
+
 def yearly_summary(session: Session, first: date, last: date, threshold: int) -> list[dict[str, Any]]:
-    """Per year: reports, online-enticement reports and their growth, shares by victim sex."""
+    """Per year: reports, online-enticement reports and their growth, shares by victim sex, and the share of
+    offenders the child did not know offline where the reporter said."""
     enticement = _counts(session, first, last, "incident_type", "year")
     sexes = _counts(session, first, last, "victim_sex", "year")
     totals = _counts(session, first, last, "all", "year")
+    known_offline = _counts(session, first, last, "offender_relationship", "year")
     years = sorted({p for p, _ in totals})
     summary = []
     for year in years:
@@ -134,7 +145,8 @@ def yearly_summary(session: Session, first: date, last: date, threshold: int) ->
             if full_before and before and count >= threshold and before >= threshold else None,
             "victim_sex_percent": {s: round(100 * n / all_sexes, 1) if all_sexes >= threshold and (n == 0 or n >= threshold)
                                    else None for s, n in known.items()},
-            "offenders_unknown_offline_percent": None,
+            "offenders_unknown_offline_percent": _share(known_offline.get((year, "online_only"), 0),
+                                                        known_offline.get((year, "known_offline"), 0), threshold),
         })
     return summary
 

@@ -11,7 +11,7 @@ from jinja2 import Environment
 from tipline.domain.base import utc_now
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
 from tipline.domain.lifecycle import ReportState
-from tipline.domain.paths import describe_path
+from tipline.domain.paths import describe_path, describe_value
 
 _LABEL_OVERRIDES = {
     "espIdentifier": "Service user id",
@@ -29,6 +29,9 @@ _LABEL_OVERRIDES = {
     "deviceId": "Device ids",
     "url": "URLs",
     "fleaCountry": "Foreign law-enforcement country",
+    "offenderKnown": "Child knows them in person",
+    "reporterRelationship": "Who reported",
+    "childGender": "Child's gender",
 }
 
 
@@ -90,6 +93,6 @@ def is_list(value: Any) -> bool:
 def install(env: Environment) -> None:
     env.filters.update(
         label=label, when=when, age=age, incident_short=incident_short, state_label=state_label,
-        plain_path=describe_path,
+        plain_path=describe_path, plain_value=lambda value, key: describe_value(key, value),
     )
     env.tests.update(mapping_value=is_mapping, list_value=is_list)

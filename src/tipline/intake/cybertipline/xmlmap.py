@@ -19,6 +19,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tipline.domain.files import FileDetails
+from tipline.domain.paths import describe_value
 from tipline.domain.report import ReportContent
 from tipline.intake.cybertipline.codes import MALFORMED_XML, VALIDATION_FAILED, IspwsError
 from tipline.intake.cybertipline.schema import ElementSpec, root_spec, validator
@@ -259,9 +260,10 @@ def _public_report_as_schema(wire: dict[str, Any], public: dict[str, Any]) -> di
     and the reporter is the public contact (or an empty reportingPerson when anonymous)."""
     lines = ["Public report (filed through the hotline's public form)", f"What happened: {public['description']}"]
     for key, label in (("reporterRelationship", "Reporter's relationship"), ("childInDangerNow", "Child in danger now"),
-                       ("childGender", "Child's gender"), ("otherPersonDescription", "About the other person")):
+                       ("childGender", "Child's gender"), ("otherPersonDescription", "About the other person"),
+                       ("offenderKnown", "Child knows the other person in person")):
         if key in public:
-            lines.append(f"{label}: {_text_of(public[key])}")
+            lines.append(f"{label}: {_text_of(describe_value(key, public[key]))}")
     for key, label in (("childAge", "Child's age as the reporter gave it"),
                        ("otherPersonAge", "Other person's age as the reporter gave it")):
         if key in public:

@@ -97,6 +97,13 @@ GENDER: tuple[Choice, ...] = (
     Choice("unknown", N_("I do not know")),
 )
 
+KNOWN: tuple[Choice, ...] = (
+    Choice("online_only", N_("No, they only know each other online")),
+    Choice("known_offline", N_("Yes, the child knows them in person"),
+           N_("For example a family member, a neighbour, someone from school, a club or a team.")),
+    Choice("unknown", N_("I do not know")),
+)
+
 RELATIONSHIP: tuple[Choice, ...] = (
     Choice("child_themself", N_("I am the young person this is about")),
     Choice("parent_or_carer", N_("A parent or carer of the child")),
@@ -109,6 +116,7 @@ RELATIONSHIP: tuple[Choice, ...] = (
 
 RADIOS: dict[str, tuple[Choice, ...]] = {
     "what": WHAT, "danger": DANGER, "where": WHERE, "child_gender": GENDER, "relationship": RELATIONSHIP,
+    "offender_known": KNOWN,
 }
 
 # Longest answer accepted per text field (characters). Generous for real reports, bounded for abuse.
@@ -367,6 +375,7 @@ def read_answers(
     other_phone = r.phone("other_phone", "their")
     other_age = r.age("other_age", 0, 120)
     other_description = r.text("other_description") or None
+    offender_known = r.choice("offender_known")
 
     relationship = r.choice("relationship") or "not_said"
     contact_name = r.text("contact_name") or None
@@ -459,6 +468,7 @@ def read_answers(
             other_person_age=other_age,
             language=language,
             other_person_description=other_description,
+            offender_known=offender_known,  # type: ignore[arg-type]  # one of KNOWN or None, checked above; the model's Literal validates it again
             contact=contact,
         ),
     )
