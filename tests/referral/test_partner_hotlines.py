@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from referralsupport import add_user, claim, png_bytes, principal, report_in_review
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from support import build_instance, instance_env, tipline_command
 from websupport import Site, build_site
 
@@ -32,7 +32,7 @@ from tipline.referral.partner_outcomes import OutcomeFileRefused, export_outcome
 from tipline.referral.partners import add_partner
 from tipline.referral.service import outcomes_of, record_outcome, refer
 from tipline.store.partners import ImportedReferralRow, PartnerOutcomeFileRow
-from tipline.store.referrals import ReferralOutcomeRow
+from tipline.store.referrals import AgencyRow, ReferralOutcomeRow
 from tipline.store.tables import AuditEventRow, PipelineJob, ReportFileRow, ReportRow
 
 ADMIN = Actor.system("test-admin")
@@ -272,6 +272,28 @@ def test_duplicate_import_refused(receiving: Pair) -> None:
     assert _footprint(receiving.receiver) == before
 
 
+def test_failure_midway_leaves_nothing(receiving: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the report and its first file were written in the transaction: all of it rolls
+    back, and the ciphertext already put in the store is deleted again."""
+    _register_sender(receiving.receiver, receiving.sender)
+    before = _footprint(receiving.receiver)
+    register = receiving.receiver.files.register
+    calls = []
+
+    def failing(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk gone")
+        return register(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
+
+    monkeypatch.setattr(receiving.receiver.files, "register", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        _import(receiving)
+    assert _footprint(receiving.receiver) == before
+    monkeypatch.undo()
+    assert _import(receiving) > 0  # and the same package imports cleanly afterwards
+
+
 def test_wrong_package_key_refused(receiving: Pair, tmp_path: Path) -> None:
     _register_sender(receiving.receiver, receiving.sender)
     other_key = tmp_path / "someone-else.key"
@@ -343,6 +365,14 @@ def test_forged_outcome_file_refused(sending: Pair) -> None:
 
     with pytest.raises(OutcomeFileRefused, match="not a tipline outcome file"):
         import_outcomes(sending.sender, b"not json at all", ADMIN)
+    assert _sender_outcomes(sending) == before
+
+    # the partner's signing key withdrawn at the sender: the genuine file now comes from an unknown sender
+    with sending.sender.db.transaction() as session:
+        session.execute(update(AgencyRow).where(AgencyRow.code == "nl-meldpunt").values(signing_key=None))
+    with pytest.raises(OutcomeFileRefused, match="unknown sender") as refused:
+        import_outcomes(sending.sender, json.dumps(genuine).encode(), ADMIN)
+    assert refused.value.kind == "unknown_sender"
     assert _sender_outcomes(sending) == before
 
 
