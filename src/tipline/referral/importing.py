@@ -28,7 +28,7 @@ from tipline.domain.files import FileDetails
 from tipline.domain.report import ReportContent, ReportSource
 from tipline.domain.roles import Role
 from tipline.intake.submission import SubmissionRejected, submit_report
-from tipline.media.blobstore import StoredBlob
+from tipline.media.blobstore import BlobTooLargeError, StoredBlob
 from tipline.referral.package import (
     COPY_CHUNK,
     FORMAT,
@@ -200,10 +200,15 @@ def _store_evidence(instance: Instance, contents: PackageContents, entry: dict[s
     """One evidence file from the package into the encrypted store (never to disk in plaintext);
     its SHA-256 checked again against the signed manifest as it is stored."""
     path = str(entry["path"])
-    with instance.files.writer() as writer, contents.open(path) as source:
-        while chunk := source.read(COPY_CHUNK):
-            writer.write(chunk)
-        blob = writer.commit()
+    limit = instance.settings.max_upload_bytes
+    try:
+        with instance.files.writer(max_size=limit) as writer, contents.open(path) as source:
+            while chunk := source.read(COPY_CHUNK):
+                writer.write(chunk)
+            blob = writer.commit()
+    except BlobTooLargeError:
+        raise ImportRefused(f"{path} is larger than the largest file this hotline takes (TIPLINE_MAX_UPLOAD_BYTES, "
+                            f"{limit:,} bytes); nothing was imported", "invalid") from None
     if not blob.deduplicated:
         new_blobs.append(blob.address)
     if blob.sha256 != entry.get("sha256"):
