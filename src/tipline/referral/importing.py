@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from tipline.instance import Instance
 
 MAX_REPORT_JSON = 64 * 1024 * 1024
+EVIDENCE = frozenset({"evidence"})
 
 
 class ImportRefused(ValueError):
@@ -107,7 +108,7 @@ def _import(instance: Instance, contents: PackageContents, package_sha256: str, 
             raise ImportRefused(str(error), "unknown_sender") from None
         partner_id, partner_code, partner_name = partner.id, partner.code, partner.name
         key = signing_public_key(partner)
-    verification = verify_contents(contents, key)
+    verification = verify_contents(contents, key, deferred_kinds=EVIDENCE)  # evidence: checked as it is stored
     if not verification.ok:
         bad_signature = any(p.kind == "bad_signature" for p in verification.problems) or (
             not verification.signature_valid and not verification.problems)
@@ -197,8 +198,9 @@ def _report_content(contents: PackageContents) -> tuple[ReportContent, dict[str,
 
 def _store_evidence(instance: Instance, contents: PackageContents, entry: dict[str, Any],
                     new_blobs: list[str]) -> StoredBlob:
-    """One evidence file from the package into the encrypted store (never to disk in plaintext);
-    its SHA-256 checked again against the signed manifest as it is stored."""
+    """One evidence file from the package into the encrypted store (never to disk in plaintext); its
+    SHA-256 and size checked against the signed manifest as it is stored (the check of verify_contents,
+    done while reading the file once). A mismatch refuses the import; the caller deletes the ciphertext."""
     path = str(entry["path"])
     limit = instance.settings.max_upload_bytes
     try:
@@ -211,9 +213,10 @@ def _store_evidence(instance: Instance, contents: PackageContents, entry: dict[s
                             f"{limit:,} bytes); nothing was imported", "invalid") from None
     if not blob.deduplicated:
         new_blobs.append(blob.address)
-    if blob.sha256 != entry.get("sha256"):
-        raise ImportRefused(f"{path} changed while it was imported: SHA-256 {blob.sha256}, the manifest says "
-                            f"{entry.get('sha256')}; nothing was imported", "altered")
+    if blob.sha256 != entry.get("sha256") or blob.size != entry.get("size"):
+        raise ImportRefused(f"refused, nothing was imported: {path} was altered: SHA-256 {blob.sha256} "
+                            f"({blob.size} bytes), the signed manifest says {entry.get('sha256')} "
+                            f"({entry.get('size')} bytes)", "altered")
     return blob
 
 
