@@ -116,6 +116,8 @@ def _import(instance: Instance, contents: PackageContents, package_sha256: str, 
         reasons = "; ".join(p.message for p in verification.problems) or "the signature does not verify"
         raise ImportRefused(f"refused, nothing was imported: the package from {partner_name} does not verify with "
                             f"its signing key {key_id}: {reasons}", kind)
+    manifest = verification.manifest or {}  # from here on, only what the signature covers
+    hotline = manifest["hotline"] if isinstance(manifest.get("hotline"), dict) else {}
     referral: dict[str, Any] = manifest["referral"] if isinstance(manifest.get("referral"), dict) else {}
     try:
         sender_referral_id, sender_report_id = int(referral["id"]), int(referral["report_id"])
