@@ -25,6 +25,8 @@ def _key_text(value: str, what: str) -> str:
             return path.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as error:
             raise Failure(f"cannot read the {what} {value}: {error}") from None
+    if "/" in value or value.endswith((".pub", ".key", ".txt")):
+        raise Failure(f"the {what} file {value} does not exist")
     return value
 
 
