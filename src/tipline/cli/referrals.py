@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tipline.cli.common import Failure, emit, open_instance
+from tipline.cli.common import Failure, cli_actor, emit, open_instance
 from tipline.keyfiles import KeyFileError
 
 
@@ -138,3 +138,89 @@ def referral_outcomes(as_json: bool) -> None:
         counts, trend = outcome_counts(session), outcome_trend(session)
     emit(as_json, {"counts": counts, "by_month": trend}, lambda: "\n".join(
         f"{outcome_label(k):<32} {v}" for k, v in counts.items()))
+
+
+@referral_group.command("import")
+@click.argument("package", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="This hotline's private package key (the one whose public half the partner refers to).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def referral_import(package: str, key_file: str, as_json: bool) -> None:
+    """Import a partner hotline's referral package as one new report: the signature is verified with the
+    sender's registered signing key (`tipline partners add`) and every item's SHA-256 checked; the report
+    and its files then go through the pipeline as any report. A bad signature, a changed file, an
+    unknown sender or a referral already imported is refused with the reason, and nothing is created."""
+    from tipline.referral.importing import ImportRefused, import_package
+    from tipline.referral.keys import load_agency_private_key
+
+    instance = open_instance()
+    try:
+        result = import_package(instance, package, load_agency_private_key(key_file), cli_actor())
+    except KeyFileError as error:
+        raise Failure(str(error)) from None
+    except ImportRefused as error:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "refused": error.kind, "error": str(error)}))
+            sys.exit(1)
+        raise Failure(str(error)) from None
+    emit(as_json, {"ok": True, "report_id": result.report_id, "partner": result.partner_code,
+                   "sender_report_id": result.sender_report_id, "sender_referral_id": result.sender_referral_id,
+                   "files": result.files, "file_sha256": result.file_sha256},
+         f"Imported referral {result.sender_referral_id} (their report #{result.sender_report_id}) from "
+         f"{result.partner_name} as report #{result.report_id} with {result.files} file(s); the pipeline takes it "
+         "from here.")
+
+
+@referral_group.command("outcome-export")
+@click.argument("report_id", type=int)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
+              help="The outcome file to write (send it to the partner hotline).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def referral_outcome_export(report_id: int, output: str, as_json: bool) -> None:
+    """Write a signed outcome file for REPORT_ID, a report imported from a partner hotline: what happened to it
+    here (received, referred on, the agency's outcomes, closed). The partner runs `tipline referral
+    outcome-import` on it."""
+    import os
+
+    from tipline.referral.partner_outcomes import OutcomeFileRefused, export_outcomes
+
+    instance = open_instance()
+    target = Path(output)
+    if target.exists():
+        raise Failure(f"{output} exists: give a new file name")
+    try:
+        written = export_outcomes(instance, report_id, cli_actor())
+    except OutcomeFileRefused as error:
+        raise Failure(str(error)) from None
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(written.data)
+    emit(as_json, {"report_id": report_id, "file": output, "sequence": written.sequence,
+                   "partner": written.partner_name, "referral_id": written.sender_referral_id,
+                   "outcomes": written.outcomes},
+         f"Wrote outcome file {written.sequence} for {written.partner_name} (their referral "
+         f"{written.sender_referral_id}) to {output}: {len(written.outcomes)} outcome(s).")
+
+
+@referral_group.command("outcome-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def referral_outcome_import(file: str, as_json: bool) -> None:
+    """Add a partner hotline's outcome file to the timeline of the referral it is about. It must verify with the
+    signing key of the partner the report was referred to; a file already imported, or older than one
+    imported, is refused as a replay. Each outcome is added once."""
+    from tipline.referral.partner_outcomes import OutcomeFileRefused, import_outcomes
+
+    instance = open_instance()
+    try:
+        result = import_outcomes(instance, Path(file).read_bytes(), cli_actor())
+    except OutcomeFileRefused as error:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "refused": error.kind, "error": str(error)}))
+            sys.exit(1)
+        raise Failure(str(error)) from None
+    emit(as_json, {"ok": True, "referral_id": result.referral_id, "report_id": result.report_id,
+                   "partner": result.partner_name, "sequence": result.sequence, "added": result.added,
+                   "already_known": result.already_known},
+         f"Outcome file {result.sequence} from {result.partner_name}: {len(result.added)} new outcome(s) on referral "
+         f"{result.referral_id} (report #{result.report_id}); {result.already_known} already known.")

@@ -28,6 +28,7 @@ class ReportSource(StrEnum):
     ESP_JSON = "esp_json"
     PUBLIC_FORM = "public_form"
     BULK = "bulk"
+    PARTNER_HOTLINE = "partner_hotline"  # a referral package imported from a partner hotline
 
 
 SOURCE_LABELS = {
@@ -35,6 +36,7 @@ SOURCE_LABELS = {
     ReportSource.ESP_JSON: "Service provider (JSON API)",
     ReportSource.PUBLIC_FORM: "Public report form",
     ReportSource.BULK: "Bulk import",
+    ReportSource.PARTNER_HOTLINE: "Partner hotline (referral package)",
 }
 
 

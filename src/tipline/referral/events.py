@@ -17,6 +17,9 @@ REFERRAL_EVENT_LABELS = {
     "referral.file_viewed": "Evidence file details viewed by the agency",
     "referral.package_downloaded": "Package downloaded",
     "referral.outcome_reported": "Outcome from the agency",
+    "referral.imported": "Imported from a partner hotline",
+    "referral.outcomes_exported": "Outcomes written for the partner hotline",
+    "referral.outcome_file_imported": "Outcome file from the partner hotline",
     "victims.identification_offered": "Identification offered to a series",
 }
 
@@ -52,7 +55,19 @@ def describe_referral_event(action: str, details: dict[str, Any]) -> str:
             text += f" to {details['referred_to']}"
         if details.get("reason"):
             text += f" ({details['reason']})"
+        if details.get("how"):
+            text += f"; from {details['how']}"
         return text
+    if action == "referral.imported":
+        return (f"Imported from the partner hotline {agency}: its report #{details.get('sender_report_id')}, "
+                f"its referral {details.get('sender_referral_id')}; {details.get('files', 0)} file(s); signature "
+                f"verified with its key {details.get('signing_key_id')}")
+    if action == "referral.outcomes_exported":
+        return (f"Outcome file {details.get('sequence')} written for {agency} (its referral "
+                f"{details.get('sender_referral_id')}): {details.get('outcomes', 0)} outcome(s)")
+    if action == "referral.outcome_file_imported":
+        return (f"Outcome file {details.get('sequence')} from {agency} imported for referral "
+                f"{details.get('referral_id')}: {details.get('added', 0)} new outcome(s)")
     if action == "victims.identification_offered":
         names = ", ".join(str(s.get("series")) for s in details.get("series", []))
         return f"Child identified by the agency: offered to series {names} for confirmation"

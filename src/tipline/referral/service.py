@@ -469,8 +469,11 @@ def record_download(instance: Instance, session: Session, referral: ReferralRow,
 
 def record_outcome(instance: Instance, session: Session, referral: ReferralRow, principal: Principal, outcome: str,
                    *, reason: str | None = None, referred_to: str | None = None,
-                   note: str | None = None) -> ReferralOutcomeRow:
-    """An outcome the agency reports; it appears on the report's timeline (an audit event)."""
+                   note: str | None = None, recorded_at: datetime | None = None, recorded_by: str | None = None,
+                   how: str | None = None) -> ReferralOutcomeRow:
+    """An outcome the agency reports; it appears on the report's timeline (an audit event). A partner
+    hotline's outcome file gives when and by whom it was recorded there (`recorded_at`, `recorded_by`)
+    and `how` it came."""
     try:
         kind = Outcome(outcome)
     except ValueError:
@@ -487,7 +490,8 @@ def record_outcome(instance: Instance, session: Session, referral: ReferralRow, 
     row = ReferralOutcomeRow(referral_id=referral.id, report_id=referral.report_id, outcome=kind.value,
                              reason=reason,
                              referred_to=referred_to if kind == Outcome.REFERRED_ON else None, note=note,
-                             recorded_at=utc_now(), recorded_by=principal.actor.name,
+                             recorded_at=recorded_at or utc_now(),
+                             recorded_by=(recorded_by or principal.actor.name)[:200],
                              recorded_by_user_id=principal.user_id)
     session.add(row)
     session.flush()
@@ -499,6 +503,8 @@ def record_outcome(instance: Instance, session: Session, referral: ReferralRow, 
         details["reason"] = reason[:500]
     if row.referred_to:
         details["referred_to"] = row.referred_to
+    if how:
+        details["how"] = how
     instance.audit.append(session, principal.actor, "referral.outcome_reported", report_id=referral.report_id,
                           details=details)
     if kind == Outcome.CHILD_IDENTIFIED:

@@ -34,6 +34,9 @@ class AgencyRow(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(64))
     public_key: Mapped[str | None] = mapped_column(String(64))  # X25519, base64: packages are encrypted to it
+    # A partner hotline's Ed25519 public key, base64: its referral packages and outcome files are
+    # verified with it (`tipline partners add`); never set by a directory import.
+    signing_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

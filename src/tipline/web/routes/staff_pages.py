@@ -17,7 +17,9 @@ from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.forwarding.events import FORWARDING_EVENT_LABELS
+from tipline.jurisdiction.places import country_name
 from tipline.referral.events import REFERRAL_EVENT_LABELS
+from tipline.referral.importing import imported_referral
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
 from tipline.store.tables import FileMatchRow, ReportFileRow, ReportRow
@@ -131,6 +133,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         conversations = conversation_views(instance, session, report, principal)
         referral = referral_context(instance, session, report_id, principal)  # the referral section
         forwarding = forwarding_context(instance, session, report_id, principal)  # the forwarding section
+        provenance = partner_provenance(session, report_id)  # where a report imported from a partner came from
         history = instance.audit.events_for_report(session, report_id)
         reads = sum(1 for event in history if event.action in READ_ACTIONS)
         if history_view != "all":  # the reads are audited and countable, but hide what changed among them
@@ -206,6 +209,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "tactic_label": tactic_label,
             "referral": referral,
             "forwarding": forwarding,
+            "provenance": provenance,
             "row": row,
             "holder": holder,
             "notes": notes,
@@ -233,6 +237,19 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "reveal_token": reveal_token,
         },
     )
+
+
+def partner_provenance(session: Any, report_id: int) -> dict[str, Any] | None:
+    """Where a report imported from a partner hotline came from, in words for the report page."""
+    found = imported_referral(session, report_id)
+    if found is None:
+        return None
+    imported, partner = found
+    return {"partner": partner.name, "country": country_name(partner.country) or partner.country,
+            "sender_report_id": imported.sender_report_id, "sender_referral_id": imported.sender_referral_id,
+            "referred_at": imported.referred_at, "imported_at": imported.imported_at,
+            "imported_by": imported.imported_by, "signing_key_id": imported.signing_key_id,
+            "package_sha256": imported.package_sha256}
 
 
 @router.get("/identifiers", response_class=HTMLResponse)
