@@ -82,7 +82,8 @@ def _tactic_cache_key(items: list[LabelledConversation], language: str, c: float
     digest = hashlib.sha256()
     for module_file in (base_module.__file__, model_module.__file__):
         digest.update(Path(str(module_file)).read_bytes())
-    digest.update(Path(sys.modules[LANGUAGES[language].__module__].__file__ or "").read_bytes())
+    pack = LANGUAGES[language]  # what the message features read: slang, tactic rules, reported speech (not the cues)
+    digest.update(json.dumps([pack.slang, pack.tactic_rules, pack.reported_rules], sort_keys=True).encode())
     digest.update((MODEL_DIR_EMBEDDINGS(language)).read_bytes())
     digest.update(json.dumps([language, c, dense_scale, WRITER_WEIGHT, MIN_FEATURE_COUNT, CLASS_WEIGHT]).encode())
     for item in items:
@@ -362,6 +363,12 @@ def tune_disclosure(model: DetectorModel, dev: list[LabelledConversation]) -> di
     return {"disclosure_threshold": best[1], "disclosure_messages": int(best[2])}
 
 
+UNSEEN_WRITER_MARGIN = 1.0
+"""Added to the risk offset chosen on dev. Dev's writers are the writers the tactic model was trained on, so their
+conversations score higher than a new writer's: measured leave-one-writer-out (detector v4, docs/enticement.md), the
+offset chosen on dev alerted 70-76 % of an unseen writer's enticement, and this margin, chosen there by the same
+criterion as the offset, raises that to about 82 %."""
+
 EARLY_WEIGHT = 0.5
 """In choosing the risk offset, a point of enticement alerted before its first escalation counts this much beside a
 point of enticement alerted at all (chosen on dev)."""
@@ -394,8 +401,8 @@ def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> d
 
     coarse = max((-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0), key=lambda o: (score(o), -o))
     best = max((coarse - 0.25, coarse, coarse + 0.25), key=lambda o: (score(o), -o))
-    risk_model.bias = base + best
-    return {"risk_offset": best}
+    risk_model.bias = base + best + UNSEEN_WRITER_MARGIN
+    return {"risk_offset": best + UNSEEN_WRITER_MARGIN, "dev_risk_offset": best, "unseen_writer_margin": UNSEEN_WRITER_MARGIN}
 
 
 def writer_split(conversation_id: str) -> str:
