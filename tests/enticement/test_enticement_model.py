@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tipline.enticement import analyze, parse_conversations
@@ -40,3 +41,28 @@ def test_training_command_builds_a_working_model(tmp_path: Path, data_dir: Path)
     (conversation,) = parse_conversations((data_dir / "grooming.json").read_bytes())
     result = analyze(conversation, model=model)
     assert result.suspected_author == "nightowl_77" and result.risk > 0.5
+
+
+def test_leave_one_writer_out_trains_without_each_writer_and_measures_on_all_of_it(tmp_path: Path) -> None:
+    """Each fold is measured on all of the writer it left out, and the mean is over the writers."""
+    from tipline.enticement.training import leave_one_writer_out
+
+    small = tmp_path / "corpus"
+    (small / "writers").mkdir(parents=True)
+    for split, count in (("train", 60), ("dev", 20)):
+        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for writer in ("c", "d"):
+        lines = (CORPUS / "writers" / f"writer_{writer}.jsonl").read_text(encoding="utf-8").splitlines()[:25]
+        (small / "writers" / f"writer_{writer}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = leave_one_writer_out(small, models_dir=tmp_path / "models", outcomes_dir=tmp_path / "outcomes")
+    assert result["writers"] == ["c", "d"]
+    assert [fold["conversations"] for fold in result["folds"]] == [25, 25]
+    for fold in result["folds"]:
+        assert 0.0 <= fold["two-sided"]["roc_auc"] <= 1.0 and 0.0 <= fold["one-sided"]["alert_recall"] <= 1.0
+        assert (tmp_path / "models" / f"leave-out-{fold['writer']}.json.gz").exists()
+    measured = {row["id"] for row in json.loads((tmp_path / "outcomes" / "c-two-sided.json").read_text())}
+    writer_c = {json.loads(line)["id"] for line in (small / "writers" / "writer_c.jsonl").read_text().splitlines()}
+    assert measured == writer_c
+    assert result["mean"]["two-sided"]["roc_auc"] == round(
+        (result["folds"][0]["two-sided"]["roc_auc"] + result["folds"][1]["two-sided"]["roc_auc"]) / 2, 4)

@@ -378,7 +378,9 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     threat = s.max_probs[T["sextortion_threat"]]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
     #    "Clear": the threat rule's words, or threats in two messages (one message's meaning alone is not enough).
-    if threat >= 0.8 and s.cues.get("demand") and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
+    #    The demand is a demand's words ("150 in steam cards", "two more by tonight") or a clear image request.
+    demand = bool(s.cues.get("demand")) or s.max_probs[T["image_request"]] >= 0.8
+    if threat >= 0.8 and demand and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
     # 1b. Age, then access: the author asked the partner's age and afterwards asked for pictures, a meeting or

@@ -268,7 +268,11 @@ def first_escalation(item: LabelledConversation) -> int | None:
 def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | None = None,
              skepticism: int = 1) -> EvaluationReport:
     """Every figure of ENTICEMENT.md's "How detection is judged" on a labelled dataset."""
-    outcomes = run_detector(dataset, model)
+    return evaluate_outcomes(run_detector(dataset, model), skepticism)
+
+
+def evaluate_outcomes(outcomes: Sequence[ConversationOutcome], skepticism: int = 1) -> EvaluationReport:
+    """The figures of `evaluate` from the detector's outcomes already recorded (`run_detector`)."""
     gold: list[set[str]] = []
     predicted: list[set[str]] = []
     for outcome in outcomes:

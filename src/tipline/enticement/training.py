@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import zlib
@@ -56,8 +57,6 @@ def _signals(raw_signals: dict[str, dict[str, list[str]]], item: LabelledConvers
 
 def load_signals(path: Path) -> dict[str, dict[str, list[str]]]:
     """conversation id -> message id -> signal labels (what the words express, regardless of context)."""
-    import json
-
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     signals: dict[str, dict[str, list[str]]] = {}
     for file in files:
@@ -68,15 +67,64 @@ def load_signals(path: Path) -> dict[str, dict[str, list[str]]]:
     return signals
 
 
+TACTIC_CACHE: Path | None = None
+"""A folder where fitted tactic models are kept between runs (`--tactic-cache`): a fit is reused only when the same
+conversations, settings and source of the features (language pack, model code, embeddings) would be fitted again."""
+
+
+def _tactic_cache_key(items: list[LabelledConversation], language: str, c: float, dense_scale: float) -> str:
+    import hashlib
+
+    import tipline.enticement.languages.base as base_module
+    import tipline.enticement.model as model_module
+    from tipline.enticement.languages import LANGUAGES
+
+    digest = hashlib.sha256()
+    for module_file in (base_module.__file__, model_module.__file__):
+        digest.update(Path(str(module_file)).read_bytes())
+    pack = LANGUAGES[language]  # what the message features read: slang, tactic rules, reported speech (not the cues)
+    digest.update(json.dumps([pack.slang, pack.tactic_rules, pack.reported_rules], sort_keys=True).encode())
+    digest.update((MODEL_DIR_EMBEDDINGS(language)).read_bytes())
+    digest.update(json.dumps([language, c, dense_scale, WRITER_WEIGHT, MIN_FEATURE_COUNT, CLASS_WEIGHT]).encode())
+    for item in items:
+        digest.update(f"{item.conversation.id}|{item.family}|{len(item.conversation.messages)}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def MODEL_DIR_EMBEDDINGS(language: str) -> Path:  # noqa: N802  # a path, like the constants beside it
+    return model_path(language).parent / f"{language}-embeddings.npz"
+
+
+CLASS_WEIGHT = 2.0
+"""How much a message showing a tactic weighs against one that does not, in the tactic model's fit (chosen on dev)."""
+
+
 def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[str, list[str]]],
                      language: str = "en", c: float = 2.0, dense_scale: float | None = None) -> TacticModel:
     """One logistic regression per tactic on the message features (words, rules and, with embeddings, the message's
     meaning vector), trained on the signal labels; and one for disclosure, whose positives are the discloser's
     messages that tell of a tactic in a disclosure conversation."""
+    dense_scale = DENSE_SCALE if dense_scale is None else dense_scale
+    if TACTIC_CACHE is None:
+        return _fit_tactic_model(items, signals, language, c, dense_scale)
+    import pickle
+
+    cached = TACTIC_CACHE / f"tactic-{_tactic_cache_key(items, language, c, dense_scale)}.pickle"
+    if cached.exists():
+        vocabulary, weights, bias, dense = pickle.loads(cached.read_bytes())
+        embeddings = default_embeddings(language) if dense is not None else None
+        return TacticModel(vocabulary, weights, bias, RULE_FLOOR, dense, dense_scale, DENSE_CLIP, embeddings)
+    model = _fit_tactic_model(items, signals, language, c, dense_scale)
+    TACTIC_CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(pickle.dumps((model.vocabulary, model.weights, model.bias, model.dense)))
+    return model
+
+
+def _fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[str, list[str]]],
+                      language: str, c: float, dense_scale: float) -> TacticModel:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
-    dense_scale = DENSE_SCALE if dense_scale is None else dense_scale
     embeddings = default_embeddings(language) if dense_scale > 0 else None
     pack = get_language(language)
     rows: list[list[str]] = []
@@ -112,7 +160,7 @@ def fit_tactic_model(items: list[LabelledConversation], signals: dict[str, dict[
         y = np.array([head in t for t in targets])
         if y.sum() == 0:
             continue
-        classifier = LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight={0: 1.0, 1: 2.0})
+        classifier = LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight={0: 1.0, 1: CLASS_WEIGHT})
         classifier.fit(x, y, sample_weight=np.asarray(row_weights))
         weights[:, index] = classifier.coef_[0]
         bias[index] = classifier.intercept_[0]
@@ -315,6 +363,12 @@ def tune_disclosure(model: DetectorModel, dev: list[LabelledConversation]) -> di
     return {"disclosure_threshold": best[1], "disclosure_messages": int(best[2])}
 
 
+UNSEEN_WRITER_MARGIN = 1.0
+"""Added to the risk offset chosen on dev. Dev's writers are the writers the tactic model was trained on, so their
+conversations score higher than a new writer's: measured leave-one-writer-out (detector v4, docs/enticement.md), the
+offset chosen on dev alerted 70-76 % of an unseen writer's enticement, and this margin, chosen there by the same
+criterion as the offset, raises that to about 82 %."""
+
 EARLY_WEIGHT = 0.5
 """In choosing the risk offset, a point of enticement alerted before its first escalation counts this much beside a
 point of enticement alerted at all (chosen on dev)."""
@@ -347,8 +401,8 @@ def tune_risk_offset(model: DetectorModel, dev: list[LabelledConversation]) -> d
 
     coarse = max((-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0), key=lambda o: (score(o), -o))
     best = max((coarse - 0.25, coarse, coarse + 0.25), key=lambda o: (score(o), -o))
-    risk_model.bias = base + best
-    return {"risk_offset": best}
+    risk_model.bias = base + best + UNSEEN_WRITER_MARGIN
+    return {"risk_offset": best + UNSEEN_WRITER_MARGIN, "dev_risk_offset": best, "unseen_writer_margin": UNSEEN_WRITER_MARGIN}
 
 
 def writer_split(conversation_id: str) -> str:
@@ -371,6 +425,23 @@ def load_writers(data: Path) -> tuple[list[LabelledConversation], list[LabelledC
     return train_part, dev_part, signals
 
 
+def fit_model(train_items: list[LabelledConversation], dev_items: list[LabelledConversation],
+              signals: dict[str, dict[str, list[str]]], language: str = "en", tune: bool = True,
+              dense_scale: float | None = None) -> tuple[DetectorModel, dict[str, Any]]:
+    """Fit the tactic and risk models on `train_items` and choose the thresholds on `dev_items`: the whole training
+    procedure, shared by the shipped model (`train`) and every fold of `leave_one_writer_out`."""
+    vectors, labels, row_weights = out_of_fold_rows(train_items, signals, language, dense_scale)
+    risk_model = fit_risk_model(vectors, labels, row_weights=row_weights)
+    tactic_model = fit_tactic_model(train_items, signals, language, dense_scale=dense_scale)
+    model = DetectorModel(language, tactic_model, risk_model)
+    tuning = tune_disclosure(model, dev_items) if tune else {}
+    tuning |= tune_risk_offset(model, dev_items) if tune else {}
+    tuning |= tune_tactic_thresholds(model, dev_items) if tune else {}
+    info = {"dense_scale": tactic_model.dense_scale if tactic_model.dense is not None else 0.0,
+            "risk_rows": len(labels), "vocabulary": len(tactic_model.vocabulary), **tuning}
+    return model, info
+
+
 def train(data: Path, language: str = "en", out: Path | None = None, tune: bool = True,
           dense_scale: float | None = None) -> DetectorModel:
     """Train on `data/train.jsonl` plus the writers' train part, tune on `data/dev.jsonl` plus the writers' dev part,
@@ -380,34 +451,127 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
     train_items = load_dataset(data / "train.jsonl") + writers_train
     dev_items = load_dataset(data / "dev.jsonl") + writers_dev
     signals = load_signals(data / "train.jsonl") | writer_signals
-    vectors, labels, row_weights = out_of_fold_rows(train_items, signals, language, dense_scale)
-    risk_model = fit_risk_model(vectors, labels, row_weights=row_weights)
-    tactic_model = fit_tactic_model(train_items, signals, language, dense_scale=dense_scale)
-    model = DetectorModel(language, tactic_model, risk_model)
-    tuning = tune_disclosure(model, dev_items) if tune else {}
-    tuning |= tune_risk_offset(model, dev_items) if tune else {}
-    tuning |= tune_tactic_thresholds(model, dev_items) if tune else {}
+    model, info = fit_model(train_items, dev_items, signals, language, tune, dense_scale)
     model.training = {
         "command": "python -m tipline.enticement.training --data " + str(data),
         "train_conversations": len(train_items),
         "writer_train_conversations": len(writers_train),
         "dev_conversations": len(dev_items),
         "writer_dev_conversations": len(writers_dev),
-        "dense_scale": tactic_model.dense_scale if tactic_model.dense is not None else 0.0,
-        "risk_rows": len(labels),
         "writer_weight": WRITER_WEIGHT,
         "positive_after": POSITIVE_AFTER,
         "early_weight": EARLY_WEIGHT,
-        "vocabulary": len(tactic_model.vocabulary),
-        **tuning,
+        **info,
     }
     model.save(out or model_path(language))
     print(f"trained in {time.time() - started:.1f}s: {model.training}", file=sys.stderr)
     return model
 
 
+LOWO_MEASURES = ("roc_auc", "negative_alert_rate", "alert_recall", "alerted_before_escalation", "macro_f1",
+                 "disclosure_precision", "disclosure_recall")
+"""The figures `leave_one_writer_out` reports for every writer left out (issue 10's five, and disclosures found)."""
+
+
+def writer_name(file: Path) -> str:
+    """`writer_c.jsonl` -> `c`; `writer_z_detect10.jsonl` -> `z`."""
+    return file.stem.removeprefix("writer_").split("_")[0]
+
+
+def _lowo_fold(data: Path, writer: str, language: str, dense_scale: float | None,
+               outcomes_dir: Path | None, models_dir: Path | None = None, reuse: bool = False) -> dict[str, Any]:
+    """One fold: train and tune without `writer` (all of their file), evaluate on all of it, both sides and one-sided.
+    With `models_dir`, the fold's model is written there; with `reuse` too, a model written there before is read
+    instead of fitted and only the thresholds are chosen again (to measure a change of the rules or of the tuning
+    alone, which leaves the fitted weights as they were)."""
+    from tipline.enticement.evaluation import evaluate_outcomes, first_escalation, run_detector
+
+    started = time.time()
+    writers_train, writers_dev, signals = load_writers(data)
+    prefix = f"writer_{writer}"
+    left_out = [i for i in writers_train + writers_dev if i.family.split(":")[0].startswith(prefix)]
+    left_out.sort(key=lambda i: i.conversation.id)
+    keep = [i for i in writers_train if not i.family.split(":")[0].startswith(prefix)]
+    keep_dev = [i for i in writers_dev if not i.family.split(":")[0].startswith(prefix)]
+    train_items = load_dataset(data / "train.jsonl") + keep
+    dev_items = load_dataset(data / "dev.jsonl") + keep_dev
+    signals = load_signals(data / "train.jsonl") | signals
+    saved = models_dir / f"leave-out-{writer}.json.gz" if models_dir is not None else None
+    if reuse and saved is not None and saved.exists():
+        model = DetectorModel.load(saved)
+        assert model.risk_model is not None
+        model.risk_model.bias -= float(model.training.get("risk_offset", 0.0))  # back to the fitted bias
+        info = tune_disclosure(model, dev_items) | tune_risk_offset(model, dev_items)
+        info |= tune_tactic_thresholds(model, dev_items)
+    else:
+        model, info = fit_model(train_items, dev_items, signals, language, True, dense_scale)
+        if saved is not None:
+            model.training = info
+            model.save(saved)
+    fold: dict[str, Any] = {"writer": writer, "conversations": len(left_out), "tuning": info}
+    for view, items in (("two-sided", left_out), ("one-sided", [one_sided(i) for i in left_out])):
+        outcomes = run_detector(items, model)
+        report = evaluate_outcomes(outcomes).figures
+        fold[view] = {k: report[k] for k in LOWO_MEASURES} | {
+            "hard_negative_alerts_by_type": report["hard_negative_alerts_by_type"],
+            "alerts_by_kind": report["alerts_by_kind"],
+            "per_tactic_f1": {t: round(s["f1"], 3) for t, s in report["per_tactic"].items()},
+        }
+        if outcomes_dir is not None:
+            rows = [{"id": o.item.conversation.id, "kind": o.item.kind, "negative_type": o.item.negative_type,
+                     "disclosure": o.item.disclosure, "family": o.item.family, "risk": o.risk, "level": o.level,
+                     "first_alert": o.first_alert_index, "escalation": first_escalation(o.item),
+                     "messages": len(o.item.conversation.messages), "discloser_found": o.discloser}
+                    for o in outcomes]
+            outcomes_dir.mkdir(parents=True, exist_ok=True)
+            (outcomes_dir / f"{writer}-{view}.json").write_text(json.dumps(rows, indent=0), encoding="utf-8")
+    fold["seconds"] = round(time.time() - started, 1)
+    print(f"left out writer {writer}: {json.dumps({v: {k: round(fold[v][k], 3) for k in LOWO_MEASURES} for v in ('two-sided', 'one-sided')})}"
+          f" ({fold['seconds']} s)", file=sys.stderr)
+    return fold
+
+
+def leave_one_writer_out(data: Path, writers: list[str] | None = None, language: str = "en",
+                         dense_scale: float | None = None, jobs: int = 1,
+                         outcomes_dir: Path | None = None, models_dir: Path | None = None,
+                         reuse: bool = False) -> dict[str, Any]:
+    """The honest estimate of how the detector does on a writer nobody here saw: for each training writer, train and
+    tune on everything else (the generator's corpus and every other writer) exactly as `train` does, then measure on
+    all of that writer's conversations. Returns the figures per writer and their mean (each writer counts once)."""
+    names = sorted({writer_name(f) for f in (data / "writers").glob("writer_*.jsonl")} - {"z"})
+    chosen = writers or names
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise SystemExit(f"no training writer {', '.join(unknown)} in {data / 'writers'} (there are {', '.join(names)})")
+    if jobs > 1:
+        from multiprocessing import get_context
+
+        with get_context("fork").Pool(jobs) as pool:
+            folds = pool.starmap(_lowo_fold, [(data, w, language, dense_scale, outcomes_dir, models_dir, reuse)
+                                              for w in chosen])
+    else:
+        folds = [_lowo_fold(data, w, language, dense_scale, outcomes_dir, models_dir, reuse) for w in chosen]
+    mean = {view: {k: round(float(np.mean([f[view][k] for f in folds])), 4) for k in LOWO_MEASURES}
+            for view in ("two-sided", "one-sided")}
+    return {"writers": chosen, "mean": mean, "folds": folds,
+            "settings": {"writer_weight": WRITER_WEIGHT, "positive_after": POSITIVE_AFTER, "early_weight": EARLY_WEIGHT,
+                         "dense_scale": DENSE_SCALE if dense_scale is None else dense_scale}}
+
+
+def format_lowo(result: dict[str, Any]) -> str:
+    """A table of the leave-one-writer-out figures: one row per writer left out and view, then the means."""
+    heads = ("AUC", "neg alerted", "entic. alerted", "early", "macro-F1", "discl. P", "discl. R")
+    lines = [f"{'writer':<8}{'view':<11}" + "".join(f"{h:>15}" for h in heads)]
+    for fold in result["folds"]:
+        for view in ("two-sided", "one-sided"):
+            lines.append(f"{fold['writer']:<8}{view:<11}" + "".join(f"{fold[view][k]:>15.3f}" for k in LOWO_MEASURES))
+    for view in ("two-sided", "one-sided"):
+        lines.append(f"{'mean':<8}{view:<11}" + "".join(f"{result['mean'][view][k]:>15.3f}" for k in LOWO_MEASURES))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
-    global WRITER_WEIGHT, POSITIVE_AFTER, EARLY_WEIGHT  # the command line sets them for this run
+    global WRITER_WEIGHT, POSITIVE_AFTER, EARLY_WEIGHT, CLASS_WEIGHT, TACTIC_CACHE  # the command line sets them
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/enticement"), help="folder with train.jsonl and dev.jsonl")
     parser.add_argument("--language", default="en")
@@ -421,8 +585,35 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"weight of early alerts in choosing the risk offset (default {EARLY_WEIGHT})")
     parser.add_argument("--positive-after", type=int, default=POSITIVE_AFTER,
                         help=f"tactic messages before the enticer's states count as positive (default {POSITIVE_AFTER})")
+    parser.add_argument("--leave-one-writer-out", action="store_true",
+                        help="instead of training the shipped model, estimate how it does on an unseen writer: for each "
+                             "training writer, train without them and measure on all their conversations")
+    parser.add_argument("--writers", default=None,
+                        help="with --leave-one-writer-out: the writers to leave out, comma-separated (default: all but z)")
+    parser.add_argument("--jobs", type=int, default=1, help="with --leave-one-writer-out: folds run in parallel")
+    parser.add_argument("--json", type=Path, default=None, help="with --leave-one-writer-out: write the figures here")
+    parser.add_argument("--outcomes", type=Path, default=None,
+                        help="with --leave-one-writer-out: write every conversation's outcome per fold to this folder")
+    parser.add_argument("--models", type=Path, default=None,
+                        help="with --leave-one-writer-out: write every fold's model to this folder")
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="with --models: read the folds' models written there before instead of fitting them, and "
+                             "choose only the thresholds again (measures a change of the rules alone)")
+    parser.add_argument("--class-weight", type=float, default=CLASS_WEIGHT,
+                        help=f"weight of a message showing a tactic in the tactic model's fit (default {CLASS_WEIGHT})")
+    parser.add_argument("--tactic-cache", type=Path, default=None,
+                        help="keep fitted tactic models in this folder and reuse them when nothing they depend on changed")
     args = parser.parse_args(argv)
+    CLASS_WEIGHT, TACTIC_CACHE = args.class_weight, args.tactic_cache
     WRITER_WEIGHT, POSITIVE_AFTER, EARLY_WEIGHT = args.writer_weight, args.positive_after, args.early_weight
+    if args.leave_one_writer_out:
+        writers = args.writers.split(",") if args.writers else None
+        result = leave_one_writer_out(args.data, writers, args.language, args.dense_scale, args.jobs, args.outcomes,
+                                      args.models, args.reuse_models)
+        print(format_lowo(result))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        return
     train(args.data, args.language, args.out, tune=not args.no_tune, dense_scale=args.dense_scale)
 
 

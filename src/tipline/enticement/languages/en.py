@@ -195,7 +195,16 @@ class English(LanguagePack):
             r"\b(science|school|group|class) project\b", r"\bmy (little |big )?(brother|sister) is so annoying\b",
         ],
         "distress": [r"\b(please don't|please stop|i'm scared|i don't want|stop|begging|delete it|i can't get|will kill me|weird|get in trouble|why do you want)\b"],
-        "demand": [r"\b(pay|money|gift card|transfer|send more|one more photo|send it to this account)\b", r"[$€£]\d+"],
+        "demand": [
+            r"\b(pay|money|gift card|transfer|send more|one more photo|send it to this account)\b", r"[$€£]\d+",
+            # the ways sextortion is paid: card codes, payment apps, crypto wallets ("150 in steam cards", "500 in bitcoin")
+            r"\b(gift ?cards?|(steam|apple|itunes|google play|amazon|xbox|psn|visa) (cards?|codes?|gift cards?)|card codes?"
+            r"|cash ?app|venmo|paypal|zelle|bitcoin|btc|crypto|wallet address|usdt|western union)\b",
+            r"\b\d+ (dollars|bucks|pounds|euros|quid)\b",
+            # more material demanded: "one more video", "two more by tonight", "another pic"
+            rf"\b(one|two|three|a few|some|\d+) more {_MEDIA}\b", r"\b(one|two|three|\d+) more (by|before|tonight|or)\b",
+            rf"\banother {_MEDIA}\b",
+        ],
     }
 
     _AGE = re.compile(
