@@ -29,6 +29,10 @@ class TiplineError(Exception):
         self.field = name
         return self
 
+    def heading(self) -> str:
+        """The heading of the page that answers a person (the class's title unless the refusal words its own)."""
+        return self.title
+
     def on_page(self) -> str:
         """The reason as said on the page the refused form is drawn again on."""
         return str(self)

@@ -108,11 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.always_json or wants_json(request):
             return problem(exc.status, exc.code, str(exc), **exc.problem_details())
         if _signed_in(request):
-            again = await page_again(request, status=exc.status, title=exc.title, message=exc.on_page(),
+            again = await page_again(request, status=exc.status, title=exc.heading(), message=exc.on_page(),
                                      field_name=exc.field, stale=exc.shows_changes)
             if again is not None:
                 return again
-        return page_error(request, exc.status, exc.title, str(exc))
+        return page_error(request, exc.status, exc.heading(), str(exc))
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:

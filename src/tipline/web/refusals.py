@@ -32,6 +32,8 @@ from starlette.datastructures import FormData
 from starlette.routing import Match
 from starlette.types import Message
 
+from tipline.domain.errors import TiplineError
+
 log = logging.getLogger("tipline.web")
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -42,6 +44,21 @@ DRAWN_FIELD = "drawn_at"
 NOT_REFILLED = frozenset({"csrf_token", "version", PAGE_FIELD, DRAWN_FIELD})
 """Hidden fields the page draws afresh: the new token and version make sending the form again possible."""
 MESSAGE_ID = "refusal-message"
+
+
+class FormRefused(TiplineError):
+    """A route's refusal of a form, with a heading of its own ("Not referred"): the page the form came from is
+    drawn again with it, as for every refusal; nothing was changed."""
+
+    status, code, title = 400, "refused", "Not done"
+
+    def __init__(self, heading: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self._heading = heading
+        self.field = field
+
+    def heading(self) -> str:
+        return self._heading
 
 
 @dataclass(frozen=True)
