@@ -9,7 +9,7 @@ import lxml.html
 from sqlalchemy import select
 from websupport import PASSWORD, Site, file_report, token_of
 
-from tipline.store.tables import ReportRow, User
+from tipline.store.tables import ReportRow, RoleGrant, User
 
 
 def version_of(site: Site, report_id: int) -> int:
@@ -165,3 +165,24 @@ def test_an_error_page_shows_who_is_signed_in(site: Site) -> None:
     missing = analyst.get("/reports/999999")
     assert missing.status_code == 404
     signed_in_page(missing.text, "analyst")
+
+
+def test_a_form_sent_after_signing_out_returns_to_its_page_after_signing_in(site: Site) -> None:
+    report_id = file_report(site)
+    response = site.client().post(f"/reports/{report_id}/close", data={"outcome": "informational", "reason": "x"})
+    assert response.status_code == 303 and response.headers["location"] == f"/login?next=/reports/{report_id}"
+
+
+def test_a_refused_grant_decision_shows_the_page_it_was_made_on(site: Site) -> None:
+    admin = site.signed_in("admin")
+    token = token_of(admin.get("/admin/users").text)
+    assert admin.post("/admin/users", data={"csrf_token": token, "username": "ana.smith", "role": "analyst"}
+                      ).status_code == 200
+    with site.instance.db.transaction() as session:
+        grant_id = session.execute(select(RoleGrant.id).where(RoleGrant.state == "pending")).scalar_one()
+    refused = admin.post(f"/access-grants/{grant_id}/approve", data={"csrf_token": token, "from_page": "/admin/users"})
+    assert refused.status_code == 409 and "you asked for this grant" in refused.text
+    assert "<title>Users · tipline</title>" in refused.text
+    # the page offers no Approve button for one's own request: the reason stands under the heading
+    heading = lxml.html.document_fromstring(refused.text).xpath("//main/h1")[0]
+    assert heading.getnext().get("id") == "refusal-message"

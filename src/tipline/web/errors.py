@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tipline.domain.errors import TiplineError
 from tipline.web.auth import AuthError
 from tipline.web.pages import render
-from tipline.web.refusals import page_again
+from tipline.web.refusals import is_browser_form, origin_page, page_again, submitted
 
 log = logging.getLogger("tipline.web")
 
@@ -93,6 +93,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            if is_browser_form(request):  # signed out meanwhile: back to the form's page after signing in
+                target = origin_page(request, await submitted(request)) or "/"
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         if exc.status == 403 and _signed_in(request):
             # a form from another site keeps nothing of what it sent (the forged CSRF case)
