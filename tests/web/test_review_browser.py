@@ -114,6 +114,7 @@ def test_a_stale_decision_keeps_the_page_and_the_typed_note(site: Site) -> None:
         expect(first.locator("#d-escalate")).to_have_value(note)  # what was typed is kept
         expect(first.locator("#d-escalate")).to_be_focused()
         expect(first.locator("#changed-since")).to_contain_text("Incident type corrected")
+        expect(first).to_have_url(f"{server.url}/reports/{report_id}")  # reloading draws the page, sends nothing
         with site.instance.db.transaction() as session:
             assert session.get(ReportRow, report_id).escalated_to_supervisor_at is None
 

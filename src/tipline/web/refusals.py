@@ -167,7 +167,7 @@ async def page_again(request: Request, *, status: int, title: str, message: str,
         return None
     html, headers = drawn
     try:
-        body = annotate(html, refusal)
+        body = annotate(html, refusal, page)
     except Exception:  # a page lxml cannot read: the error page still says what happened
         log.exception("could not put a refusal into %s", page)
         return None
@@ -331,10 +331,14 @@ def _field_element(form: HtmlElement, name: str | None) -> HtmlElement | None:
     return None
 
 
-def annotate(html: str, refusal: Refusal) -> str:
+def annotate(html: str, refusal: Refusal, page: str | None = None) -> str:
     """The page with the refused form filled again and the reason at its field (or at the top of the form,
-    or of the page if the form is not on it)."""
+    or of the page if the form is not on it); with `page`, the browser shows that address (static/refused.js)."""
     document = lxml.html.document_fromstring(html)
+    if page is not None:
+        head = document.head
+        head.append(lxml.html.Element("meta", {"name": "tipline-page", "content": page}))
+        head.append(lxml.html.Element("script", {"src": "/static/refused.js", "defer": "defer"}))
     forms = [form for form in document.iter("form")
              if (form.get("method") or "get").lower() == "post" and _form_path(form) == refusal.action]
     message = _message(refusal)
