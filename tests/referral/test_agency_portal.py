@@ -110,8 +110,12 @@ def test_outcomes_reported_in_the_portal_appear_on_the_report_timeline(sqlite_po
     client = portal.site.signed_in("agency")
     token = csrf_of(client, f"/agency/referrals/{referral_id}")
     refused = client.post(f"/agency/referrals/{referral_id}/outcomes",
-                          data={"outcome": "no_action_possible", "csrf_token": token})
+                          data={"outcome": "no_action_possible", "csrf_token": token, "note": "Checked twice"})
     assert refused.status_code == 400 and "say why no action is possible" in refused.text
+    # the referral's page again, signed in, the reason at its field and the form as it was filled
+    assert "Staff sign in" not in refused.text and "refusal-message" in refused.text
+    assert 'id="reason" name="reason" rows="2" maxlength="2000" aria-invalid="true"' in refused.text
+    assert '<option value="no_action_possible" selected>' in refused.text and ">Checked twice</textarea>" in refused.text
     forged = client.post(f"/agency/referrals/{referral_id}/outcomes", data={"outcome": "arrest"})
     assert forged.status_code == 403
     for data in ({"outcome": "received"},

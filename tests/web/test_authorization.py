@@ -81,6 +81,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     # Review: {id} is a received report nobody holds, so allowed people get 409 (not possible now).
     ("GET", "/queue", expect(FORBIDDEN, public=SEE_OTHER, analyst=OK, supervisor=OK)),
     ("POST", "/queue/claim-next", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER, supervisor=SEE_OTHER)),
+    ("GET", "/queue/next", expect(FORBIDDEN, public=SEE_OTHER, analyst=SEE_OTHER, supervisor=SEE_OTHER)),
     ("POST", "/reports/{id}/claim", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
     ("POST", "/reports/{id}/release", expect(FORBIDDEN, public=SEE_OTHER, analyst=CONFLICT, supervisor=CONFLICT)),
     ("POST", "/reports/{id}/assign", expect(FORBIDDEN, public=SEE_OTHER, supervisor=CONFLICT)),

@@ -90,6 +90,8 @@ def test_the_advocate_records_a_contact_a_referral_and_closes_the_request(site: 
     refused = advocate.post(f"/follow-ups/{follow_up}", data={
         "csrf_token": token, "kind": "referral", "service": "A service not in the directory"})
     assert refused.status_code == 422
+    assert "Staff sign in" not in refused.text and 'aria-invalid="true"' in refused.text  # its page, at the field
+    assert 'value="A service not in the directory" selected' in refused.text  # the choice kept
     unsigned = advocate.post(f"/follow-ups/{follow_up}", data={"kind": "note", "note": "no token"})
     assert unsigned.status_code == 403
     response = advocate.post(f"/follow-ups/{follow_up}", data={
@@ -105,11 +107,12 @@ def test_the_advocate_records_a_contact_a_referral_and_closes_the_request(site: 
             .order_by(FollowUpActionRow.id)).scalars()]
     assert done == [("requested", None, None, "public"), ("contact", "no_answer", None, "advocate"),
                     ("referral", None, "Family Support Line", "advocate"), ("closed", None, None, "advocate")]
-    assert _actions(site, "advocate") == ["user.login", "follow_up.viewed", "follow_up.contact", "follow_up.referral",
-                                          "follow_up.closed"]
+    # the two refused forms each showed the request's page again: viewed (and audited) twice more
+    assert _actions(site, "advocate") == ["user.login", "follow_up.viewed", "follow_up.contact", "follow_up.viewed",
+                                          "follow_up.viewed", "follow_up.referral", "follow_up.closed"]
     with site.instance.db.transaction() as session:
-        viewed = session.execute(select(AuditEventRow).where(AuditEventRow.action == "follow_up.viewed")).scalar_one()
-    assert viewed.report_id == report
+        viewed = session.execute(select(AuditEventRow).where(AuditEventRow.action == "follow_up.viewed")).scalars()
+        assert {event.report_id for event in viewed} == {report}
     history = _texts(advocate.get(f"/follow-ups/{follow_up}").text, '//*[@id="fu-history"]/li')
     assert any("Contact: No answer" in line and "No answer; left no message." in line for line in history)
     assert advocate.post(f"/follow-ups/{follow_up}", data={

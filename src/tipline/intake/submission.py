@@ -27,6 +27,7 @@ class SubmissionRejected(TiplineError, ValueError):
     """A report that is well-formed but breaks a rule of its source; nothing was stored."""
 
     status, code, title, always_json = 422, "validation_failed", "Please check the report", True
+    field: str  # always named: the report's field that breaks the rule
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")

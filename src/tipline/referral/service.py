@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tipline.config import int_setting
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.lifecycle import ReportState, check_transition
 from tipline.domain.roles import Permission, has_permission
 from tipline.intake.cybertipline.export import export_report
@@ -59,8 +60,10 @@ class ReferralNotFound(LookupError):
         self.referral_id = referral_id
 
 
-class OutcomeRefused(ValueError):
+class OutcomeRefused(TiplineError, ValueError):
     """An outcome that cannot be recorded as given (a missing reason, an unknown outcome)."""
+
+    status, code, title = 400, "invalid_outcome", "Outcome not recorded"
 
 
 def reminder_hours(settings: Settings) -> int:
@@ -478,14 +481,14 @@ def record_outcome(instance: Instance, session: Session, referral: ReferralRow, 
         kind = Outcome(outcome)
     except ValueError:
         raise OutcomeRefused(f"{outcome!r} is not an outcome; use one of "
-                             f"{', '.join(o.value for o in Outcome)}") from None
+                             f"{', '.join(o.value for o in Outcome)}").at_field("outcome") from None
     reason = (reason or "").strip()[:MAX_REASON] or None
     referred_to = (referred_to or "").strip()[:200] or None
     note = (note or "").strip()[:MAX_NOTE] or None
     if kind == Outcome.NO_ACTION_POSSIBLE and not reason:
-        raise OutcomeRefused("say why no action is possible")
+        raise OutcomeRefused("say why no action is possible").at_field("reason")
     if kind == Outcome.REFERRED_ON and not referred_to:
-        raise OutcomeRefused("name the agency the referral was passed on to")
+        raise OutcomeRefused("name the agency the referral was passed on to").at_field("referred_to")
     mark_opened(instance, session, referral, principal, "outcome reported")
     row = ReferralOutcomeRow(referral_id=referral.id, report_id=referral.report_id, outcome=kind.value,
                              reason=reason,

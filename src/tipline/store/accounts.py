@@ -281,11 +281,11 @@ class Accounts:
             self.hasher.verify(user.password_hash, current)
         except Exception:  # noqa: BLE001 - argon2 raises one of several errors for a wrong password
             self.audit.append(session, actor, "user.password_change_refused", details={"username": user.username})
-            raise AccountError("the current password is not right") from None
+            raise AccountError("the current password is not right").at_field("current") from None
         if len(new) < 12:
-            raise AccountError("the new password must be at least 12 characters long")
+            raise AccountError("the new password must be at least 12 characters long").at_field("new")
         if new == current:
-            raise AccountError("the new password must differ from the current one")
+            raise AccountError("the new password must differ from the current one").at_field("new")
         user.password_hash = self.hasher.hash(new)
         user.password_changed_at = utc_now()
         now = utc_now()

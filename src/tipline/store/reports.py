@@ -39,12 +39,17 @@ class StaleReport(TiplineError, RuntimeError):
     """Someone else changed the report since the asker loaded it."""
 
     status, code, title = 409, "stale", "Changed by someone else"
+    shows_changes = True
 
     def __init__(self, report_id: int, expected: int, actual: int) -> None:
         super().__init__(
             f"report {report_id} was changed by someone else (version {actual}, you had {expected}); "
             "reload it and try again"
         )
+
+    def on_page(self) -> str:
+        return ("nothing was saved: this report was changed by someone else since you opened the page (what "
+                "changed is listed under Review). The page is up to date now; check your decision and send it again")
 
 
 @dataclass(frozen=True)

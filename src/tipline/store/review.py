@@ -64,6 +64,10 @@ class QueueFilter:
     states: Sequence[ReportState] = QUEUE_STATES
     assigned_to: int | None = None
     unassigned_only: bool = False
+    undecided_only: bool = False
+    """Only reports not yet marked ready for referral."""
+    excluding: int | None = None
+    """Leave this report out (the one just decided on)."""
 
 
 class ReviewStore:
@@ -102,6 +106,10 @@ class ReviewStore:
             conditions.append(ReportRow.assigned_to == filters.assigned_to)
         if filters.unassigned_only:
             conditions.append(ReportRow.assigned_to.is_(None))
+        if filters.undecided_only:
+            conditions.append(ReportRow.ready_for_referral_at.is_(None))
+        if filters.excluding is not None:
+            conditions.append(ReportRow.id != filters.excluding)
         total = (session.execute(select(func.count()).select_from(ReportRow).where(*conditions)).scalar_one()
                  if count else None)
         # The same order as "rank, highest first" (a level's ranks sit above the next level's), unscored
@@ -118,6 +126,18 @@ class ReviewStore:
             .order_by(*order)
         ).all()
         return [(row, username) for row, username in rows], total
+
+    def next_for(self, session: Session, principal: Principal, *, after: int | None = None) -> int | None:
+        """The next report this person may take, most urgent first: one they hold and have not finished
+        (not ready for referral), else the top unclaimed one; never `after` (the one just decided on)."""
+        if principal.user_id is not None:
+            held, _ = self.queue(session, QueueFilter(states=(ReportState.IN_REVIEW,), assigned_to=principal.user_id,
+                                                      undecided_only=True, excluding=after), limit=1, count=False)
+            if held:
+                return held[0][0].id
+        waiting, _ = self.queue(session, QueueFilter(states=(ReportState.AWAITING_REVIEW,), unassigned_only=True,
+                                                     excluding=after), limit=1, count=False)
+        return waiting[0][0].id if waiting else None
 
     def queue_counts(self, session: Session) -> dict[str, dict[str, int]]:
         """How many reports wait, and how many are held, at each priority level."""
@@ -260,7 +280,7 @@ class ReviewStore:
         allowed = {info.alias or name for name, info in ReportAnnotations.model_fields.items()}
         unknown = sorted(set(annotations) - allowed)
         if unknown:
-            raise InvalidDecision(f"unknown report annotations: {', '.join(unknown)}")
+            raise InvalidDecision(f"unknown report annotations: {', '.join(unknown)}").at_field("annotation")
         row = self._held(session, report_id, principal, expected_version)
         row.reviewed_annotations = {"annotations": sorted(set(annotations))}
         return self._decided(session, row, principal, "review.annotations", {"annotations": sorted(set(annotations))},
@@ -269,11 +289,12 @@ class ReviewStore:
     def classify_file(self, session: Session, report_id: int, file_id: str, principal: Principal,
                       classification: str, annotations: list[str], expected_version: int | None = None) -> ReportRow:
         if classification not in CLASSIFICATIONS:
-            raise InvalidDecision(f"classification must be one of {', '.join(CLASSIFICATIONS)}")
+            raise InvalidDecision(f"classification must be one of {', '.join(CLASSIFICATIONS)}").at_field(
+                "classification")
         allowed = {info.alias or name for name, info in FileAnnotations.model_fields.items()}
         unknown = sorted(set(annotations) - allowed)
         if unknown:
-            raise InvalidDecision(f"unknown file annotations: {', '.join(unknown)}")
+            raise InvalidDecision(f"unknown file annotations: {', '.join(unknown)}").at_field("annotation")
         row = self._held(session, report_id, principal, expected_version)
         file = session.get(ReportFileRow, file_id)
         if file is None or file.report_id != report_id:
@@ -322,9 +343,9 @@ class ReviewStore:
     def add_note(self, session: Session, report_id: int, principal: Principal, text: str) -> ReportNote:
         text = text.strip()
         if not text:
-            raise InvalidDecision("a note needs some text")
+            raise InvalidDecision("a note needs some text").at_field("text")
         if len(text) > 20_000:
-            raise InvalidDecision("a note is at most 20,000 characters")
+            raise InvalidDecision("a note is at most 20,000 characters").at_field("text")
         row = self.reports.row(session, report_id, for_update=True)
         if row.state in (ReportState.OPEN, ReportState.RETRACTED):
             raise ReviewRefused("notes can be added once a report has been received")
@@ -342,11 +363,11 @@ class ReviewStore:
 
     def link(self, session: Session, report_id: int, other_id: int, principal: Principal, reason: str) -> None:
         if report_id == other_id:
-            raise InvalidDecision("a report cannot be linked to itself")
+            raise InvalidDecision("a report cannot be linked to itself").at_field("other_report")
         row = self._held(session, report_id, principal, None)
         other = session.get(ReportRow, other_id)
         if other is None:
-            raise ReportNotFound(other_id)
+            raise ReportNotFound(other_id).at_field("other_report")
         reason = reason.strip()[:1000] or "linked by an analyst"
         now = utc_now()
         for a, b in sorted({(report_id, other_id), (other_id, report_id)}):
@@ -384,7 +405,7 @@ class ReviewStore:
         row = self._held(session, report_id, principal, expected_version)
         note = note.strip()
         if not note:
-            raise InvalidDecision("say why the report needs a supervisor")
+            raise InvalidDecision("say why the report needs a supervisor").at_field("note")
         row.escalated_to_supervisor_at, row.escalation_note = utc_now(), note[:5000]
         return self._decided(session, row, principal, "review.escalated", {"note": note[:500]}, trigger="escalation")
 
@@ -397,10 +418,10 @@ class ReviewStore:
     def close(self, session: Session, report_id: int, principal: Principal, outcome: ReportState, reason: str,
               expected_version: int | None = None) -> ReportRow:
         if outcome not in (ReportState.INFORMATIONAL, ReportState.CLOSED_NO_ACTION):
-            raise InvalidDecision("a report is closed as informational or closed_no_action")
+            raise InvalidDecision("a report is closed as informational or closed_no_action").at_field("outcome")
         reason = reason.strip()
         if not reason:
-            raise InvalidDecision("give a reason for closing the report")
+            raise InvalidDecision("give a reason for closing the report").at_field("reason")
         row = self._held(session, report_id, principal, expected_version)
         self.reports.transition(session, report_id, outcome, principal.actor, reason=reason[:2000])
         row.closed_reason, row.assigned_to = reason[:5000], None

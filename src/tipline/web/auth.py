@@ -41,12 +41,14 @@ POLICY_MARK = "__tipline_policy__"
 class AuthError(Exception):
     """Raised by policies; the application turns it into a login redirect, 401, 403 or 404."""
 
-    def __init__(self, status: int, message: str, *, api: bool, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, message: str, *, api: bool, retry_after: int | None = None,
+                 keeps_input: bool = True) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.api = api
         self.retry_after = retry_after  # seconds, for a 429
+        self.keeps_input = keeps_input  # False: a page drawn again shows nothing of what the request sent
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -130,6 +132,7 @@ async def check_csrf(request: Request, principal: Principal) -> None:
             "This form has expired or did not come from this site (missing or wrong CSRF token). "
             "Reload the page and try again.",
             api=_is_api(request),
+            keeps_input=False,
         )
 
 

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipline.domain.errors import TiplineError
 from tipline.web.auth import AuthError
+from tipline.web.pages import render
+from tipline.web.refusals import is_browser_form, origin_page, page_again, submitted
 
 log = logging.getLogger("tipline.web")
 
@@ -69,6 +71,12 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = validation_problems(list(exc.errors()))
         if any(p["type"] == "json_invalid" for p in problems):
             return problem(400, "malformed_json", problems[0]["problem"], problems=problems)
+        if not wants_json(request) and _signed_in(request):  # a person's form: shown again, the reason at the field
+            first = problems[0]
+            again = await page_again(request, status=422, title="Please check the form", message=first["problem"],
+                                     field_name=first["field"])
+            if again is not None:
+                return again
         count = len(problems)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
         return problem(
@@ -85,7 +93,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            if is_browser_form(request):  # signed out meanwhile: back to the form's page after signing in
+                target = origin_page(request, await submitted(request)) or "/"
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        if exc.status == 403 and _signed_in(request):
+            # a form from another site keeps nothing of what it sent (the forged CSRF case)
+            again = await page_again(request, status=403, title="Not allowed", message=exc.message,
+                                     keep_input=exc.keeps_input)
+            if again is not None:
+                return again
         return page_error(request, exc.status, "Not allowed", exc.message)
 
     @app.exception_handler(TiplineError)
@@ -93,7 +109,12 @@ def install_error_handlers(app: FastAPI) -> None:
         """Every failure of the family: its status and code as JSON for programs, its title as a page for people."""
         if exc.always_json or wants_json(request):
             return problem(exc.status, exc.code, str(exc), **exc.problem_details())
-        return page_error(request, exc.status, exc.title, str(exc))
+        if _signed_in(request):
+            again = await page_again(request, status=exc.status, title=exc.heading(), message=exc.on_page(),
+                                     field_name=exc.field, stale=exc.shows_changes)
+            if again is not None:
+                return again
+        return page_error(request, exc.status, exc.heading(), str(exc))
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:
@@ -115,6 +136,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_json(request):
             return problem(exc.status_code, _http_error_name(exc.status_code), str(exc.detail))
+        if exc.status_code in (400, 404, 409, 422) and _signed_in(request) and request.scope.get("endpoint"):
+            again = await page_again(request, status=exc.status_code, title="Could not do that",
+                                     message=str(exc.detail))
+            if again is not None:
+                return again
         return page_error(request, exc.status_code, _http_error_name(exc.status_code).replace("_", " ").capitalize(),
                           str(exc.detail))
 
@@ -155,12 +181,14 @@ def _http_error_name(status: int) -> str:
     }.get(status, "error")
 
 
+def _signed_in(request: Request) -> bool:
+    """A person signed in with a session: only their refused forms are drawn again (not an API client's,
+    and not the public's, whose pages answer refusals themselves)."""
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and principal.session_id is not None
+
+
 def page_error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    templates = request.app.state.templates
-    response: HTMLResponse = templates.TemplateResponse(
-        request,
-        "error.html",
-        {"title": title, "message": message, "status": status},
-        status_code=status,
-    )
-    return response
+    """The error page, with the menu and the name of whoever is signed in (never "Staff sign in" to them)."""
+    return render(request, "error.html", {"title": title, "message": message, "status": status},
+                  status_code=status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -60,6 +61,8 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "csrf_token": principal.csrf_token if principal else None,
         "menu": menu(principal) if principal else [],
         "current_path": request.url.path,
+        "drawn_at": datetime.now(UTC).isoformat(timespec="microseconds"),  # stale forms show what changed since
+        "refusal": getattr(request.state, "refusal", None),  # a refused form this page is drawn again for
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status_code

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tipline.domain.errors import TiplineError
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
 from tipline.store.tables import ReportRow
@@ -32,29 +33,29 @@ NOTICES = {
 }
 
 
-def _users_page(request: Request, principal: Principal, *, created: dict[str, str] | None = None,
-                error: str | None = None, status: int = 200) -> HTMLResponse:
+class NotPossible(TiplineError):
+    """A decision on a role grant that cannot be taken now (one's own, already decided)."""
+
+    status, code, title = 409, "not_possible", "Not possible"
+
+
+def _users_page(request: Request, principal: Principal, *, created: dict[str, str] | None = None) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         users = instance.accounts.list_users(session)
         pending = instance.accounts.pending_grants(session)
     return render(request, "admin_users.html", {
         "title": "Users", "users": users, "roles": [(r.value, r.label) for r in USER_ROLES],
-        "created": created, "error": error, "pending_grants": pending, "me": principal.user_id,
+        "created": created, "pending_grants": pending, "me": principal.user_id,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
-    }, status_code=status)
+    })
 
 
-def _account_change(request: Request, principal: Principal, work: Callable[[Session], Response]) -> Response:
-    """Run an account change in one transaction and answer as `work` says; a refused change shows the
-    users page again with the reason, and nothing changed."""
-    instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            response = work(session)
-    except AccountError as error:
-        return _users_page(request, principal, error=str(error), status=400)
-    return response
+def _account_change(request: Request, work: Callable[[Session], Response]) -> Response:
+    """Run an account change in one transaction and answer as `work` says; a refused change (AccountError)
+    rolls back and shows the users page again with the reason at the form (tipline.web.refusals)."""
+    with request.app.state.instance.db.transaction() as session:
+        return work(session)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -74,16 +75,13 @@ def add_user(
     cannot sign in until another administrator or a supervisor approves it: one administrator alone
     cannot make themselves a reader of reports."""
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            if role not in {r.value for r in USER_ROLES}:
-                raise AccountError(f"choose one of the roles listed (got {role!r})")
-            user, password, grant = instance.accounts.request_user(
-                session, username, Role(role), principal.actor, principal.user_id,
-                display_name=display_name.strip() or None,
-            )
-    except AccountError as error:
-        return _users_page(request, principal, error=str(error), status=400)
+    with instance.db.transaction() as session:
+        if role not in {r.value for r in USER_ROLES}:
+            raise AccountError(f"choose one of the roles listed (got {role!r})").at_field("role")
+        user, password, grant = instance.accounts.request_user(
+            session, username, Role(role), principal.actor, principal.user_id,
+            display_name=display_name.strip() or None,
+        )
     return _users_page(request, principal, created={
         "username": user.username, "password": password, "pending": "yes" if grant is not None else ""})
 
@@ -100,13 +98,13 @@ def change_role(
 
     def work(session: Session) -> Response:
         if role not in {r.value for r in USER_ROLES}:
-            raise AccountError(f"choose one of the roles listed (got {role!r})")
+            raise AccountError(f"choose one of the roles listed (got {role!r})").at_field("role")
         grant = instance.accounts.change_role(session, username, Role(role), principal.actor, principal.user_id,
                                               via="web")
         notice = "role_requested" if grant is not None else "role_changed"
         return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
 
-    return _account_change(request, principal, work)
+    return _account_change(request, work)
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse)
@@ -127,7 +125,7 @@ def set_active(
         return RedirectResponse(f"/admin/users?notice={'enabled' if active == 'yes' else 'disabled'}",
                                 status_code=303)
 
-    return _account_change(request, principal, work)
+    return _account_change(request, work)
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)
@@ -140,17 +138,14 @@ def reset_password(
     administrator who knew such a password could read reports as that person (least privilege); those
     are reset from the server (`tipline users reset-password`), which is host access and audited."""
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            user = instance.accounts.user_by_name(session, username)
-            if user is None:
-                raise AccountError(f"no user named {username!r}")
-            if needs_second_person(Role(user.role)):
-                raise AccountError(f"{username} reads reports or approves access to them: reset this password from "
-                                   "the server with `tipline users reset-password`, or ask the person to change it")
-            password = instance.accounts.reset_password(session, username, principal.actor)
-    except AccountError as error:
-        return _users_page(request, principal, error=str(error), status=400)
+    with instance.db.transaction() as session:
+        user = instance.accounts.user_by_name(session, username)
+        if user is None:
+            raise AccountError(f"no user named {username!r}")
+        if needs_second_person(Role(user.role)):
+            raise AccountError(f"{username} reads reports or approves access to them: reset this password from "
+                               "the server with `tipline users reset-password`, or ask the person to change it")
+        password = instance.accounts.reset_password(session, username, principal.actor)
     return _users_page(request, principal, created={"username": username, "password": password, "pending": "",
                                                     "reset": "yes"})
 
@@ -164,7 +159,7 @@ def _decide(request: Request, principal: Principal, grant_id: int, approve: bool
     except GrantNotFound:
         raise HTTPException(404, "no such role grant") from None
     except AccountError as error:
-        return render(request, "error.html", {"title": "Not possible", "message": str(error)}, status_code=409)
+        raise NotPossible(str(error)) from None
     return RedirectResponse(f"{back}?notice={'approved' if approve else 'refused'}", status_code=303)
 
 
@@ -178,8 +173,7 @@ def refuse_grant(request: Request, principal: Approver, grant_id: GrantId) -> Re
     return _decide(request, principal, grant_id, False)
 
 
-def _accounts_page(request: Request, *, created: dict[str, str] | None = None, error: str | None = None,
-                   status: int = 200) -> HTMLResponse:
+def _accounts_page(request: Request, *, created: dict[str, str] | None = None) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         accounts = instance.accounts.list_api_accounts(session)
@@ -188,9 +182,8 @@ def _accounts_page(request: Request, *, created: dict[str, str] | None = None, e
             select(ReportRow.api_account_id, func.max(ReportRow.opened_at))
             .where(ReportRow.api_account_id.is_not(None)).group_by(ReportRow.api_account_id)).all()}
     return render(request, "admin_api_accounts.html", {
-        "title": "Service providers", "accounts": accounts, "created": created, "error": error,
-        "last_reports": last_reports,
-    }, status_code=status)
+        "title": "Service providers", "accounts": accounts, "created": created, "last_reports": last_reports,
+    })
 
 
 @router.get("/admin/api-accounts", response_class=HTMLResponse)
@@ -206,13 +199,10 @@ def add_api_account(
     display_name: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            account, secret = instance.accounts.add_api_account(
-                session, username, principal.actor, display_name=display_name.strip() or None
-            )
-    except AccountError as error:
-        return _accounts_page(request, error=str(error), status=400)
+    with instance.db.transaction() as session:  # a refused account shows this page again (web.refusals)
+        account, secret = instance.accounts.add_api_account(
+            session, username, principal.actor, display_name=display_name.strip() or None
+        )
     return _accounts_page(request, created={"username": account.username, "password": secret})
 
 

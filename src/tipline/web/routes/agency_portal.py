@@ -19,7 +19,6 @@ from tipline.referral import service as referral_service
 from tipline.referral.keys import b64, fingerprint, raw_public, signing_key
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
 from tipline.referral.service import (
-    OutcomeRefused,
     ReferralNotFound,
     ReferralRefused,
     count_referrals,
@@ -156,17 +155,13 @@ def report_outcome(request: Request, referral_id: Id, principal: AgencyUser,
                    reason: Annotated[str, Form(max_length=2000)] = "",
                    referred_to: Annotated[str, Form(max_length=200)] = "",
                    note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """A refused outcome (a missing reason) shows the referral again, with the reason at its field and the
+    form as it was filled (tipline.web.refusals)."""
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            _agency, referral = _scoped(session, principal, referral_id)
-            record_outcome(instance, session, referral, principal, outcome, reason=reason, referred_to=referred_to,
-                           note=note)
-    except OutcomeRefused as error:
-        from tipline.web.errors import page_error
-
-        return page_error(request, 400, "Outcome not recorded", f"{error}. Go back, complete the form and send it "
-                                                                 "again.")
+    with instance.db.transaction() as session:
+        _agency, referral = _scoped(session, principal, referral_id)
+        record_outcome(instance, session, referral, principal, outcome, reason=reason, referred_to=referred_to,
+                       note=note)
     return RedirectResponse(f"/agency/referrals/{referral_id}?notice=outcome#outcomes", status_code=303)
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tipline.domain.base import utc_now
+from tipline.domain.errors import TiplineError
 from tipline.domain.follow_up import ACTION_KINDS, CHANNEL_LABELS, CONTACT_OUTCOMES, NOTE_LIMIT
 from tipline.domain.roles import Permission
 from tipline.instance import Instance
@@ -36,6 +37,19 @@ SITUATION_LABELS = {choice.value: choice.label for choice in WHAT} | {
 LANGUAGE_LABELS = {"en": "English", "es": "Spanish", "ar": "Arabic"}
 REFERRAL_SITUATION = {"sextortion": "sextortion", "enticement": "enticement", "images": "images", "child": "child"}
 LATEST_DUE = timedelta(days=366)
+
+
+class NothingRecorded(TiplineError):
+    """An advocate's action that cannot be recorded as given: the request's page is shown again with the
+    reason at the field and what was typed kept (tipline.web.refusals)."""
+
+    status, code, title = 422, "invalid_action", "Nothing was recorded"
+
+
+class NotRecordedNow(NothingRecorded):
+    """An action the request's state refuses (it was closed meanwhile)."""
+
+    status = 409
 
 
 def _labels() -> dict[str, Any]:
@@ -88,35 +102,35 @@ def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate,
     instance: Instance = request.app.state.instance
     now = utc_now()
     note_text = note.replace("\r\n", "\n").strip() or None
-    problem = None
+    problem: tuple[str, str] | None = None  # (field, what to do)
     due_at = None
     if kind not in ("contact", "referral", "note"):
-        problem = "Choose what you did: a contact, a referral or a note."
+        problem = "kind", "Choose what you did: a contact, a referral or a note."
     elif kind == "contact" and outcome not in CONTACT_OUTCOMES:
-        problem = "Say how the contact went."
+        problem = "outcome", "Say how the contact went."
     elif kind == "referral" and not service.strip():
-        problem = "Choose the support service you referred them to."
+        problem = "service", "Choose the support service you referred them to."
     elif kind == "note" and not note_text and not close:
-        problem = "Write the note."
+        problem = "note", "Write the note."
     if problem is None and next_due.strip() and not close:
         try:
             due_at = datetime.strptime(next_due.strip(), "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
         except ValueError:
-            problem = "Give the next due date as a date and time (UTC)."
+            problem = "next_due", "Give the next due date as a date and time (UTC)."
         else:
             if not now - timedelta(minutes=5) < due_at <= now + LATEST_DUE:
-                problem = "The next due date must be in the future, and within a year."
+                problem = "next_due", "The next due date must be in the future, and within a year."
     if problem is None and kind == "referral":
         with instance.db.transaction() as session:
             known = {r.name for r in follow_ups.list_resources(session)}
         if service.strip() not in known:
-            problem = "Choose a support service from the hotline's directory."
+            problem = "service", "Choose a support service from the hotline's directory."
     if problem is not None:
         with instance.db.transaction() as session:
             exists = follow_ups.get(session, follow_up_id, now) is not None
         if not exists:
             return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
-        return page_error(request, 422, "Nothing was recorded", problem)
+        raise NothingRecorded(problem[1]).at_field(problem[0])
     with instance.db.transaction() as session:
         try:
             follow_ups.record(session, instance.audit, follow_up_id, principal.actor, kind=kind,
@@ -124,7 +138,7 @@ def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate,
                               service=service.strip() if kind == "referral" else None, note=note_text,
                               next_due=due_at, close=bool(close), now=now)
         except follow_ups.FollowUpError as error:
-            missing = follow_ups.get(session, follow_up_id, now) is None
-            status = 404 if missing else 409
-            return page_error(request, status, "Nothing was recorded", str(error).capitalize() + ".")
+            if follow_ups.get(session, follow_up_id, now) is None:
+                return page_error(request, 404, "Nothing was recorded", str(error).capitalize() + ".")
+            raise NotRecordedNow(str(error).capitalize() + ".") from None
     return RedirectResponse(f"/follow-ups/{follow_up_id}", status_code=303)

@@ -22,8 +22,8 @@ from tipline.forwarding.service import (
 )
 from tipline.store.accounts import Principal
 from tipline.web.auth import allow
-from tipline.web.errors import page_error
 from tipline.web.params import Id
+from tipline.web.refusals import FormRefused
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
@@ -56,5 +56,5 @@ def forward_report(request: Request, report_id: Id, principal: Reviewer,
             instance.reports.visible_row(session, report_id, principal)
             request_forwarding(instance, session, report_id, destination, principal.actor)
     except ForwardingError as error:
-        return page_error(request, 400, "Not forwarded", f"{error}. Nothing was sent.")
+        raise FormRefused("Not forwarded", f"{error}. Nothing was sent.", field="destination") from None
     return RedirectResponse(f"/reports/{report_id}#forwarding", status_code=303)

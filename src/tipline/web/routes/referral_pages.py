@@ -34,9 +34,9 @@ from tipline.store.accounts import Principal
 from tipline.store.referrals import AgencyRow, ReportJurisdictionRow, agency_by_code, list_agencies
 from tipline.web.auth import allow
 from tipline.web.charts import Series, horizontal_bars
-from tipline.web.errors import page_error
 from tipline.web.pages import render
 from tipline.web.params import Id, Version
+from tipline.web.refusals import FormRefused
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
@@ -121,7 +121,7 @@ def choose(request: Request, report_id: Id, principal: Reviewer, agency: Annotat
                 raise ChoiceRefused(f"no agency with the code {agency!r} is in the directory")
             choose_agency(instance, session, report_id, row, principal, reason)
     except ChoiceRefused as error:
-        return page_error(request, 400, "Agency not recorded", str(error))
+        raise FormRefused("Agency not recorded", str(error), field="agency") from None
     return _back(report_id)
 
 
@@ -149,7 +149,7 @@ def make_referral(request: Request, report_id: Id, principal: Reviewer, agency: 
     try:
         refer(instance, report_id, principal, agency, note=note, reason=reason, expected_version=version)
     except ReferralRefused as error:
-        return page_error(request, 400, "Not referred", f"{error}. Nothing was sent and the report is unchanged.")
+        raise FormRefused("Not referred", f"{error}. Nothing was sent and the report is unchanged.") from None
     return _back(report_id)
 
 

@@ -46,8 +46,25 @@ NOTICES = {
 }
 
 
+DONE_NOTICES = frozenset({"escalated", "ready", "closed"})
+"""Decisions that finish a report for its analyst: they land on the next report in the queue."""
+
+
 def back_to_report(report_id: int, notice: str, anchor: str = "review") -> RedirectResponse:
     return RedirectResponse(f"/reports/{report_id}?notice={notice}#{anchor}", status_code=303)
+
+
+def on_to_next(report_id: int, notice: str) -> RedirectResponse:
+    """After a decision that finishes a report: the next one in the queue (see `next_report`)."""
+    return RedirectResponse(f"/queue/next?after={report_id}&done={notice}", status_code=303)
+
+
+def done_notice(after: str, done: str) -> str | None:
+    """What the next report's page says about the decision just taken on the previous one."""
+    report_id = parse_whole_number(after, minimum=1)
+    if report_id is None or done not in DONE_NOTICES:
+        return None
+    return f"Report #{report_id}: {NOTICES[done]} This is the next report in the queue."
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -84,6 +101,22 @@ def queue(
     })
 
 
+@router.get("/queue/next")
+def next_report(request: Request, principal: Reviewer, after: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                done: Annotated[str, Query(max_length=20)] = "") -> RedirectResponse:
+    """The next report this analyst may take: one they hold and have not finished, else the most urgent
+    unclaimed one (priority, then score, then the longest waiting); the queue when there is none. Opening
+    it claims nothing (the `c` key or the Claim button does)."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        report_id = instance.review.next_for(session, principal, after=after)
+    if report_id is None:
+        notice = f"{done}_none" if done in DONE_NOTICES else "empty"
+        return RedirectResponse(f"/queue?notice={notice}", status_code=303)
+    query = urlencode({"notice": "next", "after": after, "done": done} if after and done in DONE_NOTICES else {})
+    return RedirectResponse(f"/reports/{report_id}{'?' + query if query else ''}#review", status_code=303)
+
+
 @router.post("/queue/claim-next")
 def claim_next(principal: Reviewer, work: InTransaction) -> RedirectResponse:
     rows, _ = work.instance.review.queue(work.session, QueueFilter(states=(ReportState.AWAITING_REVIEW,),
@@ -106,7 +139,7 @@ def assign(report_id: Id, principal: Supervisor, work: InTransaction, username: 
            version: Version = None) -> RedirectResponse:
     user = work.instance.accounts.user_by_name(work.session, username)
     if user is None or not user.active or user.pending_approval or user.role not in ("analyst", "supervisor"):
-        raise InvalidDecision(f"{username!r} is not an active analyst or supervisor")
+        raise InvalidDecision(f"{username!r} is not an active analyst or supervisor").at_field("username")
     work.instance.review.claim(work.session, report_id, principal, version, for_user=user)
     return back_to_report(report_id, "assigned")
 
@@ -121,7 +154,7 @@ def release(report_id: Id, principal: Reviewer, work: InTransaction, version: Ve
 def set_incident_type(report_id: Id, principal: Reviewer, work: InTransaction,
                       incident_type: Annotated[str, Form(max_length=100)], version: Version = None) -> RedirectResponse:
     if incident_type not in {t.value for t in IncidentType}:
-        raise InvalidDecision("choose one of the eight incident types")
+        raise InvalidDecision("choose one of the eight incident types").at_field("incident_type")
     work.instance.review.set_incident_type(work.session, report_id, principal, IncidentType(incident_type), version)
     return back_to_report(report_id, "incident_type")
 
@@ -169,7 +202,7 @@ def link(report_id: Id, principal: Reviewer, work: InTransaction, other_report: 
          reason: Annotated[str, Form(max_length=1000)] = "") -> RedirectResponse:
     other = parse_whole_number(other_report.strip().lstrip("#"), minimum=1)
     if other is None:
-        raise InvalidDecision(f"{other_report!r} is not a report number")
+        raise InvalidDecision(f"{other_report!r} is not a report number").at_field("other_report")
     work.instance.review.link(work.session, report_id, other, principal, reason)
     return back_to_report(report_id, "linked", anchor="links")
 
@@ -184,22 +217,22 @@ def unlink(report_id: Id, other_id: Id, principal: Reviewer, work: InTransaction
 def escalate(report_id: Id, principal: Reviewer, work: InTransaction, note: Annotated[str, Form(max_length=5000)],
              version: Version = None) -> RedirectResponse:
     work.instance.review.escalate(work.session, report_id, principal, note, version)
-    return back_to_report(report_id, "escalated")
+    return on_to_next(report_id, "escalated")
 
 
 @router.post("/reports/{report_id}/ready-for-referral")
 def ready_for_referral(report_id: Id, principal: Reviewer, work: InTransaction, version: Version = None) -> RedirectResponse:
     work.instance.review.mark_ready_for_referral(work.session, report_id, principal, version)
-    return back_to_report(report_id, "ready")
+    return on_to_next(report_id, "ready")
 
 
 @router.post("/reports/{report_id}/close")
 def close(report_id: Id, principal: Reviewer, work: InTransaction, outcome: Annotated[str, Form(max_length=30)],
           reason: Annotated[str, Form(max_length=5000)] = "", version: Version = None) -> RedirectResponse:
     if outcome not in (ReportState.INFORMATIONAL.value, ReportState.CLOSED_NO_ACTION.value):
-        raise InvalidDecision("close a report as informational or as closed with no action")
+        raise InvalidDecision("close a report as informational or as closed with no action").at_field("outcome")
     work.instance.review.close(work.session, report_id, principal, ReportState(outcome), reason, version)
-    return back_to_report(report_id, "closed")
+    return on_to_next(report_id, "closed")
 
 
 @router.post("/reports/{report_id}/reopen")

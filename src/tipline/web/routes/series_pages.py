@@ -30,6 +30,7 @@ from tipline.victims import sightings
 from tipline.web.auth import allow
 from tipline.web.errors import page_error
 from tipline.web.pages import render
+from tipline.web.refusals import FormRefused
 
 router = APIRouter(include_in_schema=False)
 Specialist = Annotated[Principal, Depends(allow(Permission.SERIES_MANAGE))]
@@ -60,7 +61,7 @@ def _change(request: Request, title: str, work: Callable[[Any, Any], str]) -> Re
         with instance.db.transaction() as session:
             target = work(instance, session)
     except REFUSALS as error:
-        return page_error(request, 400, title, f"{error}. Nothing was changed; go back and try again.")
+        raise FormRefused(title, f"{error}. Nothing was changed") from None
     except (SeriesNotFound, LookupError) as error:
         raise HTTPException(404, str(error).strip("'\"")) from None
     return RedirectResponse(target, status_code=303)
@@ -203,7 +204,7 @@ def series_add_victim(request: Request, series_id: SeriesId, principal: Speciali
 def decide_confirmation(request: Request, confirmation_id: RowId, principal: Specialist,
                         decision: Annotated[str, Form(max_length=20)]) -> Response:
     if decision not in ("confirm", "decline"):
-        return page_error(request, 400, "Nothing decided", "Choose confirm or decline.")
+        raise FormRefused("Nothing decided", "Choose confirm or decline.", field="decision")
 
     def work(instance: Any, session: Any) -> str:
         row = sightings.decide_confirmation(instance, session, confirmation_id, decision == "confirm",
@@ -277,13 +278,13 @@ def cluster_promote(request: Request, cluster_id: ClusterId, principal: Speciali
                     series: Annotated[str, Form(max_length=200)] = "") -> Response:
     instance = request.app.state.instance
     if bool(new_series.strip()) == bool(series.strip()):
-        return page_error(request, 400, "Cluster not promoted", "Name a new series or choose an existing one "
-                                                                "(not both). Nothing was changed.")
+        raise FormRefused("Cluster not promoted", "Name a new series or choose an existing one (not both). "
+                                                  "Nothing was changed.", field="new_series")
     try:
         result = cluster_ops.promote_cluster(instance, cluster_id, principal.actor, series_name=new_series or series,
                                              create=bool(new_series.strip()))
     except REFUSALS as error:
-        return page_error(request, 400, "Cluster not promoted", f"{error}. Nothing was changed.")
+        raise FormRefused("Cluster not promoted", f"{error}. Nothing was changed.") from None
     except LookupError as error:
         raise HTTPException(404, str(error).strip("'\"")) from None
     return RedirectResponse(f"/series/{result['series_id']}?notice=promoted", status_code=303)

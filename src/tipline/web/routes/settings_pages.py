@@ -17,8 +17,7 @@ router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(signed_in())]
 
 
-def _page(request: Request, principal: Principal, *, saved: str = "", password_error: str | None = None,
-          status: int = 200) -> HTMLResponse:
+def _page(request: Request, principal: Principal, *, saved: str = "") -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         user = instance.accounts.user_by_name(session, principal.username)
@@ -26,8 +25,7 @@ def _page(request: Request, principal: Principal, *, saved: str = "", password_e
     return render(request, "settings.html", {
         "title": "Settings", "blur": preferences.get("blur", "strong"),
         "greyscale": preferences.get("greyscale", True), "strengths": list(BLUR_RADIUS), "saved": saved,
-        "password_error": password_error,
-    }, status_code=status)
+    })
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -38,20 +36,16 @@ def settings_page(request: Request, principal: SignedIn, saved: str = "") -> HTM
 @router.post("/settings/password", response_class=HTMLResponse)
 def change_password(request: Request, principal: SignedIn, current: Annotated[str, Form(max_length=1024)],
                     new: Annotated[str, Form(max_length=1024)], again: Annotated[str, Form(max_length=1024)]) -> Response:
-    """Change one's own password; the other sessions end, this one stays."""
+    """Change one's own password; the other sessions end, this one stays. A refusal shows this page again
+    with the reason at the field (tipline.web.refusals); passwords are never sent back in a page."""
     if new != again:
-        return _page(request, principal, password_error="The two new passwords differ. Type the same one twice.",
-                     status=400)
+        raise AccountError("the two new passwords differ: type the same one twice").at_field("again")
     instance = request.app.state.instance
-    try:
-        with instance.db.transaction() as session:
-            if principal.user_id is None:
-                raise AccountError("only a person's login has a password to change here")
-            instance.accounts.change_own_password(session, principal.user_id, current, new, principal.actor,
-                                                  keep_session_id=principal.session_id)
-    except AccountError as error:
-        message = str(error)
-        return _page(request, principal, password_error=message[:1].upper() + message[1:] + ".", status=400)
+    with instance.db.transaction() as session:
+        if principal.user_id is None:
+            raise AccountError("only a person's login has a password to change here")
+        instance.accounts.change_own_password(session, principal.user_id, current, new, principal.actor,
+                                              keep_session_id=principal.session_id)
     return RedirectResponse("/settings?saved=password", status_code=303)
 
 
@@ -59,7 +53,7 @@ def change_password(request: Request, principal: SignedIn, current: Annotated[st
 def save_settings(request: Request, principal: SignedIn, blur: Annotated[str, Form(max_length=20)],
                   greyscale: Annotated[str, Form(max_length=5)] = "") -> RedirectResponse:
     if blur not in BLUR_RADIUS:
-        raise InvalidDecision(f"blur must be one of {', '.join(BLUR_RADIUS)}")
+        raise InvalidDecision(f"blur must be one of {', '.join(BLUR_RADIUS)}").at_field("blur")
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         user = instance.accounts.user_by_name(session, principal.username)

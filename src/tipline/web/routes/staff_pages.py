@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -28,10 +29,11 @@ from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
 from tipline.web.params import Id
+from tipline.web.refusals import refusal_of
 from tipline.web.routes.forwarding_pages import forwarding_context
 from tipline.web.routes.previews import reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
-from tipline.web.routes.review_pages import NOTICES
+from tipline.web.routes.review_pages import NOTICES, done_notice
 from tipline.web.timeline import describe
 
 router = APIRouter(include_in_schema=False)
@@ -136,6 +138,10 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         provenance = partner_provenance(session, report_id)  # where a report imported from a partner came from
         history = instance.audit.events_for_report(session, report_id)
         reads = sum(1 for event in history if event.action in READ_ACTIONS)
+        refusal = refusal_of(request)
+        changed_since = ([event for event in history if event.action not in READ_ACTIONS
+                          and event.at.replace(tzinfo=event.at.tzinfo or UTC) > refusal.drawn_at]
+                         if refusal is not None and refusal.stale and refusal.drawn_at is not None else None)
         if history_view != "all":  # the reads are audited and countable, but hide what changed among them
             history = [event for event in history if event.action not in READ_ACTIONS]
         row = instance.reports.row(session, report_id)
@@ -197,6 +203,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "history": history,
             "history_reads": reads,
             "history_all": history_view == "all",
+            "changed_since": changed_since,
             "sections": sections,
             "party_sections": PARTY_SECTIONS,
             "heading_singular": HEADING_SINGULAR,
@@ -218,7 +225,9 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "reviewers": reviewers,
             "held_by_me": held_by_me,
             "may_decide": may_decide,
-            "notice": NOTICES.get(request.query_params.get("notice", "")),
+            "notice": (done_notice(request.query_params.get("after", ""), request.query_params.get("done", ""))
+                       if request.query_params.get("notice") == "next"
+                       else NOTICES.get(request.query_params.get("notice", ""))),
             "priority_label": LEVEL_LABELS.get(row.priority or "", "not scored"),
             "incident_types": [t.value for t in IncidentType],
             "report_annotation_names": [info.alias or name for name, info in ReportAnnotations.model_fields.items()],
