@@ -1,15 +1,19 @@
 """Reading an HMA-compatible request's body without touching the disk: a JSON body, or the one file of a
-multipart/form-data upload, in memory within the body limit."""
+multipart/form-data upload (read by web/multipart.py), in memory within the body limit."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from fastapi import Request
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
+from tipline.web.multipart import Buffer, MultipartError, MultipartReader, Part, PartSink, boundary_of
 from tipline.web.routes.hma.shapes import CONTENT_TYPES, Refused
 
 MAX_JSON_BYTES = 256 * 1024
@@ -56,87 +60,44 @@ def _nul_at(value: Any, path: str) -> str | None:
     return None
 
 
+@dataclass
 class Upload:
     """The one file of a multipart/form-data body, in memory: its field (the HMA content type), name, bytes."""
 
-    def __init__(self, boundary: bytes, limit: int) -> None:
-        self.limit = limit
-        self.field: str | None = None
-        self.filename: str | None = None
-        self.data = bytearray()
-        self.finished = False
-        self._current: str | None = None
-        self._is_file = False
-        self._other = 0
-        self._headers: dict[str, bytes] = {}
-        self._hname = bytearray()
-        self._hvalue = bytearray()
-        self.parser = MultipartParser(boundary, {
-            "on_part_begin": self._begin,
-            "on_header_field": lambda d, s, e: self._hname.extend(d[s:e]),
-            "on_header_value": lambda d, s, e: self._hvalue.extend(d[s:e]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_done,
-            "on_part_data": self._part_data,
-            "on_end": self._end,
-        })
-
-    def _begin(self) -> None:
-        self._headers, self._current, self._is_file, self._other = {}, None, False, 0
-
-    def _header_end(self) -> None:
-        self._headers[self._hname.decode("latin-1").lower()] = bytes(self._hvalue)
-        self._hname.clear()
-        self._hvalue.clear()
-
-    def _headers_done(self) -> None:
-        disposition, params = parse_options_header(self._headers.get("content-disposition", b""))
-        if disposition != b"form-data" or b"name" not in params:
-            raise Refused(400, "a multipart part lacks Content-Disposition: form-data; name=...")
-        name = params[b"name"].decode("utf-8", "replace")
-        is_file = name in CONTENT_TYPES or b"filename" in params
-        if not is_file:
-            return  # another form field: read and ignored
-        if name not in CONTENT_TYPES:
-            raise Refused(400, f"no such content_type: {name!r} (name the file's field photo or video)")
-        if self.field is not None:
-            raise Refused(400, "Only one file allowed per request")
-        self.field, self._is_file = name, True
-        raw = params.get(b"filename")
-        self.filename = raw.decode("utf-8", "replace") if raw else None
-
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._is_file:
-            self.data.extend(data[start:end])
-            if len(self.data) > self.limit:
-                raise Refused(413, f"the file is over the limit of {self.limit:,} bytes")
-        else:
-            self._other += end - start
-            if self._other > MAX_FIELD_BYTES:
-                raise Refused(400, "a form field other than the file is too long")
-
-    def _end(self) -> None:
-        self.finished = True
+    field: str | None = None
+    filename: str | None = None
+    data: bytearray = dataclass_field(default_factory=bytearray)
 
 
 async def read_upload(request: Request) -> Upload:
-    media, params = parse_options_header(request.headers.get("content-type", ""))
-    if media != b"multipart/form-data" or not params.get(b"boundary"):
+    """The body's one file, within the body limit (web/multipart.py reads it; nothing is spooled)."""
+    boundary = boundary_of(request.headers.get("content-type"))
+    if boundary is None:
         raise Refused(400, "Missing multipart/form-data file upload: send the file in a form field named photo "
-                       "or video (curl --form photo=@picture.jpg)")
-    upload = Upload(params[b"boundary"], request.app.state.instance.settings.max_body_bytes)
+                      "or video (curl --form photo=@picture.jpg)")
+    limit: int = request.app.state.instance.settings.max_body_bytes
+    upload = Upload()
+
+    def on_part(part: Part) -> PartSink:
+        if not (part.name in CONTENT_TYPES or part.is_file):  # another form field: read and ignored
+            return Buffer(MAX_FIELD_BYTES, refuse=lambda: Refused(400, "a form field other than the file is too long"))
+        if part.name not in CONTENT_TYPES:
+            raise Refused(400, f"no such content_type: {part.name!r} (name the file's field photo or video)")
+        if upload.field is not None:
+            raise Refused(400, "Only one file allowed per request")
+        upload.field, upload.filename = part.name, part.file_name or None
+        file = Buffer(limit, refuse=lambda: Refused(413, f"the file is over the limit of {limit:,} bytes"))
+        upload.data = file.data
+        return file
+
     try:
-        async for chunk in request.stream():
-            upload.parser.write(chunk)
-        upload.parser.finalize()
-    except Refused:
-        raise
+        await MultipartReader(boundary, on_part).read(request)
+    except MultipartError as error:
+        raise Refused(400, error.message) from None
     except StarletteHTTPException as error:  # the body limit, enforced while the body streams in
         raise Refused(error.status_code, str(error.detail)) from None
-    except Exception as error:  # noqa: BLE001 - python-multipart's parse errors
-        raise Refused(400, f"the multipart body is malformed ({error})") from None
-    if not upload.finished:
-        raise Refused(400, "the multipart body ended before its closing boundary")
+    except ClientDisconnect:
+        raise Refused(400, "the request body ended early (the client disconnected)") from None
     if upload.field is None:
         raise Refused(400, "Missing multipart/form-data file upload: no field named photo or video")
     return upload

@@ -50,8 +50,6 @@ def _by_bank(result: LookupResult, banks: set[str] | None, signal_types: set[Sig
 def _bank_filter(banks: str | None) -> set[str] | None:
     return {b.strip() for b in banks.split(",") if b.strip()} if banks else None
 
-
-
 @router.get("/m/lookup", summary="Look up a signal", response_model=dict[str, list[HmaMatch]],
             responses={**ERRORS, 501: UPLOAD_ERRORS[501]})
 @answers
@@ -90,7 +88,6 @@ async def lookup_signal(
     except SignalError as error:
         raise Refused(400, f"invalid signal: {error}") from None
     return _by_bank(result, _bank_filter(banks))
-
 
 @router.post("/m/lookup", summary="Hash an uploaded photo or video and look it up",
              response_model=dict[str, dict[str, list[HmaMatch]]], responses={**ERRORS, **UPLOAD_ERRORS},
