@@ -50,6 +50,7 @@ def _by_bank(result: LookupResult, banks: set[str] | None, signal_types: set[Sig
 def _bank_filter(banks: str | None) -> set[str] | None:
     return {b.strip() for b in banks.split(",") if b.strip()} if banks else None
 
+
 @router.get("/m/lookup", summary="Look up a signal", response_model=dict[str, list[HmaMatch]],
             responses={**ERRORS, 501: UPLOAD_ERRORS[501]})
 @answers
