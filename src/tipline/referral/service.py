@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tipline.config import int_setting
+from tipline.cybertipline.export import export_report
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.lifecycle import ReportState, check_transition
 from tipline.domain.roles import Permission, has_permission
-from tipline.intake.cybertipline.export import export_report
 from tipline.jurisdiction.directory import public_key_bytes
 from tipline.referral.contents import gather_facts, report_json, report_matches, summary_document
 from tipline.referral.keys import fingerprint, raw_public, signing_key

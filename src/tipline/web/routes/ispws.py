@@ -27,9 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from tipline.domain.roles import Permission, Role, has_permission
-from tipline.intake.cybertipline import service
-from tipline.intake.cybertipline.codes import (
+from tipline.cybertipline.codes import (
     AUTHENTICATION_REQUIRED,
     DESCRIPTIONS,
     FILE_UPLOAD_FAILED,
@@ -42,8 +40,10 @@ from tipline.intake.cybertipline.codes import (
     SUCCESS,
     IspwsError,
 )
-from tipline.intake.cybertipline.schema import schema_bytes
-from tipline.intake.cybertipline.xmlmap import parse_file_details, parse_report
+from tipline.cybertipline.schema import schema_bytes
+from tipline.cybertipline.xmlmap import parse_file_details, parse_report
+from tipline.domain.roles import Permission, Role, has_permission
+from tipline.intake.cybertipline import service
 from tipline.media.blobstore import BlobTooLargeError, BlobWriter
 from tipline.store.accounts import Principal
 from tipline.store.files import clean_file_name

@@ -8,7 +8,7 @@ from functools import cache
 
 from lxml import etree
 
-from tipline.intake.cybertipline import SCHEMA_PATH
+from tipline.cybertipline import SCHEMA_PATH
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
