@@ -4,7 +4,10 @@ endpoint works by changing only its base URL and credentials.
 Every answer, success or refusal, is an XML document of the schema (`reportResponse`, or
 `reportDoneResponse` for a successful /finish) with the documented response code; the HTTP
 statuses are listed in docs/ispws.md. Uploads stream through a multipart parser straight into the
-encrypted file store: no plaintext ever reaches the disk.
+encrypted file store (web/multipart.py reads the body): no plaintext ever reaches the disk.
+
+Length (a little over 500 lines): one protocol's answers, policy (with its credential cache), bodies
+and endpoints, kept together so that every refusal can be checked against the documented code.
 """
 
 from __future__ import annotations
