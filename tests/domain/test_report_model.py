@@ -12,7 +12,7 @@ from lxml import etree
 from pydantic import BaseModel, ValidationError
 from support import sample_content
 
-from tipline.cybertipline import SCHEMA_PATH
+from tipline.cybertipline.schema import SCHEMA_PATH
 from tipline.domain.files import FileDetails
 from tipline.domain.incident import IncidentType
 from tipline.domain.report import ReportContent
