@@ -12,10 +12,10 @@ from lxml import etree
 from pydantic import BaseModel, ValidationError
 from support import sample_content
 
+from tipline.cybertipline.schema import SCHEMA_PATH
 from tipline.domain.files import FileDetails
 from tipline.domain.incident import IncidentType
 from tipline.domain.report import ReportContent
-from tipline.intake.cybertipline import SCHEMA_PATH
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 SCHEMA = etree.parse(str(SCHEMA_PATH)).getroot()

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 from support import build_instance, esp_report_with_files, gradient_png
 
+from tipline.cybertipline.xmlmap import report_to_xml
 from tipline.domain.audit import Actor
 from tipline.domain.base import STORED
 from tipline.domain.files import FileDetails
 from tipline.domain.report import ReportContent
 from tipline.forwarding import destinations
 from tipline.instance import Instance
-from tipline.intake.cybertipline.xmlmap import report_to_xml
 from tipline.store.tables import ReportFileRow, ReportRow
 from tipline.web.app import create_app
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-XSD = Path(__file__).resolve().parents[2] / "src/tipline/intake/cybertipline/cybertipline-report.xsd"
+XSD = Path(__file__).resolve().parents[2] / "src/tipline/cybertipline/cybertipline-report.xsd"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 

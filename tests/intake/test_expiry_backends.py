@@ -11,11 +11,11 @@ import pytest
 from intake_documents import DOC_EXAMPLE
 from support import build_instance
 
+from tipline.cybertipline.xmlmap import parse_report
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.instance import Instance
 from tipline.intake.cybertipline import service
-from tipline.intake.cybertipline.xmlmap import parse_report
 from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.store.accounts import api_principal
 from tipline.store.tables import ReportRow

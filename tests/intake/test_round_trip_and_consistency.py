@@ -15,8 +15,8 @@ from sqlalchemy import select
 from support import instance_env, tipline_command
 from test_xml_mapping import assert_same_document
 
+from tipline.cybertipline.export import export_report
 from tipline.domain.audit import Actor
-from tipline.intake.cybertipline.export import export_report
 from tipline.store.tables import AuditEventRow, ReportRow
 
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))

@@ -11,8 +11,8 @@ from intake_documents import DOC_EXAMPLE, ENTICEMENT_XML, FILE_DETAILS_EXAMPLE
 from intake_xsdwalk import XSD, Walker, element_and_attribute_names, names_used, to_bytes
 from lxml import etree
 
-from tipline.intake.cybertipline.codes import MALFORMED_XML, VALIDATION_FAILED, IspwsError
-from tipline.intake.cybertipline.xmlmap import file_details_to_xml, parse_file_details, parse_report, report_to_xml
+from tipline.cybertipline.codes import MALFORMED_XML, VALIDATION_FAILED, IspwsError
+from tipline.cybertipline.xmlmap import file_details_to_xml, parse_file_details, parse_report, report_to_xml
 
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))
 

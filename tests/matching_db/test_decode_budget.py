@@ -70,7 +70,7 @@ def test_no_more_decodes_run_at_once_than_the_setting_allows(tmp_path: Path, req
         site = build_site(instance)
         running = peak = 0
         lock = threading.Lock()
-        from tipline.web.routes import hma
+        from tipline.web.routes.hma import hashing as hma  # where uploads are hashed
 
         real = hma.hash_file
 

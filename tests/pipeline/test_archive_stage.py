@@ -12,10 +12,10 @@ from PIL import Image
 from sqlalchemy import select
 from support import esp_report_with_files, gradient_png
 
+from tipline.cybertipline.export import export_report
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.lifecycle import ReportState
 from tipline.instance import Instance
-from tipline.intake.cybertipline.export import export_report
 from tipline.matching import BankEntry
 from tipline.media import pdq_from_image
 from tipline.pipeline.engine.inprocess import InProcessWorker

@@ -63,6 +63,14 @@ def test_file_names_keep_only_their_last_component(site: Site, visitor: FormClie
     assert [f.file_name for f in load(site, number).files] == ["chat one.png", "passwd"]
 
 
+def test_file_names_in_any_script_are_kept_as_the_browser_sent_them(site: Site, visitor: FormClient) -> None:
+    """Browsers send a file's name as raw UTF-8 in its part's headers: a name in Arabic, Cyrillic or with
+    accents is stored as chosen (the form once failed on any name outside Latin-1)."""
+    names = ["\u0635\u0648\u0631\u0629.png", "\u0444\u043e\u0442\u043e.jpg", "r\u00e9sum\u00e9 d\u00e9j\u00e0.txt"]
+    number, _ = visitor.receipt(visitor.send(MINIMAL, files=[(name, b"synthetic") for name in names]))
+    assert [f.file_name for f in load(site, number).files] == names
+
+
 @pytest.mark.parametrize(("settings", "files", "message"), [
     ({"TIPLINE_PUBLIC_FORM_MAX_FILES": "2"},
      [("a.png", b"synthetic 1"), ("b.png", b"synthetic 2"), ("c.png", b"synthetic 3")],

@@ -4,6 +4,9 @@ again after the banks changed.
 
 Every change goes through `BankStore`, which audits it and writes the change log, so the web server and
 the workers match the new state within a second without being restarted.
+
+Length (a little under 600 lines): one command group; import and export, with their per-format
+checks and progress, are most of it. The `series` subgroup and `rematch` are the seam if it grows.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def export_cybertipline(report_id: int, output: str | None, with_file_details: b
     The read is audited as a report read by the command line."""
     from pathlib import Path
 
-    from tipline.intake.cybertipline.export import export_report
+    from tipline.cybertipline.export import export_report
     from tipline.store.reports import ReportNotFound
 
     if with_file_details and output is None:

@@ -19,8 +19,8 @@ from typing import IO, cast
 import httpx
 from lxml import etree
 
+from tipline.cybertipline import codes
 from tipline.forwarding.credentials import Secret
-from tipline.intake.cybertipline import codes
 
 RETRYABLE_CODES = frozenset({codes.SERVER_ERROR, codes.SAVE_FAILED, codes.UPLOAD_FAILED, codes.FILE_UPLOAD_FAILED,
                              codes.UPDATE_FAILED})

@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from tipline.cybertipline import codes
+from tipline.cybertipline.export import export_report
+from tipline.cybertipline.xmlmap import file_details_to_xml
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.forwarding.client import IspwsClient, RemoteFailure
 from tipline.forwarding.credentials import CredentialError
 from tipline.forwarding.destinations import client_for
-from tipline.intake.cybertipline import codes
-from tipline.intake.cybertipline.export import export_report
-from tipline.intake.cybertipline.xmlmap import file_details_to_xml
 from tipline.pipeline.engine.lease import LeaseKeeper
 from tipline.store.forwarding import ForwardDestinationRow, ForwardingRow
 from tipline.store.reports import file_to_domain

@@ -1,6 +1,12 @@
 """Referring a report: the package built, signed, encrypted to the agency and stored; the report moved
 to `referred` in the same transaction as the referral row; every step audited. Then what the agency
-does: opening, downloading, reporting outcomes; reminders for referrals nobody opened; trends."""
+does: opening, downloading, reporting outcomes; reminders for referrals nobody opened; trends.
+
+Length (about 600 lines): the seam is real, between referring (`refer` and the package's build,
+`discard_abandoned_referrals`) and the agency's side (listing, opening, downloading, outcomes,
+reminders, counts, from `referral_of_report` on). It is not cut yet because the agency portal and
+referral pages that import the second half were being changed by others at the same time; moving it is
+a change of imports only."""
 
 from __future__ import annotations
 
@@ -18,12 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tipline.config import int_setting
+from tipline.cybertipline.export import export_report
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.domain.errors import TiplineError
 from tipline.domain.lifecycle import ReportState, check_transition
 from tipline.domain.roles import Permission, has_permission
-from tipline.intake.cybertipline.export import export_report
 from tipline.jurisdiction.directory import public_key_bytes
 from tipline.referral.contents import gather_facts, report_json, report_matches, summary_document
 from tipline.referral.keys import fingerprint, raw_public, signing_key

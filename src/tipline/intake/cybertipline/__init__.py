@@ -1,5 +1,4 @@
-"""The CyberTipline-compatible reporting API: its shipped XSD, XML mapping, and the /ispws endpoints."""
-
-from pathlib import Path
-
-SCHEMA_PATH = Path(__file__).parent / "cybertipline-report.xsd"
+"""The CyberTipline-compatible Reporting API's intake: reports opened, filled with files, finished,
+retracted (`service`), batched reports (`batched`) and the expiry of unfinished ones (`expiry`). The
+wire format they speak (XSD, XML mapping, response codes) is `tipline.cybertipline`; the /ispws
+endpoints are web/routes/ispws.py."""

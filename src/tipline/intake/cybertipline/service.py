@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from tipline.domain.base import utc_now
-from tipline.domain.files import FileDetails
-from tipline.domain.lifecycle import LifecycleError, ReportState
-from tipline.domain.report import ReportContent, ReportSource
-from tipline.domain.roles import Role
-from tipline.intake.cybertipline import batched
-from tipline.intake.cybertipline.codes import (
+from tipline.cybertipline.codes import (
     FILE_DOES_NOT_EXIST,
     INVALID_REQUEST,
     REPORT_ALREADY_FINISHED,
@@ -28,6 +22,12 @@ from tipline.intake.cybertipline.codes import (
     VALIDATION_FAILED,
     IspwsError,
 )
+from tipline.domain.base import utc_now
+from tipline.domain.files import FileDetails
+from tipline.domain.lifecycle import LifecycleError, ReportState
+from tipline.domain.report import ReportContent, ReportSource
+from tipline.domain.roles import Role
+from tipline.intake.cybertipline import batched
 from tipline.intake.submission import SubmissionRejected, finish_report, retract_report, submit_report
 from tipline.media.blobstore import BlobWriter, StoredBlob
 from tipline.store.accounts import Principal

@@ -3,6 +3,9 @@ becomes a `ReportContent` that analysts read like any other report.
 
 Everything here is pure: no I/O, no clock (the caller passes `now`), so each rule is easy to test.
 The wording is for a parent, a teacher or a child who is being threatened: plain, calm, practical.
+
+Length (a little over 500 lines): each question's wording, choices, limits and its mapping to the report
+stand together, so that a translator and a reviewer read one question in one place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading a submitted report form from the request stream, files straight into the encrypted store.
 
 FastAPI's `UploadFile` spools large files to a plaintext temporary file; this reader never does.
-It feeds the body to python-multipart's streaming parser, keeps the (small, bounded) text fields in
+It reads the body with web/multipart.py's streaming reader, keeps the (small, bounded) text fields in
 memory and hands each file's bytes, as they arrive, to a `BlobWriter` that encrypts them chunk by
 chunk. Writers are only committed by the caller once the whole submission is accepted; on any
 problem they are aborted, which deletes their temporary ciphertext, so nothing is half-stored.
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from tipline.media.blobstore import BlobWriter
 from tipline.store.files import FileStore, clean_file_name
 from tipline.web.i18n import gettext as _
+from tipline.web.multipart import Buffer, MultipartError, MultipartReader, Part, PartSink
 from tipline.web.public_form.guards import (
     FORM_TOKEN_FIELD,
     HONEYPOT_FIELD,
@@ -129,15 +129,6 @@ class FormReader:
         self._total = 0
         self._pending: list[tuple[Attachment, bytes]] = []
         self._pending_bytes = 0
-        # the part being parsed
-        self._headers: dict[str, str] = {}
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-        self._name: str | None = None
-        self._attachment: Attachment | None = None
-        self._buffer = bytearray()
-        self._cap = 0
-        self._parts = 0
 
     async def read(self, request: Request) -> SubmittedForm:
         content_type, options = parse_options_header(request.headers.get("content-type", ""))
@@ -171,31 +162,20 @@ class FormReader:
 
     async def _read_multipart(self, request: Request, boundary: bytes) -> None:
         try:
-            parser = MultipartParser(boundary, callbacks={
-                "on_part_begin": self._part_begin,
-                "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
-                "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
-                "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished,
-                "on_part_data": self._part_data,
-                "on_part_end": self._part_end,
-            })
-        except FormParserError as error:
-            raise FormUnreadable(400, _("The form could not be read (%(error)s).", error=str(error))) from None
-        limit = body_limit(self.limits)
-        received = 0
+            reader = MultipartReader(boundary, self._on_part, strict=False, max_parts=None)
+        except MultipartError as error:
+            raise FormUnreadable(400, _("The form could not be read (%(error)s).", error=error.message)) from None
+
+        async def flush_now_and_then() -> None:
+            if self._pending_bytes >= FLUSH_BYTES:
+                await run_in_threadpool(self._flush)
+
         try:
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    raise _too_large(self.limits)
-                try:
-                    parser.write(chunk)
-                except FormParserError:
-                    raise FormUnreadable(400, _("The form could not be read: it arrived damaged.")) from None
-                if self._pending_bytes >= FLUSH_BYTES:
-                    await run_in_threadpool(self._flush)
-            parser.finalize()
+            try:
+                await reader.read(request, max_bytes=body_limit(self.limits),
+                                  too_large=lambda: _too_large(self.limits), after_chunk=flush_now_and_then)
+            except MultipartError:
+                raise FormUnreadable(400, _("The form could not be read: it arrived damaged.")) from None
             await run_in_threadpool(self._flush)
         except BaseException:
             self.form.discard_files()
@@ -204,47 +184,22 @@ class FormReader:
         if self.form.file_problems:
             self.form.discard_files()
 
-    # --- parser callbacks (synchronous, no I/O) -------------------------------------------------
+    # --- the parts, as web/multipart.py reads them (synchronous, no I/O) ---------------------------
 
-    def _part_begin(self) -> None:
-        self._parts += 1
-        self._headers = {}
-        self._name = None
-        self._attachment = None
-        self._buffer = bytearray()
-
-    def _header_end(self) -> None:
-        self._headers[self._header_field.decode("latin-1").strip().lower()] = self._header_value.decode(
-            "utf-8", errors="replace").strip()
-        self._header_field.clear()
-        self._header_value.clear()
-
-    def _headers_finished(self) -> None:
-        if self._parts > MAX_PARTS:
-            return
-        _value, options = parse_options_header(self._headers.get("content-disposition", ""))
-        name = options.get(b"name", b"").decode("utf-8", errors="replace")
-        file_name = options.get(b"filename")
-        if file_name is None:
-            self._name = name
-            self._cap = _field_cap(name, self.field_limits)
-            return
-        if name != FILE_FIELD:
-            return
+    def _on_part(self, part: Part) -> PartSink | None:
+        if part.index > MAX_PARTS:
+            return None
+        if not part.is_file:
+            return Buffer(_field_cap(part.name, self.field_limits) + 1,  # one more: too long is then seen
+                          on_close=lambda value: self._keep_field(part.name, bytes(value.data)))
+        if part.name != FILE_FIELD:
+            return None
         if self._storing is None:
             self._storing = self.may_store(dict(self.form.values))
-        decoded = file_name.decode("utf-8", errors="replace")
-        self._attachment = Attachment(clean_file_name(decoded), kept=bool(self._storing))
+        return _AttachmentPart(self, Attachment(clean_file_name(part.file_name), kept=bool(self._storing)))
 
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._name is not None:
-            if len(self._buffer) <= self._cap:
-                self._buffer.extend(data[start:min(end, start + self._cap + 1 - len(self._buffer))])
-            return
-        attachment = self._attachment
-        if attachment is None:
-            return
-        size = end - start
+    def _file_data(self, attachment: Attachment, data: bytes) -> None:
+        size = len(data)
         if size and not attachment.listed:
             attachment.listed = True
             self.form.attachments.append(attachment)
@@ -260,20 +215,15 @@ class FormReader:
             for each in self.form.attachments:
                 each.kept = False
         if attachment.kept and size:
-            self._pending.append((attachment, bytes(data[start:end])))
+            self._pending.append((attachment, bytes(data)))
             self._pending_bytes += size
 
-    def _part_end(self) -> None:
-        if self._name is not None:
-            self._keep_field(self._name, bytes(self._buffer))
-        elif self._attachment is not None and not self._attachment.listed and self._attachment.file_name:
+    def _file_end(self, attachment: Attachment) -> None:
+        if not attachment.listed and attachment.file_name:
             # a file chosen but empty: tell the person rather than drop it silently (a file input left
             # empty arrives with no name and is skipped)
-            self._attachment.listed = True
-            self.form.attachments.append(self._attachment)
-        self._name = None
-        self._attachment = None
-        self._buffer = bytearray()
+            attachment.listed = True
+            self.form.attachments.append(attachment)
 
     def _keep_field(self, name: str, raw: bytes) -> None:
         if name not in self.field_names and name not in (FORM_TOKEN_FIELD, HONEYPOT_FIELD):
@@ -326,3 +276,17 @@ class FormReader:
             problems.append(_("Your files add up to %(size)s, more than the %(most)s allowed in all. Please send "
                               "fewer or smaller files.", size=describe_size(total),
                               most=describe_size(limits.max_total_bytes)))
+
+
+class _AttachmentPart:
+    """The sink of one attachment's bytes: counted and queued for encryption by its FormReader."""
+
+    def __init__(self, reader: FormReader, attachment: Attachment) -> None:
+        self.reader = reader
+        self.attachment = attachment
+
+    def write(self, data: bytes) -> None:
+        self.reader._file_data(self.attachment, data)
+
+    def close(self) -> None:
+        self.reader._file_end(self.attachment)

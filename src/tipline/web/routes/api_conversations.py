@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,7 @@ from tipline.domain.roles import Permission
 from tipline.enticement import ConversationFormatError, analyze, conversation_from_dict
 from tipline.store.accounts import Principal
 from tipline.web.auth import allow
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(prefix="/api/v1", tags=["enticement"])
 Submitter = Annotated[Principal, Depends(allow(Permission.REPORT_SUBMIT))]
@@ -79,8 +80,8 @@ class AnalysisOut(BaseModel):
     responses={422: {"description": "Not a valid conversation; the problem names the field or line"}},
 )
 def analyze_conversation(
-    request: Request,
     principal: Submitter,
+    work: InTransaction,
     body: Annotated[ConversationIn | list[ConversationIn], Body()],
 ) -> Any:
     """Read the conversation in order, as a platform would mid-conversation, and return the tactics
@@ -93,9 +94,7 @@ def analyze_conversation(
         return JSONResponse({"error": "validation_failed", "message": str(error),
                              "problems": [{"field": "(conversation)", "problem": str(error), "type": "format"}]},
                             status_code=422)
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        instance.audit.append(session, principal.actor, "conversation.analysed",
-                              details={"conversations": len(results),
-                                       "messages": sum(len(c.messages) for c in conversations)})
+    work.instance.audit.append(work.session, work.actor, "conversation.analysed",
+                               details={"conversations": len(results),
+                                        "messages": sum(len(c.messages) for c in conversations)})
     return results if isinstance(body, list) else results[0]

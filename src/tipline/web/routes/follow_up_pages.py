@@ -17,7 +17,6 @@ from tipline.domain.base import utc_now
 from tipline.domain.errors import TiplineError
 from tipline.domain.follow_up import ACTION_KINDS, CHANNEL_LABELS, CONTACT_OUTCOMES, NOTE_LIMIT
 from tipline.domain.roles import Permission
-from tipline.instance import Instance
 from tipline.store import follow_ups
 from tipline.store.accounts import Principal
 from tipline.web.auth import allow
@@ -26,6 +25,7 @@ from tipline.web.pages import render
 from tipline.web.params import Id
 from tipline.web.public_form.pages import hotline
 from tipline.web.public_form.questions import WHAT
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(include_in_schema=False)
 Advocate = Annotated[Principal, Depends(allow(Permission.FOLLOW_UP))]
@@ -58,14 +58,12 @@ def _labels() -> dict[str, Any]:
 
 
 @router.get("/follow-ups", response_class=HTMLResponse)
-def follow_up_list(request: Request, principal: Advocate,
+def follow_up_list(request: Request, principal: Advocate, work: InTransaction,
                    closed: Annotated[bool, Query(description="Also list closed requests")] = False) -> HTMLResponse:
-    instance: Instance = request.app.state.instance
     now = utc_now()
-    with instance.db.transaction() as session:
-        requests = follow_ups.list_requests(session, now, closed=closed)
-        instance.audit.append(session, principal.actor, "follow_up.listed",
-                              details={"shown": len(requests), "closed_included": closed})
+    requests = follow_ups.list_requests(work.session, now, closed=closed)
+    work.instance.audit.append(work.session, work.actor, "follow_up.listed",
+                               details={"shown": len(requests), "closed_included": closed})
     overdue = [r for r in requests if r.overdue]
     return render(request, "follow_ups.html", {
         "title": "Follow-up requests", "requests": requests, "overdue": len(overdue),
@@ -73,18 +71,16 @@ def follow_up_list(request: Request, principal: Advocate,
 
 
 @router.get("/follow-ups/{follow_up_id}", response_class=HTMLResponse)
-def follow_up_detail(request: Request, follow_up_id: Id, principal: Advocate,
+def follow_up_detail(request: Request, follow_up_id: Id, principal: Advocate, work: InTransaction,
                      country: Annotated[str | None, Query(max_length=2)] = None) -> HTMLResponse:
-    instance: Instance = request.app.state.instance
     now = utc_now()
-    with instance.db.transaction() as session:
-        found = follow_ups.get(session, follow_up_id, now)
-        if found is None:
-            return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
-        instance.audit.append(session, principal.actor, "follow_up.viewed", report_id=found.report_id,
-                              details={"follow_up": found.id})
-        home = (country or hotline(request).home_country or "").upper() or None
-        services = follow_ups.list_resources(session, home, REFERRAL_SITUATION.get(found.situation or ""))
+    found = follow_ups.get(work.session, follow_up_id, now)
+    if found is None:
+        return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
+    work.instance.audit.append(work.session, work.actor, "follow_up.viewed", report_id=found.report_id,
+                               details={"follow_up": found.id})
+    home = (country or hotline(request).home_country or "").upper() or None
+    services = follow_ups.list_resources(work.session, home, REFERRAL_SITUATION.get(found.situation or ""))
     next_due = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     return render(request, "follow_up.html", {
         "title": f"Follow-up request {found.id}", "fu": found, "services": services, "country": home,
@@ -92,14 +88,14 @@ def follow_up_detail(request: Request, follow_up_id: Id, principal: Advocate,
 
 
 @router.post("/follow-ups/{follow_up_id}")
-def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate,
+def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate, work: InTransaction,
                      kind: Annotated[str, Form(max_length=20)],
                      outcome: Annotated[str, Form(max_length=30)] = "",
                      service: Annotated[str, Form(max_length=200)] = "",
                      note: Annotated[str, Form(max_length=NOTE_LIMIT)] = "",
                      next_due: Annotated[str, Form(max_length=30)] = "",
                      close: Annotated[str, Form(max_length=10)] = "") -> Response:
-    instance: Instance = request.app.state.instance
+    session = work.session
     now = utc_now()
     note_text = note.replace("\r\n", "\n").strip() or None
     problem: tuple[str, str] | None = None  # (field, what to do)
@@ -121,24 +117,20 @@ def follow_up_action(request: Request, follow_up_id: Id, principal: Advocate,
             if not now - timedelta(minutes=5) < due_at <= now + LATEST_DUE:
                 problem = "next_due", "The next due date must be in the future, and within a year."
     if problem is None and kind == "referral":
-        with instance.db.transaction() as session:
-            known = {r.name for r in follow_ups.list_resources(session)}
+        known = {r.name for r in follow_ups.list_resources(session)}
         if service.strip() not in known:
             problem = "service", "Choose a support service from the hotline's directory."
     if problem is not None:
-        with instance.db.transaction() as session:
-            exists = follow_ups.get(session, follow_up_id, now) is not None
-        if not exists:
+        if follow_ups.get(session, follow_up_id, now) is None:
             return page_error(request, 404, "No such follow-up request", "There is no follow-up request with this number.")
         raise NothingRecorded(problem[1]).at_field(problem[0])
-    with instance.db.transaction() as session:
-        try:
-            follow_ups.record(session, instance.audit, follow_up_id, principal.actor, kind=kind,
-                              outcome=outcome if kind == "contact" else None,
-                              service=service.strip() if kind == "referral" else None, note=note_text,
-                              next_due=due_at, close=bool(close), now=now)
-        except follow_ups.FollowUpError as error:
-            if follow_ups.get(session, follow_up_id, now) is None:
-                return page_error(request, 404, "Nothing was recorded", str(error).capitalize() + ".")
-            raise NotRecordedNow(str(error).capitalize() + ".") from None
+    try:
+        follow_ups.record(session, work.instance.audit, follow_up_id, work.actor, kind=kind,
+                          outcome=outcome if kind == "contact" else None,
+                          service=service.strip() if kind == "referral" else None, note=note_text,
+                          next_due=due_at, close=bool(close), now=now)
+    except follow_ups.FollowUpError as error:
+        if follow_ups.get(session, follow_up_id, now) is None:
+            return page_error(request, 404, "Nothing was recorded", str(error).capitalize() + ".")
+        raise NotRecordedNow(str(error).capitalize() + ".") from None
     return RedirectResponse(f"/follow-ups/{follow_up_id}", status_code=303)

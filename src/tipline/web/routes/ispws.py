@@ -4,7 +4,10 @@ endpoint works by changing only its base URL and credentials.
 Every answer, success or refusal, is an XML document of the schema (`reportResponse`, or
 `reportDoneResponse` for a successful /finish) with the documented response code; the HTTP
 statuses are listed in docs/ispws.md. Uploads stream through a multipart parser straight into the
-encrypted file store: no plaintext ever reaches the disk.
+encrypted file store (web/multipart.py reads the body): no plaintext ever reaches the disk.
+
+Length (a little over 500 lines): one protocol's answers, policy (with its credential cache), bodies
+and endpoints, kept together so that every refusal can be checked against the documented code.
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from lxml import etree
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from tipline.domain.roles import Permission, Role, has_permission
-from tipline.intake.cybertipline import service
-from tipline.intake.cybertipline.codes import (
+from tipline.cybertipline.codes import (
     AUTHENTICATION_REQUIRED,
     DESCRIPTIONS,
     FILE_UPLOAD_FAILED,
@@ -42,8 +43,10 @@ from tipline.intake.cybertipline.codes import (
     SUCCESS,
     IspwsError,
 )
-from tipline.intake.cybertipline.schema import schema_bytes
-from tipline.intake.cybertipline.xmlmap import parse_file_details, parse_report
+from tipline.cybertipline.schema import schema_bytes
+from tipline.cybertipline.xmlmap import parse_file_details, parse_report
+from tipline.domain.roles import Permission, Role, has_permission
+from tipline.intake.cybertipline import service
 from tipline.media.blobstore import BlobTooLargeError, BlobWriter
 from tipline.store.accounts import Principal
 from tipline.store.files import clean_file_name
@@ -65,6 +68,7 @@ from tipline.web.auth import (
     check_csrf,
     principal_of,
 )
+from tipline.web.multipart import Buffer, MultipartError, MultipartReader, Part, PartSink, Writing
 
 log = logging.getLogger("tipline.ispws")
 
@@ -295,8 +299,8 @@ async def xml_body(request: Request) -> bytes:
 
 
 class _FormReader:
-    """Streams a multipart/form-data body: small text fields are kept, the `file` part (if a sink
-    is given) goes chunk by chunk to the sink, anything else is discarded."""
+    """The fields of a Reporting API form, read by web/multipart.py: `id` (kept, at most MAX_FIELD_BYTES)
+    and, when a sink is given, the one `file` part, chunk by chunk to the sink; anything else is discarded."""
 
     def __init__(self, boundary: bytes, file_sink: Callable[[str | None], Callable[[bytes], None]] | None,
                  malformed_code: int) -> None:
@@ -305,104 +309,49 @@ class _FormReader:
         self.file_name: str | None = None
         self.malformed_code = malformed_code
         self._file_sink = file_sink
-        self._write_file: Callable[[bytes], None] | None = None
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-        self._headers: dict[str, bytes] = {}
-        self._name: str | None = None
-        self._value = bytearray()
-        self.finished = False
-        self.body_done = False
-        self.parser = MultipartParser(boundary, {
-            "on_part_begin": self._part_begin,
-            "on_header_field": lambda d, s, e: self._header_field.extend(d[s:e]),
-            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-            "on_end": self._end,
-        })
+        try:
+            self.reader = MultipartReader(boundary, self._on_part)
+        except MultipartError as error:
+            raise IspwsError(malformed_code, f"the multipart body is malformed ({error.message})") from None
 
-    def _part_begin(self) -> None:
-        self._headers = {}
-        self._name = None
-        self._value = bytearray()
-        self._write_file = None
-
-    def _header_end(self) -> None:
-        self._headers[self._header_field.decode("latin-1").lower()] = bytes(self._header_value)
-        self._header_field.clear()
-        self._header_value.clear()
-
-    def _headers_finished(self) -> None:
-        disposition, params = parse_options_header(self._headers.get("content-disposition", b""))
-        if disposition != b"form-data" or b"name" not in params:
-            raise IspwsError(self.malformed_code, "a multipart part lacks Content-Disposition: form-data; name=...")
-        self._name = params[b"name"].decode("utf-8", "replace")
-        if self._name == "file" and self._file_sink is not None:
+    def _on_part(self, part: Part) -> PartSink | None:
+        if part.name == "file" and self._file_sink is not None:
             if self.file_seen:
                 raise IspwsError(MALFORMED_FILE, "send one file per /upload request (found a second 'file' part)")
             self.file_seen = True
-            raw_name = params.get(b"filename")
-            self.file_name = raw_name.decode("utf-8", "replace") if raw_name is not None else None
-            self._write_file = self._file_sink(self.file_name)
+            self.file_name = part.file_name
+            return Writing(self._file_sink(self.file_name))
+        if part.name == "id":
+            return Buffer(MAX_FIELD_BYTES, on_close=self._id_read,
+                          refuse=lambda: IspwsError(INVALID_REQUEST, "the form field 'id' is too long"))
+        return None
 
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._write_file is not None:
-            self._write_file(data[start:end])
-        elif self._name in ("id",):
-            self._value.extend(data[start:end])
-            if len(self._value) > MAX_FIELD_BYTES:
-                raise IspwsError(INVALID_REQUEST, f"the form field '{self._name}' is too long")
-
-    def _part_end(self) -> None:
-        if self._name == "id":
-            if "id" in self.fields:
-                raise IspwsError(INVALID_REQUEST, "the form field 'id' was sent twice")
-            self.fields["id"] = self._value.decode("utf-8", "replace")
-        self._write_file = None
-
-    def _end(self) -> None:
-        self.finished = True
+    def _id_read(self, value: Buffer) -> None:
+        if "id" in self.fields:
+            raise IspwsError(INVALID_REQUEST, "the form field 'id' was sent twice")
+        self.fields["id"] = value.text
 
     async def drain(self, request: Request, limit: int = DRAIN_LIMIT) -> None:
-        """Read and discard what is left of a refused body (up to `limit` bytes), so that the client,
-        still sending, gets to read the answer; past the limit the connection is simply closed."""
-        seen = 0
-        while not self.body_done and seen <= limit:
-            message = await request.receive()
-            if message["type"] != "http.request":
-                return
-            seen += len(message.get("body", b""))
-            self.body_done = not message.get("more_body", False)
+        """Read and discard what is left of a refused body, so that the client, still sending, gets to
+        read the answer (web/multipart.py)."""
+        await self.reader.drain(request, limit)
 
     async def read(self, request: Request,
                    on_id: Callable[[str], Coroutine[Any, Any, None]] | None = None) -> None:
         """Parse the whole body; `on_id` is awaited as soon as the `id` field is complete (before
         the rest of the body is read, when the client sends id first as the documentation does)."""
         checked = False
+
+        async def after_chunk() -> None:
+            nonlocal checked
+            if on_id is not None and not checked and "id" in self.fields:
+                checked = True
+                await on_id(self.fields["id"])
+
         try:
-            while not self.body_done:
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-                chunk = message.get("body", b"")
-                self.body_done = not message.get("more_body", False)
-                if chunk:
-                    self.parser.write(chunk)
-                if on_id is not None and not checked and "id" in self.fields:
-                    checked = True
-                    await on_id(self.fields["id"])
-            self.parser.finalize()
-        except IspwsError:
-            raise
-        except (BlobTooLargeError, StarletteHTTPException, ClientDisconnect):
-            raise
-        except Exception as error:  # noqa: BLE001 - python-multipart's parse errors
-            raise IspwsError(self.malformed_code, f"the multipart body is malformed ({error})") from None
-        if not self.finished:
-            raise IspwsError(self.malformed_code, "the multipart body ended before its closing boundary")
+            await self.reader.read(request, after_chunk=after_chunk)
+        except MultipartError as error:
+            raise IspwsError(self.malformed_code, error.message) from None
 
 
 async def form_id(request: Request) -> int:

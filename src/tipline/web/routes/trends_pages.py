@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
@@ -39,6 +40,7 @@ from tipline.web.charts import Chart, horizontal_bars, stacked_columns
 from tipline.web.charts import Series as ChartSeries
 from tipline.web.pages import render
 from tipline.web.params import Id
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(allow(Permission.REPORT_READ, Permission.REPORT_SUPERVISE,
@@ -65,13 +67,11 @@ def _day(value: str | None, default: date, name: str) -> date:
         raise HTTPException(400, f"{name}: give a date as YYYY-MM-DD") from None
 
 
-def _selection(request: Request, dimension: str | None, period: str | None, first: str | None,
+def _selection(session: Session, dimension: str | None, period: str | None, first: str | None,
                last: str | None) -> tuple[str, str, date, date]:
-    instance = request.app.state.instance
     dimension = _choice(dimension, DIMENSIONS, "annotation")
     period = _choice(period, PERIODS, "month")
-    with instance.db.transaction() as session:
-        newest = last_counted_day(session) or utc_now().date()
+    newest = last_counted_day(session) or utc_now().date()
     end = _day(last, max(newest, utc_now().date()), "to")
     start = _day(first, end - timedelta(days=DEFAULT_SPAN[period] - 1), "from")
     if start > end or (end - start).days > MAX_SPAN_DAYS:
@@ -115,33 +115,30 @@ def movers_chart(movers: list[dict[str, Any]]) -> Chart:
                            headings=("What", "Increase"))
 
 
-def _context(request: Request, dimension: str, period: str, first: date, last: date,
+def _context(session: Session, dimension: str, period: str, first: date, last: date,
              drill: bool = False) -> dict[str, Any]:
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        series = over_time(session, dimension, period, first, last)
-        yoy = year_on_year(session, dimension, last)
-        movers = top_movers(session, last)
+    series = over_time(session, dimension, period, first, last)
+    yoy = year_on_year(session, dimension, last)
+    movers = top_movers(session, last)
     return {"series": series, "yoy": yoy, "movers": movers,
             "series_chart": series_chart(series, dimension, period, first, last, drill=drill),
             "movers_chart": movers_chart(movers)}
 
 
 @router.get("/trends", response_class=HTMLResponse)
-def trends_page(request: Request, principal: Viewer, dimension: str | None = None, period: str | None = None,
+def trends_page(request: Request, principal: Viewer, work: InTransaction, dimension: str | None = None,
+                period: str | None = None,
                 first: Annotated[str | None, Query(alias="from", max_length=10)] = None,
                 last: Annotated[str | None, Query(alias="to", max_length=10)] = None) -> HTMLResponse:
-    dimension, period, start, end = _selection(request, dimension, period, first, last)
+    dimension, period, start, end = _selection(work.session, dimension, period, first, last)
     query = urlencode({"dimension": dimension, "period": period, "from": start.isoformat(), "to": end.isoformat()})
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        open_alerts = grouped(list_alerts(session, ("open",), limit=100))
+    open_alerts = grouped(list_alerts(work.session, ("open",), limit=100))
     return render(request, "trends.html", {
         "title": "Trends", "dimensions": DIMENSIONS, "periods": PERIODS, "dimension": dimension, "period": period,
         "first": start, "last": end, "query": query, "label": lambda v: _label(dimension, v),
         "period_label": lambda p: period_label(p, period), "open_alerts": open_alerts,
         "reads_reports": reads_reports(principal.role),
-        **_context(request, dimension, period, start, end, drill=reads_reports(principal.role)),
+        **_context(work.session, dimension, period, start, end, drill=reads_reports(principal.role)),
     })
 
 
@@ -153,12 +150,12 @@ def _csv(rows: list[list[Any]], name: str) -> Response:
 
 
 @router.get("/trends/data.csv")
-def trends_csv(request: Request, principal: Viewer, table: str = "series", dimension: str | None = None,
+def trends_csv(principal: Viewer, work: InTransaction, table: str = "series", dimension: str | None = None,
                period: str | None = None, first: Annotated[str | None, Query(alias="from", max_length=10)] = None,
                last: Annotated[str | None, Query(alias="to", max_length=10)] = None) -> Response:
     table = _choice(table, {"series": "", "yoy": "", "movers": ""}, "series")
-    dimension, period, start, end = _selection(request, dimension, period, first, last)
-    context = _context(request, dimension, period, start, end)
+    dimension, period, start, end = _selection(work.session, dimension, period, first, last)
+    context = _context(work.session, dimension, period, start, end)
     if table == "series":
         series: Series = context["series"]
         rows: list[list[Any]] = [["period_start", "value", "reports"]]
@@ -173,16 +170,15 @@ def trends_csv(request: Request, principal: Viewer, table: str = "series", dimen
 
 
 @router.get("/trends/reports", response_class=HTMLResponse)
-def reports_behind_bar(request: Request, principal: Reader, dimension: str = Query(max_length=40),
+def reports_behind_bar(request: Request, principal: Reader, work: InTransaction,
+                       dimension: str = Query(max_length=40),
                        value: str = Query(max_length=200),
                        first: Annotated[str | None, Query(alias="from", max_length=10)] = None,
                        last: Annotated[str | None, Query(alias="to", max_length=10)] = None) -> HTMLResponse:
     dimension = _choice(dimension, DIMENSIONS, "all")
     end = _day(last, utc_now().date(), "to")
     start = _day(first, end, "from")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        total, rows = reports_behind(session, dimension, value, start, end)
+    total, rows = reports_behind(work.session, dimension, value, start, end)
     short = {t.value: INCIDENT_SHORT_NAMES[t] for t in IncidentType}
     return render(request, "trends_reports.html", {
         "title": "Reports behind a count", "what": f"{DIMENSIONS[dimension]}: {value_label(dimension, value)}",
@@ -191,40 +187,37 @@ def reports_behind_bar(request: Request, principal: Reader, dimension: str = Que
 
 
 @router.get("/trends/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, principal: Reader, status: str | None = None) -> HTMLResponse:
+def alerts_page(request: Request, principal: Reader, work: InTransaction, status: str | None = None) -> HTMLResponse:
     status = _choice(status, {**{s: s for s in STATUSES}, "all": "all"}, "open")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        alerts = grouped(list_alerts(session, STATUSES if status == "all" else (status,)))
+    alerts = grouped(list_alerts(work.session, STATUSES if status == "all" else (status,)))
     return render(request, "trends_alerts.html", {
         "title": "Emerging threats", "alerts": alerts, "status": status, "statuses": STATUSES,
         "can_decide": has_permission(principal.role, Permission.REPORT_SUPERVISE), "notice": request.query_params.get("done")})
 
 
 @router.post("/trends/alerts/{alert_id}/decide")
-def decide_alert(request: Request, principal: Supervisor, alert_id: Id,
+def decide_alert(principal: Supervisor, work: InTransaction, alert_id: Id,
                  action: Annotated[str, Form(max_length=20)] = "",
                  note: Annotated[str, Form(max_length=2000)] = "",
                  related: Annotated[list[str] | None, Form(max_length=20)] = None) -> Response:
-    """Acknowledge or dismiss an alert and the rises listed with it (`related`: their numbers)."""
-    instance = request.app.state.instance
+    """Acknowledge or dismiss an alert and the rises listed with it (`related`: their numbers); an unknown
+    number changes none of them (the refusal rolls the transaction back)."""
     if action not in ("acknowledge", "dismiss"):
         raise HTTPException(400, "choose acknowledge or dismiss")
     others = [parse_whole_number(r) for r in (related or [])[:100]]
     if any(o is None or not 1 <= o <= INT64_MAX for o in others):
         raise HTTPException(400, "related: alert numbers only")
     try:
-        with instance.db.transaction() as session:
-            decide(instance, session, alert_id, action, principal.actor, note)
-            for other in others:
-                decide(instance, session, int(other or 0), action, principal.actor, note)
+        decide(work.instance, work.session, alert_id, action, work.actor, note)
+        for other in others:
+            decide(work.instance, work.session, int(other or 0), action, work.actor, note)
     except AlertNotFound:
         raise HTTPException(404, "there is no such alert") from None
     return RedirectResponse(f"/trends/alerts?done={action}", status_code=303)
 
 
 @router.get("/trends/figures")
-def figures_download(request: Request, principal: Viewer,
+def figures_download(principal: Viewer, work: InTransaction,
                      first: Annotated[str, Query(alias="from", max_length=10)],
                      last: Annotated[str, Query(alias="to", max_length=10)],
                      by: Annotated[list[str] | None, Query(max_length=40)] = None,
@@ -236,9 +229,7 @@ def figures_download(request: Request, principal: Viewer,
     dimensions = [_choice(d, DIMENSIONS, "incident_type") for d in (by or ["incident_type"])][:10]
     period = _choice(period, {"year": "", "month": "", "all": ""}, "year")
     fmt = _choice(fmt, {"csv": "", "json": ""}, "csv")
-    instance = request.app.state.instance
-    with instance.db.transaction() as session:
-        document = published.report(session, start, end, dimensions, by=period, threshold=threshold)
+    document = published.report(work.session, start, end, dimensions, by=period, threshold=threshold)
     name = f"tipline-figures-{start}-{end}"
     if fmt == "json":
         return Response(published.as_json(document), media_type="application/json",

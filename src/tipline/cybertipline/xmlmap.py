@@ -18,11 +18,11 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from tipline.cybertipline.codes import MALFORMED_XML, VALIDATION_FAILED, IspwsError
+from tipline.cybertipline.schema import ElementSpec, root_spec, validator
 from tipline.domain.files import FileDetails
 from tipline.domain.paths import describe_value
 from tipline.domain.report import ReportContent
-from tipline.intake.cybertipline.codes import MALFORMED_XML, VALIDATION_FAILED, IspwsError
-from tipline.intake.cybertipline.schema import ElementSpec, root_spec, validator
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tipline.cybertipline.xmlmap import file_details_to_xml, report_to_xml
 from tipline.domain.audit import Actor
 from tipline.domain.base import STORED
 from tipline.domain.report import ReportContent
-from tipline.intake.cybertipline.xmlmap import file_details_to_xml, report_to_xml
 from tipline.store.reports import file_to_domain
 from tipline.store.tables import ReportFileRow
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
-from tipline.intake.cybertipline import SCHEMA_PATH
-
+SCHEMA_PATH = Path(__file__).parent / "cybertipline-report.xsd"
+"""The shipped XSD (package data)."""
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
