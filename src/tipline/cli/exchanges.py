@@ -336,12 +336,14 @@ def exchanges_send_feedback(name: str, as_json: bool) -> None:
 @json_option
 def exchanges_release(entry_id: int, as_json: bool) -> None:
     """A person releases a held entry: its matches count again (triage, alerts); it is not held again."""
-    with _instance() as instance:
-        with instance.db.transaction() as session:
-            row = instance.exchanges.release(session, entry_id, cli_actor())
-            data = _entry(row)
-        _rematch(instance, data["bank_entry_id"])
-    emit(as_json, data, f"Entry {data['id']} released; its matches count again.")
+    from tipline.exchanges.fetch import rescore_after_release
+
+    with _instance() as instance, instance.db.transaction() as session:
+        row = instance.exchanges.release(session, entry_id, cli_actor())
+        data = _entry(row)
+        data["reports"] = rescore_after_release(instance, session, row.bank_entry_id)
+    emit(as_json, data, f"Entry {data['id']} released; its matches count again "
+                        f"({len(data['reports'])} reports scored again).")
 
 
 @exchanges_group.command("disable-entry")

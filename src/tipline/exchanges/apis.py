@@ -21,7 +21,7 @@ import logging
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +53,9 @@ class RemoteEntry:
     series: str | None = None
     bank_kind: str | None = None
     """The kind of bank the list says the entry belongs in (VICS Category 0 is benign), if it says."""
+    complete: bool = True
+    """The entry's signals are all it has (an API's update), so a signal it no longer has is deleted. A
+    file list's record is one signal of an entry (VICS: MD5 and SHA1 of one Media): not complete."""
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,18 @@ class NcmecApi:
         fingerprint = NCMEC_FEEDBACK_TYPES.get(target.signal_type)
         if not entry_id or fingerprint is None:
             raise ExchangeConfigError(f"NCMEC takes no feedback on {target.signal_type.value} entry {target.remote_id}")
-        client = self._api("feedback", config, credentials).get_client(None)
-        client.submit_feedback(int(member), entry_id, FingerprintType(fingerprint.upper()),
-                               FeedbackType.upvote if confirmed else FeedbackType.downvote, reason or None)
+        api = self._api("feedback", config, credentials)
+        client = api.get_client(api.collab.environment)
+        kind = FingerprintType(fingerprint.upper())
+        guid = None
+        if not confirmed:
+            # NCMEC takes a downvote with one of its reasons (by GUID): the one the analyst's reason names,
+            # or the only one there is; otherwise the client refuses, naming the choices
+            reasons = client.feedback_reasons(kind)
+            wanted = (reason or "").strip().lower()
+            guid = next((g for g, name in reasons.items() if wanted in (g.lower(), name.lower())), None)
+        client.submit_feedback(int(member), entry_id, kind,
+                               FeedbackType.upvote if confirmed else FeedbackType.downvote, guid)
 
 
 # --- file or URL lists ----------------------------------------------------------------------------------
@@ -277,7 +289,7 @@ class FileListApi:
                 head = stream.read(64 * 1024)
             fmt = guess_format(path.name, head) if config["format"] == "auto" else HashListFormat(config["format"])
             default_type = SignalType(config["signal_type"]) if config.get("signal_type") else None
-            entries: list[RemoteEntry] = []
+            entries: dict[str, RemoteEntry] = {}
             problems: list[Problem] = []
             position = 0
             for item in iter_hash_list(path, fmt, signal_type=default_type):
@@ -287,13 +299,17 @@ class FileListApi:
                 if isinstance(item, SkippedLine):
                     problems.append(Problem("bad_record", str(item).partition(":")[0], item.reason))
                 else:
-                    entries.append(_file_entry(item))
-                if len(entries) + len(problems) >= FILE_PAGE:
-                    yield Page(entries, problems, {"sha256": digest, "generation": generation, "records": position},
-                               snapshot=generation)
-                    entries, problems = [], []
-            yield Page(entries, problems, {"sha256": digest, "generation": generation, "records": position,
-                                           "done": True}, snapshot=generation, snapshot_done=True)
+                    entry = _file_entry(item)
+                    known = entries.get(entry.remote_id)
+                    entries[entry.remote_id] = entry if known is None else replace(
+                        known, signals=known.signals + entry.signals)
+                if position - skip >= FILE_PAGE and (position - skip) % FILE_PAGE == 0:
+                    yield Page(list(entries.values()), problems,
+                               {"sha256": digest, "generation": generation, "records": position}, snapshot=generation)
+                    entries, problems = {}, []
+            yield Page(list(entries.values()), problems, {"sha256": digest, "generation": generation,
+                                                          "records": position, "done": True},
+                       snapshot=generation, snapshot_done=True)
 
     def send_feedback(self, config: dict[str, Any], credentials: str | None, target: FeedbackTarget,
                       confirmed: bool, reason: str | None) -> None:
@@ -305,7 +321,8 @@ def _file_entry(record: HashRecord) -> RemoteEntry:
     return RemoteEntry(remote_id[:200], ((record.signal_type, record.value),),
                        tags=(record.classification.value,) if record.classification else (),
                        classification=record.classification.value if record.classification else None,
-                       series=record.series, bank_kind=record.bank_kind.value if record.bank_kind else None)
+                       series=record.series, bank_kind=record.bank_kind.value if record.bank_kind else None,
+                       complete=False)
 
 
 def _sha256(path: Path) -> str:

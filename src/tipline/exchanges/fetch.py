@@ -259,3 +259,20 @@ def send_pending_feedback(instance: Instance, name: str) -> dict[str, int]:
         else:
             sent += 1
     return {"sent": sent, "failed": failed}
+
+
+def rescore_after_release(instance: Instance, session: Any, bank_entry_id: int) -> list[int]:
+    """After a held entry was released (its matches unsuppressed): note series sightings and score again
+    the reports it matched, in the caller's transaction."""
+    from tipline.pipeline.stages.score_priority import rescore
+    from tipline.store.tables import FileMatchRow, ReportRow
+    from tipline.victims.sightings import record_series_sightings
+
+    report_ids = sorted(set(session.execute(
+        select(FileMatchRow.report_id).where(FileMatchRow.entry_id == bank_entry_id)).scalars()))
+    for report_id in report_ids:
+        record_series_sightings(instance, session, report_id)
+        report = session.get(ReportRow, report_id)
+        if report is not None and report.priority is not None:
+            rescore(instance, session, report_id, "exchange entry released")
+    return report_ids

@@ -201,7 +201,7 @@ class ExchangeStore:
                 else:
                     result.unchanged += 1
             for signal_type_name, held in rows.items():
-                if SignalType(signal_type_name) not in wanted and held.deleted_at is None:
+                if entry.complete and SignalType(signal_type_name) not in wanted and held.deleted_at is None:
                     held.deleted_at = now
                     disable.append(held.bank_entry_id)
                     result.deleted += 1
