@@ -13,6 +13,7 @@ Every request is recorded (path, query, Authorization present) so tests can chec
 from __future__ import annotations
 
 import bisect
+import hashlib
 import threading
 import time
 import urllib.parse
@@ -151,15 +152,18 @@ class FakeNcmec:
             return self._send(handler, 200, "")
         return self._send(handler, 404, "<error>not found</error>")
 
+    def _select(self, start_ts: int, end_ts: int, start: int, size: int) -> tuple[list[Entry], int]:
+        """The page from `start` (1-based) of the entries stamped in [start_ts, end_ts), and how many those are."""
+        low = bisect.bisect_left(self._keys, (start_ts, ""))
+        high = bisect.bisect_left(self._keys, (end_ts, ""))
+        return self._entries[low + start - 1: min(low + start - 1 + size, high)], high - low
+
     def _page(self, query: dict[str, str]) -> str:
         start_ts, end_ts = _ts(query["from"]), _ts(query["to"])
         start = int(query.get("start", "1"))
         size = int(query.get("size", str(self.page_size)))
         with self.lock:
-            low = bisect.bisect_left(self._keys, (start_ts, ""))
-            high = bisect.bisect_left(self._keys, (end_ts, ""))
-            total = high - low
-            chosen = self._entries[low + start - 1: min(low + start - 1 + size, high)]
+            chosen, total = self._select(start_ts, end_ts, start, size)
             self.pages_served += 1
             served = self.pages_served
         if self.malformed_after_pages is not None and served > self.malformed_after_pages:
@@ -199,6 +203,28 @@ class FakeNcmec:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+
+class GeneratedNcmec(FakeNcmec):
+    """A fake with `count` entries made on demand (for benchmarks: no list held): entry i is image
+    `e{i}` of member 42, stamped `base + i // per_second`, with an MD5 and a PDQ derived from i."""
+
+    def __init__(self, count: int, base: int, per_second: int = 1000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.count, self.base, self.per_second = count, base, per_second
+
+    def _select(self, start_ts: int, end_ts: int, start: int, size: int) -> tuple[list[Entry], int]:
+        low = max(0, (start_ts - self.base) * self.per_second)
+        high = min(self.count, max(0, (end_ts - self.base) * self.per_second))
+        first = low + start - 1
+        return [generated_entry(i, self.base, self.per_second) for i in range(first, min(first + size, high))], \
+            max(0, high - low)
+
+
+def generated_entry(i: int, base: int, per_second: int) -> Entry:
+    seed = str(i).encode()
+    return Entry(f"e{i}", 42, base + i // per_second, "image",
+                 fingerprints={"md5": hashlib.md5(seed).hexdigest(), "pdq": hashlib.sha256(seed).hexdigest()})
 
 
 def now() -> int:

@@ -66,6 +66,21 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive(owner: str) -> bool:
+    """Whether the fetcher `host:pid` may still run: on this host, whether its process exists (a fetch
+    killed mid-way is taken over at once); on another, assumed so until STALE_FETCH passes."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def fetch_exchange(instance: Instance, name: str, *, on_page: Callable[[Page, PageResult], None] | None = None,
                    rematch: bool = True, send_feedback: bool = True, max_pages: int | None = None) -> FetchOutcome:
     """Fetch `name` from its checkpoint to the exchange's present (or `max_pages` pages)."""
@@ -79,7 +94,7 @@ def fetch_exchange(instance: Instance, name: str, *, on_page: Callable[[Page, Pa
             raise FetchBusy(f"exchange {name!r} is disabled (tipline exchanges enable {name})")
         fetcher = (row.counts or {}).get("fetcher")
         last_commit = (row.counts or {}).get("fetcher_at")
-        if (row.state == "fetching" and fetcher and fetcher != _owner() and last_commit
+        if (row.state == "fetching" and fetcher and fetcher != _owner() and _alive(fetcher) and last_commit
                 and now.timestamp() - float(last_commit) < STALE_FETCH.total_seconds()):
             raise FetchBusy(f"exchange {name!r} is being fetched by {fetcher}")
         api = api_named(row.api)

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -229,7 +229,7 @@ class ExchangeStore:
                                 "value": value, "bank_entry_id": entry_id, "tags": list(entry.tags),
                                 "first_seen": now, "last_seen": now, "seen_generation": page.snapshot or 0})
             if inserts:
-                session.execute(insert(ExchangeEntryRow), inserts)
+                session.execute(cast(Table, ExchangeEntryRow.__table__).insert(), inserts)  # Core executemany: no ORM bulk path
             result.added += len(inserts)
         session.flush()
         if disable:
