@@ -20,6 +20,7 @@ from tipline.store.accounts import Accounts
 from tipline.store.audit import AUDIT_PENDING, CHECKPOINT_FILE, AuditLog, AuditSealer
 from tipline.store.banks import BankStore, MatcherSync
 from tipline.store.db import Database
+from tipline.store.exchanges import ExchangeStore
 from tipline.store.files import FileStore
 from tipline.store.identifiers import IdentifierStore
 from tipline.store.reports import ReportStore
@@ -50,6 +51,7 @@ class Instance:
         self.banks = BankStore(self.audit)
         self.matching = MatcherSync()
         self.series = SeriesStore(self.audit)
+        self.exchanges = ExchangeStore(self.audit, self.banks, self.settings.key_dir)
         from tipline.victims.cluster_index import ClusterIndex
 
         self.clusters = ClusterIndex()

@@ -149,6 +149,18 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/c/bank/{kind}/content", expect(FORBIDDEN, public=UNAUTH, supervisor=NOT_FOUND)),
     ("GET", "/c/bank/{kind}/content/{referral_id}",
      expect(FORBIDDEN, public=UNAUTH, **{r: NOT_FOUND for r in READERS})),
+    # Exchanges ({kind} is no exchange; {referral_id} no entry): reading for readers, feedback for those
+    # who review (a form body is no JSON: 422), releasing or disabling a held entry for supervisors.
+    ("GET", "/c/exchanges", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("GET", "/c/exchanges/apis", expect(FORBIDDEN, public=UNAUTH, **READERS)),
+    ("GET", "/c/exchange/{kind}", expect(FORBIDDEN, public=UNAUTH, **{r: NOT_FOUND for r in READERS})),
+    ("GET", "/c/exchange/{kind}/status", expect(FORBIDDEN, public=UNAUTH, **{r: NOT_FOUND for r in READERS})),
+    ("POST", "/c/exchange/{kind}/entry/{referral_id}/feedback",
+     expect(FORBIDDEN, public=UNAUTH, analyst=422, supervisor=422)),
+    ("POST", "/supervisor/exchange-entries/{referral_id}/release",
+     expect(FORBIDDEN, public=SEE_OTHER, supervisor=SEE_OTHER)),
+    ("POST", "/supervisor/exchange-entries/{referral_id}/disable",
+     expect(FORBIDDEN, public=SEE_OTHER, supervisor=SEE_OTHER)),
     # PUT (disable or enable an entry: supervisors) is sent as POST by this loop, which the path does not take;
     # its roles are checked in tests/matching_db/test_hma_api.py::test_roles_and_credentials.
     ("PUT", "/c/bank/{kind}/content/{referral_id}", expect(405)),

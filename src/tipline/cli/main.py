@@ -15,6 +15,7 @@ from tipline.cli.common import Failure, emit, json_option, open_instance
 from tipline.cli.db import db
 from tipline.cli.enticement import enticement_group
 from tipline.cli.esp import esp
+from tipline.cli.exchanges import exchanges_group
 from tipline.cli.export import export
 from tipline.cli.follow_ups import follow_ups_group, resources_group
 from tipline.cli.forwarding import destinations_group, forward
@@ -145,6 +146,7 @@ main.add_command(jobs)
 main.add_command(export)
 main.add_command(hash_command)
 main.add_command(banks_group)
+main.add_command(exchanges_group)
 main.add_command(enticement_group)
 main.add_command(agencies_group)
 main.add_command(referral_group)

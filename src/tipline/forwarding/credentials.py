@@ -47,26 +47,41 @@ def forwarding_key(key_dir: str | os.PathLike[str]) -> bytes:
     return load_or_create_key(Path(key_dir) / KEY_FILE)
 
 
-def _aad(name: str) -> bytes:
-    return b"tipline forwarding credential\x00" + name.encode("utf-8")
+def _aad(name: str, purpose: str = "forwarding") -> bytes:
+    return f"tipline {purpose} credential".encode() + b"\x00" + name.encode("utf-8")
+
+
+def seal_secret(key: bytes, purpose: str, name: str, text: str) -> str:
+    """`text` sealed for the owner `name` of kind `purpose` (a sealed secret opens only for both)."""
+    nonce = secrets.token_bytes(_NONCE)
+    sealed = AESGCM(key).encrypt(nonce, text.encode("utf-8"), _aad(name, purpose))
+    return _PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def open_secret(key: bytes, purpose: str, name: str, sealed: str) -> Secret | None:
+    """The secret, or None when it does not open (altered, another owner, another key)."""
+    if not sealed.startswith(_PREFIX):
+        return None
+    try:
+        raw = base64.b64decode(sealed[len(_PREFIX):], validate=True)
+        plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(name, purpose))
+    except (ValueError, InvalidTag):
+        return None
+    return Secret(plain.decode("utf-8"))
 
 
 def seal_password(key: bytes, destination_name: str, password: str) -> str:
-    nonce = secrets.token_bytes(_NONCE)
-    sealed = AESGCM(key).encrypt(nonce, password.encode("utf-8"), _aad(destination_name))
-    return _PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+    return seal_secret(key, "forwarding", destination_name, password)
 
 
 def open_password(key: bytes, destination_name: str, sealed: str) -> Secret:
     if not sealed.startswith(_PREFIX):
         raise CredentialError(f"the password of destination {destination_name!r} is not sealed in a known format")
-    try:
-        raw = base64.b64decode(sealed[len(_PREFIX):], validate=True)
-        plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(destination_name))
-    except (ValueError, InvalidTag):
+    secret = open_secret(key, "forwarding", destination_name, sealed)
+    if secret is None:
         raise CredentialError(
             f"the password of destination {destination_name!r} does not open with this instance's "
             f"{KEY_FILE}: it was altered or sealed under another key; set it again with "
             f"`tipline destinations set-password {destination_name} --password-stdin`"
-        ) from None
-    return Secret(plain.decode("utf-8"))
+        )
+    return secret

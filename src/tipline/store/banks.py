@@ -7,9 +7,9 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import Table, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -171,6 +171,61 @@ class BankStore:
                 seen.add(entry_key)
                 fresh.append(entry)
         return fresh
+
+    def add_keyed(self, session: Session, bank_id: int, entries: list[BankEntry], actor: Actor,
+                  *, audit_detail: dict[str, Any] | None = None) -> dict[tuple[str, str | None, str], int]:
+        """Add entries (one insert per INSERT_BATCH, one change-log row each) and answer each new id by
+        (signal type, source id, value): for callers that link their own rows to the entries they added
+        (an exchange's fetch). One audit event for them all."""
+        now = utc_now()
+        found: dict[tuple[str, str | None, str], int] = {}
+        for start in range(0, len(entries), INSERT_BATCH):
+            rows = [{
+                "bank_id": bank_id, "signal_type": e.signal_type.value, "value": e.value, "source": e.source,
+                "source_id": e.source_id, "classification": e.classification.value if e.classification else None,
+                "series": e.series, "added_by": e.added_by or actor.name, "added_at": e.added_at or now,
+                "enabled": e.enabled, "changed_at": now,
+            } for e in entries[start:start + INSERT_BATCH]]
+            # a plain executemany, then the new ids read back above the highest id before it: RETURNING
+            # through the ORM's bulk path cost more than the rest of a fetch's page together
+            before = session.execute(select(func.coalesce(func.max(BankEntryRow.id), 0))).scalar_one()
+            session.execute(cast(Table, BankEntryRow.__table__).insert(), rows)
+            wanted = {(r["signal_type"], r["source_id"], r["value"]) for r in rows}
+            ids = []
+            for entry_id, signal_type, source_id, value in session.execute(
+                    select(BankEntryRow.id, BankEntryRow.signal_type, BankEntryRow.source_id, BankEntryRow.value)
+                    .where(BankEntryRow.id > before, BankEntryRow.bank_id == bank_id)):
+                if (signal_type, source_id, value) in wanted:
+                    found[(signal_type, source_id, value)] = entry_id
+                    ids.append(entry_id)
+            session.add(BankChangeRow(bank_id=bank_id, action="add", entry_ids={"ids": ids}, at=now))
+        if found:
+            self.audit.append(session, actor, "bank.entries_added",
+                              details={"bank_id": bank_id, "count": len(found), **(audit_detail or {})})
+        return found
+
+    def set_enabled_many(self, session: Session, bank_id: int, entry_ids: list[int], enabled: bool, actor: Actor,
+                         *, audit_detail: dict[str, Any] | None = None) -> int:
+        """Enable or disable many entries of one bank at once: one update, one change-log row and one
+        audit event (an exchange's deletions); returns how many changed."""
+        from sqlalchemy import update
+
+        changed: list[int] = []
+        now = utc_now()
+        for start in range(0, len(entry_ids), 500):
+            chunk = entry_ids[start:start + 500]
+            ids = list(session.execute(select(BankEntryRow.id).where(
+                BankEntryRow.id.in_(chunk), BankEntryRow.enabled.is_(not enabled))).scalars())
+            if ids:
+                session.execute(update(BankEntryRow).where(BankEntryRow.id.in_(ids))
+                                .values(enabled=enabled, changed_at=now))
+                changed += ids
+        if changed:
+            session.add(BankChangeRow(bank_id=bank_id, action="enable" if enabled else "disable",
+                                      entry_ids={"ids": changed}, at=now))
+            self.audit.append(session, actor, "bank.entries_enabled" if enabled else "bank.entries_disabled",
+                              details={"bank_id": bank_id, "count": len(changed), **(audit_detail or {})})
+        return len(changed)
 
     def set_enabled(self, session: Session, entry_id: int, enabled: bool, actor: Actor) -> BankEntryRow:
         row = session.get(BankEntryRow, entry_id)

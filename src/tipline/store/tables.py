@@ -476,7 +476,7 @@ class FileMatchRow(Base):
     file_id: Mapped[str] = mapped_column(ForeignKey("report_files.id", ondelete="CASCADE"), index=True)
     bank: Mapped[str] = mapped_column(String(100))
     bank_kind: Mapped[str] = mapped_column(String(30))
-    entry_id: Mapped[int | None] = mapped_column(BigId)
+    entry_id: Mapped[int | None] = mapped_column(BigId, index=True)  # an entry's matches (flood quarantine)
     signal_type: Mapped[str] = mapped_column(String(20))
     distance: Mapped[int] = mapped_column(Integer)
     classification: Mapped[str | None] = mapped_column(String(10))

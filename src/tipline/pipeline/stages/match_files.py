@@ -1,5 +1,6 @@
 """The match_files stage: every file's hashes looked up in the hash banks, each match kept with its
-provenance (bank, distance, classification, series) and whether a known false positive silenced it."""
+provenance (bank, distance, classification, series) and whether a known false positive silenced it, or
+a flood quarantine holds the entry (tipline.exchanges.quarantine)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
+from tipline.exchanges.quarantine import hold_floods
 from tipline.matching import FileSignals, PdqQuery, VpdqFrame
 from tipline.pipeline.stages.base import HasAudit, HasMatcher, Stage
 from tipline.store.tables import FileMatchRow, FileSignalRow, ReportFileRow, ReportRow
@@ -60,6 +62,7 @@ def match_report_files(context: MatchFilesContext, session: Session, report_id: 
                 matched_at=now,
             ))
     session.flush()
+    hold_floods(session, context.audit, report_id)  # shared entries that match far too much are held
     after = sorted((m.file_id, m.entry_id, m.suppressed) for m in session.execute(
         select(FileMatchRow).where(FileMatchRow.report_id == report_id)).scalars())
     report = session.get(ReportRow, report_id)

@@ -22,13 +22,17 @@ from tipline.triage.queue_health import LEVELS, QueueTargets, cutoffs, judge
 from tipline.web.auth import allow
 from tipline.web.charts import Chart, horizontal_bars, priority_series, stacked_columns
 from tipline.web.pages import render
+from tipline.web.routes.exchanges import supervisor_holds
 from tipline.web.routes.referral_pages import reminder_context
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
 RESCORE_NOW_LIMIT = 2000
 GRANT_ALERT_DAYS = 30
-GRANT_NOTICES = {"approved": "Approved: the role is granted.", "refused": "Refused: the role was not granted."}
+GRANT_NOTICES = {"approved": "Approved: the role is granted.", "refused": "Refused: the role was not granted.",
+                 "exchange-released": "Released: the shared hash's matches count again.",
+                 "exchange-disabled": "Disabled: the shared hash no longer matches.",
+                 "exchange-gone": "That shared hash was not held any more."}
 CHART_DAYS = 30
 
 
@@ -70,7 +74,8 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "jobs": instance.jobs.counts(session),
             "failed_jobs": instance.jobs.failed(session, limit=20),
             "referral_reminders": reminder_context(instance, session),
-            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html"],
+            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html", "_exchange_holds.html"],
+            **supervisor_holds(session, instance),
             "trend_alerts": grouped_alerts(list_alerts(session, ("open",), limit=100)),
             # an alert: who was given a role that reads reports, and the grants waiting for a decision
             "pending_grants": instance.accounts.pending_grants(session),

@@ -1,0 +1,232 @@
+"""Benchmark: fetching a large exchange, interrupted by SIGKILL and resumed, while the hash banks are used.
+
+A fake NCMEC hash-sharing server (tests/exchanges/fake_ncmec.py, entries made on demand: image `e{i}`
+with an MD5 and a PDQ) runs in its own process on 127.0.0.1. On a fresh SQLite instance (or
+PostgreSQL with --postgres) with a "local" bank of --local entries, it:
+
+1. measures lookups per second in a separate process (its matcher kept current from the change log,
+   as a server's is; each lookup one file: an MD5 and a PDQ with its quality) for --idle seconds;
+2. starts `tipline exchanges fetch NCMEC --no-rematch` for --count entries, and kills it with SIGKILL
+   after --kill-after seconds (and again, --kills times), each time starting it again: it resumes from
+   its checkpoint; lookups go on meanwhile;
+3. checks that every entry is in the bank exactly once: as many exchange entries and bank entries as
+   the exchange sent signals, no (remote id, signal type) twice, none missing.
+
+It prints the fetch's wall time and entries/s, lookups/s idle and during the fetch and their ratio,
+and the check. Exit 1 if an entry is lost or doubled.
+
+    .venv/bin/python benchmarks/exchanges.py                        # 1,000,000 entries
+    .venv/bin/python benchmarks/exchanges.py --count 100000 --kill-after 20 --json
+
+Traffic goes only to the fake on 127.0.0.1; the run is bounded by --count and --timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "exchanges"))
+
+
+def serve_fake(count: int, base: int) -> None:
+    """Child mode: run the fake exchange, print its URL, serve until killed."""
+    from fake_ncmec import GeneratedNcmec
+
+    with GeneratedNcmec(count, base, per_second=1000) as fake:
+        print(json.dumps({"url": fake.url, "user": fake.user, "password": fake.password}), flush=True)
+        while True:
+            time.sleep(3600)
+
+
+def run_lookups(seconds: float, local: int) -> None:
+    """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines)."""
+    import hashlib
+    import random
+
+    from tipline.instance import Instance
+    from tipline.matching import FileSignals, PdqQuery
+
+    instance = Instance()
+    rng = random.Random(5)
+    with instance.db.transaction() as session:
+        instance.matching.matcher(session)  # loaded before timing
+    print(json.dumps({"ready": True}), flush=True)
+    end = time.monotonic() + seconds
+    window, done = time.monotonic(), 0
+    while time.monotonic() < end:
+        i = rng.randrange(local * 2)  # half the lookups hit a local entry
+        seed = f"local{i}".encode()
+        signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
+                              pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
+        with instance.db.transaction() as session:
+            instance.matching.matcher(session).lookup(signals)
+        done += 1
+        now = time.monotonic()
+        if now - window >= 1.0:
+            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window)}), flush=True)
+            window, done = now, 0
+    instance.close()
+
+
+def _tipline(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([sys.executable, "-m", "tipline.cli", *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"tipline {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1_000_000, help="entries the exchange sends")
+    parser.add_argument("--local", type=int, default=100_000, help="entries of the local bank (each an MD5 and a PDQ)")
+    parser.add_argument("--kills", type=int, default=2, help="how many times the fetch is killed")
+    parser.add_argument("--kill-after", type=float, default=60.0, help="seconds of fetching before each kill")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of lookups measured before the fetch")
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (a fresh database)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve-fake", nargs=2, type=int, metavar=("COUNT", "BASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--lookups", nargs=2, type=float, metavar=("SECONDS", "LOCAL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(*args.serve_fake)
+        return 0
+    if args.lookups:
+        run_lookups(args.lookups[0], int(args.lookups[1]))
+        return 0
+
+    data_dir = Path(tempfile.mkdtemp(prefix="tipline-bench-exchanges-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+    env.update(TIPLINE_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT / "src"))
+    if args.postgres:
+        env["TIPLINE_DATABASE_URL"] = args.postgres
+    _tipline(env, "db", "upgrade")
+    _tipline(env, "banks", "create", "local", "--kind", "known_material")
+    _tipline(env, "banks", "create", "ncmec", "--kind", "known_material")
+    local_list = data_dir / "local.csv"
+    import hashlib
+
+    with local_list.open("w") as out:
+        out.write("signal_type,signal_value\n")
+        for i in range(args.local):
+            seed = f"local{i}".encode()
+            out.write(f"md5,{hashlib.md5(seed).hexdigest()}\npdq,{hashlib.sha256(seed).hexdigest()}\n")
+    _tipline(env, "banks", "import", "local", str(local_list), "--format", "csv")
+
+    base = int(time.time()) - args.count // 1000 - 120
+    here = [sys.executable, str(Path(__file__).resolve())]
+    fake = subprocess.Popen([*here, "--serve-fake", str(args.count), str(base)], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    lookups = None
+    try:
+        assert fake.stdout is not None
+        info = json.loads(fake.stdout.readline())
+        _tipline(env, "exchanges", "add", "NCMEC", "--api", "ncmec", "--bank", "ncmec", "--environment",
+                 "test_Industry", "--url", info["url"], "--credentials-stdin",
+                 stdin=f"{info['user']}:{info['password']}\n")
+        total_seconds = args.idle + args.timeout
+        lookups = subprocess.Popen([*here, "--lookups", str(total_seconds), str(args.local)], stdout=subprocess.PIPE,
+                                   text=True, env=env)
+        assert lookups.stdout is not None
+        json.loads(lookups.stdout.readline())  # ready
+        samples: list[dict[str, float]] = []
+        import threading
+
+        def read_samples() -> None:
+            assert lookups is not None and lookups.stdout is not None
+            for line in lookups.stdout:
+                samples.append(json.loads(line))
+
+        reader = threading.Thread(target=read_samples, daemon=True)
+        reader.start()
+        time.sleep(args.idle)
+        fetch_started = time.time()
+        kills = 0
+        runs = 0
+        deadline = time.monotonic() + args.timeout
+        while True:
+            runs += 1
+            fetch = subprocess.Popen([sys.executable, "-m", "tipline.cli", "exchanges", "fetch", "NCMEC",
+                                      "--no-rematch", "--json"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+            if kills < args.kills:
+                try:
+                    fetch.wait(timeout=args.kill_after)
+                except subprocess.TimeoutExpired:
+                    fetch.send_signal(signal.SIGKILL)
+                    fetch.wait()
+                    kills += 1
+                    continue
+            out, err = fetch.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            if fetch.returncode != 0:
+                raise SystemExit(f"the fetch failed: {out} {err}")
+            break
+        fetch_ended = time.time()
+        time.sleep(2)
+        lookups.send_signal(signal.SIGTERM)
+        lookups.wait()
+        reader.join(timeout=5)
+    finally:
+        fake.send_signal(signal.SIGKILL)
+        fake.wait()
+        if lookups is not None and lookups.poll() is None:
+            lookups.kill()
+
+    idle = [s["lookups_per_s"] for s in samples if s["at"] < fetch_started]
+    during = [s["lookups_per_s"] for s in samples if fetch_started + 1 < s["at"] <= fetch_ended]
+    check = _check(env, args.count)
+    seconds = fetch_ended - fetch_started
+    figures = {
+        "entries": args.count, "signals": args.count * 2, "kills": kills, "runs": runs,
+        "fetch_seconds": round(seconds, 1), "entries_per_s": round(args.count / seconds, 1),
+        "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
+        "lookups_per_s_during": round(mean(during), 1) if during else None,
+        "during_over_idle": round(mean(during) / mean(idle), 3) if idle and during else None,
+        **check, "backend": "postgresql" if args.postgres else "sqlite",
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>22}: {value}")
+    return 0 if check["missing"] == 0 and check["doubled"] == 0 else 1
+
+
+def _check(env: dict[str, str], count: int) -> dict[str, int]:
+    """Read the database directly: every entry once."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("TIPLINE_")})
+    from sqlalchemy import func, select
+
+    from tipline.instance import Instance
+    from tipline.store.exchange_tables import ExchangeEntryRow
+    from tipline.store.tables import BankEntryRow, BankRow
+
+    instance = Instance()
+    with instance.db.transaction() as session:
+        rows = session.execute(select(func.count(), func.count(func.distinct(
+            ExchangeEntryRow.remote_id + ":" + ExchangeEntryRow.signal_type)))).one()
+        bank_id = session.execute(select(BankRow.id).where(BankRow.name == "ncmec")).scalar_one()
+        bank_rows = session.execute(select(func.count()).where(BankEntryRow.bank_id == bank_id)).scalar_one()
+        distinct_bank = session.execute(select(func.count(func.distinct(
+            BankEntryRow.source_id + ":" + BankEntryRow.signal_type))).where(BankEntryRow.bank_id == bank_id)
+        ).scalar_one()
+    instance.close()
+    expected = count * 2
+    return {"exchange_entries": rows[0], "bank_entries": bank_rows,
+            "missing": expected - min(rows[1], distinct_bank),
+            "doubled": (rows[0] - rows[1]) + (bank_rows - distinct_bank)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
