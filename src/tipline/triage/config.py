@@ -51,7 +51,9 @@ class TriageWeights(BaseModel):
     @model_validator(mode="after")
     def _levels_in_order(self) -> TriageWeights:
         if not self.p1_from > self.p2_from > self.p3_from:
-            raise ValueError("the level thresholds must fall: p1_from > p2_from > p3_from")
+            raise ValueError("the level thresholds must fall: the score where P1 begins above the one for P2, "
+                             f"and that above the one for P3 (given: P1 {self.p1_from}, P2 {self.p2_from}, "
+                             f"P3 {self.p3_from})")
         unknown = [name for name in self.immediate if name not in type(self).model_fields or name.endswith("_from")]
         if unknown:
             raise ValueError(f"not reasons: {', '.join(unknown)}")
