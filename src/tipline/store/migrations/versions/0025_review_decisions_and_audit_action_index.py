@@ -67,7 +67,6 @@ def _fill_from_the_audit_trail(connection: sa.Connection) -> None:
                          sa.column('decided_at', sa.DateTime(timezone=True)), sa.column('outcome', sa.String()))
     user_ids = {name: user_id for user_id, name in connection.execute(sa.select(users.c.id, users.c.username))}
     known_users = set(user_ids.values())
-    known_reports = set(connection.execute(sa.select(reports.c.id)).scalars())
     sqlite = connection.dialect.name == 'sqlite'
 
     def person(actor_type: str, actor_id: str | None) -> int | None:
@@ -82,7 +81,7 @@ def _fill_from_the_audit_trail(connection: sa.Connection) -> None:
         .where(events.c.action == 'report.state_changed').order_by(events.c.seq)
         .execution_options(yield_per=_BATCH))
     for at, actor_type, actor_id, report_id, details in rows:
-        if report_id is None or report_id not in known_reports:
+        if report_id is None:
             continue
         if isinstance(details, str):
             details = json.loads(details)
@@ -104,7 +103,13 @@ def _fill_from_the_audit_trail(connection: sa.Connection) -> None:
             if row['claimed_at'] is not None:
                 row['claimed_at'] = row['claimed_at'].replace(tzinfo=None)
     for start in range(0, len(found), _BATCH):
-        connection.execute(sa.insert(decisions), found[start:start + _BATCH])
+        batch = found[start:start + _BATCH]
+        # a purged report keeps its audit events but has no row to point at
+        kept = set(connection.execute(sa.select(reports.c.id).where(
+            reports.c.id.in_({row['report_id'] for row in batch}))).scalars())
+        present = [row for row in batch if row["report_id"] in kept]
+        if present:
+            connection.execute(sa.insert(decisions), present)
 
 
 def downgrade() -> None:
