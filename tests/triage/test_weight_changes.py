@@ -118,6 +118,7 @@ def test_a_supervisor_previews_saves_sees_the_history_and_resets(site: Site) -> 
     assert "Saved; 2 waiting reports were scored again." in _words(page, "saved")
     history = _words(page, "weights-history")
     assert "supervisor" in history and "The youngest victim is 13 to 15: 15 → 90" in history
+    assert "whatever its score" not in history  # the form lists the immediate reasons in its own order: no change
 
     again = supervisor.post("/supervisor/triage", data={**form, "action": "save"})
     assert again.headers["location"] == "/supervisor/triage?unchanged=1"  # the same weights: no new entry

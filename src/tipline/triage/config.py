@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class TriageWeights(BaseModel):
@@ -46,7 +46,17 @@ class TriageWeights(BaseModel):
         default_factory=lambda: ["reporter_escalation", "child_in_danger_now", "sextortion_threat", "meeting_planned",
                                  "unidentified_series_match", "disclosure_live_threat"],
         description="Reasons that make a report P1 whatever its score",
+        validate_default=True,
     )
+
+    @field_validator("immediate")
+    @classmethod
+    def _immediate_in_one_order(cls, names: list[str]) -> list[str]:
+        """Each reason once, in the order of the settings, so that the same choice is the same weights
+        (however a form or a file lists it) and a change of order is no change."""
+        order = list(cls.model_fields)
+        unique = list(dict.fromkeys(names))
+        return sorted(unique, key=lambda n: (order.index(n) if n in order else len(order), n))
 
     @model_validator(mode="after")
     def _levels_in_order(self) -> TriageWeights:
