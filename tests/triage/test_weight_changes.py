@@ -50,6 +50,10 @@ def test_a_preview_counts_the_moves_and_changes_nothing(site_on_each_backend: Si
     assert (preview.waiting, preview.considered, preview.into_p1, preview.out_of_p1) == (2, 2, 2, 0)
     assert preview.after == {"P1": 2} and sum(preview.before.values()) == 2
     assert same.moved == 0 and same.before == same.after == preview.before
+    with site.instance.db.transaction() as session:  # more waiting than the limit: an even sample, scaled up
+        sample = preview_weights(session, heavier, limit=1)
+    assert (sample.waiting, sample.considered, sample.sampled, sample.into_p1) == (2, 1, True, 1)
+    assert sample.estimate(sample.into_p1) == 2 and not preview.sampled and preview.estimate(2) == 2
     lighter = heavier.model_copy(update={"p1_from": 200, "p2_from": 150, "p3_from": 100})
     with site.instance.db.transaction() as session:
         site.instance.review.set_weights(session, heavier, Actor.system("test"))

@@ -61,7 +61,9 @@ def _changes(before: TriageWeights, after: TriageWeights) -> dict[str, list[Any]
 
 
 def _preview_dict(preview: WeightsPreview) -> dict[str, Any]:
-    return {"waiting": preview.waiting, "considered": preview.considered, "into_p1": preview.into_p1,
+    return {"waiting": preview.waiting, "considered": preview.considered, "sampled": preview.sampled,
+            "estimated_into_p1": preview.estimate(preview.into_p1),
+            "estimated_out_of_p1": preview.estimate(preview.out_of_p1), "into_p1": preview.into_p1,
             "out_of_p1": preview.out_of_p1, "moved": preview.moved, "before": preview.before, "after": preview.after,
             "moves": [{"from": a, "to": b, "reports": n} for (a, b), n in sorted(preview.moves.items())]}
 
@@ -71,10 +73,13 @@ def _preview_text(preview: WeightsPreview, changes: dict[str, list[Any]]) -> str
     if preview.considered == 0:
         lines.append("No report is waiting for review, so nothing would move now.")
         return "\n".join(lines)
-    lines.append(f"This would move {preview.into_p1} report(s) to P1 and {preview.out_of_p1} out of P1; "
-                 f"{preview.moved} of {preview.considered} waiting report(s) would change priority.")
-    if preview.considered < preview.waiting:
-        lines.append(f"(Scored: the {preview.considered} most urgent of {preview.waiting} waiting.)")
+    if preview.sampled:
+        lines.append(f"This would move about {preview.estimate(preview.into_p1)} report(s) to P1 and about "
+                     f"{preview.estimate(preview.out_of_p1)} out of P1, of {preview.waiting} waiting (estimated from "
+                     f"{preview.considered} spread evenly through the queue; counts below are the sample's).")
+    else:
+        lines.append(f"This would move {preview.into_p1} report(s) to P1 and {preview.out_of_p1} out of P1; "
+                     f"{preview.moved} of {preview.considered} waiting report(s) would change priority.")
     lines += [f"  {level}: {preview.before.get(level, 0)} -> {preview.after.get(level, 0)}" for level in LEVELS]
     return "\n".join(lines)
 
