@@ -29,12 +29,14 @@ def reviewers(session: Session) -> list[Analyst]:
 
 
 def held_by_user(session: Session) -> dict[int, int]:
+    # from the people to their reports, as ReviewStore.workload reads them (by the index on assigned_to)
     rows = session.execute(
-        select(ReportRow.assigned_to, func.count())
-        .where(ReportRow.state == ReportState.IN_REVIEW.value, ReportRow.assigned_to.is_not(None))
-        .group_by(ReportRow.assigned_to)
+        select(User.id, func.count(ReportRow.id))
+        .join(ReportRow, ReportRow.assigned_to == User.id)
+        .where(ReportRow.state == ReportState.IN_REVIEW.value)
+        .group_by(User.id)
     ).all()
-    return {int(user_id): int(count) for user_id, count in rows if user_id is not None}
+    return {int(user_id): int(count) for user_id, count in rows}
 
 
 def throughput_figures(session: Session, now: datetime, people: Iterable[Analyst] | None = None) -> list[Throughput]:
