@@ -654,6 +654,7 @@ class Loader:
         waiting_young = [item for item in self.items if now - item.received_at < timedelta(days=10)]
         held = set(i.id for i in rng.sample(waiting_young, min(in_review, len(waiting_young))))
         self.notes: list[dict[str, Any]] = []
+        self.review_decisions: list[dict[str, Any]] = []  # who decided which report (the supervisor's throughput)
         self.referrals: list[dict[str, Any]] = []
         self.outcomes: list[dict[str, Any]] = []
         for item in self.items:
@@ -764,6 +765,8 @@ class Loader:
             item.state = "in_review"
             return
         item.closed_at = end
+        self.review_decisions.append({"report_id": item.id, "user_id": user[0], "claimed_at": claim, "decided_at": end,
+                                      "outcome": finish})
         if finish == "referred":
             self._refer(item, user, end)
         else:
@@ -887,6 +890,7 @@ class Loader:
     def write(self) -> dict[str, int]:
         """Every table in batches, parents first; secondary indexes (PostgreSQL) built once at the end."""
         from tipline.store.referrals import ReferralOutcomeRow, ReferralRow, ReportJurisdictionRow
+        from tipline.store.review_decisions import ReviewDecisionRow
         from tipline.store.tables import (
             AuditEventRow,
             AuditHead,
@@ -918,6 +922,7 @@ class Loader:
             _put(connection, ConversationAnalysisRow, self._analysis_rows(), counts)
             _put(connection, ReportJurisdictionRow, self._jurisdiction_rows(), counts)
             _put(connection, ReportNote, self.notes, counts)
+            _put(connection, ReviewDecisionRow, self.review_decisions, counts)
             _put(connection, ReferralRow, self.referrals, counts)
             _put(connection, ReferralOutcomeRow, self.outcomes, counts)
             _put(connection, IdentifierRow, self._identifier_rows(), counts)
@@ -1106,7 +1111,8 @@ def _bench_password(name: str) -> str:
 
 
 LOADED_TABLES = ["reports", "identifiers", "report_links", "report_files", "conversation_analyses",
-                 "report_jurisdictions", "audit_events", "report_notes", "referrals", "referral_outcomes", "blobs"]
+                 "report_jurisdictions", "audit_events", "report_notes", "referrals", "referral_outcomes", "blobs",
+                 "review_decisions"]
 
 
 def _put(connection: Any, model: Any, rows: Any, counts: dict[str, int]) -> None:
@@ -1269,7 +1275,9 @@ def measure_pages(url: str, report_ids: list[int], requests_each: int, warmup: i
         timings["GET /reports/{id}"].append(took)
         server_side["GET /reports/{id}"].append(headers)
     supervisor = sign_in(url, SUPERVISORS[0])  # the supervisor's pages: workload, charts over all reports
-    supervisor_paths = {"GET /supervisor": ("/supervisor", "Workload"), "GET /referrals": ("/referrals", "Referrals")}
+    supervisor_paths = {"GET /supervisor": ("/supervisor", "Throughput per analyst"),
+                        "GET /referrals": ("/referrals", "Referrals"),
+                        "GET /supervisor/triage": ("/supervisor/triage", "History of changes")}
     for name, (path, marker) in supervisor_paths.items():
         timings[name], server_side[name] = [], []
         for n in range(warmup + requests_each // 4):
@@ -1287,6 +1295,25 @@ def measure_pages(url: str, report_ids: list[int], requests_each: int, warmup: i
         result["until_headers_p95_ms"] = round(percentile([v * 1000 for v in server_side[name]], 0.95), 1)
         results[name] = result
     return results
+
+
+def measure_preview(instance: Any, times: int = 3) -> dict[str, dict[str, Any]]:
+    """A weights preview (/supervisor/triage's "Preview"): every report awaiting review scored under the
+    weights in use and under changed ones (at most PREVIEW_LIMIT), nothing written."""
+    from tipline.pipeline.stages.score_priority import preview_weights
+
+    calls, considered = [], 0
+    for _ in range(times):
+        with instance.db.transaction() as session:
+            weights = instance.review.weights(session)
+            changed = weights.model_copy(update={"victim_age_13_to_15": weights.victim_age_13_to_15 + 30})
+            began = time.perf_counter()
+            considered = preview_weights(session, changed).considered
+            calls.append(time.perf_counter() - began)
+    result = summary("weights preview", calls, None)
+    result["reports_scored"] = considered
+    result["per_report_ms"] = round(statistics.median(calls) * 1000 / max(1, considered), 2)
+    return {"weights preview": result}
 
 
 def measure_rescore(instance: Any, report_ids: list[int]) -> dict[str, dict[str, Any]]:
@@ -1458,7 +1485,9 @@ def main() -> None:
                     ReportRow.state.in_(["awaiting_review", "in_review"]))).scalars())
             log(f"measuring {args.rescores} re-scorings")
             rescore = measure_rescore(instance, rng.sample(queue_ids, min(args.rescores, len(queue_ids))))
-            output["results"] = {**pages, **rescore}
+            log("previewing a triage weight change over the reports awaiting review")
+            preview = measure_preview(instance)
+            output["results"] = {**pages, **rescore, **preview}
             output["database"] = instance.db.dialect
             output["load_average_1_5_15"] = [round(v, 2) for v in os.getloadavg()]
             output["measured_with"] = ("one client, sequential requests over keep-alive on localhost: each figure is "

@@ -103,6 +103,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/supervisor", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
     ("GET", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
     ("POST", "/supervisor/triage", expect(FORBIDDEN, public=SEE_OTHER, supervisor=BAD_REQUEST)),
+    # without confirm=yes, a preview of what the shipped defaults would do: nothing changes
+    ("POST", "/supervisor/triage/reset", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
     ("GET", "/search", expect(FORBIDDEN, public=SEE_OTHER, **READERS)),
     # Trends: counts for readers and admins (no report content); the reports behind a count and the alerts
     # (which name reports) for readers; deciding on an alert for supervisors (alert 999999 does not exist).

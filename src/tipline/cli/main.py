@@ -24,6 +24,7 @@ from tipline.cli.media import hash_command
 from tipline.cli.partners import partners_group
 from tipline.cli.referrals import referral_group
 from tipline.cli.trends import stats_group, trends_group
+from tipline.cli.triage import triage_group
 from tipline.cli.users import users
 from tipline.cli.victims import clusters_group, series_group
 
@@ -159,3 +160,4 @@ main.add_command(follow_ups_group)
 main.add_command(destinations_group)
 main.add_command(forward)
 main.add_command(partners_group)
+main.add_command(triage_group)

@@ -16,12 +16,13 @@ from tipline.domain.base import STORED, utc_now
 from tipline.domain.errors import TiplineError
 from tipline.domain.files import ReportFile
 from tipline.domain.incident import IncidentType
-from tipline.domain.lifecycle import ReportState, check_transition
+from tipline.domain.lifecycle import REVIEWED_STATES, ReportState, check_transition
 from tipline.domain.public import PublicAddition
 from tipline.domain.report import Report, ReportContent, ReportSource
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.accounts import Principal
 from tipline.store.audit import AuditLog
+from tipline.store.review_decisions import record_decision
 from tipline.store.tables import ApiAccount, IdentifierRow, ReportFileRow, ReportRow
 
 
@@ -133,6 +134,8 @@ class ReportStore:
         current = ReportState(row.state)
         check_transition(current, target)
         now = utc_now()
+        if current == ReportState.IN_REVIEW and target in REVIEWED_STATES:  # for throughput per analyst
+            record_decision(session, row, target.value, now, actor)
         row.state = target.value
         row.version += 1
         row.updated_at = now

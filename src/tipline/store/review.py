@@ -32,6 +32,7 @@ from tipline.store.audit import AuditLog
 from tipline.store.banks import BankError, BankStore
 from tipline.store.reports import ReportNotFound, ReportStore, StaleReport
 from tipline.store.tables import (
+    AuditEventRow,
     FileSignalRow,
     InstanceSetting,
     ReportFileRow,
@@ -43,6 +44,19 @@ from tipline.store.tables import (
 from tipline.triage import TriageWeights
 
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2", "none")  # "none": not apparent CSAM
+
+
+WEIGHTS_CHANGED = "triage.weights_changed"
+
+
+@dataclass(frozen=True)
+class WeightsChange:
+    """One change of the triage weights, as the audit trail keeps it."""
+
+    at: datetime
+    by: str
+    changed: dict[str, tuple[Any, Any]]  # setting -> (old, new)
+    reset: bool = False  # back to the shipped defaults
 
 
 class ReviewRefused(TiplineError, PermissionError):
@@ -80,7 +94,10 @@ class ReviewStore:
     def weights(self, session: Session) -> TriageWeights:
         return triage_weights(session)
 
-    def set_weights(self, session: Session, weights: TriageWeights, actor: Actor) -> None:
+    def set_weights(self, session: Session, weights: TriageWeights, actor: Actor, *, reset: bool = False
+                    ) -> dict[str, list[Any]]:
+        """Keep the new weights; the change (each setting's old and new value) is audited, and so kept in
+        the weights' history. `reset`: a return to the shipped defaults. Returns what changed."""
         before = self.weights(session).model_dump()
         after = weights.model_dump()
         setting = session.get(InstanceSetting, WEIGHTS_KEY)
@@ -89,7 +106,21 @@ class ReviewStore:
         else:
             setting.value = after
         changed = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
-        self.audit.append(session, actor, "triage.weights_changed", details={"changed": changed})
+        details: dict[str, Any] = {"changed": changed}
+        if reset:
+            details["reset"] = True
+        self.audit.append(session, actor, WEIGHTS_CHANGED, details=details)
+        return changed
+
+    def weights_history(self, session: Session, limit: int = 50) -> list[WeightsChange]:
+        """The changes of the weights, the newest first: who, when, each setting's old and new value."""
+        rows = session.execute(
+            select(AuditEventRow.at, AuditEventRow.actor_name, AuditEventRow.details)
+            .where(AuditEventRow.action == WEIGHTS_CHANGED)
+            .order_by(desc(AuditEventRow.at), desc(AuditEventRow.seq)).limit(limit)
+        ).all()
+        return [WeightsChange(at, actor, {k: (v[0], v[1]) for k, v in (details or {}).get("changed", {}).items()},
+                              bool((details or {}).get("reset"))) for at, actor, details in rows]
 
     # --- the queue ------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class TriageWeights(BaseModel):
@@ -46,12 +46,24 @@ class TriageWeights(BaseModel):
         default_factory=lambda: ["reporter_escalation", "child_in_danger_now", "sextortion_threat", "meeting_planned",
                                  "unidentified_series_match", "disclosure_live_threat"],
         description="Reasons that make a report P1 whatever its score",
+        validate_default=True,
     )
+
+    @field_validator("immediate")
+    @classmethod
+    def _immediate_in_one_order(cls, names: list[str]) -> list[str]:
+        """Each reason once, in the order of the settings, so that the same choice is the same weights
+        (however a form or a file lists it) and a change of order is no change."""
+        order = list(cls.model_fields)
+        unique = list(dict.fromkeys(names))
+        return sorted(unique, key=lambda n: (order.index(n) if n in order else len(order), n))
 
     @model_validator(mode="after")
     def _levels_in_order(self) -> TriageWeights:
         if not self.p1_from > self.p2_from > self.p3_from:
-            raise ValueError("the level thresholds must fall: p1_from > p2_from > p3_from")
+            raise ValueError("the level thresholds must fall: the score where P1 begins above the one for P2, "
+                             f"and that above the one for P3 (given: P1 {self.p1_from}, P2 {self.p2_from}, "
+                             f"P3 {self.p3_from})")
         unknown = [name for name in self.immediate if name not in type(self).model_fields or name.endswith("_from")]
         if unknown:
             raise ValueError(f"not reasons: {', '.join(unknown)}")

@@ -5,15 +5,16 @@ their facts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import and_, asc, select
+from sqlalchemy import and_, asc, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import STORED, utc_now
-from tipline.domain.lifecycle import QUEUE_STATES
+from tipline.domain.lifecycle import QUEUE_STATES, ReportState
 from tipline.domain.report import ReportContent
 from tipline.pipeline.stages.base import HasAudit, HasReports, Stage
 from tipline.store.banks import match_facts
@@ -182,6 +183,69 @@ def rescore_waiting(context: ScorePriorityContext, session: Session, *, now: dat
     for report_id in ids:
         rescore(context, session, report_id, "time", now=now, weights=weights)
     return len(ids)
+
+
+PREVIEW_LIMIT = 1000  # reports scored for a preview; more waiting: an even sample through the queue
+
+
+@dataclass(frozen=True)
+class WeightsPreview:
+    """What new weights would do to the reports awaiting review, scored now both ways from the same facts
+    (so only the weights differ): how many each level would hold, and how many would move."""
+
+    waiting: int  # reports awaiting review
+    considered: int  # of them, scored for the preview (all, or an even sample through the queue's order)
+    before: dict[str, int] = field(default_factory=dict)  # level -> reports, under the current weights
+    after: dict[str, int] = field(default_factory=dict)  # ... under the proposed ones
+    moves: dict[tuple[str, str], int] = field(default_factory=dict)  # (from, to) -> reports
+
+    @property
+    def into_p1(self) -> int:
+        return sum(n for (old, new), n in self.moves.items() if new == "P1" and old != "P1")
+
+    @property
+    def out_of_p1(self) -> int:
+        return sum(n for (old, new), n in self.moves.items() if old == "P1" and new != "P1")
+
+    @property
+    def moved(self) -> int:
+        return sum(self.moves.values())
+
+    @property
+    def sampled(self) -> bool:
+        return self.considered < self.waiting
+
+    def estimate(self, count: int) -> int:
+        """A count in the sample scaled to every waiting report (the count itself when all were scored)."""
+        return round(count * self.waiting / self.considered) if self.sampled and self.considered else count
+
+
+def preview_weights(session: Session, weights: TriageWeights, *, now: datetime | None = None,
+                    limit: int = PREVIEW_LIMIT) -> WeightsPreview:
+    """Score the reports awaiting review under the current weights and under `weights`, changing nothing."""
+    when = now or utc_now()
+    current = triage_weights(session)
+    waiting_state = ReportRow.state == ReportState.AWAITING_REVIEW.value
+    waiting = session.execute(select(func.count()).select_from(ReportRow).where(waiting_state)).scalar_one()
+    queue = list(session.execute(
+        select(ReportRow.id).where(waiting_state)
+        .order_by(asc(ReportRow.priority).nulls_last(), ReportRow.priority_rank.desc(), asc(ReportRow.id))
+    ).scalars())
+    # every report, or an even sample through the queue (each level in its share), at about 10 ms a report
+    ids = queue if len(queue) <= limit else [queue[i * len(queue) // limit] for i in range(limit)]
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    moves: dict[tuple[str, str], int] = {}
+    for start in range(0, len(ids), 200):
+        for row in session.execute(select(ReportRow).where(ReportRow.id.in_(ids[start:start + 200]))).scalars():
+            facts = collect_facts(session, row)
+            old = score_priority(facts, current, when).level
+            new = score_priority(facts, weights, when).level
+            before[old] = before.get(old, 0) + 1
+            after[new] = after.get(new, 0) + 1
+            if old != new:
+                moves[(old, new)] = moves.get((old, new), 0) + 1
+    return WeightsPreview(int(waiting), len(ids), before, after, moves)
 
 
 def score_report_priority(context: ScorePriorityContext, session: Session, report_id: int) -> None:

@@ -1,4 +1,5 @@
-"""A person's own settings: how strongly pictures are blurred by default, and their password."""
+"""A person's own settings: how strongly pictures are blurred by default, their password, and (for those who
+read reports) how many pictures they revealed today and this week."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tipline.domain.base import utc_now
+from tipline.domain.roles import Permission, has_permission
 from tipline.media.previews import BLUR_RADIUS
 from tipline.store.accounts import AccountError, Principal
+from tipline.store.analyst_figures import own_exposure
 from tipline.store.review import InvalidDecision
+from tipline.triage.exposure import ExposureTargets
+from tipline.triage.workload import duration_words
 from tipline.web.auth import signed_in
 from tipline.web.pages import render
 
@@ -22,7 +28,12 @@ def _page(request: Request, principal: Principal, *, saved: str = "") -> HTMLRes
     with instance.db.transaction() as session:
         user = instance.accounts.user_by_name(session, principal.username)
         preferences = dict(user.preferences or {}) if user is not None else {}
+        targets = ExposureTargets.from_settings(instance.settings.extra)
+        exposure = (own_exposure(session, principal.user_id, utc_now(), targets)
+                    if principal.user_id is not None and has_permission(principal.role, Permission.REPORT_READ)
+                    else None)
     return render(request, "settings.html", {
+        "exposure": exposure, "exposure_targets": targets, "duration_words": duration_words,
         "title": "Settings", "blur": preferences.get("blur", "strong"),
         "greyscale": preferences.get("greyscale", True), "strengths": list(BLUR_RADIUS), "saved": saved,
     })
