@@ -21,6 +21,7 @@ from tipline.referral.events import REFERRAL_EVENT_LABELS
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
 from tipline.store.tables import FileMatchRow, ReportFileRow, ReportRow
+from tipline.takedown.events import TAKEDOWN_EVENT_LABELS
 from tipline.triage import LEVEL_LABELS
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
@@ -30,6 +31,7 @@ from tipline.web.routes.forwarding_pages import forwarding_context
 from tipline.web.routes.previews import reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
 from tipline.web.routes.review_pages import NOTICES
+from tipline.web.routes.takedown_pages import takedown_context
 from tipline.web.timeline import describe
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +65,7 @@ EVENT_LABELS = {
 }
 EVENT_LABELS.update(REFERRAL_EVENT_LABELS)
 EVENT_LABELS.update(FORWARDING_EVENT_LABELS)
+EVENT_LABELS.update(TAKEDOWN_EVENT_LABELS)
 PARTY_SECTIONS = [
     ("personOrUserReported", "Reported persons or users", "reported"),
     ("intendedRecipient", "Intended recipients", "recipients"),
@@ -131,6 +134,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         conversations = conversation_views(instance, session, report, principal)
         referral = referral_context(instance, session, report_id, principal)  # the referral section
         forwarding = forwarding_context(instance, session, report_id, principal)  # the forwarding section
+        takedown = takedown_context(instance, session, report_id, principal)  # the takedown section
         history = instance.audit.events_for_report(session, report_id)
         reads = sum(1 for event in history if event.action in READ_ACTIONS)
         if history_view != "all":  # the reads are audited and countable, but hide what changed among them
@@ -206,6 +210,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "tactic_label": tactic_label,
             "referral": referral,
             "forwarding": forwarding,
+            "takedown": takedown,
             "row": row,
             "holder": holder,
             "notes": notes,

@@ -23,6 +23,7 @@ from tipline.web.auth import allow
 from tipline.web.charts import Chart, horizontal_bars, priority_series, stacked_columns
 from tipline.web.pages import render
 from tipline.web.routes.referral_pages import reminder_context
+from tipline.web.routes.takedown_pages import reminders_context as takedown_reminders
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
@@ -70,7 +71,8 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "jobs": instance.jobs.counts(session),
             "failed_jobs": instance.jobs.failed(session, limit=20),
             "referral_reminders": reminder_context(instance, session),
-            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html"],
+            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html", "_takedown_reminders.html"],
+            "takedown_reminders": takedown_reminders(instance, session),
             "trend_alerts": grouped_alerts(list_alerts(session, ("open",), limit=100)),
             # an alert: who was given a role that reads reports, and the grants waiting for a decision
             "pending_grants": instance.accounts.pending_grants(session),
