@@ -131,3 +131,7 @@ def test_only_reviewers_act_and_only_supervisors_list(takedown_site: Site, resol
                         ).status_code == 303
     listing = supervisor.get("/takedown")
     assert "Time to removal" in listing.text and "United Kingdom" in listing.text
+    trends = supervisor.get("/trends")
+    assert trends.status_code == 200
+    removal = trends.text[trends.text.index('id="h-removal"'):]
+    assert "<th scope=\"row\">United Kingdom</th><td>1</td>" in removal[:removal.index("</section>")]

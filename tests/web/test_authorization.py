@@ -127,6 +127,17 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     # Forwarding: reviewers may ask for it; this site has no destination, so the one named is unknown (400).
     ("POST", "/reports/{id}/forward", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
                                              supervisor=BAD_REQUEST)),
+    # Takedown: reviewers act (this report names no web address, so nothing can be looked up or drafted:
+    # 400; notice 999999 does not exist: 404); the list of notices is the supervisors'.
+    ("POST", "/reports/{id}/takedown/locate", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                     supervisor=BAD_REQUEST)),
+    ("POST", "/reports/{id}/takedown/notices", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                      supervisor=BAD_REQUEST)),
+    ("POST", "/takedown/notices/{referral_id}/state", expect(FORBIDDEN, public=SEE_OTHER, analyst=NOT_FOUND,
+                                                             supervisor=NOT_FOUND)),
+    ("POST", "/takedown/notices/{referral_id}/check", expect(FORBIDDEN, public=SEE_OTHER, analyst=NOT_FOUND,
+                                                             supervisor=NOT_FOUND)),
+    ("GET", "/takedown", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),
     ("GET", "/agency/referrals", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
     ("GET", "/agency/referrals/{referral_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("GET", "/agency/referrals/{referral_id}/package", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
@@ -220,6 +231,9 @@ FORM_DATA = {
     "/reports/{id}/referral": {"agency": "nowhere"},
     "/reports/{id}/jurisdiction": {"agency": "nowhere"},
     "/reports/{id}/forward": {"destination": "nowhere"},
+    "/reports/{id}/takedown/notices": {"url": "https://nowhere.example/"},
+    "/takedown/notices/{referral_id}/state": {"state": "sent"},
+    "/takedown/notices/{referral_id}/check": {"result": "removed"},
     "/agency/referrals/{referral_id}/outcomes": {"outcome": "received"},
     "/series": {"name": "Series made by the authorization test"},
     "/series/{referral_id}/status": {"status": "under_investigation"},

@@ -21,6 +21,7 @@ from tipline.cli.forwarding import destinations_group, forward
 from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.referrals import referral_group
+from tipline.cli.takedown import takedown_group
 from tipline.cli.trends import stats_group, trends_group
 from tipline.cli.users import users
 from tipline.cli.victims import clusters_group, series_group
@@ -155,3 +156,4 @@ main.add_command(resources_group)
 main.add_command(follow_ups_group)
 main.add_command(destinations_group)
 main.add_command(forward)
+main.add_command(takedown_group)

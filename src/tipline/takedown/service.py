@@ -55,6 +55,10 @@ class TakedownError(ValueError):
     """Something about takedown that cannot be done; the message says why."""
 
 
+class NoticeNotFound(TakedownError):
+    """No notice has this number."""
+
+
 # --- the URLs of a report, and where they are hosted ------------------------------------------------
 
 
@@ -249,7 +253,7 @@ def _notice(session: Session, notice_id: int, *, for_update: bool = False) -> Ta
         statement = statement.with_for_update()
     row = session.execute(statement).scalar_one_or_none()
     if row is None:
-        raise TakedownError(f"there is no takedown notice {notice_id}")
+        raise NoticeNotFound(f"there is no takedown notice {notice_id}")
     return row
 
 

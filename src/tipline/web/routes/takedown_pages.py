@@ -98,7 +98,8 @@ def _back(report_id: int) -> RedirectResponse:
 
 
 def _refused(request: Request, title: str, error: Exception) -> HTMLResponse:
-    return page_error(request, 400, title, f"{error}. Nothing was changed.")
+    status = 404 if isinstance(error, service.NoticeNotFound) else 400
+    return page_error(request, status, title, f"{error}. Nothing was changed.")
 
 
 @router.post("/reports/{report_id}/takedown/locate", response_class=HTMLResponse)
