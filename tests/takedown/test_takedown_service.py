@@ -4,7 +4,9 @@ kept, overdue notices are found, time to removal is counted, and every change is
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from tipline.domain.base import utc_now
 from tipline.instance import Instance
 from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.store.takedown import TakedownNoticeRow
-from tipline.takedown import service
+from tipline.takedown import mail, service
 from tipline.takedown.contacts import ContactImportError
 from tipline.takedown.figures import removal_times
 from tipline.takedown.notices import CheckResult, NoticeRefused, NoticeState
@@ -154,3 +156,76 @@ def test_a_bad_contact_file_changes_nothing(hotline: Instance) -> None:
     with hotline.db.transaction() as session:
         assert [r.name for r in service.list_contacts(session)] == [
             "Example Hosting Ltd", "Example Transit Inc", "Files Example abuse desk"]
+
+
+class FakeSMTP:
+    """Stands in for smtplib.SMTP: keeps what it was given, or fails as a refusing server does."""
+
+    sent: list[EmailMessage] = []
+    refuse = False
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port = host, port
+
+    def __enter__(self) -> FakeSMTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def starttls(self) -> None:
+        pass
+
+    def login(self, username: str, password: str) -> None:
+        assert (username, password) == ("hotline", "mail-secret")
+
+    def send_message(self, message: EmailMessage) -> None:
+        if FakeSMTP.refuse:
+            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no such mailbox")})
+        FakeSMTP.sent.append(message)
+
+
+def test_with_a_mail_server_the_worker_sends_the_notice_and_marks_it_sent(
+        tmp_path: Path, request: pytest.FixtureRequest, backend: str, takedown_env: dict[str, str],
+        resolver: FakeResolver, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mail, "smtp_for_tests", FakeSMTP)
+    monkeypatch.setattr(FakeSMTP, "sent", [])
+    instance = build_instance(tmp_path / "mail", backend, request, TIPLINE_SMTP_HOST="smtp.hotline.example",
+                              TIPLINE_SMTP_FROM="notices@hotline.example", TIPLINE_SMTP_USERNAME="hotline",
+                              TIPLINE_SMTP_PASSWORD="mail-secret", TIPLINE_JOB_RETRY_SECONDS="0",
+                              **takedown_env)
+    try:
+        report_id = _located(instance)
+        with instance.db.transaction() as session:
+            service.import_contacts(instance, session, CONTACTS_CSV.encode(), ANALYST)
+            web_form_only = service.draft_notice(instance, session, report_id, URLS[0], ANALYST)
+            with pytest.raises(service.TakedownError, match="has no email address"):
+                service.request_mail(instance, session, web_form_only.id, ANALYST)
+            service.move_notice(instance, session, web_form_only.id, NoticeState.UNREACHABLE, ANALYST)
+        report_id = report_with_urls(instance, ["http://198.51.100.8/other"])  # AS64501: the desk with an email
+        with instance.db.transaction() as session:
+            service.request_locate(instance, session, report_id, ANALYST)
+        assert InProcessWorker(instance).drain(timeout=60)
+        with instance.db.transaction() as session:
+            notice_id = service.draft_notice(instance, session, report_id, "http://198.51.100.8/other", ANALYST).id
+            assert service.request_mail(instance, session, notice_id, ANALYST)
+        FakeSMTP.refuse = True
+        try:
+            assert InProcessWorker(instance).drain(timeout=60)  # refused: retried, then parked for a person
+        finally:
+            FakeSMTP.refuse = False
+        with instance.db.transaction() as session:
+            assert service.notice(session, notice_id).state == "drafted"
+            assert service.request_mail(instance, session, notice_id, ANALYST)  # asked again
+        assert InProcessWorker(instance).drain(timeout=60)
+        (message,) = FakeSMTP.sent
+        assert message["To"] == "abuse@hosting.example" and message["From"] == "notices@hotline.example"
+        assert message["Subject"] == f"Notice of illegal material hosted on your service (our reference TD-{notice_id:06d})"
+        assert "http://198.51.100.8/other" in message.get_content()
+        with instance.db.transaction() as session:
+            sent = service.notice(session, notice_id)
+            assert sent.state == "sent" and sent.sent_by == "test-analyst" and sent.note == "sent by mail to abuse@hosting.example"
+        actions = _actions(instance, report_id)
+        assert "takedown.mail_failed" in actions and actions[-1] == "takedown.notice_sent"
+    finally:
+        instance.close()

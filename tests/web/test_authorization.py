@@ -135,6 +135,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
                                                       supervisor=BAD_REQUEST)),
     ("POST", "/takedown/notices/{referral_id}/state", expect(FORBIDDEN, public=SEE_OTHER, analyst=NOT_FOUND,
                                                              supervisor=NOT_FOUND)),
+    ("POST", "/takedown/notices/{referral_id}/mail", expect(FORBIDDEN, public=SEE_OTHER, analyst=NOT_FOUND,
+                                                            supervisor=NOT_FOUND)),
     ("POST", "/takedown/notices/{referral_id}/check", expect(FORBIDDEN, public=SEE_OTHER, analyst=NOT_FOUND,
                                                              supervisor=NOT_FOUND)),
     ("GET", "/takedown", expect(FORBIDDEN, public=SEE_OTHER, supervisor=OK)),

@@ -180,6 +180,25 @@ def takedown_mark(notice_id: int, state: str, at: str | None, note: str | None, 
     emit(as_json, shown, f"Notice {shown['reference']} is now {state}.")
 
 
+@takedown_group.command("mail")
+@click.argument("notice_id", type=int)
+@json_option
+def takedown_mail(notice_id: int, as_json: bool) -> None:
+    """Send notice NOTICE_ID by mail to its abuse contact (needs TIPLINE_SMTP_HOST and TIPLINE_SMTP_FROM).
+    A worker sends it and marks the notice sent; a failure is retried (see `tipline jobs status`)."""
+    from tipline.takedown.notices import NoticeRefused
+    from tipline.takedown.service import TakedownError, request_mail
+
+    instance = open_instance()
+    try:
+        with instance.db.transaction() as session:
+            queued = request_mail(instance, session, notice_id, cli_actor())
+    except (TakedownError, NoticeRefused) as error:
+        raise Failure(str(error)) from None
+    emit(as_json, {"notice_id": notice_id, "queued": queued},
+         "Queued for a worker to send." if queued else "It is already waiting for a worker to send it.")
+
+
 @takedown_group.command("check")
 @click.argument("notice_id", type=int)
 @click.argument("result", type=click.Choice(["still-online", "removed"]))

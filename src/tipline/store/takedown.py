@@ -88,5 +88,6 @@ class TakedownNoticeRow(Base):
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     last_checked_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    mail_requested_by: Mapped[str | None] = mapped_column(String(200))  # who asked for it to be mailed
 
     __table_args__ = (Index("ix_takedown_notices_state_sent_at", "state", "sent_at"),)

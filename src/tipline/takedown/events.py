@@ -15,6 +15,8 @@ TAKEDOWN_EVENT_LABELS = {
     "takedown.notice_refused": "Takedown refused",
     "takedown.notice_unreachable": "Hosting provider unreachable",
     "takedown.notice_checked": "Web address checked again",
+    "takedown.mail_requested": "Takedown notice to be mailed",
+    "takedown.mail_failed": "Mailing the takedown notice failed",
 }
 
 
@@ -31,6 +33,10 @@ def describe_takedown_event(action: str, details: dict[str, Any]) -> str:
                 f"{details.get('unresolved', 0)} could not be resolved")
     if action == "takedown.notice_drafted":
         return f"{notice} for {url} to {details.get('provider') or 'the hosting provider'}"
+    if action == "takedown.mail_requested":
+        return f"{notice} to {details.get('to')}"
+    if action == "takedown.mail_failed":
+        return f"{notice}: {details.get('error', '')}; will try again"
     if action == "takedown.notice_checked":
         result = "still online" if details.get("result") == "still_online" else "removed"
         return f"{url}: {result} ({notice})"

@@ -7,6 +7,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from tipline.config import int_setting
@@ -110,11 +111,21 @@ def _hotline_file(extra: dict[str, str]) -> dict[str, object]:
     path = (extra.get("TIPLINE_HOTLINE_FILE") or "").strip()
     if not path:
         return {}
+    resolved = Path(path).expanduser()
     try:
-        with open(Path(path).expanduser(), "rb") as handle:
+        return _read_toml(str(resolved), resolved.stat().st_mtime)
+    except OSError:
+        return {}  # the web application refuses to start with a bad file and says why; here it is not needed
+
+
+@lru_cache(maxsize=4)
+def _read_toml(path: str, _mtime: float) -> dict[str, object]:
+    """The hotline file, read once per version of it (pages call notice_settings on every view)."""
+    try:
+        with open(path, "rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError):
-        return {}  # the web application refuses to start with a bad file and says why; here it is not needed
+        return {}
 
 
 def notice_settings(extra: dict[str, str]) -> NoticeSettings:

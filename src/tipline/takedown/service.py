@@ -27,6 +27,7 @@ from tipline.store.takedown import AbuseContactRow, HostingLookupRow, TakedownNo
 from tipline.takedown import hosting
 from tipline.takedown.contacts import AbuseContact, ContactMatch, find_contact, parse_contacts_csv
 from tipline.takedown.notices import (
+    MOVES,
     OPEN_STATES,
     CheckResult,
     NoticeSettings,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tipline.takedown")
 
 LOCATE_STAGE = "takedown.locate"
+MAIL_STAGE_PREFIX = "takedown.mail:"
 ACTOR = Actor.system("takedown")
 URL_KINDS = (IdentifierKind.URL.value, IdentifierKind.PROFILE_URL.value)
 MAX_URLS = 200  # of one report looked up at once
@@ -222,12 +224,14 @@ def import_contacts(instance: Instance, session: Session, data: bytes, actor: Ac
     return counts
 
 
-def contact_for(session: Session, host: str | None, asn: int | None) -> tuple[AbuseContactRow | None, ContactMatch | None]:
-    rows = [r for r in list_contacts(session) if r.active]
-    match = find_contact([contact_record(r) for r in rows], host, asn)
+def contact_for(session: Session, host: str | None, asn: int | None, *,
+                rows: list[AbuseContactRow] | None = None) -> tuple[AbuseContactRow | None, ContactMatch | None]:
+    """The abuse desk for a host (`rows`: the directory, when the caller has read it already)."""
+    active = [r for r in (list_contacts(session) if rows is None else rows) if r.active]
+    match = find_contact([contact_record(r) for r in active], host, asn)
     if match is None:
         return None, None
-    return next(r for r in rows if r.code == match.contact.code), match
+    return next(r for r in active if r.code == match.contact.code), match
 
 
 # --- abroad: the partner hotline of the hosting country ---------------------------------------------
@@ -408,3 +412,69 @@ def hours_to_removal(row: TakedownNoticeRow) -> float | None:
     if row.sent_at is None or row.removed_at is None:
         return None
     return round(max((row.removed_at - row.sent_at).total_seconds(), 0) / 3600, 2)
+
+
+# --- sending a notice by mail (when SMTP is configured) -----------------------------------------
+
+
+def mail_stage(notice_id: int) -> str:
+    return f"{MAIL_STAGE_PREFIX}{notice_id}"
+
+
+def request_mail(instance: Instance, session: Session, notice_id: int, actor: Actor) -> bool:
+    """Queue the sending of a notice by mail to its contact's address (a worker sends it and marks the
+    notice sent); whether it was newly queued."""
+    from tipline.takedown.mail import mail_settings
+
+    row = _notice(session, notice_id)
+    if mail_settings(instance.settings.extra) is None:
+        raise TakedownError("no mail server is configured (TIPLINE_SMTP_HOST): send the notice yourself and mark it sent")
+    if not row.contact_email:
+        raise TakedownError(f"notice {reference_of(row.id)} has no email address to send to")
+    check_move(row.state, NoticeState.SENT)
+    queued = instance.jobs.enqueue(session, row.report_id, mail_stage(row.id)) is not None
+    if queued:
+        row.mail_requested_by = actor.name
+        instance.audit.append(session, actor, "takedown.mail_requested", report_id=row.report_id,
+                              details=_details(row, to=row.contact_email))
+    return queued
+
+
+def mail_pending(session: Session, row: TakedownNoticeRow) -> bool:
+    return session.execute(select(PipelineJob.id).where(
+        PipelineJob.report_id == row.report_id, PipelineJob.stage == mail_stage(row.id),
+        PipelineJob.status.in_((QUEUED, RUNNING))).limit(1)).first() is not None
+
+
+def run_mail_job(instance: Instance, claimed: ClaimedJob) -> str:
+    """What a worker does with a `takedown.mail:ID` job: send the notice, then mark it sent by the
+    person who asked, with the job's completion. A failure is retried with back-off like any job."""
+    from tipline.takedown.mail import compose, mail_settings, send
+
+    notice_id = int(claimed.stage[len(MAIL_STAGE_PREFIX):])
+    try:
+        with instance.db.transaction() as session:
+            row = _notice(session, notice_id)
+            settings = mail_settings(instance.settings.extra)
+            ready = row.state != NoticeState.SENT.value and NoticeState.SENT in MOVES[NoticeState(row.state)]
+            to, text, reference = row.contact_email, row.text, reference_of(row.id)
+        if ready and settings is not None and to:
+            with LeaseKeeper(instance, claimed):
+                send(settings, compose(text, settings.sender, to, reference))
+        with instance.db.transaction() as session:
+            if ready and settings is not None and to:
+                asked_by = _notice(session, notice_id).mail_requested_by or ACTOR.name
+                moved = move_notice(instance, session, notice_id, NoticeState.SENT,
+                                    Actor.system(f"mail (asked by {asked_by})"), note=f"sent by mail to {to}")
+                moved.sent_by = asked_by
+            if not instance.jobs.complete(session, claimed):
+                raise RuntimeError(f"job {claimed.id} was taken over by another worker")
+        return "done"
+    except Exception as error:  # noqa: BLE001 - retried with back-off, then parked for a person
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        log.error("mailing takedown notice %s failed: %s", notice_id, detail)
+        with instance.db.transaction() as session:
+            instance.audit.append(session, ACTOR, "takedown.mail_failed", report_id=claimed.report_id,
+                                  details={"notice_id": notice_id, "reference": reference_of(notice_id),
+                                           "error": detail[:500]})
+            return instance.jobs.fail(session, claimed, detail)

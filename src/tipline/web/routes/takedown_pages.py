@@ -22,6 +22,7 @@ from tipline.referral.service import referral_of_report
 from tipline.store.accounts import Principal
 from tipline.takedown import service
 from tipline.takedown.figures import removal_times
+from tipline.takedown.mail import mail_settings
 from tipline.takedown.notices import (
     MOVES,
     NOTICE_STATE_LABELS,
@@ -56,6 +57,7 @@ def _place(code: str | None) -> str:
 def takedown_context(instance: Any, session: Session, report_id: int, principal: Principal) -> dict[str, Any]:
     """What `_takedown_section.html` shows on a report page (pass it as `takedown`). Reads only."""
     settings = notice_settings(instance.settings.extra)
+    mail = mail_settings(instance.settings.extra) is not None
     row = instance.reports.row(session, report_id)
     urls = service.urls_of(session, report_id)
     lookups = service.lookups_of(session, report_id)
@@ -64,12 +66,13 @@ def takedown_context(instance: Any, session: Session, report_id: int, principal:
     can_act = has_permission(principal.role, Permission.REPORT_REVIEW)
     may_refer = (referral_of_report(session, report_id) is None and row.state == ReportState.IN_REVIEW.value)
     items = []
+    directory = service.list_contacts(session) if any(lookups.get(u) for u in urls) else []
     for url in urls:
         lookup = lookups.get(url)
         mine = [n for n in notices if n.url == url]
         abroad = lookup is not None and service.is_abroad(settings, lookup.country)
-        contact, match = (service.contact_for(session, lookup.host, lookup.asn) if lookup and lookup.addresses
-                          else (None, None))
+        contact, match = (service.contact_for(session, lookup.host, lookup.asn, rows=directory)
+                          if lookup and lookup.addresses else (None, None))
         partners = service.partner_hotlines(session, lookup.country) if abroad and lookup and lookup.country else []
         items.append({
             "url": url, "lookup": lookup, "country": _place(lookup.country) if lookup else None,
@@ -80,6 +83,9 @@ def takedown_context(instance: Any, session: Session, report_id: int, principal:
                 "moves": [(s.value, MOVE_BUTTONS[s]) for s in NoticeState if s in MOVES[NoticeState(n.state)]],
                 "open": n.state in OPEN_STATES,
                 "hours_to_removal": service.hours_to_removal(n),
+                "mail_to": n.contact_email if (mail and can_act and NoticeState.SENT in MOVES[NoticeState(n.state)])
+                else None,
+                "mail_pending": service.mail_pending(session, n),
             } for n in mine],
             "can_draft": (can_act and lookup is not None and bool(lookup.addresses) and not abroad
                           and not any(n.state in OPEN_STATES for n in mine)),
@@ -140,6 +146,19 @@ def move(request: Request, notice_id: Id, principal: Reviewer, work: InTransacti
         service.move_notice(work.instance, work.session, notice_id, wanted, work.actor, note=note.strip() or None)
     except (service.TakedownError, NoticeRefused) as error:
         return _refused(request, "Notice unchanged", error)
+    return _back(row.report_id)
+
+
+@router.post("/takedown/notices/{notice_id}/mail", response_class=HTMLResponse)
+def mail(request: Request, notice_id: Id, principal: Reviewer, work: InTransaction) -> Response:
+    """Send a notice by mail to its contact (only with TIPLINE_SMTP_HOST): queues it for the worker,
+    which marks the notice sent once the mail server took it."""
+    try:
+        row = service.notice(work.session, notice_id)
+        work.instance.reports.visible_row(work.session, row.report_id, principal)
+        service.request_mail(work.instance, work.session, notice_id, work.actor)
+    except (service.TakedownError, NoticeRefused) as error:
+        return _refused(request, "Not sent", error)
     return _back(row.report_id)
 
 

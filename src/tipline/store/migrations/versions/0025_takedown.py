@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('checks', _JSON, nullable=False),
     sa.Column('last_checked_at', _WHEN, nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('mail_requested_by', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['abuse_contacts.id'],
                             name=op.f('fk_takedown_notices_contact_id_abuse_contacts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_takedown_notices_report_id_reports'),
