@@ -49,7 +49,7 @@ class HostingLookupRow(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     looked_up_at: Mapped[datetime]
-    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(200))  # who looked it up; who asked is in the audit trail
 
     __table_args__ = (UniqueConstraint("report_id", "url", name="uq_hosting_lookups_report_id_url"),)
 
