@@ -25,7 +25,7 @@ from tipline.store.referrals import AgencyRow
 from tipline.store.tables import IdentifierRow, PipelineJob
 from tipline.store.takedown import AbuseContactRow, HostingLookupRow, TakedownNoticeRow
 from tipline.takedown import hosting
-from tipline.takedown.contacts import AbuseContact, ContactMatch, find_contact, parse_contacts_csv
+from tipline.takedown.contacts import AbuseContact, ContactIndex, ContactMatch, parse_contacts_csv
 from tipline.takedown.notices import (
     MOVES,
     OPEN_STATES,
@@ -224,14 +224,25 @@ def import_contacts(instance: Instance, session: Session, data: bytes, actor: Ac
     return counts
 
 
-def contact_for(session: Session, host: str | None, asn: int | None, *,
-                rows: list[AbuseContactRow] | None = None) -> tuple[AbuseContactRow | None, ContactMatch | None]:
-    """The abuse desk for a host (`rows`: the directory, when the caller has read it already)."""
-    active = [r for r in (list_contacts(session) if rows is None else rows) if r.active]
-    match = find_contact([contact_record(r) for r in active], host, asn)
-    if match is None:
-        return None, None
-    return next(r for r in active if r.code == match.contact.code), match
+ContactFinder = Callable[[str | None, int | None], tuple[AbuseContactRow | None, ContactMatch | None]]
+
+
+def contact_finder(session: Session) -> ContactFinder:
+    """Finds the abuse desk of hosts: the directory is read once, for every address of a page."""
+    active = [r for r in list_contacts(session) if r.active]
+    index = ContactIndex([contact_record(r) for r in active])
+    by_code = {r.code: r for r in active}
+
+    def find(host: str | None, asn: int | None) -> tuple[AbuseContactRow | None, ContactMatch | None]:
+        match = index.find(host, asn)
+        return (None, None) if match is None else (by_code[match.contact.code], match)
+
+    return find
+
+
+def contact_for(session: Session, host: str | None, asn: int | None) -> tuple[AbuseContactRow | None, ContactMatch | None]:
+    """The abuse desk for a host, and why it is that one."""
+    return contact_finder(session)(host, asn)
 
 
 # --- abroad: the partner hotline of the hosting country ---------------------------------------------

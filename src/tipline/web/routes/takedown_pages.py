@@ -66,13 +66,12 @@ def takedown_context(instance: Any, session: Session, report_id: int, principal:
     can_act = has_permission(principal.role, Permission.REPORT_REVIEW)
     may_refer = (referral_of_report(session, report_id) is None and row.state == ReportState.IN_REVIEW.value)
     items = []
-    directory = service.list_contacts(session) if any(lookups.get(u) for u in urls) else []
+    find_contact = service.contact_finder(session)
     for url in urls:
         lookup = lookups.get(url)
         mine = [n for n in notices if n.url == url]
         abroad = lookup is not None and service.is_abroad(settings, lookup.country)
-        contact, match = (service.contact_for(session, lookup.host, lookup.asn, rows=directory)
-                          if lookup and lookup.addresses else (None, None))
+        contact, match = find_contact(lookup.host, lookup.asn) if lookup and lookup.addresses else (None, None)
         partners = service.partner_hotlines(session, lookup.country) if abroad and lookup and lookup.country else []
         items.append({
             "url": url, "lookup": lookup, "country": _place(lookup.country) if lookup else None,
