@@ -23,6 +23,7 @@ from tipline.cli.jobs import jobs
 from tipline.cli.media import hash_command
 from tipline.cli.partners import partners_group
 from tipline.cli.referrals import referral_group
+from tipline.cli.takedown import takedown_group
 from tipline.cli.trends import stats_group, trends_group
 from tipline.cli.triage import triage_group
 from tipline.cli.users import users
@@ -161,3 +162,4 @@ main.add_command(destinations_group)
 main.add_command(forward)
 main.add_command(partners_group)
 main.add_command(triage_group)
+main.add_command(takedown_group)

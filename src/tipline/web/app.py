@@ -55,6 +55,7 @@ from tipline.web.routes import (
     settings_pages,
     staff_pages,
     supervisor_pages,
+    takedown_pages,
     trends_pages,
 )
 
@@ -125,6 +126,7 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
                    hma, exchanges, series_pages, series_api, agency_notifications, follow_up_pages, forwarding_pages,
+                   takedown_pages,
                    public_form, public_additions, public_follow_up, public_help, public_receipt, trends_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")

@@ -19,7 +19,7 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
     if has_permission(principal.role, Permission.REPORT_READ):
         items += [("/reports", "Reports"), ("/search", "Search")]
     if has_permission(principal.role, Permission.REPORT_SUPERVISE):
-        items.append(("/supervisor", "Supervisor"))
+        items += [("/supervisor", "Supervisor"), ("/takedown", "Takedown")]
     if has_permission(principal.role, Permission.REPORT_READ):
         items.append(("/referrals", "Referrals"))
     if has_permission(principal.role, Permission.SERIES_MANAGE):

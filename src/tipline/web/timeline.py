@@ -11,6 +11,7 @@ from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
 from tipline.forwarding.events import FORWARDING_ACTION_PREFIX, describe_forwarding_event
 from tipline.referral.events import REFERRAL_ACTION_PREFIXES, describe_referral_event
+from tipline.takedown.events import TAKEDOWN_ACTION_PREFIX, describe_takedown_event
 
 
 def _state(value: str) -> str:
@@ -33,6 +34,8 @@ def describe(action: str, details: dict[str, Any]) -> Markup:
         return escape(describe_referral_event(action, details))
     if action.startswith(FORWARDING_ACTION_PREFIX):
         return escape(describe_forwarding_event(action, details))
+    if action.startswith(TAKEDOWN_ACTION_PREFIX):
+        return escape(describe_takedown_event(action, details))
     if action == "report.submitted":
         source = details.get("source", "")
         label = SOURCE_LABELS.get(ReportSource(source), source) if source in {s.value for s in ReportSource} else source

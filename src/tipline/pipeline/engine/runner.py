@@ -31,11 +31,17 @@ def start_pipeline(instance: Instance, session: Session, report_id: int) -> None
 def run_claimed(instance: Instance, claimed: ClaimedJob) -> str:
     """Run one claimed job. Its stage's writes, the job's completion and the next stage's job commit
     in one transaction; on any error all of it rolls back and the job is retried later. A forwarding
-    job (`forward:ID`) commits step by step instead (tipline.forwarding.job)."""
+    job (`forward:ID`) commits step by step instead (tipline.forwarding.job); a hosting lookup
+    (`takedown.locate`) resolves outside the transaction that stores it (tipline.takedown.service)."""
     from tipline.forwarding.job import is_forwarding_stage, run_forwarding_job
+    from tipline.takedown.service import LOCATE_STAGE, MAIL_STAGE_PREFIX, run_locate_job, run_mail_job
 
     if is_forwarding_stage(claimed.stage):
         return run_forwarding_job(instance, claimed)
+    if claimed.stage == LOCATE_STAGE:
+        return run_locate_job(instance, claimed)
+    if claimed.stage.startswith(MAIL_STAGE_PREFIX):
+        return run_mail_job(instance, claimed)
     stage = STAGES.get(claimed.stage)
     try:
         if stage is None:

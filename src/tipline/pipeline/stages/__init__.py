@@ -19,6 +19,7 @@ from tipline.pipeline.stages import (
     hash_files,
     link_reports,
     match_files,
+    queue_hosting_lookup,
     read_free_text,
     resolve_jurisdiction,
     score_priority,
@@ -30,6 +31,7 @@ from tipline.pipeline.stages.base import (
     HasDatabase,
     HasFiles,
     HasIdentifiers,
+    HasJobs,
     HasMatcher,
     HasReports,
     HasSettings,
@@ -38,7 +40,7 @@ from tipline.pipeline.stages.base import (
 from tipline.pipeline.stages.find_series import FindSeriesContext
 
 
-class PipelineContext(HasDatabase, HasAudit, HasSettings, HasReports, HasFiles, HasIdentifiers, HasMatcher,
+class PipelineContext(HasDatabase, HasAudit, HasSettings, HasReports, HasFiles, HasIdentifiers, HasMatcher, HasJobs,
                       FindSeriesContext, Protocol):
     """Everything the stages together read and write: what the engine must hand them (each stage's own
     context is a part of it, which the type checker verifies when the stages are listed below)."""
@@ -56,6 +58,7 @@ PIPELINE: list[Stage[PipelineContext, Any]] = [
     link_reports.STAGE,
     score_priority.STAGE,
     resolve_jurisdiction.STAGE,
+    queue_hosting_lookup.STAGE,
     count_trends.STAGE,
     finish_processing.STAGE,
 ]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tipline.config import Settings
+    from tipline.pipeline.engine.jobs import JobStore
     from tipline.store.audit import AuditLog
     from tipline.store.banks import MatcherSync
     from tipline.store.db import Database
@@ -65,6 +66,13 @@ class HasFiles(Protocol):
 class HasIdentifiers(Protocol):
     @property
     def identifiers(self) -> IdentifierStore: ...
+
+
+class HasJobs(Protocol):
+    """Queues jobs of its own beside the pipeline's (a hosting lookup run by a worker)."""
+
+    @property
+    def jobs(self) -> JobStore: ...
 
 
 class HasMatcher(Protocol):

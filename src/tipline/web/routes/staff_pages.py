@@ -24,6 +24,7 @@ from tipline.referral.importing import imported_referral
 from tipline.store.accounts import Principal
 from tipline.store.reports import ReportFilter
 from tipline.store.tables import FileMatchRow, ReportFileRow, ReportRow
+from tipline.takedown.events import TAKEDOWN_EVENT_LABELS
 from tipline.triage import LEVEL_LABELS
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
@@ -34,6 +35,7 @@ from tipline.web.routes.forwarding_pages import forwarding_context
 from tipline.web.routes.previews import reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
 from tipline.web.routes.review_pages import NOTICES, done_notice
+from tipline.web.routes.takedown_pages import takedown_context
 from tipline.web.timeline import describe
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +69,7 @@ EVENT_LABELS = {
 }
 EVENT_LABELS.update(REFERRAL_EVENT_LABELS)
 EVENT_LABELS.update(FORWARDING_EVENT_LABELS)
+EVENT_LABELS.update(TAKEDOWN_EVENT_LABELS)
 PARTY_SECTIONS = [
     ("personOrUserReported", "Reported persons or users", "reported"),
     ("intendedRecipient", "Intended recipients", "recipients"),
@@ -136,6 +139,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         referral = referral_context(instance, session, report_id, principal)  # the referral section
         forwarding = forwarding_context(instance, session, report_id, principal)  # the forwarding section
         provenance = partner_provenance(session, report_id)  # where a report imported from a partner came from
+        takedown = takedown_context(instance, session, report_id, principal)  # the takedown section
         history = instance.audit.events_for_report(session, report_id)
         reads = sum(1 for event in history if event.action in READ_ACTIONS)
         refusal = refusal_of(request)
@@ -217,6 +221,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "referral": referral,
             "forwarding": forwarding,
             "provenance": provenance,
+            "takedown": takedown,
             "row": row,
             "holder": holder,
             "notes": notes,

@@ -27,6 +27,7 @@ from tipline.web.charts import Chart, Series, horizontal_bars, priority_series, 
 from tipline.web.pages import render
 from tipline.web.routes.exchanges import supervisor_holds
 from tipline.web.routes.referral_pages import reminder_context
+from tipline.web.routes.takedown_pages import reminders_context as takedown_reminders
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[Principal, Depends(allow(Permission.REPORT_SUPERVISE))]
@@ -97,8 +98,10 @@ def overview(request: Request, principal: Supervisor) -> HTMLResponse:
             "jobs": instance.jobs.counts(session),
             "failed_jobs": instance.jobs.failed(session, limit=20),
             "referral_reminders": reminder_context(instance, session),
-            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html", "_exchange_holds.html"],
+            "supervisor_extra": ["_trend_alerts.html", "referral_reminders.html", "_exchange_holds.html",
+                                 "_takedown_reminders.html"],
             **supervisor_holds(session, instance),
+            "takedown_reminders": takedown_reminders(instance, session),
             "trend_alerts": grouped_alerts(list_alerts(session, ("open",), limit=100)),
             # an alert: who was given a role that reads reports, and the grants waiting for a decision
             "pending_grants": instance.accounts.pending_grants(session),

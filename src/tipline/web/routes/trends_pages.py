@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,7 +18,9 @@ from tipline.domain.base import utc_now
 from tipline.domain.incident import INCIDENT_SHORT_NAMES, IncidentType
 from tipline.domain.numbers import INT64_MAX, parse_whole_number
 from tipline.domain.roles import Permission, has_permission, reads_reports
+from tipline.jurisdiction.places import country_name
 from tipline.store.accounts import Principal
+from tipline.takedown.figures import removal_times
 from tipline.trends import published
 from tipline.trends.alerts import STATUSES, AlertNotFound, decide, grouped, list_alerts
 from tipline.trends.dimensions import DIMENSIONS, value_label
@@ -133,11 +135,14 @@ def trends_page(request: Request, principal: Viewer, work: InTransaction, dimens
     dimension, period, start, end = _selection(work.session, dimension, period, first, last)
     query = urlencode({"dimension": dimension, "period": period, "from": start.isoformat(), "to": end.isoformat()})
     open_alerts = grouped(list_alerts(work.session, ("open",), limit=100))
+    since = datetime.combine(end - timedelta(days=364), time.min, tzinfo=UTC)
+    removal = [(country_name(f.group) if len(f.group) == 2 else f.group, f)
+               for f in removal_times(work.session, "country", since=since)]
     return render(request, "trends.html", {
         "title": "Trends", "dimensions": DIMENSIONS, "periods": PERIODS, "dimension": dimension, "period": period,
         "first": start, "last": end, "query": query, "label": lambda v: _label(dimension, v),
         "period_label": lambda p: period_label(p, period), "open_alerts": open_alerts,
-        "reads_reports": reads_reports(principal.role),
+        "reads_reports": reads_reports(principal.role), "removal_by_country": removal,
         **_context(work.session, dimension, period, start, end, drill=reads_reports(principal.role)),
     })
 
