@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tipline.domain.audit import Actor, ActorType
+from tipline.referral.reading import KEY_COOKIE
 from tipline.store.accounts import Principal
 from tipline.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -114,4 +115,5 @@ def logout(request: Request, principal: Annotated[Principal, Depends(signed_in()
         instance.audit.append(session, principal.actor, "user.logout")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(KEY_COOKIE, path="/agency")  # sealed to this session anyway; tidy
     return response
