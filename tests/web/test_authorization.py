@@ -147,6 +147,10 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/agency/referrals/{referral_id}/files/{file_id}/reveal", expect(FORBIDDEN, public=SEE_OTHER,
                                                                                 agency=NOT_FOUND)),
     ("POST", "/agency/key/forget", expect(FORBIDDEN, public=SEE_OTHER, agency=SEE_OTHER)),
+    ("POST", "/agency/referrals/{referral_id}/messages", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    # {id} is not referred: there is no agency to write to
+    ("POST", "/reports/{id}/referral/messages", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                       supervisor=BAD_REQUEST)),
     # HMA-compatible API (docs/matching.md): lookups and hashing for readers and service providers, banks
     # read by readers, changed by supervisors. {kind} is "email": no bank of that name (404); these form
     # bodies are neither JSON (415) nor a multipart upload (400). Details in tests/matching_db/test_hma_api.py.
@@ -231,6 +235,8 @@ FORM_DATA = {
     "/settings/second-factor/remove": {"password": "not the password"},
     "/login/code": {"code": "123456"},
     "/agency/referrals/{referral_id}/key": {"key_text": "00"},
+    "/agency/referrals/{referral_id}/messages": {"body": "Posted by the authorization test."},
+    "/reports/{id}/referral/messages": {"body": "Posted by the authorization test."},
     "/settings/password": {"current": "not the password", "new": "a new long passphrase", "again": "a new long passphrase"},
     "/report": {"what": "enticement", "description": "Posted by the authorization test."},
     "/report/follow-up": {"channel": "phone", "contact": "+1 555 0100 200", "safe_times": "evenings"},
