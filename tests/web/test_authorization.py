@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("GET", "/admin/audit", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
+    ("GET", "/admin/audit.csv", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/admin/audit/verify", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, esp=CREATED)),
     ("GET", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, **READERS)),

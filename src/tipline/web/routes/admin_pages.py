@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tipline.domain.base import utc_now
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
+from tipline.store.audit_search import PAGE as AUDIT_PAGE
+from tipline.store.audit_search import count_events, csv_lines, page_of_events
+from tipline.store.audit_search import parse_filters as parse_audit_filters
 from tipline.store.tables import ReportRow
 from tipline.web.auth import allow
 from tipline.web.pages import render
@@ -216,12 +221,51 @@ def add_api_account(
     return _accounts_page(request, created={"username": account.username, "password": secret})
 
 
+AuditQuery = Annotated[str, Query(max_length=200)]
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit(request: Request, principal: Auditor) -> HTMLResponse:
+def audit(request: Request, principal: Auditor, who: AuditQuery = "", what: AuditQuery = "", report: AuditQuery = "",
+          since: AuditQuery = "", until: AuditQuery = "",
+          before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
+    """The audit trail, newest first, a page at a time, filtered by who, what, report and dates; looking
+    is itself audited (`audit.browsed`, with the filters)."""
     instance = request.app.state.instance
+    filters, problems = parse_audit_filters(who, what, report, since, until)
     with instance.db.transaction() as session:
         total = instance.audit.count(session)
-    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": None})
+        events = page_of_events(session, filters, before=before)
+        matching = count_events(session, filters) if filters.as_dict() else total
+        instance.audit.append(session, principal.actor, "audit.browsed",
+                              details={"filters": filters.as_dict(), "before": before, "shown": len(events)})
+    query = urlencode({k: v for k, v in {"who": who, "what": what, "report": report, "since": since,
+                                         "until": until}.items() if v})
+    return render(request, "admin_audit.html", {
+        "title": "Audit trail", "total": total, "result": None, "events": events, "matching": matching,
+        "filters": filters, "form": {"who": who, "what": what, "report": report, "since": since, "until": until},
+        "problems": problems, "query": query, "paged": before is not None,
+        "older": events[-1].seq if len(events) == AUDIT_PAGE else None,
+    })
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(request: Request, principal: Auditor, who: AuditQuery = "", what: AuditQuery = "",
+              report: AuditQuery = "", since: AuditQuery = "", until: AuditQuery = "") -> Response:
+    """The events matching the same filters as CSV (newest first); the export is audited (`audit.exported`)."""
+    instance = request.app.state.instance
+    filters, problems = parse_audit_filters(who, what, report, since, until)
+    if problems:
+        raise AccountError("; ".join(problems))
+    with instance.db.transaction() as session:
+        instance.audit.append(session, principal.actor, "audit.exported", details={"filters": filters.as_dict()})
+
+    def lines() -> Iterator[str]:
+        with instance.db.read_session() as session:
+            yield from csv_lines(session, filters)
+
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"', "Cache-Control": "no-store"})
 
 
 @router.post("/admin/audit/verify", response_class=HTMLResponse)
@@ -234,4 +278,5 @@ def verify_audit(request: Request, principal: Auditor) -> HTMLResponse:
         instance.audit.append(session, principal.actor, "audit.verified",
                               details={"ok": result.ok, "events": result.checked})
         total = instance.audit.count(session)
-    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": result})
+    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": result,
+                                                "events": None, "form": {}, "filters": None, "problems": []})
