@@ -52,6 +52,10 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("GET", "/admin/audit", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
+    # the site's agency user to an agency not in the (empty) directory; a provider named like it does not exist
+    ("POST", "/admin/users/{username}/agency", expect(FORBIDDEN, public=SEE_OTHER, admin=BAD_REQUEST)),
+    ("POST", "/admin/api-accounts/{username}/secret", expect(FORBIDDEN, public=SEE_OTHER, admin=BAD_REQUEST)),
+    ("GET", "/admin/banks", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("GET", "/admin/audit.csv", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/admin/audit/verify", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, esp=CREATED)),
@@ -223,6 +227,7 @@ FORM_DATA = {
     "/admin/api-accounts": {"username": "newprovider"},
     "/admin/users/{username}/role": {"role": "agency"},
     "/admin/users/{username}/active": {"active": "yes"},
+    "/admin/users/{username}/agency": {"agency": "nowhere"},
     "/reports/{id}/assign": {"username": "analyst"},
     "/reports/{id}/incident-type": {"incident_type": "Child Sex Trafficking"},
     "/reports/{id}/files/{file_id}/classification": {"classification": "B2"},

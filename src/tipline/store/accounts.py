@@ -419,6 +419,18 @@ class Accounts:
         self.audit.append(session, actor, "api_account.created", details={"username": name})
         return account, secret
 
+    def rotate_api_secret(self, session: Session, username: str, actor: Actor) -> str:
+        """A new generated secret for a provider's account (returned to show once); the old one stops
+        working at once (docs/security.md, "Credentials"). Audited as `api_account.secret_rotated`."""
+        account = session.execute(
+            select(ApiAccount).where(ApiAccount.username == username.strip().lower())).scalar_one_or_none()
+        if account is None:
+            raise AccountError(f"no service-provider account named {username!r}")
+        secret = secrets.token_urlsafe(32)
+        account.secret_hash = _secret_hash(secret)
+        self.audit.append(session, actor, "api_account.secret_rotated", details={"username": account.username})
+        return secret
+
     def list_api_accounts(self, session: Session) -> list[ApiAccount]:
         return list(session.execute(select(ApiAccount).order_by(ApiAccount.username)).scalars())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
@@ -13,15 +13,19 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.base import utc_now
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
+from tipline.referral.directory import assign_user
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
 from tipline.store.audit_search import PAGE as AUDIT_PAGE
 from tipline.store.audit_search import count_events, csv_lines, page_of_events
 from tipline.store.audit_search import parse_filters as parse_audit_filters
-from tipline.store.tables import ReportRow
+from tipline.store.referrals import DirectoryError, list_agencies
+from tipline.store.tables import BankEntryRow, ReportRow
 from tipline.web.auth import allow
 from tipline.web.pages import render
 
 router = APIRouter(include_in_schema=False)
+BANK_KIND_LABELS = {"known_material": "Known material", "identified_series": "Identified victim series",
+                    "ignore": "Known false positives (ignored)"}
 Admin = Annotated[Principal, Depends(allow(Permission.ACCOUNTS_MANAGE))]
 Auditor = Annotated[Principal, Depends(allow(Permission.AUDIT_VERIFY))]
 # Another administrator or a supervisor approves a grant of a role that reads reports.
@@ -34,6 +38,7 @@ NOTICES = {
     "refused": "Refused: the role was not granted.",
     "disabled": "Login disabled: its sessions have ended and it cannot sign in.",
     "enabled": "Login enabled.",
+    "agency_set": "Agency set: the user now sees that agency's referrals.",
 }
 
 
@@ -43,8 +48,12 @@ def _users_page(request: Request, principal: Principal, *, created: dict[str, st
     with instance.db.transaction() as session:
         users = instance.accounts.list_users(session)
         pending = instance.accounts.pending_grants(session)
+        agencies = list_agencies(session, active_only=True)
+        by_id = {a.id: a for a in list_agencies(session)}
+        agency_of = {u.id: by_id.get(getattr(u, "agency_id", None) or 0) for u in users}
     return render(request, "admin_users.html", {
         "title": "Users", "users": users, "roles": [(r.value, r.label) for r in USER_ROLES],
+        "agencies": agencies, "agency_of": agency_of,
         "created": created, "error": error, "pending_grants": pending, "me": principal.user_id,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
     }, status_code=status)
@@ -74,6 +83,7 @@ def add_user(
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=20)],
     display_name: Annotated[str, Form(max_length=200)] = "",
+    agency: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """A role that reads reports (analyst, supervisor, victim-identification) makes a login that
     cannot sign in until another administrator or a supervisor approves it: one administrator alone
@@ -83,10 +93,15 @@ def add_user(
         with instance.db.transaction() as session:
             if role not in {r.value for r in USER_ROLES}:
                 raise AccountError(f"choose one of the roles listed (got {role!r})")
+            if (role == Role.AGENCY.value) != bool(agency):
+                raise AccountError("choose the agency of an agency user (it sees only its agency's referrals), and "
+                                   "no agency for other roles")
             user, password, grant = instance.accounts.request_user(
                 session, username, Role(role), principal.actor, principal.user_id,
                 display_name=display_name.strip() or None,
             )
+            if agency:
+                _assign(session, instance, user.username, agency, principal)
     except AccountError as error:
         return _users_page(request, principal, error=str(error), status=400)
     return _users_page(request, principal, created={
@@ -110,6 +125,30 @@ def change_role(
                                               via="web")
         notice = "role_requested" if grant is not None else "role_changed"
         return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+    return _account_change(request, principal, work)
+
+
+def _assign(session: Session, instance: Any, username: str, agency_code: str, principal: Principal) -> None:
+    try:
+        assign_user(instance, session, username, agency_code, principal.actor)
+    except DirectoryError as error:
+        raise AccountError(str(error)) from None
+
+
+@router.post("/admin/users/{username}/agency", response_class=HTMLResponse)
+def set_agency(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Path(max_length=64)],
+    agency: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Tie an agency user to its agency (audited `user.agency_assigned`): it then sees that agency's referrals."""
+    instance = request.app.state.instance
+
+    def work(session: Session) -> Response:
+        _assign(session, instance, username, agency, principal)
+        return RedirectResponse("/admin/users?notice=agency_set", status_code=303)
 
     return _account_change(request, principal, work)
 
@@ -222,6 +261,35 @@ def add_api_account(
 
 
 AuditQuery = Annotated[str, Query(max_length=200)]
+
+
+@router.post("/admin/api-accounts/{username}/secret", response_class=HTMLResponse)
+def rotate_api_secret(request: Request, principal: Admin, username: Annotated[str, Path(max_length=64)]) -> HTMLResponse:
+    """A new secret for a provider, shown once; the old one stops working at once."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            secret = instance.accounts.rotate_api_secret(session, username, principal.actor)
+    except AccountError as error:
+        return _accounts_page(request, error=str(error), status=400)
+    return _accounts_page(request, created={"username": username, "password": secret, "rotated": "yes"})
+
+
+@router.get("/admin/banks", response_class=HTMLResponse)
+def banks(request: Request, principal: Admin) -> HTMLResponse:
+    """The hash banks, read only: what kind, how many entries (enabled), where they came from, last change."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:
+        summaries = instance.banks.summaries(session)
+        sources: dict[int, list[tuple[str, int]]] = {}
+        for bank_id, source, count in session.execute(
+                select(BankEntryRow.bank_id, BankEntryRow.source, func.count())
+                .group_by(BankEntryRow.bank_id, BankEntryRow.source).order_by(func.count().desc())):
+            sources.setdefault(bank_id, []).append((source or "not recorded", count))
+        changed = {bank_id: at for bank_id, at in session.execute(
+            select(BankEntryRow.bank_id, func.max(BankEntryRow.changed_at)).group_by(BankEntryRow.bank_id))}
+    return render(request, "admin_banks.html", {"title": "Hash banks", "summaries": summaries, "sources": sources,
+                                                "changed": changed, "kinds": BANK_KIND_LABELS})
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
