@@ -13,7 +13,6 @@ from tipline.intake.submission import submit_report
 from tipline.store.accounts import api_principal
 from tipline.store.tables import ApiAccount
 
-
 LAST_USED, NEWEST = 4, 5  # the columns "Last signed in to the API" and "Newest report"
 
 

@@ -162,3 +162,28 @@ def test_the_required_roles_setting_names_roles() -> None:
     assert required_roles("") == frozenset()
     with pytest.raises(ValueError, match="'root', which is not a role"):
         required_roles("admin,root")
+
+
+def test_an_operator_removes_a_lost_second_factor_from_the_server(site: Site) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tipline.cli.main import main
+
+    client, _secret, _codes = enrol(site, "analyst")
+    settings = site.instance.settings
+    env = {"TIPLINE_DATA_DIR": str(settings.data_dir), "TIPLINE_DATABASE_URL": settings.database_url,
+           "TIPLINE_KEY_DIR": str(settings.key_dir)}
+    result = CliRunner().invoke(main, ["users", "reset-second-factor", "analyst", "--json"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"username": "analyst", "removed": True}
+    assert client.get("/reports").status_code == 303  # their sessions ended
+    fresh = site.client()
+    token = token_on(fresh, "/login")
+    assert fresh.post("/login", data={"username": "analyst", "password": PASSWORD,
+                                      "csrf_token": token}).status_code == 303  # the password alone again
+    with site.instance.db.transaction() as session:
+        assert session.execute(select(AuditEventRow.details).where(
+            AuditEventRow.action == "user.second_factor_removed")).scalar_one()["by_operator"] is True
