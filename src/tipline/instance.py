@@ -26,6 +26,7 @@ from tipline.store.identifiers import IdentifierStore
 from tipline.store.reports import ReportStore
 from tipline.store.review import ReviewStore
 from tipline.store.series import SeriesStore
+from tipline.store.totp import SecondFactors, required_roles
 
 
 class Instance:
@@ -41,9 +42,12 @@ class Instance:
         self.secret_key = load_or_create_key(self.settings.key_dir / "secret.key")
         self.audit = AuditLog(load_or_create_key(self.settings.key_dir / "audit.key"))
         self.audit_sealer = AuditSealer(self.audit, self.db)
+        self.second_factors = SecondFactors(self.audit, self.settings.key_dir,
+                                            required_roles(self.settings.extra.get("TIPLINE_TOTP_REQUIRED_ROLES")))
         self.accounts = Accounts(
             self.audit,
             PasswordHasher(time_cost=self.settings.argon2_time_cost, memory_cost=self.settings.argon2_memory_kib),
+            self.second_factors,
         )
         self.reports = ReportStore(self.audit)
         self.identifiers = IdentifierStore(self.audit)

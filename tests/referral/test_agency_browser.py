@@ -65,3 +65,53 @@ def test_an_agency_user_signs_in_downloads_the_package_and_reports_an_outcome(
             "Illinois Online Safety Task Force reported: Child safeguarded")
         expect(page.locator("#history")).to_contain_text("package downloaded")
         browser.close()
+
+
+def test_an_agency_user_reads_the_referral_in_the_browser_with_its_key_and_writes_to_the_hotline(
+        sqlite_portal: Portal) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    portal = sqlite_portal
+    report_id, referral_id = portal.referred("us-il-tf", files=[("chat-log.txt", CHAT_LOG), ("photo.png", png_bytes())])
+    with LiveServer(portal.site.app) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page()
+        page.goto(server.url + "/login")
+        page.get_by_label("Username").fill("agency")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name=f"Referral {referral_id}").click()
+        page.get_by_role("link", name="Read it here").first.click()
+        expect(page.get_by_role("heading", name="Open it with your agency's key")).to_be_visible()
+        page.get_by_label("Your agency's key file").set_input_files(str(portal.directory.key_files["us-il-tf"]))
+        page.get_by_role("button", name="Open the referral").click()
+
+        expect(page.locator("#verified")).to_contain_text("Checked: signed by the hotline")
+        expect(page.locator("#reported")).to_contain_text("NightOwl77")
+        expect(page.locator("#identifiers")).to_contain_text("night.owl@example.com")
+        preview = page.get_by_alt_text("Blurred greyscale preview of photo.png")
+        expect(preview).to_be_visible()
+        preview.scroll_into_view_if_needed()  # it loads lazily, as the reader scrolls to it
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
+        page.get_by_role("button", name="Reveal photo.png (recorded in the audit trail)").click()
+        revealed = page.get_by_alt_text("Revealed picture photo.png")
+        expect(revealed).to_be_visible()
+        revealed.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=revealed.element_handle())
+
+        page.get_by_role("link", name=f"Back to referral {referral_id}").click()
+        page.get_by_label("Message to the hotline").fill("Please send the provider's account creation date.")
+        page.get_by_role("button", name="Send message").click()
+        expect(page.get_by_role("status")).to_contain_text("Message sent")
+        expect(page.locator("#messages")).to_contain_text("Please send the provider's account creation date.")
+
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_label("Username").fill("analyst")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{server.url}/reports/{report_id}")
+        expect(page.locator("#referral")).to_contain_text("Please send the provider's account creation date.")
+        page.get_by_label("Message to Illinois Online Safety Task Force").fill("Created 2026-03-02.")
+        page.get_by_role("button", name="Send message").click()
+        expect(page.locator("#referral")).to_contain_text("Created 2026-03-02.")
+        browser.close()

@@ -13,6 +13,8 @@ from tipline.intake.submission import submit_report
 from tipline.store.accounts import api_principal
 from tipline.store.tables import ApiAccount
 
+LAST_USED, NEWEST = 4, 5  # the columns "Last signed in to the API" and "Newest report"
+
 
 def _row_of(html: str, username: str) -> list[str]:
     page = lxml.html.fromstring(html)
@@ -26,11 +28,11 @@ def _row_of(html: str, username: str) -> list[str]:
 def test_a_provider_whose_reports_were_loaded_directly_shows_its_newest_report(site: Site) -> None:
     admin = site.signed_in("admin")
     before = _row_of(admin.get("/admin/api-accounts").text, "pixelgram")
-    assert before[-1] == "none yet"
+    assert before[NEWEST] == "none yet"
     instance = site.instance
     with instance.db.transaction() as session:
         account = session.execute(select(ApiAccount).where(ApiAccount.username == "pixelgram")).scalar_one()
         submit_report(instance, session, ReportContent.model_validate(sample_content()), ReportSource.BULK,
                       api_principal(account))
     after = _row_of(admin.get("/admin/api-accounts").text, "pixelgram")
-    assert after[-2] == "never" and after[-1] not in ("none yet", "")
+    assert after[LAST_USED] == "never" and after[NEWEST] not in ("none yet", "")

@@ -52,6 +52,11 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("POST", "/admin/api-accounts", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
     ("GET", "/admin/audit", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
+    # the site's agency user to an agency not in the (empty) directory; a provider named like it does not exist
+    ("POST", "/admin/users/{username}/agency", expect(FORBIDDEN, public=SEE_OTHER, admin=BAD_REQUEST)),
+    ("POST", "/admin/api-accounts/{username}/secret", expect(FORBIDDEN, public=SEE_OTHER, admin=BAD_REQUEST)),
+    ("GET", "/admin/banks", expect(FORBIDDEN, public=SEE_OTHER, admin=OK)),
+    ("GET", "/admin/audit.csv", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/admin/audit/verify", expect(FORBIDDEN, public=SEE_OTHER, admin=OK, supervisor=OK)),
     ("POST", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, esp=CREATED)),
     ("GET", "/api/v1/reports", expect(FORBIDDEN, public=UNAUTH, **READERS)),
@@ -118,6 +123,13 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/settings", expect(SEE_OTHER)),
     # a person's own password: refused here for a wrong current password; the public and providers are sent to sign in
     ("POST", "/settings/password", expect(BAD_REQUEST, public=SEE_OTHER, esp=SEE_OTHER)),
+    # one's own second factor: starting one sends back to its page; confirming none begun, or removing
+    # with a wrong password, is refused. The code step of signing in needs the sign-in form's own token.
+    ("GET", "/settings/second-factor", expect(OK, public=SEE_OTHER, esp=SEE_OTHER)),
+    ("POST", "/settings/second-factor/start", expect(SEE_OTHER)),
+    ("POST", "/settings/second-factor/confirm", expect(BAD_REQUEST, public=SEE_OTHER, esp=SEE_OTHER)),
+    ("POST", "/settings/second-factor/remove", expect(BAD_REQUEST, public=SEE_OTHER, esp=SEE_OTHER)),
+    ("POST", "/login/code", expect(BAD_REQUEST)),
     # Referral. {id} is a received report: referring it is not possible now (409); the directory of this
     # site is empty, so confirming an agency names an unknown one (400). Agency routes: the agency user
     # of this site belongs to no agency, so referral 999999 is not found, as every other agency's is.
@@ -149,6 +161,17 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/agency/referrals/{referral_id}/files/{file_id}", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("POST", "/agency/referrals/{referral_id}/outcomes", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
     ("GET", "/agency/signing-key", expect(FORBIDDEN, public=SEE_OTHER, agency=OK)),
+    ("POST", "/agency/referrals/{referral_id}/key", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/read", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    ("GET", "/agency/referrals/{referral_id}/files/{file_id}/preview", expect(FORBIDDEN, public=SEE_OTHER,
+                                                                                agency=NOT_FOUND)),
+    ("POST", "/agency/referrals/{referral_id}/files/{file_id}/reveal", expect(FORBIDDEN, public=SEE_OTHER,
+                                                                                agency=NOT_FOUND)),
+    ("POST", "/agency/key/forget", expect(FORBIDDEN, public=SEE_OTHER, agency=SEE_OTHER)),
+    ("POST", "/agency/referrals/{referral_id}/messages", expect(FORBIDDEN, public=SEE_OTHER, agency=NOT_FOUND)),
+    # {id} is not referred: there is no agency to write to
+    ("POST", "/reports/{id}/referral/messages", expect(FORBIDDEN, public=SEE_OTHER, analyst=BAD_REQUEST,
+                                                       supervisor=BAD_REQUEST)),
     # HMA-compatible API (docs/matching.md): lookups and hashing for readers and service providers, banks
     # read by readers, changed by supervisors. {kind} is "email": no bank of that name (404); these form
     # bodies are neither JSON (415) nor a multipart upload (400). Details in tests/matching_db/test_hma_api.py.
@@ -232,6 +255,7 @@ FORM_DATA = {
     "/admin/api-accounts": {"username": "newprovider"},
     "/admin/users/{username}/role": {"role": "agency"},
     "/admin/users/{username}/active": {"active": "yes"},
+    "/admin/users/{username}/agency": {"agency": "nowhere"},
     "/reports/{id}/assign": {"username": "analyst"},
     "/reports/{id}/incident-type": {"incident_type": "Child Sex Trafficking"},
     "/reports/{id}/files/{file_id}/classification": {"classification": "B2"},
@@ -241,6 +265,12 @@ FORM_DATA = {
     "/reports/{id}/escalate": {"note": "needs a second opinion"},
     "/reports/{id}/close": {"outcome": "informational", "reason": "no child involved"},
     "/settings": {"blur": "strong"},
+    "/settings/second-factor/confirm": {"code": "123456"},
+    "/settings/second-factor/remove": {"password": "not the password"},
+    "/login/code": {"code": "123456"},
+    "/agency/referrals/{referral_id}/key": {"key_text": "00"},
+    "/agency/referrals/{referral_id}/messages": {"body": "Posted by the authorization test."},
+    "/reports/{id}/referral/messages": {"body": "Posted by the authorization test."},
     "/settings/password": {"current": "not the password", "new": "a new long passphrase", "again": "a new long passphrase"},
     "/report": {"what": "enticement", "description": "Posted by the authorization test."},
     "/report/follow-up": {"channel": "phone", "contact": "+1 555 0100 200", "safe_times": "evenings"},

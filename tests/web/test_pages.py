@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from support import sample_content
@@ -159,12 +160,24 @@ def test_an_unknown_report_is_a_clear_404_page(site: Site) -> None:
     assert "report 424242 does not exist" in response.text
 
 
-def test_an_admin_adds_a_user_and_sees_the_password_once(site: Site) -> None:
+def test_an_admin_adds_a_user_and_sees_the_password_once(site: Site, tmp_path: Path) -> None:
+    import base64
+
+    from tipline.domain.audit import Actor
+    from tipline.referral.directory import import_directory
+    from tipline.referral.keys import create_agency_key
+
+    key = base64.b64encode(create_agency_key(tmp_path / "agency.key")).decode()
+    with site.instance.db.transaction() as session:
+        import_directory(site.instance, session, "code,name,type,country,region,city,contact_name,contact_email,"
+                         f"contact_phone,public_key,active\nus-x,Example Agency,national_agency,US,,,,,,{key},yes\n",
+                         Actor.system("test"))
     admin = site.signed_in("admin")
     page = admin.get("/admin/users").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     # an agency user reads no reports, so needs nobody's approval (roles that do: tests/web/test_role_grants.py)
-    response = admin.post("/admin/users", data={"username": "newagent", "role": "agency", "csrf_token": token})
+    response = admin.post("/admin/users", data={"username": "newagent", "role": "agency", "agency": "us-x",
+                                                "csrf_token": token})
     password = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)  # type: ignore[union-attr]
     assert password not in admin.get("/admin/users").text
     fresh = site.client()

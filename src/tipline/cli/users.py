@@ -92,3 +92,21 @@ def users_reset_password(name: str, as_json: bool) -> None:
     with instance.db.transaction() as session:
         password = instance.accounts.reset_password(session, name, cli_actor())
     emit(as_json, {"username": name, "password": password}, f"New password for {name} (shown once): {password}")
+
+
+@users.command("reset-second-factor")
+@click.argument("name")
+@json_option
+@handles_errors
+def users_reset_second_factor(name: str, as_json: bool) -> None:
+    """Remove a login's second factor (a lost phone and lost recovery codes) and end its sessions; they
+    set up a new one at their next sign-in if their role requires one. Host access, audited."""
+    instance = open_instance()
+    with instance.db.transaction() as session:
+        user = instance.accounts.user_by_name(session, name)
+        if user is None:
+            raise Failure(f"no user named {name!r}")
+        removed = instance.second_factors.remove(session, user, cli_actor(), by_operator=True)
+        instance.accounts.revoke_sessions(session, user.id)
+    emit(as_json, {"username": user.username, "removed": removed},
+         f"Removed {user.username}'s second factor." if removed else f"{user.username} had no second factor.")

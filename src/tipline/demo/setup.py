@@ -15,7 +15,7 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import finish_report, submit_report
 from tipline.pipeline.engine.inprocess import InProcessWorker
-from tipline.referral.directory import DEMO_AGENCY_USER_CODE, load_demo_directory
+from tipline.referral.directory import DEMO_AGENCY_USER_CODE, DEMO_KEYS_DIR, load_demo_directory
 from tipline.referral.service import mark_opened, record_outcome, refer
 from tipline.store.accounts import PUBLIC, Principal, api_principal
 from tipline.store.referrals import AgencyRow, ReferralRow, ReportJurisdictionRow
@@ -49,11 +49,12 @@ class DemoResult:
     referred: int = 0
     history: int = 0  # decided reports of earlier years, for the trends pages
     alerts: int = 0  # emerging-threat alerts the detector raised over the history's last week
+    agency_key: str = ""  # the demo agency's private key file, to read its referrals in the browser
 
     def to_dict(self) -> dict[str, Any]:
         return {"logins": self.logins, "loaded": self.loaded, "reports": self.total_reports,
                 "awaiting_review": self.awaiting_review, "referred": self.referred, "history": self.history,
-                "alerts": self.alerts}
+                "alerts": self.alerts, "agency_key": self.agency_key}
 
     def describe(self, url: str) -> str:
         lines = [
@@ -66,6 +67,9 @@ class DemoResult:
             "",
         ]
         lines += [f"  {login['role']:<11} {login['username']:<11} {login['password']}" for login in self.logins]
+        if self.agency_key:
+            lines += ["", f"The agency login reads its referrals in the browser with its agency's key file: "
+                          f"{self.agency_key}"]
         lines += ["", f"API documentation: {url}/docs", ""]
         return "\n".join(lines)
 
@@ -137,6 +141,7 @@ def prepare_demo(instance: Instance, report_count: int, *, progress: bool = True
     result.total_reports = sum(counts.values())
     result.awaiting_review = counts.get("awaiting_review", 0)
     result.referred = counts.get("referred", 0)
+    result.agency_key = str(instance.settings.key_dir / DEMO_KEYS_DIR / f"{DEMO_AGENCY_USER_CODE}.key")
     return result
 
 

@@ -21,6 +21,12 @@ REFERRAL_EVENT_LABELS = {
     "referral.outcomes_exported": "Outcomes written for the partner hotline",
     "referral.outcome_file_imported": "Outcome file from the partner hotline",
     "victims.identification_offered": "Identification offered to a series",
+    "referral.message_sent": "Message on the referral",
+    "referral.key_supplied": "Agency key given for reading",
+    "referral.key_refused": "Agency key refused",
+    "referral.read": "Referral read by the agency",
+    "referral.file_read": "Evidence file seen by the agency",
+    "referral.file_revealed": "Picture revealed by the agency",
 }
 
 
@@ -68,6 +74,19 @@ def describe_referral_event(action: str, details: dict[str, Any]) -> str:
     if action == "referral.outcome_file_imported":
         return (f"Outcome file {details.get('sequence')} from {agency} imported for referral "
                 f"{details.get('referral_id')}: {details.get('added', 0)} new outcome(s)")
+    if action == "referral.message_sent":
+        side = "the agency" if details.get("side") == "agency" else "the hotline"
+        return f"Referral {details.get('referral_id')}: message from {side} ({details.get('characters', 0)} characters)"
+    if action == "referral.read":
+        return f"Referral {details.get('referral_id')} read in the browser (agency key {details.get('key_id')})"
+    if action == "referral.file_read":
+        return f"Referral {details.get('referral_id')}: file {details.get('file_id')} seen ({details.get('purpose')})"
+    if action == "referral.file_revealed":
+        return f"Referral {details.get('referral_id')}: picture {details.get('file_id')} revealed"
+    if action in ("referral.key_supplied", "referral.key_refused"):
+        return f"Referral {details.get('referral_id')}: " + (
+            f"agency key {details.get('key_id')} given" if action == "referral.key_supplied"
+            else f"a key was refused ({details.get('reason', '')})")
     if action == "victims.identification_offered":
         names = ", ".join(str(s.get("series")) for s in details.get("series", []))
         return f"Child identified by the agency: offered to series {names} for confirmation"

@@ -14,7 +14,7 @@ import contextlib
 import io
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -398,17 +398,17 @@ REFERRALS_PAGE = 100  # referrals listed per page, newest first
 
 
 def referrals_for_agency(session: Session, agency: AgencyRow | None, *, before: int | None = None,
-                         limit: int | None = None) -> list[tuple[ReferralRow, Any]]:
+                         limit: int | None = None, where: Sequence[Any] = ()) -> list[tuple[ReferralRow, Any]]:
     """One page of the referrals made to one agency, newest first, each with its report's incident
     type and priority (`before`: only referrals with a smaller id, the next page); none for a user
     without an agency."""
     if agency is None:
         return []
-    return referral_page(session, before=before, limit=limit, agency_id=agency.id)
+    return referral_page(session, before=before, limit=limit, agency_id=agency.id, where=where)
 
 
 def referral_page(session: Session, *, before: int | None = None, limit: int | None = None,
-                  agency_id: int | None = None) -> list[tuple[ReferralRow, Any]]:
+                  agency_id: int | None = None, where: Sequence[Any] = ()) -> list[tuple[ReferralRow, Any]]:
     """Referrals newest first (optionally one agency's; REFERRALS_PAGE of them unless `limit`), with
     only the report's incident type and priority read alongside (not its content)."""
     limit = limit or REFERRALS_PAGE
@@ -418,14 +418,18 @@ def referral_page(session: Session, *, before: int | None = None, limit: int | N
         statement = statement.where(ReferralRow.agency_id == agency_id)
     if before is not None:
         statement = statement.where(ReferralRow.id < before)
+    if where:
+        statement = statement.where(*where)  # referral.filters.clauses: over referrals and their reports
     rows = session.execute(statement.order_by(ReferralRow.id.desc()).limit(limit)).all()
     return [(row.ReferralRow, row) for row in rows]
 
 
-def count_referrals(session: Session, agency_id: int | None = None) -> int:
+def count_referrals(session: Session, agency_id: int | None = None, where: Sequence[Any] = ()) -> int:
     statement = select(func.count()).select_from(ReferralRow).where(BUILT)
     if agency_id is not None:
         statement = statement.where(ReferralRow.agency_id == agency_id)
+    if where:
+        statement = statement.join(ReportRow, ReportRow.id == ReferralRow.report_id).where(*where)
     return session.execute(statement).scalar_one()
 
 

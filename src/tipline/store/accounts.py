@@ -21,6 +21,7 @@ from tipline.domain.errors import TiplineError
 from tipline.domain.roles import GRANT_APPROVERS, USER_ROLES, Role, needs_second_person
 from tipline.store.audit import AuditLog
 from tipline.store.tables import ApiAccount, RoleGrant, User, UserSession
+from tipline.store.totp import SecondFactors
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -29,6 +30,12 @@ class AccountError(TiplineError, ValueError):
     """A request about accounts that cannot be done, with the reason."""
 
     status, code, title = 400, "invalid_request", "Could not do that"
+
+
+class SecondFactorNeeded(AccountError):
+    """A password alone was offered for a login that needs a second factor."""
+
+    status, code, title = 401, "second_factor_required", "A second factor is needed"
 
 
 class GrantNotFound(AccountError):
@@ -60,6 +67,8 @@ class Principal:
     session_id: int | None = None
     csrf_token: str | None = None
     display_name: str = ""
+    # the role requires a second factor this person has not set up: they may only set it up (web/auth.py)
+    second_factor_due: bool = False
 
     @property
     def username(self) -> str:
@@ -70,9 +79,11 @@ PUBLIC = Principal(Actor(ActorType.PUBLIC, None, "public"), Role.PUBLIC)
 
 
 class Accounts:
-    def __init__(self, audit: AuditLog, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, audit: AuditLog, hasher: PasswordHasher | None = None,
+                 second_factors: SecondFactors | None = None) -> None:
         self.audit = audit
         self.hasher = hasher or PasswordHasher()
+        self.second_factors = second_factors
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -369,6 +380,7 @@ class Accounts:
             session_id=row.id,
             csrf_token=row.csrf_token,
             display_name=user.display_name,
+            second_factor_due=self.second_factors is not None and self.second_factors.due(session, user),
         )
 
     def revoke_session(self, session: Session, session_id: int) -> None:
@@ -407,6 +419,18 @@ class Accounts:
         self.audit.append(session, actor, "api_account.created", details={"username": name})
         return account, secret
 
+    def rotate_api_secret(self, session: Session, username: str, actor: Actor) -> str:
+        """A new generated secret for a provider's account (returned to show once); the old one stops
+        working at once (docs/security.md, "Credentials"). Audited as `api_account.secret_rotated`."""
+        account = session.execute(
+            select(ApiAccount).where(ApiAccount.username == username.strip().lower())).scalar_one_or_none()
+        if account is None:
+            raise AccountError(f"no service-provider account named {username!r}")
+        secret = secrets.token_urlsafe(32)
+        account.secret_hash = _secret_hash(secret)
+        self.audit.append(session, actor, "api_account.secret_rotated", details={"username": account.username})
+        return secret
+
     def list_api_accounts(self, session: Session) -> list[ApiAccount]:
         return list(session.execute(select(ApiAccount).order_by(ApiAccount.username)).scalars())
 
@@ -423,9 +447,15 @@ class Accounts:
         return api_principal(account)
 
     def principal_for_user_password(self, session: Session, username: str, password: str) -> Principal | None:
+        """A person's login by password alone (HTTP Basic for scripts). Refused (SecondFactorNeeded) for a
+        login that has a second factor or whose role requires one: a password alone must not pass it."""
         user = self.check_password(session, username, password)
         if user is None:
             return None
+        if self.second_factors is not None and (self.second_factors.enrolled(session, user.id) is not None
+                                                or self.second_factors.due(session, user)):
+            raise SecondFactorNeeded(f"{user.username} signs in with a second factor, which HTTP Basic cannot "
+                                     "carry: sign in in the browser")
         return Principal(
             actor=Actor(ActorType.USER, str(user.id), user.username),
             role=Role(user.role),

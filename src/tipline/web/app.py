@@ -32,6 +32,7 @@ from tipline.web.routes import (
     admin_pages,
     agency_notifications,
     agency_portal,
+    agency_reading,
     api_conversations,
     api_reports,
     auth_pages,
@@ -124,9 +125,9 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     # Routes are matched in this order: the busiest (service providers' intake) first, so each of
     # their requests is not first compared with every page's route.
     for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
-                   search_pages, settings_pages, referral_pages, agency_portal, admin_pages, api_conversations,
-                   hma, exchanges, series_pages, series_api, agency_notifications, follow_up_pages, forwarding_pages,
-                   takedown_pages,
+                   search_pages, settings_pages, referral_pages, agency_portal, agency_reading, admin_pages,
+                   api_conversations, hma, exchanges, series_pages, series_api, agency_notifications, follow_up_pages,
+                   forwarding_pages, takedown_pages,
                    public_form, public_additions, public_follow_up, public_help, public_receipt, trends_pages):
         app.include_router(module.router)
     app.mount("/static/swagger", StaticFiles(directory=str(SWAGGER_UI)), name="swagger")

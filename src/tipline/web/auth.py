@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from tipline.domain.audit import Actor, ActorType
 from tipline.domain.base import utc_now
 from tipline.domain.roles import Permission, Role, has_permission
-from tipline.store.accounts import PUBLIC, Principal
+from tipline.store.accounts import PUBLIC, Principal, SecondFactorNeeded
 from tipline.store.audit import AuditLog
 from tipline.store.db import Database
 from tipline.store.tables import LoginFailureRow, LoginKnownAddress
@@ -42,13 +42,14 @@ class AuthError(Exception):
     """Raised by policies; the application turns it into a login redirect, 401, 403 or 404."""
 
     def __init__(self, status: int, message: str, *, api: bool, retry_after: int | None = None,
-                 keeps_input: bool = True) -> None:
+                 keeps_input: bool = True, redirect: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.api = api
         self.retry_after = retry_after  # seconds, for a 429
         self.keeps_input = keeps_input  # False: a page drawn again shows nothing of what the request sent
+        self.redirect = redirect  # a page to send a browser to instead of an error page
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -97,13 +98,17 @@ def basic_user_login(request: Request, username: str, password: str) -> Principa
     verdict = throttle.check(username, client)
     if not verdict.allowed:
         raise AuthError(429, verdict.message, api=True, retry_after=verdict.retry_after)
-    with instance.db.transaction() as session:
-        principal = instance.accounts.principal_for_user_password(session, username, password)
-        if principal is None:
+    try:
+        with instance.db.transaction() as session:
+            principal = instance.accounts.principal_for_user_password(session, username, password)
+    except SecondFactorNeeded as needed:
+        throttle.succeeded(username, client)  # the password was right
+        raise AuthError(401, str(needed), api=True) from None
+    if principal is None:
+        with instance.db.transaction() as session:
             instance.audit.append(session, Actor(ActorType.PUBLIC, None, "public"), "user.login_failed",
                                   details={"username": username.strip().lower()[:64], "address": client,
                                            "via": "http_basic"})
-    if principal is None:
         throttle.failed(username, client)
     else:
         throttle.succeeded(username, client)
@@ -149,6 +154,7 @@ def allow(*permissions: Permission, esp_own: bool = False) -> Callable[..., Any]
             if principal.role == Role.PUBLIC:
                 raise AuthError(401, "Sign in to continue.", api=_is_api(request))
             raise AuthError(403, "Your role does not allow this.", api=_is_api(request))
+        _refuse_until_second_factor(request, principal)
         await check_csrf(request, principal)
         return principal
 
@@ -156,13 +162,26 @@ def allow(*permissions: Permission, esp_own: bool = False) -> Callable[..., Any]
     return policy
 
 
-def signed_in() -> Callable[..., Any]:
-    """A route policy for anything a signed-in person may do whatever their role (signing out)."""
+SECOND_FACTOR_SETUP = "/settings/second-factor"
+
+
+def _refuse_until_second_factor(request: Request, principal: Principal) -> None:
+    """A person whose role requires a second factor they have not set up may only set it up (or sign out)."""
+    if principal.second_factor_due:
+        raise AuthError(403, "Your role requires a second factor: set it up first (Settings, Second factor).",
+                        api=_is_api(request), redirect=SECOND_FACTOR_SETUP)
+
+
+def signed_in(*, setting_up: bool = False) -> Callable[..., Any]:
+    """A route policy for anything a signed-in person may do whatever their role; `setting_up`: also
+    before they set up a second factor their role requires (setting it up, signing out)."""
 
     async def policy(request: Request) -> Principal:
         principal = await run_in_threadpool(principal_of, request)
         if principal.user_id is None:
             raise AuthError(401, "Sign in to continue.", api=_is_api(request))
+        if not setting_up:
+            _refuse_until_second_factor(request, principal)
         await check_csrf(request, principal)
         return principal
 

@@ -91,6 +91,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 headers = {"Retry-After": str(exc.retry_after or 900)}
             error = {401: "unauthorized", 429: "too_many_attempts"}.get(exc.status, "forbidden")
             return JSONResponse({"error": error, "message": exc.message}, status_code=exc.status, headers=headers)
+        if exc.redirect is not None:
+            return RedirectResponse(exc.redirect, status_code=303)
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             if is_browser_form(request):  # signed out meanwhile: back to the form's page after signing in

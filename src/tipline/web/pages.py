@@ -30,7 +30,7 @@ def menu(principal: Principal) -> list[tuple[str, str]]:
     if has_permission(principal.role, Permission.AGENCY_PORTAL):
         items += [("/agency/referrals", "Referrals"), ("/agency/notifications", "Series notifications")]
     if has_permission(principal.role, Permission.ACCOUNTS_MANAGE):
-        items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers")]
+        items += [("/admin/users", "Users"), ("/admin/api-accounts", "Service providers"), ("/admin/banks", "Banks")]
     if has_permission(principal.role, Permission.AUDIT_VERIFY):
         items.append(("/admin/audit", "Audit trail"))
     if has_permission(principal.role, Permission.FOLLOW_UP):

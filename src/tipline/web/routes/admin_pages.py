@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tipline.domain.base import utc_now
 from tipline.domain.errors import TiplineError
 from tipline.domain.roles import USER_ROLES, Permission, Role, has_permission, needs_second_person
+from tipline.referral.directory import assign_user
 from tipline.store.accounts import AccountError, GrantNotFound, Principal
-from tipline.store.tables import ReportRow
+from tipline.store.audit_search import PAGE as AUDIT_PAGE
+from tipline.store.audit_search import count_events, csv_lines, page_of_events
+from tipline.store.audit_search import parse_filters as parse_audit_filters
+from tipline.store.referrals import DirectoryError, list_agencies
+from tipline.store.tables import BankEntryRow, ReportRow
 from tipline.web.auth import allow
 from tipline.web.pages import render
 
 router = APIRouter(include_in_schema=False)
+BANK_KIND_LABELS = {"known_material": "Known material", "identified_series": "Identified victim series",
+                    "ignore": "Known false positives (ignored)"}
 Admin = Annotated[Principal, Depends(allow(Permission.ACCOUNTS_MANAGE))]
 Auditor = Annotated[Principal, Depends(allow(Permission.AUDIT_VERIFY))]
 # Another administrator or a supervisor approves a grant of a role that reads reports.
@@ -30,6 +39,7 @@ NOTICES = {
     "refused": "Refused: the role was not granted.",
     "disabled": "Login disabled: its sessions have ended and it cannot sign in.",
     "enabled": "Login enabled.",
+    "agency_set": "Agency set: the user now sees that agency's referrals.",
 }
 
 
@@ -44,8 +54,12 @@ def _users_page(request: Request, principal: Principal, *, created: dict[str, st
     with instance.db.transaction() as session:
         users = instance.accounts.list_users(session)
         pending = instance.accounts.pending_grants(session)
+        agencies = list_agencies(session, active_only=True)
+        by_id = {a.id: a for a in list_agencies(session)}
+        agency_of = {u.id: by_id.get(getattr(u, "agency_id", None) or 0) for u in users}
     return render(request, "admin_users.html", {
         "title": "Users", "users": users, "roles": [(r.value, r.label) for r in USER_ROLES],
+        "agencies": agencies, "agency_of": agency_of,
         "created": created, "pending_grants": pending, "me": principal.user_id,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
     })
@@ -70,6 +84,7 @@ def add_user(
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=20)],
     display_name: Annotated[str, Form(max_length=200)] = "",
+    agency: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """A role that reads reports (analyst, supervisor, victim-identification) makes a login that
     cannot sign in until another administrator or a supervisor approves it: one administrator alone
@@ -78,10 +93,15 @@ def add_user(
     with instance.db.transaction() as session:
         if role not in {r.value for r in USER_ROLES}:
             raise AccountError(f"choose one of the roles listed (got {role!r})").at_field("role")
+        if (role == Role.AGENCY.value) != bool(agency):
+            raise AccountError("choose the agency of an agency user (it sees only its agency's referrals), and "
+                               "no agency for other roles").at_field("agency")
         user, password, grant = instance.accounts.request_user(
             session, username, Role(role), principal.actor, principal.user_id,
             display_name=display_name.strip() or None,
         )
+        if agency:
+            _assign(session, instance, user.username, agency, principal)
     return _users_page(request, principal, created={
         "username": user.username, "password": password, "pending": "yes" if grant is not None else ""})
 
@@ -103,6 +123,30 @@ def change_role(
                                               via="web")
         notice = "role_requested" if grant is not None else "role_changed"
         return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+    return _account_change(request, work)
+
+
+def _assign(session: Session, instance: Any, username: str, agency_code: str, principal: Principal) -> None:
+    try:
+        assign_user(instance, session, username, agency_code, principal.actor)
+    except DirectoryError as error:
+        raise AccountError(str(error)).at_field("agency") from None
+
+
+@router.post("/admin/users/{username}/agency", response_class=HTMLResponse)
+def set_agency(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Path(max_length=64)],
+    agency: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Tie an agency user to its agency (audited `user.agency_assigned`): it then sees that agency's referrals."""
+    instance = request.app.state.instance
+
+    def work(session: Session) -> Response:
+        _assign(session, instance, username, agency, principal)
+        return RedirectResponse("/admin/users?notice=agency_set", status_code=303)
 
     return _account_change(request, work)
 
@@ -206,12 +250,77 @@ def add_api_account(
     return _accounts_page(request, created={"username": account.username, "password": secret})
 
 
-@router.get("/admin/audit", response_class=HTMLResponse)
-def audit(request: Request, principal: Auditor) -> HTMLResponse:
+AuditQuery = Annotated[str, Query(max_length=200)]
+
+
+@router.post("/admin/api-accounts/{username}/secret", response_class=HTMLResponse)
+def rotate_api_secret(request: Request, principal: Admin, username: Annotated[str, Path(max_length=64)]) -> HTMLResponse:
+    """A new secret for a provider, shown once; the old one stops working at once."""
+    instance = request.app.state.instance
+    with instance.db.transaction() as session:  # a refused rotation shows this page again (web.refusals)
+        secret = instance.accounts.rotate_api_secret(session, username, principal.actor)
+    return _accounts_page(request, created={"username": username, "password": secret, "rotated": "yes"})
+
+
+@router.get("/admin/banks", response_class=HTMLResponse)
+def banks(request: Request, principal: Admin) -> HTMLResponse:
+    """The hash banks, read only: what kind, how many entries (enabled), where they came from, last change."""
     instance = request.app.state.instance
     with instance.db.transaction() as session:
+        summaries = instance.banks.summaries(session)
+        sources: dict[int, list[tuple[str, int]]] = {}
+        for bank_id, source, count in session.execute(
+                select(BankEntryRow.bank_id, BankEntryRow.source, func.count())
+                .group_by(BankEntryRow.bank_id, BankEntryRow.source).order_by(func.count().desc())):
+            sources.setdefault(bank_id, []).append((source or "not recorded", count))
+        changed = {bank_id: at for bank_id, at in session.execute(
+            select(BankEntryRow.bank_id, func.max(BankEntryRow.changed_at)).group_by(BankEntryRow.bank_id))}
+    return render(request, "admin_banks.html", {"title": "Hash banks", "summaries": summaries, "sources": sources,
+                                                "changed": changed, "kinds": BANK_KIND_LABELS})
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit(request: Request, principal: Auditor, who: AuditQuery = "", what: AuditQuery = "", report: AuditQuery = "",
+          since: AuditQuery = "", until: AuditQuery = "",
+          before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
+    """The audit trail, newest first, a page at a time, filtered by who, what, report and dates; looking
+    is itself audited (`audit.browsed`, with the filters)."""
+    instance = request.app.state.instance
+    filters, problems = parse_audit_filters(who, what, report, since, until)
+    with instance.db.transaction() as session:
         total = instance.audit.count(session)
-    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": None})
+        events = page_of_events(session, filters, before=before)
+        matching = count_events(session, filters) if filters.as_dict() else total
+        instance.audit.append(session, principal.actor, "audit.browsed",
+                              details={"filters": filters.as_dict(), "before": before, "shown": len(events)})
+    query = urlencode({k: v for k, v in {"who": who, "what": what, "report": report, "since": since,
+                                         "until": until}.items() if v})
+    return render(request, "admin_audit.html", {
+        "title": "Audit trail", "total": total, "result": None, "events": events, "matching": matching,
+        "filters": filters, "form": {"who": who, "what": what, "report": report, "since": since, "until": until},
+        "problems": problems, "query": query, "paged": before is not None,
+        "older": events[-1].seq if len(events) == AUDIT_PAGE else None,
+    })
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(request: Request, principal: Auditor, who: AuditQuery = "", what: AuditQuery = "",
+              report: AuditQuery = "", since: AuditQuery = "", until: AuditQuery = "") -> Response:
+    """The events matching the same filters as CSV (newest first); the export is audited (`audit.exported`)."""
+    instance = request.app.state.instance
+    filters, problems = parse_audit_filters(who, what, report, since, until)
+    if problems:
+        raise AccountError("; ".join(problems))
+    with instance.db.transaction() as session:
+        instance.audit.append(session, principal.actor, "audit.exported", details={"filters": filters.as_dict()})
+
+    def lines() -> Iterator[str]:
+        with instance.db.read_session() as session:
+            yield from csv_lines(session, filters)
+
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"', "Cache-Control": "no-store"})
 
 
 @router.post("/admin/audit/verify", response_class=HTMLResponse)
@@ -224,4 +333,5 @@ def verify_audit(request: Request, principal: Auditor) -> HTMLResponse:
         instance.audit.append(session, principal.actor, "audit.verified",
                               details={"ok": result.ok, "events": result.checked})
         total = instance.audit.count(session)
-    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": result})
+    return render(request, "admin_audit.html", {"title": "Audit trail", "total": total, "result": result,
+                                                "events": None, "form": {}, "filters": None, "problems": []})

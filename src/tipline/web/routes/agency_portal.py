@@ -5,6 +5,7 @@ answers exactly like one that does not exist."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -16,7 +17,9 @@ from tipline.domain.report import ReportContent
 from tipline.domain.roles import Permission
 from tipline.jurisdiction.places import country_name
 from tipline.referral import service as referral_service
+from tipline.referral.filters import MAX_TEXT, PRIORITIES, clauses, parse_filters
 from tipline.referral.keys import b64, fingerprint, raw_public, signing_key
+from tipline.referral.messages import MAX_MESSAGE, MessageRefused, messages_of, send_message
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
 from tipline.referral.service import (
     ReferralNotFound,
@@ -39,7 +42,9 @@ from tipline.web.params import Id
 
 router = APIRouter(include_in_schema=False)
 AgencyUser = Annotated[Principal, Depends(allow(Permission.AGENCY_PORTAL))]
-NOTICES = {"outcome": "Outcome recorded. Thank you: the hotline sees it on the report's timeline."}
+NOTICES = {"outcome": "Outcome recorded. Thank you: the hotline sees it on the report's timeline.",
+           "message": "Message sent. The hotline sees it on the report.",
+           "key_forgotten": "Your agency's key is forgotten in this browser."}
 
 
 def _not_found(referral_id: int | str) -> HTTPException:
@@ -65,24 +70,42 @@ def _status(referral: ReferralRow, outcomes: list[Any]) -> str:
 
 @router.get("/agency/referrals", response_class=HTMLResponse)
 def list_referrals(request: Request, principal: AgencyUser,
-                   before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
-    """This agency's referrals, newest first, a page at a time."""
+                   before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                   status: Annotated[str, Query(max_length=40)] = "",
+                   since: Annotated[str, Query(max_length=20)] = "",
+                   until: Annotated[str, Query(max_length=20)] = "",
+                   priority: Annotated[str, Query(max_length=4)] = "",
+                   q: Annotated[str, Query(max_length=MAX_TEXT)] = "") -> HTMLResponse:
+    """This agency's referrals, newest first, a page at a time; filtered by status, the day referred,
+    priority and words."""
     instance = request.app.state.instance
+    filters, problems = parse_filters(status, since, until, priority, q)
+    where = clauses(filters)
     with instance.db.transaction() as session:
         agency = agency_of_user(session, principal.user_id)
-        page = referrals_for_agency(session, agency, before=before)
+        page = referrals_for_agency(session, agency, before=before, where=where)
         latest = latest_outcomes(session, [referral.id for referral, _ in page])
         rows = [{"referral": referral, "incident_type": report.incident_type, "priority": report.priority,
                  "status": _status(referral, [latest[referral.id]] if referral.id in latest else [])}
                 for referral, report in page]
-        total = count_referrals(session, agency.id) if agency is not None else 0
+        total = count_referrals(session, agency.id, where) if agency is not None else 0
+        everything = count_referrals(session, agency.id) if agency is not None and filters.active else total
     older = rows[-1]["referral"].id if len(rows) == referral_service.REFERRALS_PAGE else None
-    return render(request, "agency_referrals.html", {"title": "Referrals", "agency": agency, "rows": rows,
-                                                     "total": total, "older": older, "paged": before is not None})
+    return render(request, "agency_referrals.html", {
+        "title": "Referrals", "agency": agency, "rows": rows, "total": total, "everything": everything,
+        "older": older, "paged": before is not None, "filters": filters, "filter_query": urlencode(filters.query()),
+        "problems": problems, "statuses": [("new", "New (not opened)"), ("opened", "Opened, no outcome yet"),
+                                           *[(o.value, o.label) for o in Outcome]],
+        "priorities": PRIORITIES, "notice": NOTICES.get(request.query_params.get("notice", ""))})
 
 
 @router.get("/agency/referrals/{referral_id}", response_class=HTMLResponse)
 def show_referral(request: Request, referral_id: Id, principal: AgencyUser) -> HTMLResponse:
+    return _referral_page(request, referral_id, principal)
+
+
+def _referral_page(request: Request, referral_id: int, principal: Principal, *, message_error: str | None = None,
+                   status: int = 200) -> HTMLResponse:
     instance = request.app.state.instance
     with instance.db.transaction() as session:
         agency, referral = _scoped(session, principal, referral_id)
@@ -95,6 +118,7 @@ def show_referral(request: Request, referral_id: Id, principal: AgencyUser) -> H
         files = list(session.execute(select(ReportFileRow).where(ReportFileRow.report_id == referral.report_id)
                                      .order_by(ReportFileRow.position)).scalars())
         outcomes = outcomes_of(session, referral.id)
+        messages = messages_of(session, referral.id)
     location = (jurisdiction.resolution if jurisdiction else {}) or {}
     best = location.get("best")
     return render(request, "agency_referral.html", {
@@ -109,12 +133,14 @@ def show_referral(request: Request, referral_id: Id, principal: AgencyUser) -> H
         "location_reasoning": location.get("reasoning", []),
         "files": [f for f in files if f.blob_address],
         "outcomes": outcomes,
+        "messages": messages,
+        "message_error": message_error,
         "outcome_choices": [(o.value, o.label) for o in Outcome],
         "outcome_labels": {o.value: o.label for o in Outcome},
         "status": _status(referral, outcomes),
         "notice": NOTICES.get(request.query_params.get("notice", "")),
         "error": None,
-    })
+    }, status_code=status)
 
 
 @router.get("/agency/referrals/{referral_id}/package")
@@ -163,6 +189,22 @@ def report_outcome(request: Request, referral_id: Id, principal: AgencyUser,
         record_outcome(instance, session, referral, principal, outcome, reason=reason, referred_to=referred_to,
                        note=note)
     return RedirectResponse(f"/agency/referrals/{referral_id}?notice=outcome#outcomes", status_code=303)
+
+
+@router.post("/agency/referrals/{referral_id}/messages", response_class=HTMLResponse)
+def send_agency_message(request: Request, referral_id: Id, principal: AgencyUser,
+                        body: Annotated[str, Form(max_length=MAX_MESSAGE + 100)] = "") -> Response:
+    """A message to the hotline about this referral (audited; the hotline sees it on the report)."""
+    instance = request.app.state.instance
+    try:
+        with instance.db.transaction() as session:
+            _agency, referral = _scoped(session, principal, referral_id)
+            send_message(instance.audit, session, referral, "agency", principal, body)
+    except MessageRefused as error:
+        message = str(error)
+        return _referral_page(request, referral_id, principal, message_error=message[:1].upper() + message[1:] + ".",
+                              status=400)
+    return RedirectResponse(f"/agency/referrals/{referral_id}?notice=message#messages", status_code=303)
 
 
 @router.get("/agency/signing-key", response_class=PlainTextResponse)

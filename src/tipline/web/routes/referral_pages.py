@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tipline.domain.errors import TiplineError
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission, has_permission
 from tipline.jurisdiction import CLUE_LABELS, ClueKind
 from tipline.jurisdiction.places import country_name
 from tipline.referral import service as referral_service
 from tipline.referral.locating import ChoiceRefused, choose_agency, resolve_jurisdiction, stored_jurisdiction
+from tipline.referral.messages import MAX_MESSAGE, MessageRefused, messages_of, send_message
 from tipline.referral.outcomes import OUTCOME_LABELS, Outcome
 from tipline.referral.service import (
     ReferralRefused,
@@ -37,6 +39,7 @@ from tipline.web.charts import Series, horizontal_bars
 from tipline.web.pages import render
 from tipline.web.params import Id, Version
 from tipline.web.refusals import FormRefused
+from tipline.web.transaction import InTransaction
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(allow(Permission.REPORT_REVIEW))]
@@ -75,6 +78,7 @@ def referral_context(instance: Any, session: Session, report_id: int, principal:
     unlocated = [{**u, "label": CLUE_LABELS.get(ClueKind(u["kind"]), u["kind"])}
                  for u in resolution.get("unlocated", [])]
     outcomes = outcomes_of(session, referral.id) if referral else []
+    messages = messages_of(session, referral.id) if referral else []
     return {
         "report_id": report_id,
         "located": located,
@@ -99,6 +103,8 @@ def referral_context(instance: Any, session: Session, report_id: int, principal:
         "agency": by_id.get(referral.agency_id) if referral else None,
         "outcomes": outcomes,
         "outcome_labels": {o.value: o.label for o in Outcome},
+        "messages": messages,
+        "can_message": referral is not None and has_permission(principal.role, Permission.REPORT_REVIEW),
     }
 
 
@@ -151,6 +157,28 @@ def make_referral(request: Request, report_id: Id, principal: Reviewer, agency: 
     except ReferralRefused as error:
         raise FormRefused("Not referred", f"{error}. Nothing was sent and the report is unchanged.") from None
     return _back(report_id)
+
+
+@router.post("/reports/{report_id}/referral/messages", response_class=HTMLResponse)
+def send_hotline_message(report_id: Id, principal: Reviewer, work: InTransaction,
+                         body: Annotated[str, Form(max_length=MAX_MESSAGE + 100)] = "") -> Response:
+    """A message to the agency about the referral of this report (audited; the agency sees it on its
+    referral page)."""
+    work.instance.reports.visible_row(work.session, report_id, principal)
+    referral = referral_of_report(work.session, report_id)
+    if referral is None:
+        raise MessageNotSent(f"report {report_id} is not referred: there is no agency to write to")
+    try:
+        send_message(work.instance.audit, work.session, referral, "hotline", principal, body)
+    except MessageRefused as error:
+        raise MessageNotSent(str(error)) from None
+    return RedirectResponse(f"/reports/{report_id}#referral-messages", status_code=303)
+
+
+class MessageNotSent(TiplineError):
+    """A message on a referral that could not be sent."""
+
+    status, code, title = 400, "message_not_sent", "Message not sent"
 
 
 @router.get("/referrals", response_class=HTMLResponse)
