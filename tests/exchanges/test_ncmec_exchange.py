@@ -37,7 +37,7 @@ def _entries(count: int, start: int, per_second: int = 1) -> list[Entry]:
 def test_fetch_applies_every_page_with_provenance_updates_and_deletions(instance: Instance) -> None:
     start = int(time.time()) - 900
     with FakeNcmec(page_size=4) as fake:
-        for entry in _entries(10, start):
+        for entry in _entries(10, start, per_second=10):  # more than a page in one second: the client must page
             fake.add(entry)
         fake.add(Entry("vid1", 43, start + 50, "video", classification="B1",
                        fingerprints={"md5": md5_of("vid1"), "sha1": sha1_of("vid1")}))

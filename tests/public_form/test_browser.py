@@ -93,7 +93,7 @@ def test_a_report_sent_with_the_keyboard_alone(site: Site, chromium: Any, shots:
         page.keyboard.type("@Shadow.Fox")
         order = tab_to(page, "may_contact")
         assert order == ["other_profiles", "other_first_name", "other_last_name", "other_email", "other_phone",
-                         "other_age", "other_description", "attachments", "relationship-child_themself",
+                         "other_age", "other_description", "offender_known-online_only", "attachments", "relationship-child_themself",
                          "contact_name", "contact_email", "contact_phone", "may_contact"]
         assert tab_to(page, "pf-button") == ["pf-button"]
         page.keyboard.press("Enter")

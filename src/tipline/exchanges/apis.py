@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -129,6 +130,21 @@ NCMEC_FEEDBACK_TYPES = {SignalType.MD5: "md5", SignalType.VIDEO_MD5: "md5", Sign
                         SignalType.PDQ: "pdq"}
 
 
+# python-threatexchange's NCMEC client fetches up to five seconds before the present and asserts that a fetch
+# resumed mid-page ends its page before that: a fetch retried in the same second as the one it resumes (a
+# failed page retried at once) would trip that assertion, so it waits the moment out instead.
+NCMEC_LAG_SECONDS = 5
+
+
+def _wait_past_paging_end(checkpoint: Any) -> None:
+    paging = getattr(checkpoint, "paging_info", None)
+    if paging is None:
+        return
+    wait = paging.paging_end_ts + 1 - (time.time() - NCMEC_LAG_SECONDS)
+    if wait > 0:
+        time.sleep(min(wait, 2 * NCMEC_LAG_SECONDS))
+
+
 class NcmecApi:
     name = "ncmec"
     description = "NCMEC hash sharing (python-threatexchange's NCMEC client)"
@@ -186,6 +202,7 @@ class NcmecApi:
 
         api = self._api(exchange_name, config, credentials)
         start = dataclass_json.dataclass_load_dict(checkpoint, NCMECCheckpoint) if checkpoint else None
+        _wait_past_paging_end(start)
         only = set(config.get("only_esp_ids") or [])
         for delta in api.fetch_iter([], start):
             entries: list[RemoteEntry] = []

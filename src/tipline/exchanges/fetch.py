@@ -123,7 +123,7 @@ def fetch_exchange(instance: Instance, name: str, *, on_page: Callable[[Page, Pa
     except Exception as error:  # noqa: BLE001 - any failure of the exchange: recorded, the rest kept
         message = scrub(_describe(error), credentials)
         outcome.error = message
-        log.warning("exchange %s: the fetch stopped after %s pages: %s", name, outcome.pages, message)
+        log.warning("exchange %s: the fetch stopped after %s pages: %s", name, outcome.pages, message, exc_info=True)
         with instance.db.transaction() as session:
             failed = session.get(ExchangeRow, row_id)
             assert failed is not None

@@ -57,7 +57,7 @@ def clauses(filters: ReferralFilters) -> list[ColumnElement[bool]]:
     text = filters.text.strip()
     if text:
         number = text.lstrip("#")
-        if number.isdigit() and len(number) < 18:
+        if number.isascii() and number.isdigit() and len(number) < 18:  # "²" is a digit to isdigit, not to int
             where.append(or_(ReferralRow.id == int(number), ReferralRow.report_id == int(number)))
         else:
             pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -66,7 +66,7 @@ def parse_filters(who: str, what: str, report: str, since: str, until: str) -> t
     report_id = None
     if report.strip():
         digits = report.strip().lstrip("#")
-        if digits.isdigit() and 0 < int(digits) < 2**62:
+        if digits.isascii() and digits.isdigit() and 0 < int(digits) < 2**62:  # "²" is a digit to isdigit only
             report_id = int(digits)
         else:
             problems.append(f"Report: {report!r} is not a report number")
