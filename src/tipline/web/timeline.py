@@ -10,6 +10,7 @@ from tipline.domain.identifiers import IdentifierKind
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.report import SOURCE_LABELS, ReportSource
 from tipline.forwarding.events import FORWARDING_ACTION_PREFIX, describe_forwarding_event
+from tipline.media.previews import PreviewStyle
 from tipline.referral.events import REFERRAL_ACTION_PREFIXES, describe_referral_event
 from tipline.takedown.events import TAKEDOWN_ACTION_PREFIX, describe_takedown_event
 
@@ -45,6 +46,10 @@ def describe(action: str, details: dict[str, Any]) -> Markup:
         if details.get("reason"):
             text += f" ({details['reason']})"
         return escape(text)
+    if action == "file.revealed":  # the file's name is on the page's files list; the look is what was seen
+        style = PreviewStyle.from_code(str(details.get("look", "none-colour")))
+        seen = style.words if style else str(details.get("look"))
+        return escape(f"{seen}{', the video played' if details.get('play') else ''}")
     if action == "report.read":
         return escape(f"Opened ({details.get('purpose', 'view')})")
     if action == "report.linked":
