@@ -14,8 +14,15 @@ from tipline.domain.audit import ActorType
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission, Role, has_permission
 from tipline.store.review_decisions import decisions_since
-from tipline.store.tables import AuditEventRow, ReportRow, User
-from tipline.triage.exposure import Exposure, ExposureTargets, exposure, week_start
+from tipline.store.tables import AuditEventRow, ReportRow, User, UserSession
+from tipline.triage.exposure import (
+    Exposure,
+    ExposureTargets,
+    SessionExposure,
+    exposure,
+    session_exposure,
+    week_start,
+)
 from tipline.triage.workload import LONG_DAYS, Analyst, Throughput, throughput
 
 REVEALED = "file.revealed"
@@ -79,3 +86,17 @@ def exposure_figures(session: Session, now: datetime, targets: ExposureTargets,
 def own_exposure(session: Session, user_id: int, now: datetime, targets: ExposureTargets) -> Exposure:
     """One person's own figures (what /settings shows them)."""
     return exposure(reveal_times(session, week_start(now), user_id).get(user_id, []), now, targets)
+
+
+def sign_in_exposure(session: Session, user_id: int, session_id: int, now: datetime, targets: ExposureTargets,
+                     reveal_lasts: timedelta) -> SessionExposure | None:
+    """What this person revealed since this sign-in began (their `file.revealed` events since the session's
+    start: the file ids in them, not what the files hold); None for a session that is not theirs."""
+    signed_in = session.get(UserSession, session_id)
+    if signed_in is None or signed_in.user_id != user_id:
+        return None
+    rows = session.execute(select(AuditEventRow.at, AuditEventRow.details).where(
+        AuditEventRow.action == REVEALED, AuditEventRow.at >= signed_in.created_at,
+        AuditEventRow.actor_type == ActorType.USER.value, AuditEventRow.actor_id == str(user_id)))
+    reveals = [(at, str((details or {}).get("file_id", ""))) for at, details in rows]
+    return session_exposure(reveals, now, targets, reveal_lasts)

@@ -14,6 +14,8 @@ from tipline.domain.numbers import parse_whole_number
 
 DEFAULT_DAILY_LIMIT = 100
 DEFAULT_BREAK_MINUTES = 15
+DEFAULT_SESSION_FILES = 40
+DEFAULT_SESSION_MINUTES = 30
 WEEK_DAYS = 7
 
 
@@ -21,12 +23,16 @@ WEEK_DAYS = 7
 class ExposureTargets:
     daily_limit: int = DEFAULT_DAILY_LIMIT  # reveals in a (UTC) day above which supervisors are told
     break_minutes: int = DEFAULT_BREAK_MINUTES  # a gap at least this long between reveals is a break
+    session_files: int = DEFAULT_SESSION_FILES  # files revealed in one sign-in after which a break is suggested
+    session_minutes: int = DEFAULT_SESSION_MINUTES  # minutes with something revealed, likewise
 
     @classmethod
     def from_settings(cls, env: Mapping[str, str]) -> ExposureTargets:
         values = []
         for name, default, top in (("TIPLINE_EXPOSURE_DAILY_LIMIT", DEFAULT_DAILY_LIMIT, 100_000),
-                                   ("TIPLINE_EXPOSURE_BREAK_MINUTES", DEFAULT_BREAK_MINUTES, 24 * 60)):
+                                   ("TIPLINE_EXPOSURE_BREAK_MINUTES", DEFAULT_BREAK_MINUTES, 24 * 60),
+                                   ("TIPLINE_EXPOSURE_SESSION_FILES", DEFAULT_SESSION_FILES, 100_000),
+                                   ("TIPLINE_EXPOSURE_SESSION_MINUTES", DEFAULT_SESSION_MINUTES, 24 * 60)):
             text = env.get(name, "").strip()
             value = default if not text else parse_whole_number(text, 1, top)
             if value is None:
@@ -85,3 +91,36 @@ def exposure(times: Iterable[datetime], now: datetime, targets: ExposureTargets)
     today = [t for t in week if t >= since_today]
     return Exposure(len(today), len(week), longest_run(today, timedelta(minutes=targets.break_minutes)),
                     len(today) > targets.daily_limit)
+
+
+@dataclass(frozen=True)
+class SessionExposure:
+    """What one analyst revealed since signing in: shown to them beside the evidence."""
+
+    files: int  # distinct files revealed (a file revealed in steps counts once)
+    reveals: int  # every audited reveal, each step of the viewer's blur included
+    revealed_for: timedelta  # how long something could be seen clearly: each reveal's time, overlaps counted once
+    break_due: bool  # past the hotline's session level in files or in minutes
+
+
+def session_exposure(reveals: Iterable[tuple[datetime, str]], now: datetime, targets: ExposureTargets,
+                     reveal_lasts: timedelta) -> SessionExposure:
+    """From the times and file ids of one sign-in's reveals: each reveal shows the file for at most
+    `reveal_lasts` (the token's life), so the time revealed is the union of those spans up to now."""
+    ordered = sorted(reveals)
+    total = timedelta()
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+    for when, _ in ordered:
+        end = min(when + reveal_lasts, now)
+        if span_end is None or span_start is None or when > span_end:
+            if span_start is not None and span_end is not None:
+                total += span_end - span_start
+            span_start, span_end = when, end
+        else:
+            span_end = max(span_end, end)
+    if span_start is not None and span_end is not None:
+        total += max(span_end - span_start, timedelta())
+    files = len({file_id for _, file_id in ordered})
+    due = files >= targets.session_files or total >= timedelta(minutes=targets.session_minutes)
+    return SessionExposure(files, len(ordered), total, due)
