@@ -58,6 +58,7 @@ from tipline.web.routes import (
     supervisor_pages,
     takedown_pages,
     trends_pages,
+    viewer_pages,
 )
 
 HERE = Path(__file__).parent
@@ -124,7 +125,8 @@ def create_app(instance: Instance, *, run_worker: bool = True) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in this order: the busiest (service providers' intake) first, so each of
     # their requests is not first compared with every page's route.
-    for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, supervisor_pages,
+    for module in (ispws, api_reports, meta, auth_pages, staff_pages, review_pages, previews, viewer_pages,
+                   supervisor_pages,
                    search_pages, settings_pages, referral_pages, agency_portal, agency_reading, admin_pages,
                    api_conversations, hma, exchanges, series_pages, series_api, agency_notifications, follow_up_pages,
                    forwarding_pages, takedown_pages,

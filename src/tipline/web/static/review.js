@@ -6,6 +6,15 @@
     var field = form.querySelector('input[name="csrf_token"]');
     return field ? field.value : "";
   };
+  // the sign-in's exposure counter (_exposure_counter.html), as the server counted it after this reveal
+  var countExposure = function (figures) {
+    var counter = document.getElementById("exposure-counter");
+    if (!counter || !figures) { return; }
+    counter.querySelector("[data-exposure-files]").textContent = String(figures.files);
+    counter.querySelector("[data-exposure-minutes]").textContent = String(figures.minutes);
+    var reminder = document.getElementById("break-reminder");
+    if (reminder) { reminder.hidden = !figures.break_due; }
+  };
   var reblurAll = function () {
     document.querySelectorAll("figure.preview.revealed img").forEach(function (img) {
       img.src = img.getAttribute("data-blurred-src");
@@ -32,6 +41,7 @@
         return response.json();
       }).then(function (body) {
         img.src = body.url;
+        countExposure(body.exposure);
         img.alt = img.alt.replace(/^Blurred greyscale preview/, "Preview");
         figure.classList.add("revealed");
         button.textContent = "Hide";
@@ -116,6 +126,12 @@
         if (!reveal || !button) { say("This file has no picture to reveal."); break; }
         if (button.hasAttribute("data-hide")) { say("Already revealed."); break; }
         submit(reveal);
+        break;
+      }
+      case "v": {
+        var chosen = rows[current];
+        var large = chosen && chosen.querySelector("a[data-view-large]");
+        if (large) { window.location.assign(large.href); } else { say(chosen ? "This file has no picture to view." : "Choose a file first: press j."); }
         break;
       }
       case "c": {
