@@ -43,6 +43,32 @@ class FileAnnotations(DomainModel):
         return [fields[f].alias or f for f in fields if getattr(self, f)]
 
 
+CLASSIFICATION_HELP = {
+    "A1": "A prepubescent child (A), with a sex act (1).",
+    "A2": "A prepubescent child (A), with a lascivious exhibition: the focus is on the child's genitals or "
+          "pubic area, without a sex act (2).",
+    "B1": "A pubescent child (B), with a sex act (1).",
+    "B2": "A pubescent child (B), with a lascivious exhibition (2).",
+    "none": "Not apparent child sexual abuse material: nothing in the file fits the four categories above.",
+}
+"""The industry classification scale (the CyberTipline's `industryClassification`: A1, A2, B1, B2), in words
+for the analyst who chooses one; the letter is the child's stage of development, the number what is shown."""
+
+FILE_ANNOTATION_HELP = {
+    "animeDrawingVirtualHentai": "The file shows anime, a drawing, a cartoon or other virtual imagery.",
+    "potentialMeme": "The file is shared out of mimicry or other seemingly non-malicious intent.",
+    "viral": "The file is circulating rapidly from one user to another.",
+    "possibleSelfProduction": "The content is believed to be self-produced.",
+    "physicalHarm": "The file shows an intentional act of causing physical injury or trauma to a person.",
+    "violenceGore": "The file shows graphic violence: acts of brutality or detailed, vivid gruesomeness.",
+    "bestiality": "The file involves an animal.",
+    "liveStreaming": "The content was streamed live at the time it was uploaded.",
+    "infant": "The file shows an infant.",
+    "generativeAi": "The content is believed to be made by generative artificial intelligence.",
+}
+"""The CyberTipline's file annotations (its `fileAnnotations`), in the words of its reporting API."""
+
+
 class OriginalFileHash(SimpleContent):
     value: ShortText
     hash_type: ShortText

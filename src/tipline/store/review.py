@@ -319,6 +319,14 @@ class ReviewStore:
 
     def classify_file(self, session: Session, report_id: int, file_id: str, principal: Principal,
                       classification: str, annotations: list[str], expected_version: int | None = None) -> ReportRow:
+        return self.classify_files(session, report_id, [file_id], principal, classification, annotations,
+                                   expected_version)
+
+    def classify_files(self, session: Session, report_id: int, file_ids: list[str], principal: Principal,
+                       classification: str, annotations: list[str], expected_version: int | None = None) -> ReportRow:
+        """One classification and set of file annotations for each chosen file of the report: one audit event
+        per file, one new version of the report. An archive (a ZIP) is classified by its members: choosing it
+        chooses the files found inside it, never the archive itself."""
         if classification not in CLASSIFICATIONS:
             raise InvalidDecision(f"classification must be one of {', '.join(CLASSIFICATIONS)}").at_field(
                 "classification")
@@ -326,16 +334,40 @@ class ReviewStore:
         unknown = sorted(set(annotations) - allowed)
         if unknown:
             raise InvalidDecision(f"unknown file annotations: {', '.join(unknown)}").at_field("annotation")
+        if not file_ids:
+            raise InvalidDecision("choose at least one file to classify").at_field("file")
         row = self._held(session, report_id, principal, expected_version)
-        file = session.get(ReportFileRow, file_id)
-        if file is None or file.report_id != report_id:
-            raise ReportNotFound(report_id)
-        before = file.reviewed_classification
-        file.reviewed_classification = classification
-        file.reviewed_annotations = {"annotations": sorted(set(annotations))}
-        return self._decided(session, row, principal, "review.file_classified",
-                             {"file_id": file_id, "from": before, "to": classification,
-                              "annotations": sorted(set(annotations))}, trigger="file classification")
+        files = {f.id: f for f in session.execute(
+            select(ReportFileRow).where(ReportFileRow.report_id == report_id)).scalars()}
+        members: dict[str, list[ReportFileRow]] = {}
+        for file in files.values():
+            if file.parent_file_id:
+                members.setdefault(file.parent_file_id, []).append(file)
+
+        def classified_as(file: ReportFileRow) -> list[ReportFileRow]:  # an archive's members, at any depth
+            if file.media_kind != "archive" and file.id not in members:
+                return [file]
+            if file.id not in members:
+                raise InvalidDecision(f"{file.file_name or 'this file'} is an archive with no files found inside it: "
+                                      "an archive is classified by the files in it").at_field("file")
+            return [inner for member in members[file.id] for inner in classified_as(member)]
+
+        chosen: list[ReportFileRow] = []
+        for file_id in dict.fromkeys(file_ids):
+            if file_id not in files:
+                raise ReportNotFound(report_id)
+            chosen += classified_as(files[file_id])
+        names = sorted(set(annotations))
+        for file in dict.fromkeys(chosen):
+            before = file.reviewed_classification
+            file.reviewed_classification = classification
+            file.reviewed_annotations = {"annotations": names}
+            self.audit.append(session, principal.actor, "review.file_classified", report_id=row.id,
+                              details={"file_id": file.id, "from": before, "to": classification, "annotations": names})
+        row.version += 1
+        row.updated_at = utc_now()
+        rescore(self, session, row.id, "file classification")
+        return row
 
     def add_file_to_bank(self, session: Session, banks: BankStore, report_id: int, file_id: str,
                          principal: Principal, bank_name: str, series: str = "") -> int:

@@ -174,6 +174,18 @@ def classify_file(report_id: Id, file_id: str, principal: Reviewer, work: InTran
     return back_to_report(report_id, "classified", anchor=f"file-{file_id}")
 
 
+@router.post("/reports/{report_id}/classification")
+def classify_files(report_id: Id, principal: Reviewer, work: InTransaction,
+                   classification: Annotated[str, Form(max_length=10)],
+                   file: Annotated[list[str] | None, Form(max_length=10_000)] = None,
+                   annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
+    """The report's one classification form: the same classification and annotations for every chosen file
+    (an archive chosen stands for the files inside it)."""
+    work.instance.review.classify_files(work.session, report_id, file or [], principal, classification,
+                                        annotation or [], version)
+    return back_to_report(report_id, "classified", anchor="classify")
+
+
 @router.post("/reports/{report_id}/files/{file_id}/bank")
 def add_file_to_bank(request: Request, report_id: Id, file_id: str, principal: Reviewer,
                      bank: Annotated[str, Form(max_length=100)],

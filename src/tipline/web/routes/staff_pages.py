@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from tipline.domain.files import FileAnnotations
+from tipline.domain.files import CLASSIFICATION_HELP, FILE_ANNOTATION_HELP, FileAnnotations
 from tipline.domain.identifiers import IDENTIFIER_LABELS, IdentifierKind, PartyRole
 from tipline.domain.incident import IncidentType, ReportAnnotations
 from tipline.domain.lifecycle import STAFF_VISIBLE_STATES, ReportState
@@ -26,13 +26,14 @@ from tipline.store.reports import ReportFilter
 from tipline.store.tables import FileMatchRow, ReportFileRow, ReportRow
 from tipline.takedown.events import TAKEDOWN_EVENT_LABELS
 from tipline.triage import LEVEL_LABELS
+from tipline.triage.exposure import ExposureTargets
 from tipline.web.auth import allow
 from tipline.web.conversations import conversation_views, tactic_label
 from tipline.web.pages import render
 from tipline.web.params import Id
 from tipline.web.refusals import refusal_of
 from tipline.web.routes.forwarding_pages import forwarding_context
-from tipline.web.routes.previews import reveal_token_valid
+from tipline.web.routes.previews import exposure_of, reveal_token_valid
 from tipline.web.routes.referral_pages import referral_context
 from tipline.web.routes.review_pages import NOTICES, done_notice
 from tipline.web.routes.takedown_pages import takedown_context
@@ -42,8 +43,9 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(allow(Permission.REPORT_READ))]
 PAGE_SIZE = 50
 
-READ_ACTIONS = frozenset({"report.read", "file.read"})
-"""Events that only record who read what: shown in a report's history on request ("everything")."""
+READ_ACTIONS = frozenset({"report.read", "file.read", "file.revealed"})
+"""Events that only record who read or saw what (a reveal too: the viewer's every step towards clear is one):
+shown in a report's history on request ("everything")."""
 
 EVENT_LABELS = {
     "report.submitted": "Report submitted",
@@ -158,6 +160,7 @@ def show_report(request: Request, report_id: Id, principal: Reader,
         series_identified = instance.banks.identified_series(
             session, [m.series for ms in matches.values() for m in ms if m.series])
         banks = instance.banks.names(session)  # not summaries(): counting millions of entries per page view
+        exposure = exposure_of(request, session, principal)
         file_reviews = {
             f.id: {"classification": f.reviewed_classification,
                    "annotations": (f.reviewed_annotations or {}).get("annotations", [])}
@@ -244,13 +247,50 @@ def show_report(request: Request, report_id: Id, principal: Reader,
             "matches": matches,
             "series_identified": series_identified,
             "banks": banks,
-            "classifications": [("", "not classified yet"), ("A1", "A1"), ("A2", "A2"), ("B1", "B1"), ("B2", "B2"),
-                                ("none", "Not apparent CSAM")],
+            "classifications": [("", "choose a classification"), ("A1", "A1"), ("A2", "A2"), ("B1", "B1"),
+                                ("B2", "B2"), ("none", "Not apparent CSAM")],
+            "classification_help": list(CLASSIFICATION_HELP.items()),
+            "file_annotation_help": FILE_ANNOTATION_HELP,
+            "classify_choices": classify_choices(report.files, file_reviews),
+            "archive_summaries": archive_summaries(report.files, file_reviews),
+            "exposure": exposure,
+            "targets": ExposureTargets.from_settings(instance.settings.extra),
             "file_annotation_names": [info.alias or name for name, info in FileAnnotations.model_fields.items()],
             "reveal_file": reveal_file,
             "reveal_token": reveal_token,
         },
     )
+
+
+def _classified_words(value: str | None) -> str:
+    return "not classified yet" if not value else ("not apparent CSAM" if value == "none" else f"classified {value}")
+
+
+def classify_choices(files: list[Any], reviews: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The files the report's classification form offers: each with what it is classified as now; an archive
+    with how many files inside it the choice stands for."""
+    names = {f.file_id: f.display_name for f in files}
+    summaries = archive_summaries(files, reviews)
+    members: dict[str, int] = {}
+    for f in files:
+        if f.extracted_from:
+            members[f.extracted_from] = members.get(f.extracted_from, 0) + 1
+    return [{"file_id": f.file_id, "name": f.display_name, "members": members.get(f.file_id, 0),
+             "in_archive": names.get(f.extracted_from, "") if f.extracted_from else "",
+             "current": (f"inside: {summaries[f.file_id]}" if f.file_id in summaries
+                         else _classified_words(reviews.get(f.file_id, {}).get("classification")))}
+            for f in files]
+
+
+def archive_summaries(files: list[Any], reviews: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """For each archive, its members' classifications in words ("2 B2, 1 not classified yet")."""
+    counts: dict[str, dict[str, int]] = {}
+    for f in files:
+        if f.extracted_from:
+            words = _classified_words(reviews.get(f.file_id, {}).get("classification")).removeprefix("classified ")
+            tally = counts.setdefault(f.extracted_from, {})
+            tally[words] = tally.get(words, 0) + 1
+    return {archive: ", ".join(f"{n} {words}" for words, n in sorted(tally.items())) for archive, tally in counts.items()}
 
 
 def partner_provenance(session: Any, report_id: int) -> dict[str, Any] | None:
