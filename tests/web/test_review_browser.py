@@ -59,8 +59,9 @@ def test_log_in_queue_open_top_reveal_classify_close(site: Site) -> None:
         page.evaluate("window.dispatchEvent(new Event('blur'))")  # the analyst looks away
         expect(image).to_have_attribute("src", f"/files/{file_id}/preview")
 
-        page.select_option(f"#c-{file_id}", "B2")
-        page.get_by_role("button", name="Classify", exact=True).click()
+        page.locator(f'#classify input[name="file"][value="{file_id}"]').check()
+        page.select_option("#classification", "B2")
+        page.get_by_role("button", name="Classify the chosen files", exact=True).click()
         expect(page.get_by_role("status")).to_contain_text("File classification recorded.")
 
         page.get_by_label("Closed, no action").check()

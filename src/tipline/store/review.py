@@ -328,7 +328,7 @@ class ReviewStore:
         per file, one new version of the report. An archive (a ZIP) is classified by its members: choosing it
         chooses the files found inside it, never the archive itself."""
         if classification not in CLASSIFICATIONS:
-            raise InvalidDecision(f"classification must be one of {', '.join(CLASSIFICATIONS)}").at_field(
+            raise InvalidDecision("choose a classification: A1, A2, B1, B2 or not apparent CSAM").at_field(
                 "classification")
         allowed = {info.alias or name for name, info in FileAnnotations.model_fields.items()}
         unknown = sorted(set(annotations) - allowed)

@@ -176,7 +176,7 @@ def classify_file(report_id: Id, file_id: str, principal: Reviewer, work: InTran
 
 @router.post("/reports/{report_id}/classification")
 def classify_files(report_id: Id, principal: Reviewer, work: InTransaction,
-                   classification: Annotated[str, Form(max_length=10)],
+                   classification: Annotated[str, Form(max_length=10)] = "",
                    file: Annotated[list[str] | None, Form(max_length=10_000)] = None,
                    annotation: Annotated[list[str] | None, Form()] = None, version: Version = None) -> RedirectResponse:
     """The report's one classification form: the same classification and annotations for every chosen file

@@ -4,12 +4,13 @@ report's other files one key away, and what this sign-in has revealed so far wit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from tipline.domain.numbers import parse_whole_number
 from tipline.media.previews import VIEWER_DEFAULT, VIEWER_STEPS, PreviewStyle
 from tipline.store.files import FileNotFound
 from tipline.triage.exposure import ExposureTargets
@@ -27,8 +28,10 @@ def viewer_url(report_id: int, file_id: str, **query: str) -> str:
 
 
 @router.get("/reports/{report_id}/files/{file_id}/view", response_class=HTMLResponse)
-def view_file(request: Request, report_id: Id, file_id: str, principal: Reader, look: str = "", token: str = "",
-              play: str = "", zoom: str = "") -> HTMLResponse:
+def view_file(request: Request, report_id: Id, file_id: str, principal: Reader,
+              look: Annotated[str, Query(max_length=20)] = "", token: Annotated[str, Query(max_length=200)] = "",
+              play: Annotated[str, Query(max_length=200)] = "", zoom: Annotated[str, Query(max_length=5)] = "",
+              ) -> HTMLResponse:
     """The large view. Without a token every file opens at the default look; `look` within what `token`
     grants is shown as asked (the way back to more blur and to greyscale needs no reveal)."""
     instance = request.app.state.instance
@@ -38,7 +41,8 @@ def view_file(request: Request, report_id: Id, file_id: str, principal: Reader, 
     if granted is None:
         token = ""
     playing = bool(play) and granted_look(instance.secret_key, play, file_id + PLAYING, principal.session_id) is not None
-    zoom_level = int(zoom) if zoom.isdigit() and int(zoom) in ZOOMS else ZOOMS[0]
+    asked_zoom = parse_whole_number(zoom, minimum=1)
+    zoom_level = asked_zoom if asked_zoom in ZOOMS else ZOOMS[0]
     with instance.db.transaction() as session:
         report = instance.reports.read(session, report_id, principal, purpose="file viewer")
         viewable = [f for f in report.files if f.media_kind in PREVIEWABLE]
