@@ -127,8 +127,8 @@ def test_a_video_shows_its_first_frame_blurred_and_plays_only_after_an_audited_p
 
 
 def test_the_exposure_counter_rises_with_each_file_revealed_and_reminds_at_the_configured_level(
-        tmp_path: Any, request: Any) -> None:
-    instance = build_instance(tmp_path / "data", "sqlite", request, TIPLINE_EXPOSURE_SESSION_FILES="2")
+        tmp_path: Any, request: Any, backend: str) -> None:
+    instance = build_instance(tmp_path / "data", backend, request, TIPLINE_EXPOSURE_SESSION_FILES="2")
     try:
         site = build_site(instance)
         report_id = file_report(site, files={"one.png": picture(1), "two.png": picture(2)})
@@ -167,7 +167,8 @@ def test_time_revealed_counts_each_reveal_for_its_token_life_and_overlaps_once()
     assert session_exposure([], start, ExposureTargets(), lasts).revealed_for == timedelta()
 
 
-def test_one_form_classifies_the_chosen_files_and_an_archive_by_the_files_inside_it(site: Site) -> None:
+def test_one_form_classifies_the_chosen_files_and_an_archive_by_the_files_inside_it(site_on_each_backend: Site) -> None:
+    site = site_on_each_backend
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("trip/in1.png", picture(4))
