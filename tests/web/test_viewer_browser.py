@@ -26,7 +26,7 @@ def test_an_analyst_steps_the_blur_zooms_by_key_moves_on_and_is_reminded_to_paus
         site = build_site(instance)
         report_id = file_report(site, files={"one.png": picture(1), "two.png": picture(2), "three.png": picture(3)})
         with instance.db.transaction() as session:
-            one, two, _ = session.execute(select(ReportFileRow.id).where(ReportFileRow.report_id == report_id)
+            one, two, three = session.execute(select(ReportFileRow.id).where(ReportFileRow.report_id == report_id)
                                           .order_by(ReportFileRow.position)).scalars().all()
 
         with LiveServer(site.app) as server, sync_playwright() as playwright:
@@ -92,6 +92,12 @@ def test_an_analyst_steps_the_blur_zooms_by_key_moves_on_and_is_reminded_to_paus
             expect(look).to_have_text("Strong blur, greyscale")
             page.keyboard.press("Escape")
             expect(page).to_have_title(f"Report #{report_id} · tipline")
+            expect(counter).to_have_text("2")  # the report page shows the same counter ...
+            for _ in range(3):
+                page.keyboard.press("j")
+            page.keyboard.press("r")  # ... and counts a reveal of its own thumbnail in place
+            expect(counter).to_have_text("3")
+            expect(reminder).to_be_visible()
             browser.close()
         assert refused == []
 
@@ -100,6 +106,6 @@ def test_an_analyst_steps_the_blur_zooms_by_key_moves_on_and_is_reminded_to_paus
                                        .order_by(AuditEventRow.seq)).scalars().all()
         assert [(e.actor_name, e.details["file_id"], e.details["look"]) for e in revealed] == [
             ("analyst", one, "light-grey"), ("analyst", one, "none-grey"), ("analyst", one, "none-colour"),
-            ("analyst", two, "light-grey")]
+            ("analyst", two, "light-grey"), ("analyst", three, "none-colour")]
     finally:
         instance.close()
