@@ -104,8 +104,8 @@ def render_preview(source: BinaryIO, kind: str, style: PreviewStyle, size: int =
     image.thumbnail((size, size))
     if style.greyscale:
         image = ImageOps.grayscale(image).convert("RGB")
-    if style.blurred:
-        image = image.filter(ImageFilter.GaussianBlur(style.radius))
+    if style.blurred:  # the radius is for a thumbnail: a larger picture is blurred as much relative to its size
+        image = image.filter(ImageFilter.GaussianBlur(style.radius * max(1.0, max(image.size) / THUMBNAIL_SIZE)))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()
