@@ -6,9 +6,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import maxminddb
 from maxminddb.errors import InvalidDatabaseError
@@ -110,24 +111,31 @@ def _location(record: dict[str, Any], network: str | None) -> IpLocation | None:
                       int(radius) if isinstance(radius, int) else None, network)
 
 
-_cache: dict[str, tuple[float, GeoIPDatabase]] = {}
+_cache: dict[tuple[str, str], tuple[float, object]] = {}
 _cache_lock = threading.Lock()
+_Database = TypeVar("_Database")
 
 
-def open_configured(settings_extra: dict[str, str]) -> GeoIPDatabase | None:
-    """The database named by TIPLINE_GEOIP_DATABASE (None when unset), reopened when the file changes."""
-    path = (settings_extra.get(GEOIP_SETTING) or "").strip()
+def open_named(settings_extra: dict[str, str], setting: str, opener: Callable[[str], _Database]) -> _Database | None:
+    """The MaxMind-format database file named by `setting` (None when unset), opened with `opener` once and reopened
+    when the file changes (jurisdiction's country database and takedown's network database share this)."""
+    path = (settings_extra.get(setting) or "").strip()
     if not path:
         return None
     resolved = str(Path(path).expanduser().absolute())
     try:
         mtime = os.stat(resolved).st_mtime
     except FileNotFoundError:
-        raise GeoIPDatabaseError(f"{GEOIP_SETTING} names {resolved}, which does not exist") from None
+        raise GeoIPDatabaseError(f"{setting} names {resolved}, which does not exist") from None
     with _cache_lock:
-        cached = _cache.get(resolved)
+        cached = _cache.get((setting, resolved))
         if cached is not None and cached[0] == mtime:
-            return cached[1]
-        database = GeoIPDatabase(resolved)
-        _cache[resolved] = (mtime, database)
+            return cast(_Database, cached[1])
+        database = opener(resolved)
+        _cache[(setting, resolved)] = (mtime, database)
         return database
+
+
+def open_configured(settings_extra: dict[str, str]) -> GeoIPDatabase | None:
+    """The database named by TIPLINE_GEOIP_DATABASE (None when unset), reopened when the file changes."""
+    return open_named(settings_extra, GEOIP_SETTING, GeoIPDatabase)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import maxminddb
 from maxminddb.errors import InvalidDatabaseError
 
-from tipline.jurisdiction.geoip import GeoIPDatabase, GeoIPDatabaseError
+from tipline.jurisdiction.geoip import GeoIPDatabase, GeoIPDatabaseError, open_named
 
 ASN_SETTING = "TIPLINE_ASN_DATABASE"
 RESOLVE_SETTING = "TIPLINE_RESOLVE_HOSTS"
@@ -116,27 +116,9 @@ class NetworkDatabase:
         self._reader.close()
 
 
-_asn_cache: dict[str, tuple[float, NetworkDatabase]] = {}
-_asn_lock = threading.Lock()
-
-
 def open_networks(extra: dict[str, str]) -> NetworkDatabase | None:
     """The database named by TIPLINE_ASN_DATABASE (None when unset), reopened when the file changes."""
-    path = (extra.get(ASN_SETTING) or "").strip()
-    if not path:
-        return None
-    resolved = str(Path(path).expanduser().absolute())
-    try:
-        mtime = os.stat(resolved).st_mtime
-    except FileNotFoundError:
-        raise GeoIPDatabaseError(f"{ASN_SETTING} names {resolved}, which does not exist") from None
-    with _asn_lock:
-        cached = _asn_cache.get(resolved)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        database = NetworkDatabase(resolved)
-        _asn_cache[resolved] = (mtime, database)
-        return database
+    return open_named(extra, ASN_SETTING, NetworkDatabase)
 
 
 @dataclass(frozen=True)
