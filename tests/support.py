@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,31 @@ def instance_env(instance: Instance) -> dict[str, str]:
     env["TIPLINE_KEY_DIR"] = str(instance.settings.key_dir)
     env.update(FAST_PASSWORD_HASHING)
     return env
+
+
+@dataclass
+class CommandRun:
+    """What a `tipline` command did: its exit code and what it printed on each stream."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_tipline(env: dict[str, str], *args: str, stdin: str | None = None) -> CommandRun:
+    """Run `tipline ARGS` in this process with click's CliRunner, in the environment `env` (instance_env)
+    and nothing else of tipline's, as a user's shell would: for tests of what a command does and prints,
+    not of the process boundary (starting a Python process costs seconds on a busy machine). A crash is
+    raised, not turned into exit code 1."""
+    from click.testing import CliRunner
+
+    from tipline.cli import main
+
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("TIPLINE_") and k not in env}
+    result = CliRunner().invoke(main, list(args), input=stdin, env={**unset, **env}, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CommandRun(result.exit_code, result.stdout, result.stderr)
 
 
 def tipline_command() -> list[str]:
