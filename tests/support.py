@@ -97,8 +97,13 @@ def build_instance(data_dir: Path, backend: str, request: pytest.FixtureRequest,
         _clean_postgres(instance)
     else:
         settings = make_settings(data_dir, **env)
-        _start_from_template(settings, request.getfixturevalue("sqlite_template"))
-        instance = Instance(settings)
+        database = sqlite_file(settings)
+        if database is not None and database.exists() and database.stat().st_size:
+            instance = Instance(settings)  # a database the test made already (by `tipline db upgrade`, say)
+            upgrade(instance.db)
+        else:
+            _start_from_template(settings, request.getfixturevalue("sqlite_template"))
+            instance = Instance(settings)
     connect_job_backend(instance)  # as every entry point does: with procrastinate, committed jobs are handed over
     return instance
 
