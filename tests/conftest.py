@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from support import POSTGRES_ADMIN_URL, build_instance, require_postgres
+from support import POSTGRES_ADMIN_URL, build_instance, migrated_sqlite_template, require_postgres
 from websupport import Site, build_site
 
 from tipline.instance import Instance
@@ -33,6 +33,12 @@ def postgres_database() -> Iterator[str]:
             )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A SQLite database migrated to head once for the session; each SQLite instance starts as a copy."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("sqlite-template") / "data")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

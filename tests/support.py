@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from sqlalchemy import create_engine, text
 from tipline.config import Settings, load_settings
 from tipline.instance import Instance
 from tipline.pipeline.engine.backend import connect_job_backend
+from tipline.statefiles import secure_state, sqlite_file
 from tipline.store.metadata import Base
-from tipline.store.schema import upgrade
+from tipline.store.schema import head_revision, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -61,6 +63,30 @@ def _clean_postgres(instance: Instance) -> None:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def migrated_sqlite_template(directory: Path) -> bytes:
+    """The bytes of a SQLite database that `upgrade` brought to head, made once per session (the
+    fixture `sqlite_template`): upgrading a fresh file runs every migration, about half a second a
+    test, and the result is the same for every instance (no migration writes instance data)."""
+    instance = Instance(make_settings(directory))
+    try:
+        _, revision = upgrade(instance.db)
+        assert revision == head_revision()
+    finally:
+        instance.close()  # the last connection closed checkpoints the WAL into the file
+    database = sqlite_file(instance.settings)
+    assert database is not None
+    assert not database.with_name(database.name + "-wal").exists(), "the template's WAL was not checkpointed"
+    return database.read_bytes()
+
+
+def _start_from_template(settings: Settings, template: bytes) -> None:
+    """Write the migrated template into this instance's new SQLite file, made private as tipline makes it."""
+    secure_state(settings)  # the data directory 0700 and an empty database file 0600, as the instance would
+    database = sqlite_file(settings)
+    assert database is not None and database.stat().st_size == 0, f"{database} is not a new database"
+    database.write_bytes(template)
+
+
 def build_instance(data_dir: Path, backend: str, request: pytest.FixtureRequest, **env: str) -> Instance:
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_database")
@@ -70,8 +96,14 @@ def build_instance(data_dir: Path, backend: str, request: pytest.FixtureRequest,
             _migrated.add(url)
         _clean_postgres(instance)
     else:
-        instance = Instance(make_settings(data_dir, **env))
-        upgrade(instance.db)
+        settings = make_settings(data_dir, **env)
+        database = sqlite_file(settings)
+        if database is not None and database.exists() and database.stat().st_size:
+            instance = Instance(settings)  # a database the test made already (by `tipline db upgrade`, say)
+            upgrade(instance.db)
+        else:
+            _start_from_template(settings, request.getfixturevalue("sqlite_template"))
+            instance = Instance(settings)
     connect_job_backend(instance)  # as every entry point does: with procrastinate, committed jobs are handed over
     return instance
 
@@ -129,6 +161,31 @@ def instance_env(instance: Instance) -> dict[str, str]:
     env["TIPLINE_KEY_DIR"] = str(instance.settings.key_dir)
     env.update(FAST_PASSWORD_HASHING)
     return env
+
+
+@dataclass
+class CommandRun:
+    """What a `tipline` command did: its exit code and what it printed on each stream."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_tipline(env: dict[str, str], *args: str, stdin: str | None = None) -> CommandRun:
+    """Run `tipline ARGS` in this process with click's CliRunner, in the environment `env` (instance_env)
+    and nothing else of tipline's, as a user's shell would: for tests of what a command does and prints,
+    not of the process boundary (starting a Python process costs seconds on a busy machine). A crash is
+    raised, not turned into exit code 1."""
+    from click.testing import CliRunner
+
+    from tipline.cli import main
+
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("TIPLINE_") and k not in env}
+    result = CliRunner().invoke(main, list(args), input=stdin, env={**unset, **env}, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CommandRun(result.exit_code, result.stdout, result.stderr)
 
 
 def tipline_command() -> list[str]:

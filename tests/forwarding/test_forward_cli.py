@@ -1,5 +1,6 @@
-"""`tipline destinations` and `tipline forward` as a user runs them, against a second tipline over
-real HTTP; and a forwarding process killed mid-upload, then run again, never leaves two filed reports."""
+"""`tipline destinations` and `tipline forward` as a user runs them (in this process, with click's runner),
+against a second tipline over real HTTP; and a forwarding process killed mid-upload (a real process),
+then run again, never leaves two filed reports."""
 
 from __future__ import annotations
 
@@ -15,15 +16,14 @@ from typing import Any
 import pytest
 from forwarding_support import facts, file_digests, remote_reports, remote_tipline, report_with_files
 from sqlalchemy import select
-from support import instance_env, tipline_command
+from support import CommandRun, instance_env, run_tipline, tipline_command
 
 from tipline.instance import Instance
 from tipline.store.tables import AuditEventRow
 
 
-def run(instance: Instance, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*tipline_command(), *args], input=stdin, capture_output=True, text=True,
-                          env=instance_env(instance), timeout=180)
+def run(instance: Instance, *args: str, stdin: str | None = None) -> CommandRun:
+    return run_tipline(instance_env(instance), *args, stdin=stdin)
 
 
 def test_destinations_and_forward_commands(sqlite_instance: Instance, tmp_path: Path,

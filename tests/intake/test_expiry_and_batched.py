@@ -112,12 +112,10 @@ def test_content_shared_with_another_report_survives_the_expiry(sqlite_api) -> N
 
 def test_the_expiry_command(sqlite_api) -> None:  # type: ignore[no-untyped-def]
     import json
-    import subprocess
 
-    from support import instance_env, tipline_command
+    from support import instance_env, run_tipline
 
-    completed = subprocess.run([*tipline_command(), "jobs", "expire-open", "--json"], capture_output=True, text=True,
-                               env=instance_env(sqlite_api.instance), timeout=60)
+    completed = run_tipline(instance_env(sqlite_api.instance), "jobs", "expire-open", "--json")
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == {"expired": [], "files_removed": 0, "blobs_deleted": 0}
 

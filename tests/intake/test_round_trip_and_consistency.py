@@ -4,7 +4,6 @@ stored the same."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from intake_client import Esp, benign_bytes
@@ -12,7 +11,7 @@ from intake_documents import ENTICEMENT_JSON, ENTICEMENT_XML, batched_report
 from intake_xsdwalk import XSD, Walker, to_bytes
 from lxml import etree
 from sqlalchemy import select
-from support import instance_env, tipline_command
+from support import CommandRun, instance_env, run_tipline
 from test_xml_mapping import assert_same_document
 
 from tipline.cybertipline.export import export_report
@@ -22,9 +21,8 @@ from tipline.store.tables import AuditEventRow, ReportRow
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))
 
 
-def export(instance, report_id: int, *args: str) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
-    return subprocess.run([*tipline_command(), "export", "cybertipline", str(report_id), *args],
-                          capture_output=True, env=instance_env(instance), timeout=60)
+def export(instance, report_id: int, *args: str) -> CommandRun:  # type: ignore[no-untyped-def]
+    return run_tipline(instance_env(instance), "export", "cybertipline", str(report_id), *args)
 
 
 def test_every_element_survives_submit_store_export(api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +80,7 @@ def test_an_export_is_an_audited_read_by_the_command_line(sqlite_api) -> None:  
     assert reads[0].actor_type == "system" and reads[0].actor_name.startswith("cli:")
     assert reads[0].details["purpose"] == "export cybertipline"
     missing = export(sqlite_api.instance, report_id + 50)
-    assert missing.returncode != 0 and b"does not exist" in missing.stderr
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
 
 
 def test_the_same_report_as_xml_and_as_json_is_stored_the_same(api) -> None:  # type: ignore[no-untyped-def]

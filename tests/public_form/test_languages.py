@@ -20,22 +20,24 @@ ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def extracted(tmp_path: Path) -> set[str | tuple[str, ...]]:
-    """The messages the code and templates mark today, extracted afresh with Babel."""
-    out = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> frozenset[str | tuple[str, ...]]:
+    """The messages the code and templates mark today, extracted afresh with Babel (once for every language)."""
+    out = tmp_path_factory.mktemp("babel") / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
                     "-k", "N_", "-o", str(out), "--no-location", "--omit-header", str(ROOT)],
                    check=True, capture_output=True, cwd=ROOT)
     with out.open("rb") as source:
-        return {m.id for m in read_po(source) if m.id}
+        return frozenset(m.id for m in read_po(source) if m.id)
 
 
 @pytest.mark.parametrize("code", [c for c in i18n.LANGUAGES if c != "en"])
-def test_every_public_message_is_translated_with_the_same_placeholders(tmp_path: Path, code: str) -> None:
+def test_every_public_message_is_translated_with_the_same_placeholders(
+        extracted: frozenset[str | tuple[str, ...]], code: str) -> None:
     with (i18n.LOCALE_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale=code)
     translated = {m.id: m.string for m in catalog if m.id}
-    missing = extracted(tmp_path) - set(translated)
+    missing = extracted - set(translated)
     assert not missing, f"{len(missing)} messages have no {code} translation, e.g. {sorted(map(str, missing))[:3]}"
     for msgid, string in translated.items():
         singular, *plural = msgid if isinstance(msgid, tuple) else (msgid,)

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from referralsupport import add_user, claim, png_bytes, principal, report_in_review
 from sqlalchemy import func, select, update
-from support import build_instance, instance_env, tipline_command
+from support import CommandRun, build_instance, instance_env, run_tipline
 from websupport import Site, build_site
 
 from tipline.domain.audit import Actor
@@ -386,15 +386,12 @@ def test_outcome_export_of_a_report_not_imported_refused(sending: Pair) -> None:
 
 def test_commands_round_trip(sqlite_instance: Instance, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """`tipline partners add`, `referral import --json`, `outcome-export`, `outcome-import`, as an operator runs them."""
-    import subprocess
-
     receiver = build_instance(tmp_path / "receiver", "sqlite", request)
     try:
         pair = _build_pair(sqlite_instance, receiver, tmp_path, register_sender=False)
 
-        def run(instance: Instance, *args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([*tipline_command(), *args], env=instance_env(instance), capture_output=True,
-                                  text=True, timeout=120, check=False)
+        def run(instance: Instance, *args: str) -> CommandRun:
+            return run_tipline(instance_env(instance), *args)
 
         key = tmp_path / "sender-signing.pub"
         key.write_text(_signing_text(pair.sender) + "\n")

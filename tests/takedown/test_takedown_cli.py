@@ -1,18 +1,17 @@
-"""`tipline takedown` as a user runs it (a separate process): the contact directory imported with
+"""`tipline takedown` as a user runs it (its own instance from the environment, click's runner): the contact directory imported with
 precise errors, a report's addresses located (IP addresses in the URLs: no DNS in a test), notices
 drafted, marked and re-checked, the overdue ones and the time to removal printed as JSON."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from support import build_instance, instance_env, tipline_command
+from support import CommandRun, build_instance, instance_env, run_tipline
 from takedown_support import CONTACTS_CSV, report_with_urls
 
 from tipline.domain.base import utc_now
@@ -33,9 +32,8 @@ def test_the_takedown_commands(hotline_on_sqlite: Instance, tmp_path: Path, take
     instance = hotline_on_sqlite
     env = {**instance_env(instance), **takedown_env}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*tipline_command(), "takedown", *args], capture_output=True, text=True, env=env,
-                              timeout=180)
+    def run(*args: str) -> CommandRun:
+        return run_tipline(env, "takedown", *args)
 
     good, bad = tmp_path / "contacts.csv", tmp_path / "bad.csv"
     good.write_text(CONTACTS_CSV)

@@ -6,10 +6,9 @@ runs and suppresses small cells."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import timedelta
 
-from support import instance_env, sample_content, tipline_command
+from support import instance_env, run_tipline, sample_content
 from websupport import Site
 
 from tipline.demo.history import HistoryPlan, load_history
@@ -22,8 +21,7 @@ HANDLE = "$surgefund9"
 
 
 def _tipline(site: Site, *args: str) -> str:
-    done = subprocess.run([*tipline_command(), *args], env=instance_env(site.instance), capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = run_tipline(instance_env(site.instance), *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
