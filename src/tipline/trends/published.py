@@ -8,11 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from tipline.domain.incident import IncidentType
@@ -42,17 +41,24 @@ NOTES = [
 ]
 
 
-def _period(day: date, by: str) -> str:
-    return str(day.year) if by == "year" else f"{day:%Y-%m}" if by == "month" else "all"
+def _period(session: Session, by: str) -> Any:
+    """A count's period as SQL: "2026" by year, "2026-03" by month, "all" otherwise."""
+    if by not in PERIODS:
+        return literal("all")
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(TrendCountRow.day, "YYYY" if by == "year" else "YYYY-MM")
+    return func.strftime("%Y" if by == "year" else "%Y-%m", TrendCountRow.day)  # SQLite keeps a date as text
 
 
 def _counts(session: Session, first: date, last: date, dimension: str, by: str) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = defaultdict(int)
-    for day, value, count in session.execute(select(TrendCountRow.day, TrendCountRow.value, TrendCountRow.count).where(
-            TrendCountRow.dimension == dimension, TrendCountRow.day >= first, TrendCountRow.day <= last)):
-        if count:
-            found[(_period(day, by), value)] += count
-    return found
+    """Each (period, value)'s count, added up in SQL: three years of daily counts are tens of thousands of
+    rows, their sums by month a few hundred (adding them up in Python took most of the report's time)."""
+    period = _period(session, by).label("period")
+    return {(str(p), value): int(count) for p, value, count in session.execute(
+        select(period, TrendCountRow.value, func.sum(TrendCountRow.count))
+        .where(TrendCountRow.dimension == dimension, TrendCountRow.day >= first, TrendCountRow.day <= last,
+               TrendCountRow.count != 0)
+        .group_by(period, TrendCountRow.value))}
 
 
 def suppress(cells: list[list[int]], row_totals: list[int], column_totals: list[int], threshold: int,

@@ -5,6 +5,7 @@ their facts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -17,7 +18,7 @@ from tipline.domain.base import STORED, utc_now
 from tipline.domain.lifecycle import QUEUE_STATES, ReportState
 from tipline.domain.report import ReportContent
 from tipline.pipeline.stages.base import HasAudit, HasReports, Stage
-from tipline.store.banks import match_facts
+from tipline.store.banks import match_facts_many
 from tipline.store.tables import (
     ConversationAnalysisRow,
     IdentifierRow,
@@ -83,14 +84,22 @@ def _disclosure(stored: object) -> DisclosureFact | None:
 
 
 def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
-    content = ReportContent.model_validate(row.content, context=STORED)
-    summary = content.incident_summary
-    reviewed = (row.reviewed_annotations or {}).get("annotations", [])
-    sextortion = bool(summary.report_annotations and summary.report_annotations.sextortion) or "sextortion" in reviewed
-    ages = child_ages(content)
+    """What triage reads about the report: its content, analyses, files and their matches, the reports
+    sharing an identifier it reports, and text findings."""
+    return collect_facts_many(session, [row])[row.id]
 
-    conversations = tuple(
-        ConversationFact(
+
+def collect_facts_many(session: Session, rows: Sequence[ReportRow]) -> dict[int, TriageFacts]:
+    """collect_facts for several reports, each kind of fact read once for all of them (a weights preview
+    scores up to PREVIEW_LIMIT reports: one read per report and kind took about 20 ms a report)."""
+    ids = [row.id for row in rows]
+    conversations: dict[int, list[ConversationFact]] = {i: [] for i in ids}
+    for analysis in session.execute(
+        select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id.in_(ids),
+                                              ConversationAnalysisRow.error.is_(None))
+        .order_by(ConversationAnalysisRow.report_id, ConversationAnalysisRow.id)
+    ).scalars():
+        conversations[analysis.report_id].append(ConversationFact(
             analysis_id=analysis.id,
             source_ref=analysis.source_ref,
             level=analysis.level or "none",
@@ -101,46 +110,49 @@ def collect_facts(session: Session, row: ReportRow) -> TriageFacts:
                 if t["tactic"] in TRIAGE_TACTICS
             ),
             disclosure=_disclosure(analysis.result.get("disclosure")),
-        )
-        for analysis in session.execute(
-            select(ConversationAnalysisRow).where(ConversationAnalysisRow.report_id == row.id,
-                                                  ConversationAnalysisRow.error.is_(None))
-            .order_by(ConversationAnalysisRow.id)
-        ).scalars()
-    )
+        ))
 
-    matching_done, matches = match_facts(session, row.id)
-    files = []
-    for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id == row.id)
-                                .order_by(ReportFileRow.position)).scalars():
+    matches = match_facts_many(session, rows)
+    files: dict[int, list[FileFact]] = {i: [] for i in ids}
+    for file in session.execute(select(ReportFileRow).where(ReportFileRow.report_id.in_(ids))
+                                .order_by(ReportFileRow.report_id, ReportFileRow.position)).scalars():
         annotations = ((file.details or {}).get("fileAnnotations") or {})
         infant = bool(annotations.get("infant")) or "infant" in (file.reviewed_annotations or {}).get("annotations", [])
-        files.append(FileFact(file.id, file.file_name or file.id, file.media_kind, infant,
-                              tuple(matches.get(file.id, ()))))
+        files[file.report_id].append(FileFact(file.id, file.file_name or file.id, file.media_kind, infant,
+                                              tuple(matches[file.report_id][1].get(file.id, ()))))
 
     mine, other = aliased(IdentifierRow), aliased(IdentifierRow)
-    shared = tuple(
-        session.execute(
-            select(other.report_id)
-            .join(mine, and_(mine.kind == other.kind, mine.value == other.value))
-            .where(mine.report_id == row.id, mine.role == "reported", other.report_id != row.id)
-            .distinct()
-            .order_by(other.report_id)
-        ).scalars()
-    )
-    text = tuple(
-        TextFact(finding.kind, finding.path, finding.quote, finding.value)
-        for finding in session.execute(select(TextFindingRow).where(TextFindingRow.report_id == row.id)
-                                       .order_by(TextFindingRow.id)).scalars()
-    )
+    shared: dict[int, list[int]] = {i: [] for i in ids}
+    for report_id, other_id in session.execute(
+        select(mine.report_id, other.report_id)
+        .join(mine, and_(mine.kind == other.kind, mine.value == other.value))
+        .where(mine.report_id.in_(ids), mine.role == "reported", other.report_id != mine.report_id)
+        .distinct()
+        .order_by(mine.report_id, other.report_id)
+    ):
+        shared[report_id].append(other_id)
+    text: dict[int, list[TextFact]] = {i: [] for i in ids}
+    for finding in session.execute(select(TextFindingRow).where(TextFindingRow.report_id.in_(ids))
+                                   .order_by(TextFindingRow.report_id, TextFindingRow.id)).scalars():
+        text[finding.report_id].append(TextFact(finding.kind, finding.path, finding.quote, finding.value))
+    return {row.id: _facts(row, tuple(conversations[row.id]), tuple(files[row.id]), matches[row.id][0],
+                           tuple(shared[row.id]), tuple(text[row.id])) for row in rows}
+
+
+def _facts(row: ReportRow, conversations: tuple[ConversationFact, ...], files: tuple[FileFact, ...],
+           matching_done: bool, shared: tuple[int, ...], text: tuple[TextFact, ...]) -> TriageFacts:
+    content = ReportContent.model_validate(row.content, context=STORED)
+    summary = content.incident_summary
+    reviewed = (row.reviewed_annotations or {}).get("annotations", [])
     return TriageFacts(
         received_at=row.received_at,
         escalation_text=summary.escalate_to_high_priority,
         child_in_danger_now=bool(content.public_report and content.public_report.child_in_danger_now),
-        sextortion_annotation=sextortion,
-        victim_ages=tuple(ages),
+        sextortion_annotation=bool(summary.report_annotations and summary.report_annotations.sextortion)
+        or "sextortion" in reviewed,
+        victim_ages=tuple(child_ages(content)),
         conversations=conversations,
-        files=tuple(files),
+        files=files,
         matching_done=matching_done,
         shared_reports=shared,
         analyst_escalation=row.escalation_note if row.escalated_to_supervisor_at else None,
@@ -237,8 +249,10 @@ def preview_weights(session: Session, weights: TriageWeights, *, now: datetime |
     after: dict[str, int] = {}
     moves: dict[tuple[str, str], int] = {}
     for start in range(0, len(ids), 200):
-        for row in session.execute(select(ReportRow).where(ReportRow.id.in_(ids[start:start + 200]))).scalars():
-            facts = collect_facts(session, row)
+        rows = list(session.execute(select(ReportRow).where(ReportRow.id.in_(ids[start:start + 200]))).scalars())
+        facts_of = collect_facts_many(session, rows)
+        for row in rows:
+            facts = facts_of[row.id]
             old = score_priority(facts, current, when).level
             new = score_priority(facts, weights, when).level
             before[old] = before.get(old, 0) + 1
