@@ -20,10 +20,10 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.store.accounts import Principal
 from tipline.store.analyst_figures import exposure_figures, own_exposure, throughput_figures
-from tipline.store.review_decisions import ReviewDecisionRow
+from tipline.store.review_decisions import ReviewDecisionRow, decision_tally
 from tipline.store.tables import AuditEventRow, User
 from tipline.triage.exposure import ExposureTargets, exposure, longest_run
-from tipline.triage.workload import Analyst, duration_words, throughput
+from tipline.triage.workload import Analyst, duration_words, tally, throughput
 
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 
@@ -208,3 +208,34 @@ def test_the_supervisor_sees_throughput_and_exposure_and_the_analyst_their_own(t
         assert analyst.get("/supervisor").status_code == 403
     finally:
         instance.close()
+
+
+def test_the_database_counts_decisions_as_the_rows_would_be_counted(site_on_each_backend: Site) -> None:
+    """/supervisor's throughput is counted by the database (a year of decisions would otherwise be read back as
+    rows): the same counts and medians as counting the rows themselves, on both backends."""
+    site = site_on_each_backend
+    instance = site.instance
+    report_id = site.esp().post("/api/v1/reports", json=sample_content()).json()["reportId"]
+    analyst, supervisor = _person(instance, "analyst"), _person(instance, "supervisor")
+    now = utc_now()
+    decisions = [
+        (analyst.user_id, now - timedelta(hours=3), now - timedelta(hours=1)),
+        (analyst.user_id, now - timedelta(days=2, hours=7, minutes=30), now - timedelta(days=2)),
+        (analyst.user_id, now - timedelta(days=10, hours=4), now - timedelta(days=10)),  # not in the last 7 days
+        (analyst.user_id, now - timedelta(days=41), now - timedelta(days=40)),  # too old
+        (supervisor.user_id, None, now - timedelta(days=1)),  # no claim time: counted, no duration
+        (supervisor.user_id, now - timedelta(minutes=20), now - timedelta(minutes=5)),
+        (None, now - timedelta(hours=5), now - timedelta(hours=4)),  # nobody held it
+    ]
+    with instance.db.transaction() as session:
+        for user_id, claimed_at, decided_at in decisions:
+            session.add(ReviewDecisionRow(report_id=report_id, user_id=user_id, claimed_at=claimed_at,
+                                          decided_at=decided_at, outcome="informational"))
+    with instance.db.transaction() as session:
+        counted = decision_tally(session, now)
+    expected = tally(decisions, now)
+    assert counted.decided_7 == expected.decided_7 == {analyst.user_id: 2, supervisor.user_id: 2}
+    assert counted.decided_30 == expected.decided_30 == {analyst.user_id: 3, supervisor.user_id: 2}
+    assert set(counted.spans) == set(expected.spans) == {analyst.user_id, supervisor.user_id}
+    for user_id, spans in expected.spans.items():
+        assert sorted(counted.spans[user_id]) == pytest.approx(sorted(spans), abs=0.01)

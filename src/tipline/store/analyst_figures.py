@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tipline.domain.audit import ActorType
 from tipline.domain.lifecycle import ReportState
 from tipline.domain.roles import Permission, Role, has_permission
-from tipline.store.review_decisions import decisions_since
+from tipline.store.review_decisions import decision_tally
 from tipline.store.tables import AuditEventRow, ReportRow, User, UserSession
 from tipline.triage.exposure import (
     Exposure,
@@ -23,7 +23,7 @@ from tipline.triage.exposure import (
     session_exposure,
     week_start,
 )
-from tipline.triage.workload import LONG_DAYS, Analyst, Throughput, throughput
+from tipline.triage.workload import Analyst, Throughput, throughput
 
 REVEALED = "file.revealed"
 
@@ -48,9 +48,8 @@ def held_by_user(session: Session) -> dict[int, int]:
 
 def throughput_figures(session: Session, now: datetime, people: Iterable[Analyst] | None = None) -> list[Throughput]:
     """Per reviewer: held now, decided in the last 7 and 30 days, the median time from claim to decision."""
-    decisions = [(d.user_id, d.claimed_at, d.decided_at)
-                 for d in decisions_since(session, now - timedelta(days=LONG_DAYS))]
-    return throughput(reviewers(session) if people is None else people, held_by_user(session), decisions, now)
+    return throughput(reviewers(session) if people is None else people, held_by_user(session),
+                      decision_tally(session, now), now)
 
 
 def reveal_times(session: Session, since: datetime, user_id: int | None = None) -> dict[int, list[datetime]]:

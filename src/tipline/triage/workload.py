@@ -27,12 +27,17 @@ class Throughput:
     median_to_decision: timedelta | None  # from claim to decision, over the last 30 days' decisions
 
 
-def throughput(analysts: Iterable[Analyst], held: Mapping[int, int],
-               decisions: Iterable[tuple[int | None, datetime | None, datetime]], now: datetime) -> list[Throughput]:
-    """One row per analyst (those given, and anyone else who holds or decided reports is left out: the
-    caller lists the people who review), most decided in 30 days first, then most held, then by name.
+@dataclass(frozen=True)
+class Tally:
+    """Per person: decisions in the last 7 and 30 days, and each of the 30 days' claim-to-decision spans (seconds)."""
 
-    `decisions`: (who, claimed at, decided at), of at least the last 30 days; older ones are ignored."""
+    decided_7: Mapping[int, int]
+    decided_30: Mapping[int, int]
+    spans: Mapping[int, list[float]]
+
+
+def tally(decisions: Iterable[tuple[int | None, datetime | None, datetime]], now: datetime) -> Tally:
+    """Count `decisions`: (who, claimed at, decided at), of at least the last 30 days; older ones are ignored."""
     week, month = now - timedelta(days=SHORT_DAYS), now - timedelta(days=LONG_DAYS)
     counts_7: dict[int, int] = {}
     counts_30: dict[int, int] = {}
@@ -45,8 +50,21 @@ def throughput(analysts: Iterable[Analyst], held: Mapping[int, int],
             counts_7[user_id] = counts_7.get(user_id, 0) + 1
         if claimed_at is not None and claimed_at <= decided_at:
             spans.setdefault(user_id, []).append((decided_at - claimed_at).total_seconds())
-    rows = [Throughput(a, held.get(a.user_id, 0), counts_7.get(a.user_id, 0), counts_30.get(a.user_id, 0),
-                       timedelta(seconds=median(spans[a.user_id])) if spans.get(a.user_id) else None)
+    return Tally(counts_7, counts_30, spans)
+
+
+def throughput(analysts: Iterable[Analyst], held: Mapping[int, int],
+               decisions: Iterable[tuple[int | None, datetime | None, datetime]] | Tally,
+               now: datetime) -> list[Throughput]:
+    """One row per analyst (those given, and anyone else who holds or decided reports is left out: the
+    caller lists the people who review), most decided in 30 days first, then most held, then by name.
+
+    `decisions`: (who, claimed at, decided at), of at least the last 30 days (older ones are ignored), or their
+    `Tally` already counted (as the store counts them in SQL)."""
+    counted = decisions if isinstance(decisions, Tally) else tally(decisions, now)
+    rows = [Throughput(a, held.get(a.user_id, 0), counted.decided_7.get(a.user_id, 0),
+                       counted.decided_30.get(a.user_id, 0),
+                       timedelta(seconds=median(counted.spans[a.user_id])) if counted.spans.get(a.user_id) else None)
             for a in analysts]
     rows.sort(key=lambda r: (-r.decided_30, -r.held, r.analyst.name.casefold(), r.analyst.username))
     return rows
