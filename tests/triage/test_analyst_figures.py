@@ -236,6 +236,7 @@ def test_the_database_counts_decisions_as_the_rows_would_be_counted(site_on_each
     expected = tally(decisions, now)
     assert counted.decided_7 == expected.decided_7 == {analyst.user_id: 2, supervisor.user_id: 2}
     assert counted.decided_30 == expected.decided_30 == {analyst.user_id: 3, supervisor.user_id: 2}
-    assert set(counted.spans) == set(expected.spans) == {analyst.user_id, supervisor.user_id}
-    for user_id, spans in expected.spans.items():
-        assert sorted(counted.spans[user_id]) == pytest.approx(sorted(spans), abs=0.01)
+    assert set(counted.median_seconds) == set(expected.median_seconds) == {analyst.user_id, supervisor.user_id}
+    assert expected.median_seconds[analyst.user_id] == 4 * 3600  # the median of 2 h, 4 h and 7 h 30
+    for user_id, seconds in expected.median_seconds.items():
+        assert counted.median_seconds[user_id] == pytest.approx(seconds, abs=0.01)

@@ -6,9 +6,10 @@ from a few narrow rows instead of the audit trail's documents. Holds no report c
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, case, func, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, and_, case, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tipline.domain.audit import Actor, ActorType
@@ -51,21 +52,24 @@ def _span_seconds(dialect: str) -> ColumnElement[Any]:
 
 def decision_tally(session: Session, now: datetime) -> Tally:
     """The last 30 days' decisions per person, counted by the database (by the index on decided_at): what
-    `workload.tally` counts from the rows, without turning thousands of rows into timestamps."""
+    `workload.tally` counts from the rows, without turning thousands of rows into timestamps. PostgreSQL also
+    takes the medians (percentile_cont); on SQLite the spans come back as seconds and Python takes them."""
     week, month = now - timedelta(days=SHORT_DAYS), now - timedelta(days=LONG_DAYS)
-    decided = ReviewDecisionRow.decided_at
+    decided, claimed = ReviewDecisionRow.decided_at, ReviewDecisionRow.claimed_at
     window = (decided >= month, decided <= now, ReviewDecisionRow.user_id.is_not(None))
-    counts = session.execute(
-        select(ReviewDecisionRow.user_id, func.count(), func.sum(case((decided >= week, 1), else_=0)))
-        .where(*window).group_by(ReviewDecisionRow.user_id)
-    ).all()
-    spans: dict[int, list[float]] = {}
     dialect = session.get_bind().dialect.name
-    for user_id, seconds in session.execute(
-        select(ReviewDecisionRow.user_id, _span_seconds(dialect))
-        .where(*window, ReviewDecisionRow.claimed_at.is_not(None), ReviewDecisionRow.claimed_at <= decided)
-    ):
-        if user_id is not None:
+    span = _span_seconds(dialect)
+    timed = and_(claimed.is_not(None), claimed <= decided)
+    columns = [ReviewDecisionRow.user_id, func.count(), func.sum(case((decided >= week, 1), else_=0))]
+    if dialect == "postgresql":
+        columns.append(func.percentile_cont(0.5).within_group(span).filter(timed))
+    counts = session.execute(select(*columns).where(*window).group_by(ReviewDecisionRow.user_id)).all()
+    medians: dict[int, float] = {}
+    if dialect == "postgresql":
+        medians = {int(row[0]): max(0.0, float(row[3])) for row in counts if row[3] is not None}
+    else:
+        spans: dict[int, list[float]] = {}
+        for user_id, seconds in session.execute(select(ReviewDecisionRow.user_id, span).where(*window, timed)):
             spans.setdefault(int(user_id), []).append(max(0.0, float(seconds)))
-    return Tally({int(u): int(week_count or 0) for u, _, week_count in counts},
-                 {int(u): int(total) for u, total, _ in counts}, spans)
+        medians = {user_id: median(values) for user_id, values in spans.items()}
+    return Tally({int(row[0]): int(row[2] or 0) for row in counts}, {int(row[0]): int(row[1]) for row in counts}, medians)

@@ -29,11 +29,12 @@ class Throughput:
 
 @dataclass(frozen=True)
 class Tally:
-    """Per person: decisions in the last 7 and 30 days, and each of the 30 days' claim-to-decision spans (seconds)."""
+    """Per person: decisions in the last 7 and 30 days, and the median of the 30 days' claim-to-decision spans
+    (seconds; absent for someone with no decision that has a claim time)."""
 
     decided_7: Mapping[int, int]
     decided_30: Mapping[int, int]
-    spans: Mapping[int, list[float]]
+    median_seconds: Mapping[int, float]
 
 
 def tally(decisions: Iterable[tuple[int | None, datetime | None, datetime]], now: datetime) -> Tally:
@@ -50,7 +51,7 @@ def tally(decisions: Iterable[tuple[int | None, datetime | None, datetime]], now
             counts_7[user_id] = counts_7.get(user_id, 0) + 1
         if claimed_at is not None and claimed_at <= decided_at:
             spans.setdefault(user_id, []).append((decided_at - claimed_at).total_seconds())
-    return Tally(counts_7, counts_30, spans)
+    return Tally(counts_7, counts_30, {user_id: median(values) for user_id, values in spans.items()})
 
 
 def throughput(analysts: Iterable[Analyst], held: Mapping[int, int],
@@ -64,7 +65,8 @@ def throughput(analysts: Iterable[Analyst], held: Mapping[int, int],
     counted = decisions if isinstance(decisions, Tally) else tally(decisions, now)
     rows = [Throughput(a, held.get(a.user_id, 0), counted.decided_7.get(a.user_id, 0),
                        counted.decided_30.get(a.user_id, 0),
-                       timedelta(seconds=median(counted.spans[a.user_id])) if counted.spans.get(a.user_id) else None)
+                       timedelta(seconds=counted.median_seconds[a.user_id]) if a.user_id in counted.median_seconds
+                       else None)
             for a in analysts]
     rows.sort(key=lambda r: (-r.decided_30, -r.held, r.analyst.name.casefold(), r.analyst.username))
     return rows
