@@ -16,6 +16,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError, parse_classification, parse_signal_type
 from tipline.store.audit import AuditLog
+from tipline.store.bulk import insert_many, reserve_ids
 from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
 from tipline.store.victim_tables import SeriesEventRow
 from tipline.triage import MatchFact
@@ -174,30 +175,24 @@ class BankStore:
 
     def add_keyed(self, session: Session, bank_id: int, entries: list[BankEntry], actor: Actor,
                   *, audit_detail: dict[str, Any] | None = None) -> dict[tuple[str, str | None, str], int]:
-        """Add entries (one insert per INSERT_BATCH, one change-log row each) and answer each new id by
+        """Add entries (one bulk insert and one change-log row per INSERT_BATCH) and answer each new id by
         (signal type, source id, value): for callers that link their own rows to the entries they added
-        (an exchange's fetch). One audit event for them all."""
+        (an exchange's fetch). Their ids are reserved first, so nothing is read back. One audit event."""
         now = utc_now()
         found: dict[tuple[str, str | None, str], int] = {}
+        table = cast(Table, BankEntryRow.__table__)
         for start in range(0, len(entries), INSERT_BATCH):
-            rows = [{
-                "bank_id": bank_id, "signal_type": e.signal_type.value, "value": e.value, "source": e.source,
-                "source_id": e.source_id, "classification": e.classification.value if e.classification else None,
-                "series": e.series, "added_by": e.added_by or actor.name, "added_at": e.added_at or now,
-                "enabled": e.enabled, "changed_at": now,
-            } for e in entries[start:start + INSERT_BATCH]]
-            # a plain executemany, then the new ids read back above the highest id before it: RETURNING
-            # through the ORM's bulk path cost more than the rest of a fetch's page together
-            before = session.execute(select(func.coalesce(func.max(BankEntryRow.id), 0))).scalar_one()
-            session.execute(cast(Table, BankEntryRow.__table__).insert(), rows)
-            wanted = {(r["signal_type"], r["source_id"], r["value"]) for r in rows}
-            ids = []
-            for entry_id, signal_type, source_id, value in session.execute(
-                    select(BankEntryRow.id, BankEntryRow.signal_type, BankEntryRow.source_id, BankEntryRow.value)
-                    .where(BankEntryRow.id > before, BankEntryRow.bank_id == bank_id)):
-                if (signal_type, source_id, value) in wanted:
-                    found[(signal_type, source_id, value)] = entry_id
-                    ids.append(entry_id)
+            chunk = entries[start:start + INSERT_BATCH]
+            ids = reserve_ids(session, table, len(chunk))
+            insert_many(session, table, [{
+                "id": entry_id, "bank_id": bank_id, "signal_type": e.signal_type.value, "value": e.value,
+                "source": e.source, "source_id": e.source_id,
+                "classification": e.classification.value if e.classification else None, "series": e.series,
+                "added_by": e.added_by or actor.name, "added_at": e.added_at or now, "enabled": e.enabled,
+                "changed_at": now,
+            } for entry_id, e in zip(ids, chunk, strict=True)])
+            for entry_id, e in zip(ids, chunk, strict=True):
+                found[(e.signal_type.value, e.source_id, e.value)] = entry_id
             session.add(BankChangeRow(bank_id=bank_id, action="add", entry_ids={"ids": ids}, at=now))
         if found:
             self.audit.append(session, actor, "bank.entries_added",
