@@ -377,37 +377,52 @@ class MatcherSync:
 
     def _apply_changes(self, session: Session) -> None:
         assert self._matcher is not None
-        changes = list(session.execute(
-            select(BankChangeRow).where(BankChangeRow.seq > self._low_water).order_by(BankChangeRow.seq)
-        ).scalars())
+        # the sequence numbers first: the changes of the last CHANGE_WINDOW stay above the low-water mark,
+        # and reading their id lists again at every poll (a large fetch writes one per 2,000 entries) cost
+        # more than the lookups themselves
+        waiting = [seq for seq in session.execute(
+            select(BankChangeRow.seq).where(BankChangeRow.seq > self._low_water)).scalars()
+            if seq not in self._applied]
         self._last_poll = time.monotonic()
-        for change in changes:
-            if change.seq in self._applied:
-                continue
-            bank = session.get(BankRow, change.bank_id) if change.bank_id is not None else None
-            if change.action == "bank" and bank is not None:
-                if any(b.name == bank.name for b in self._matcher.banks()):
-                    self._matcher.update_bank(to_bank(bank))
-                else:
-                    self._matcher.add_bank(to_bank(bank))
-            elif change.action == "add" and bank is not None:
-                rows = session.execute(select(BankEntryRow).where(BankEntryRow.id.in_(change.entry_ids["ids"])))
-                for row in rows.scalars():
-                    try:
-                        self._matcher.add(to_entry(row, bank.name))
-                    except (SignalError, ValueError, KeyError):
-                        pass  # already known (loaded after the change was written)
-            elif change.action in ("enable", "disable"):
-                for entry_id in change.entry_ids["ids"]:
-                    try:
-                        if change.action == "enable":
-                            self._matcher.enable(entry_id)
-                        else:
-                            self._matcher.disable(entry_id)
-                    except KeyError:
-                        pass
-            self._applied.add(change.seq)
+        for start in range(0, len(waiting), 100):
+            for change in session.execute(select(BankChangeRow).where(
+                    BankChangeRow.seq.in_(waiting[start:start + 100])).order_by(BankChangeRow.seq)).scalars():
+                self._apply(session, change)
+                self._applied.add(change.seq)
         settled = self._settled_seq(session)
         if settled > self._low_water:
             self._low_water = settled
             self._applied = {seq for seq in self._applied if seq > settled}
+
+    def _apply(self, session: Session, change: BankChangeRow) -> None:
+        assert self._matcher is not None
+        bank = session.get(BankRow, change.bank_id) if change.bank_id is not None else None
+        if change.action == "bank" and bank is not None:
+            if any(b.name == bank.name for b in self._matcher.banks()):
+                self._matcher.update_bank(to_bank(bank))
+            else:
+                self._matcher.add_bank(to_bank(bank))
+        elif change.action == "add" and bank is not None:
+            ids = change.entry_ids["ids"]
+            fresh = []
+            for start in range(0, len(ids), 5000):
+                for row in session.execute(select(BankEntryRow).where(
+                        BankEntryRow.id.in_(ids[start:start + 5000]))).scalars():
+                    if self._matcher.entry(row.id) is None:  # else known (loaded after the change was written)
+                        try:
+                            fresh.append(to_entry(row, bank.name))
+                        except (SignalError, ValueError):
+                            pass
+            if self._matcher.bank(bank.name) is None:
+                self._matcher.add_bank(to_bank(bank))
+            # in one go: a PDQ index takes a change's entries as one block, not one array copy each
+            self._matcher.load(fresh)
+        elif change.action in ("enable", "disable"):
+            for entry_id in change.entry_ids["ids"]:
+                try:
+                    if change.action == "enable":
+                        self._matcher.enable(entry_id)
+                    else:
+                        self._matcher.disable(entry_id)
+                except KeyError:
+                    pass
