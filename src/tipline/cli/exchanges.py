@@ -67,11 +67,13 @@ def _when(value: Any) -> str:
 @click.option("--flood-reports", type=click.IntRange(1, 1_000_000), help="Hold an entry matching more reports than this (20).")
 @click.option("--flood-files", type=click.IntRange(1, 1_000_000), help="... or more files than this (50) ...")
 @click.option("--flood-hours", type=click.IntRange(1, 24 * 365), help="... within this many hours (24).")
+@click.option("--fetch-every", "fetch_every", type=click.IntRange(0, 7 * 24 * 60),
+              help="Minutes between the workers' fetches of it (15; 0: only `tipline exchanges fetch`).")
 @json_option
 def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: str | None,
                   only_esp_ids: tuple[int, ...], path: str | None, fmt: str, signal_type: str | None,
                   credentials_stdin: bool, flood_reports: int | None, flood_files: int | None,
-                  flood_hours: int | None, as_json: bool) -> None:
+                  flood_hours: int | None, fetch_every: int | None, as_json: bool) -> None:
     """Add exchange NAME filling BANK (audited; the credentials are not)."""
     if api == "ncmec":
         config: dict[str, Any] = {"environment": environment, "url": url, "only_esp_ids": list(only_esp_ids)}
@@ -90,6 +92,8 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
         checked = api_named(api).check_config(config)
         row = instance.exchanges.create(session, name, api, checked, bank, cli_actor(), credentials=credentials)
         row.config = {**row.config, **flood}
+        if fetch_every is not None:
+            row.config = {**row.config, "fetch_every_minutes": fetch_every}
         data = _summary(instance, session, row)
     emit(as_json, data, f"Exchange {name} ({api}) added; it fills bank {bank}. Fetch it with "
                         f"`tipline exchanges fetch {name}`." + (
@@ -105,6 +109,17 @@ def exchanges_set_credentials(name: str) -> None:
     with _instance() as instance, instance.db.transaction() as session:
         instance.exchanges.set_credentials(session, name, secret, cli_actor())
     click.echo(f"Credentials of {name} set.")
+
+
+@exchanges_group.command("set-interval")
+@click.argument("name")
+@click.argument("minutes", type=click.IntRange(0, 7 * 24 * 60))
+def exchanges_set_interval(name: str, minutes: int) -> None:
+    """Have the workers (`tipline worker`) fetch NAME every MINUTES minutes (0: only `tipline exchanges fetch`)."""
+    with _instance() as instance, instance.db.transaction() as session:
+        instance.exchanges.set_fetch_interval(session, name, minutes, cli_actor())
+    click.echo(f"Exchange {name} is fetched by the workers every {minutes} minutes." if minutes else
+               f"Exchange {name} is fetched only by `tipline exchanges fetch`.")
 
 
 @exchanges_group.command("enable")
@@ -126,6 +141,7 @@ def exchanges_disable(name: str) -> None:
 
 
 def _summary(instance: Any, session: Any, row: Any) -> dict[str, Any]:
+    from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
     from tipline.store.tables import BankRow
 
     bank = session.get(BankRow, row.bank_id)
@@ -135,6 +151,7 @@ def _summary(instance: Any, session: Any, row: Any) -> dict[str, Any]:
     return {
         "name": row.name, "api": row.api, "bank": bank.name if bank else None, "enabled": row.enabled,
         "config": row.config, "has_credentials": row.sealed_credentials is not None, "state": row.state,
+        "fetch_every_minutes": (row.config or {}).get("fetch_every_minutes", DEFAULT_FETCH_MINUTES),
         "last_fetch_started_at": row.last_fetch_started_at, "last_fetch_finished_at": row.last_fetch_finished_at,
         "last_success_at": row.last_success_at, "last_error": row.last_error,
         "checkpoint_time": checkpoint_ts, "totals": (row.counts or {}).get("total", {}),
