@@ -77,9 +77,8 @@ def run_lookups(seconds: float, local: int) -> None:
         now = time.monotonic()
         if now - window >= 1.0:
             used = time.process_time()
-            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window),
-                              "cpu_ms_per_lookup": 1000 * (used - cpu) / max(done, 1),
-                              "cpu_share": (used - cpu) / (now - window)}), flush=True)
+            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
+                              "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window)}), flush=True)
             window, done, cpu = now, 0, used
     instance.close()
 
@@ -203,6 +202,10 @@ def main() -> int:
     def average(chosen: list[dict[str, float]], key: str) -> float | None:
         return round(mean(s[key] for s in chosen), 3) if chosen else None
 
+    def cpu_ms_per_lookup(chosen: list[dict[str, float]]) -> float | None:
+        done = sum(s["lookups"] for s in chosen)
+        return round(1000 * sum(s["cpu_s"] for s in chosen) / done, 3) if done else None
+
     check = _check(env, args.count)
     seconds = fetch_ended - fetch_started
     figures = {
@@ -215,8 +218,7 @@ def main() -> int:
         "during_over_idle": round(mean(during) / mean(idle), 3) if idle and during else None,
         # the lookup process's own CPU per lookup (what keeping its matcher current costs it) and the share of
         # a core it got (what the other processes on the machine left it), idle / during the fetch
-        "lookup_cpu_ms_idle_during": f"{average(idle_samples, 'cpu_ms_per_lookup')} / "
-                                     f"{average(during_samples, 'cpu_ms_per_lookup')}",
+        "lookup_cpu_ms_idle_during": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}",
         "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
                                         f"{average(during_samples, 'cpu_share')}",
         **check, "backend": "postgresql" if args.postgres else "sqlite",

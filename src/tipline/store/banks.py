@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -405,12 +406,24 @@ class MatcherSync:
         elif change.action == "add" and bank is not None:
             ids = change.entry_ids["ids"]
             fresh = []
+            # plain rows, not ORM objects: building 2,000 of those per change was half the cost of keeping a
+            # process's matcher current during a large fetch (42 µs an entry, 20 with rows)
+            columns = [BankEntryRow.id, BankEntryRow.signal_type, BankEntryRow.value, BankEntryRow.source,
+                       BankEntryRow.source_id, BankEntryRow.classification, BankEntryRow.series,
+                       BankEntryRow.added_by, BankEntryRow.added_at, BankEntryRow.enabled]
+            name = sys.intern(bank.name)
             for start in range(0, len(ids), 5000):
-                for row in session.execute(select(BankEntryRow).where(
-                        BankEntryRow.id.in_(ids[start:start + 5000]))).scalars():
-                    if self._matcher.entry(row.id) is None:  # else known (loaded after the change was written)
+                for entry_id, kind, value, source, source_id, classification, series, added_by, added_at, enabled \
+                        in session.execute(select(*columns).where(BankEntryRow.id.in_(ids[start:start + 5000]))):
+                    if self._matcher.entry(entry_id) is None:  # else known (loaded after the change was written)
                         try:
-                            fresh.append(to_entry(row, bank.name))
+                            fresh.append(BankEntry(  # its strings interned as the matcher keeps them (no copy)
+                                bank=name, signal_type=parse_signal_type(kind), value=value,
+                                source=sys.intern(source) if source else source, source_id=source_id,
+                                classification=parse_classification(classification),
+                                series=sys.intern(series) if series else series,
+                                added_by=sys.intern(added_by) if added_by else added_by, added_at=added_at,
+                                enabled=enabled, entry_id=entry_id))
                         except (SignalError, ValueError):
                             pass
             if self._matcher.bank(bank.name) is None:
