@@ -53,17 +53,19 @@ def _when(value: Any) -> str:
 
 @exchanges_group.command("add")
 @click.argument("name")
-@click.option("--api", "api", type=click.Choice(["ncmec", "file"]), required=True,
-              help="ncmec: NCMEC hash sharing; file: a hash list at --path or --url.")
+@click.option("--api", "api", type=click.Choice(["ncmec", "stopncii", "file"]), required=True,
+              help="ncmec: NCMEC hash sharing; stopncii: StopNCII.org; file: a hash list at --path or --url.")
 @click.option("--bank", required=True, help="The bank the exchange fills (tipline banks create ...).")
 @click.option("--environment", help="ncmec: NCMEC's environment (Industry, NGO, test_Industry ...; default Industry).")
-@click.option("--url", help="file: the list's http(s) URL; ncmec: another base URL than the environment's.")
+@click.option("--url", help="file: the list's http(s) URL; ncmec, stopncii: another base URL than the exchange's.")
 @click.option("--only-esp-id", "only_esp_ids", type=int, multiple=True, help="ncmec: only entries of this member.")
 @click.option("--path", type=click.Path(dir_okay=False), help="file: the list's path on this machine.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "csv", "vics", "threatexchange"]),
               default="auto", show_default=True, help="file: the list's format.")
 @click.option("--signal-type", help="file: the type of a plain list's hashes (md5, sha1, sha256, pdq ...).")
-@click.option("--credentials-stdin", is_flag=True, help="Read USER:PASSWORD from standard input (ncmec).")
+@click.option("--credentials-stdin", is_flag=True,
+              help="Read the credentials from standard input (ncmec: USER:PASSWORD; stopncii: FETCH_KEY,SUBSCRIPTION_KEY"
+                   "[,FEEDBACK_KEY]).")
 @click.option("--flood-reports", type=click.IntRange(1, 1_000_000), help="Hold an entry matching more reports than this (20).")
 @click.option("--flood-files", type=click.IntRange(1, 1_000_000), help="... or more files than this (50) ...")
 @click.option("--flood-hours", type=click.IntRange(1, 24 * 365), help="... within this many hours (24).")
@@ -79,10 +81,14 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
         config: dict[str, Any] = {"environment": environment, "url": url, "only_esp_ids": list(only_esp_ids)}
         if path or signal_type or fmt != "auto":
             raise Failure("--path, --format and --signal-type are for --api file")
+    elif api == "stopncii":
+        config = {"url": url}
+        if path or signal_type or fmt != "auto" or environment or only_esp_ids:
+            raise Failure("--api stopncii takes --url (another base URL than StopNCII's) and --credentials-stdin")
     else:
         config = {"path": path, "url": url, "format": fmt, "signal_type": signal_type}
         if environment or only_esp_ids or credentials_stdin:
-            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec")
+            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec or stopncii")
     credentials = _read_secret() if credentials_stdin else None
     flood = {k: v for k, v in {"flood_reports": flood_reports, "flood_files": flood_files,
                                 "flood_hours": flood_hours}.items() if v is not None}

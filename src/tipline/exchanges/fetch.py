@@ -56,9 +56,10 @@ class FetchOutcome:
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """`text` without the credentials or any part of them (a password may follow the user in a message)."""
+    """`text` without the credentials or any part of them (a password may follow the user in a message;
+    StopNCII's are keys separated by commas)."""
     if secret:
-        for part in {secret, *secret.split(":", 1)}:
+        for part in {secret, *secret.split(":", 1), *secret.split(",")}:
             if len(part) >= 4:
                 text = text.replace(part, "********")
     return text[:2000]
