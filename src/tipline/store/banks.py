@@ -315,6 +315,10 @@ def match_facts(session: Session, report_id: int) -> tuple[bool, dict[str, list[
     return True, found
 
 
+def _intern(text: str | None) -> str | None:
+    return sys.intern(text) if text else text
+
+
 class MatcherSync:
     """One process's matcher: loaded from the database on first use, then kept current by applying
     the change log at most every half second (no rebuild; adds and disables are incremental).
@@ -413,17 +417,15 @@ class MatcherSync:
                        BankEntryRow.added_by, BankEntryRow.added_at, BankEntryRow.enabled]
             name = sys.intern(bank.name)
             for start in range(0, len(ids), 5000):
-                for entry_id, kind, value, source, source_id, classification, series, added_by, added_at, enabled \
-                        in session.execute(select(*columns).where(BankEntryRow.id.in_(ids[start:start + 5000]))):
-                    if self._matcher.entry(entry_id) is None:  # else known (loaded after the change was written)
+                for row in session.execute(select(*columns).where(BankEntryRow.id.in_(ids[start:start + 5000]))):
+                    if self._matcher.entry(row.id) is None:  # else known (loaded after the change was written)
                         try:
                             fresh.append(BankEntry(  # its strings interned as the matcher keeps them (no copy)
-                                bank=name, signal_type=parse_signal_type(kind), value=value,
-                                source=sys.intern(source) if source else source, source_id=source_id,
-                                classification=parse_classification(classification),
-                                series=sys.intern(series) if series else series,
-                                added_by=sys.intern(added_by) if added_by else added_by, added_at=added_at,
-                                enabled=enabled, entry_id=entry_id))
+                                bank=name, signal_type=parse_signal_type(row.signal_type), value=row.value,
+                                source=_intern(row.source), source_id=row.source_id,
+                                classification=parse_classification(row.classification), series=_intern(row.series),
+                                added_by=_intern(row.added_by), added_at=row.added_at, enabled=row.enabled,
+                                entry_id=row.id))
                         except (SignalError, ValueError):
                             pass
             if self._matcher.bank(bank.name) is None:
