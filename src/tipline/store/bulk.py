@@ -58,7 +58,8 @@ def insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
     by_column = []
     for column in columns:
         down = [row[column] for row in rows]
-        processor = table.c[column].type.bind_processor(dialect)
+        # the type as this dialect stores it (a timestamp as SQLAlchemy's SQLite text, not the driver's isoformat)
+        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
         by_column.append(down if processor is None else list(map(_converter(processor), down)))
     values = list(zip(*by_column, strict=True))
     connection.exec_driver_sql(
