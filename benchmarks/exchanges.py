@@ -12,7 +12,8 @@ PostgreSQL with --postgres) with a "local" bank of --local entries, it:
 3. checks that every entry is in the bank exactly once: as many exchange entries and bank entries as
    the exchange sent signals, no (remote id, signal type) twice, none missing.
 
-It prints the fetch's wall time and entries/s, lookups/s idle and during the fetch and their ratio,
+It prints the fetch's wall time and entries/s, its CPU time (user + system of the fetch processes, killed
+ones included) and entries per CPU second, the load average before and after, lookups/s idle and during the fetch and their ratio,
 and the check. Exit 1 if an entry is lost or doubled.
 
     .venv/bin/python benchmarks/exchanges.py                        # 1,000,000 entries
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -58,23 +60,26 @@ def run_lookups(seconds: float, local: int) -> None:
 
     instance = Instance()
     rng = random.Random(5)
-    with instance.db.transaction() as session:
+    with instance.db.read_session() as session:
         instance.matching.matcher(session)  # loaded before timing
     print(json.dumps({"ready": True}), flush=True)
     end = time.monotonic() + seconds
-    window, done = time.monotonic(), 0
+    window, done, cpu = time.monotonic(), 0, time.process_time()
     while time.monotonic() < end:
         i = rng.randrange(local * 2)  # half the lookups hit a local entry
         seed = f"local{i}".encode()
         signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
                               pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
-        with instance.db.transaction() as session:
-            instance.matching.matcher(session).lookup(signals)
+        with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
+            matcher = instance.matching.matcher(session)
+        matcher.lookup(signals)
         done += 1
         now = time.monotonic()
         if now - window >= 1.0:
-            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window)}), flush=True)
-            window, done = now, 0
+            used = time.process_time()
+            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
+                              "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window)}), flush=True)
+            window, done, cpu = now, 0, used
     instance.close()
 
 
@@ -152,6 +157,8 @@ def main() -> int:
         reader.start()
         time.sleep(args.idle)
         fetch_started = time.time()
+        load_before = os.getloadavg()
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the fetches end meanwhile
         kills = 0
         runs = 0
         deadline = time.monotonic() + args.timeout
@@ -173,6 +180,10 @@ def main() -> int:
                 raise SystemExit(f"the fetch failed: {out} {err}")
             break
         fetch_ended = time.time()
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        fetch_cpu = (children_after.ru_utime - children_before.ru_utime
+                     + children_after.ru_stime - children_before.ru_stime)
+        load_after = os.getloadavg()
         time.sleep(2)
         lookups.send_signal(signal.SIGTERM)
         lookups.wait()
@@ -183,16 +194,33 @@ def main() -> int:
         if lookups is not None and lookups.poll() is None:
             lookups.kill()
 
-    idle = [s["lookups_per_s"] for s in samples if s["at"] < fetch_started]
-    during = [s["lookups_per_s"] for s in samples if fetch_started + 1 < s["at"] <= fetch_ended]
+    idle_samples = [s for s in samples if s["at"] < fetch_started]
+    during_samples = [s for s in samples if fetch_started + 1 < s["at"] <= fetch_ended]
+    idle = [s["lookups_per_s"] for s in idle_samples]
+    during = [s["lookups_per_s"] for s in during_samples]
+
+    def average(chosen: list[dict[str, float]], key: str) -> float | None:
+        return round(mean(s[key] for s in chosen), 3) if chosen else None
+
+    def cpu_ms_per_lookup(chosen: list[dict[str, float]]) -> float | None:
+        done = sum(s["lookups"] for s in chosen)
+        return round(1000 * sum(s["cpu_s"] for s in chosen) / done, 3) if done else None
+
     check = _check(env, args.count)
     seconds = fetch_ended - fetch_started
     figures = {
         "entries": args.count, "signals": args.count * 2, "kills": kills, "runs": runs,
         "fetch_seconds": round(seconds, 1), "entries_per_s": round(args.count / seconds, 1),
+        "fetch_cpu_seconds": round(fetch_cpu, 1), "entries_per_cpu_s": round(args.count / fetch_cpu, 1),
+        "load_average_before_after": f"{load_before[0]:.2f} / {load_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
         "during_over_idle": round(mean(during) / mean(idle), 3) if idle and during else None,
+        # the lookup process's own CPU per lookup (what keeping its matcher current costs it) and the share of
+        # a core it got (what the other processes on the machine left it), idle / during the fetch
+        "lookup_cpu_ms_idle_during": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}",
+        "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
+                                        f"{average(during_samples, 'cpu_share')}",
         **check, "backend": "postgresql" if args.postgres else "sqlite",
     }
     if args.json:

@@ -53,34 +53,42 @@ def _when(value: Any) -> str:
 
 @exchanges_group.command("add")
 @click.argument("name")
-@click.option("--api", "api", type=click.Choice(["ncmec", "file"]), required=True,
-              help="ncmec: NCMEC hash sharing; file: a hash list at --path or --url.")
+@click.option("--api", "api", type=click.Choice(["ncmec", "stopncii", "file"]), required=True,
+              help="ncmec: NCMEC hash sharing; stopncii: StopNCII.org; file: a hash list at --path or --url.")
 @click.option("--bank", required=True, help="The bank the exchange fills (tipline banks create ...).")
 @click.option("--environment", help="ncmec: NCMEC's environment (Industry, NGO, test_Industry ...; default Industry).")
-@click.option("--url", help="file: the list's http(s) URL; ncmec: another base URL than the environment's.")
+@click.option("--url", help="file: the list's http(s) URL; ncmec, stopncii: another base URL than the exchange's.")
 @click.option("--only-esp-id", "only_esp_ids", type=int, multiple=True, help="ncmec: only entries of this member.")
 @click.option("--path", type=click.Path(dir_okay=False), help="file: the list's path on this machine.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "csv", "vics", "threatexchange"]),
               default="auto", show_default=True, help="file: the list's format.")
 @click.option("--signal-type", help="file: the type of a plain list's hashes (md5, sha1, sha256, pdq ...).")
-@click.option("--credentials-stdin", is_flag=True, help="Read USER:PASSWORD from standard input (ncmec).")
+@click.option("--credentials-stdin", is_flag=True,
+              help="Read the credentials from standard input (ncmec: USER:PASSWORD; stopncii: FETCH_KEY,SUBSCRIPTION_KEY"
+                   "[,FEEDBACK_KEY]).")
 @click.option("--flood-reports", type=click.IntRange(1, 1_000_000), help="Hold an entry matching more reports than this (20).")
 @click.option("--flood-files", type=click.IntRange(1, 1_000_000), help="... or more files than this (50) ...")
 @click.option("--flood-hours", type=click.IntRange(1, 24 * 365), help="... within this many hours (24).")
+@click.option("--fetch-every", "fetch_every", type=click.IntRange(0, 7 * 24 * 60),
+              help="Minutes between the workers' fetches of it (15; 0: only `tipline exchanges fetch`).")
 @json_option
 def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: str | None,
                   only_esp_ids: tuple[int, ...], path: str | None, fmt: str, signal_type: str | None,
                   credentials_stdin: bool, flood_reports: int | None, flood_files: int | None,
-                  flood_hours: int | None, as_json: bool) -> None:
+                  flood_hours: int | None, fetch_every: int | None, as_json: bool) -> None:
     """Add exchange NAME filling BANK (audited; the credentials are not)."""
     if api == "ncmec":
         config: dict[str, Any] = {"environment": environment, "url": url, "only_esp_ids": list(only_esp_ids)}
         if path or signal_type or fmt != "auto":
             raise Failure("--path, --format and --signal-type are for --api file")
+    elif api == "stopncii":
+        config = {"url": url}
+        if path or signal_type or fmt != "auto" or environment or only_esp_ids:
+            raise Failure("--api stopncii takes --url (another base URL than StopNCII's) and --credentials-stdin")
     else:
         config = {"path": path, "url": url, "format": fmt, "signal_type": signal_type}
         if environment or only_esp_ids or credentials_stdin:
-            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec")
+            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec or stopncii")
     credentials = _read_secret() if credentials_stdin else None
     flood = {k: v for k, v in {"flood_reports": flood_reports, "flood_files": flood_files,
                                 "flood_hours": flood_hours}.items() if v is not None}
@@ -90,6 +98,8 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
         checked = api_named(api).check_config(config)
         row = instance.exchanges.create(session, name, api, checked, bank, cli_actor(), credentials=credentials)
         row.config = {**row.config, **flood}
+        if fetch_every is not None:
+            row.config = {**row.config, "fetch_every_minutes": fetch_every}
         data = _summary(instance, session, row)
     emit(as_json, data, f"Exchange {name} ({api}) added; it fills bank {bank}. Fetch it with "
                         f"`tipline exchanges fetch {name}`." + (
@@ -105,6 +115,17 @@ def exchanges_set_credentials(name: str) -> None:
     with _instance() as instance, instance.db.transaction() as session:
         instance.exchanges.set_credentials(session, name, secret, cli_actor())
     click.echo(f"Credentials of {name} set.")
+
+
+@exchanges_group.command("set-interval")
+@click.argument("name")
+@click.argument("minutes", type=click.IntRange(0, 7 * 24 * 60))
+def exchanges_set_interval(name: str, minutes: int) -> None:
+    """Have the workers (`tipline worker`) fetch NAME every MINUTES minutes (0: only `tipline exchanges fetch`)."""
+    with _instance() as instance, instance.db.transaction() as session:
+        instance.exchanges.set_fetch_interval(session, name, minutes, cli_actor())
+    click.echo(f"Exchange {name} is fetched by the workers every {minutes} minutes." if minutes else
+               f"Exchange {name} is fetched only by `tipline exchanges fetch`.")
 
 
 @exchanges_group.command("enable")
@@ -126,6 +147,7 @@ def exchanges_disable(name: str) -> None:
 
 
 def _summary(instance: Any, session: Any, row: Any) -> dict[str, Any]:
+    from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
     from tipline.store.tables import BankRow
 
     bank = session.get(BankRow, row.bank_id)
@@ -135,6 +157,7 @@ def _summary(instance: Any, session: Any, row: Any) -> dict[str, Any]:
     return {
         "name": row.name, "api": row.api, "bank": bank.name if bank else None, "enabled": row.enabled,
         "config": row.config, "has_credentials": row.sealed_credentials is not None, "state": row.state,
+        "fetch_every_minutes": (row.config or {}).get("fetch_every_minutes", DEFAULT_FETCH_MINUTES),
         "last_fetch_started_at": row.last_fetch_started_at, "last_fetch_finished_at": row.last_fetch_finished_at,
         "last_success_at": row.last_success_at, "last_error": row.last_error,
         "checkpoint_time": checkpoint_ts, "totals": (row.counts or {}).get("total", {}),

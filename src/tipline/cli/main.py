@@ -92,7 +92,7 @@ def worker(concurrency: int, drain: bool) -> None:
         return
     from tipline.pipeline.engine.inprocess import InProcessWorker
 
-    embedded = InProcessWorker(instance, threads=concurrency)
+    embedded = InProcessWorker(instance, threads=concurrency, outbound=True)  # exchanges fetched here, not in `serve`
     if drain:
         finished = embedded.drain()
         click.echo("pipeline drained" if finished else "pipeline still busy after the time limit", err=True)

@@ -112,7 +112,7 @@ class ExchangeApi(Protocol):
                       confirmed: bool, reason: str | None) -> None: ...
 
 
-def _signal(kind: SignalType, value: str, remote_id: str, problems: list[Problem]) -> tuple[SignalType, str] | None:
+def checked_signal(kind: SignalType, value: str, remote_id: str, problems: list[Problem]) -> tuple[SignalType, str] | None:
     try:
         return kind, normalize_signal(kind, value)
     except SignalError as error:
@@ -163,7 +163,7 @@ class NcmecApi:
             raise ExchangeConfigError(f"environment must be one of {', '.join(sorted(known))}, got {environment!r}")
         url = config.get("url")
         if url is not None:
-            _check_url(url)
+            check_url(url)
         try:
             ids = sorted({int(i) for i in config.get("only_esp_ids") or []})
         except (TypeError, ValueError):
@@ -224,7 +224,7 @@ class NcmecApi:
                                                 f"{update.entry_type.value} fingerprint {name!r} is not a signal "
                                                 "tipline matches"))
                         continue
-                    found = _signal(kind, value, remote_id, problems)
+                    found = checked_signal(kind, value, remote_id, problems)
                     if found is not None:
                         signals.append(found)
                 tags = tuple(sorted({update.classification} if update.classification else set()))
@@ -271,7 +271,7 @@ class FileListApi:
         if bool(path) == bool(url):
             raise ExchangeConfigError("a file exchange reads a path or a url (one of them)")
         if url:
-            _check_url(url)
+            check_url(url)
         fmt = config.get("format") or "auto"
         if fmt != "auto":
             try:
@@ -386,7 +386,7 @@ def _suffix(url: str) -> str:
     return Path(urllib.parse.urlsplit(url).path).suffix[:10]
 
 
-def _check_url(url: Any) -> None:
+def check_url(url: Any) -> None:
     parts = urllib.parse.urlsplit(str(url))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ExchangeConfigError(f"a url is http:// or https://, got {url!r}")
@@ -394,7 +394,9 @@ def _check_url(url: Any) -> None:
         raise ExchangeConfigError("put credentials in `tipline exchanges set-credentials`, not in the url")
 
 
-APIS: dict[str, ExchangeApi] = {api.name: api for api in (NcmecApi(), FileListApi())}
+from tipline.exchanges.stopncii import StopNciiApi  # noqa: E402 - it builds on the shapes above
+
+APIS: dict[str, ExchangeApi] = {api.name: api for api in (NcmecApi(), FileListApi(), StopNciiApi())}
 
 
 def api_named(name: str) -> ExchangeApi:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,9 +56,10 @@ class FetchOutcome:
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """`text` without the credentials or any part of them (a password may follow the user in a message)."""
+    """`text` without the credentials or any part of them (a password may follow the user in a message;
+    StopNCII's are keys separated by commas)."""
     if secret:
-        for part in {secret, *secret.split(":", 1)}:
+        for part in {secret, *secret.split(":", 1), *secret.split(",")}:
             if len(part) >= 4:
                 text = text.replace(part, "********")
     return text[:2000]
@@ -149,8 +152,50 @@ def fetch_exchange(instance: Instance, name: str, *, on_page: Callable[[Page, Pa
     return outcome
 
 
-def _pages(pages: Iterator[Page]) -> Iterator[Page]:
-    yield from pages
+PREFETCH_PAGES = 2
+"""Pages the client may fetch and parse ahead of the one being applied."""
+
+
+def _pages(pages: Iterator[Page], depth: int = PREFETCH_PAGES) -> Iterator[Page]:
+    """The client's pages, fetched and parsed in a thread while the pages before them are applied (the
+    exchange's answer, its parsing and the database's commit overlap). Pages still come in order and each
+    is applied with its own checkpoint, so a fetch stopped with pages read ahead resumes before them.
+    An error of the client comes out where its page would have."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the applying thread, which raises it
+            put(("error", error))
+            return
+        put(("end", None))
+
+    reader = threading.Thread(target=read, name="exchange-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _counted(counts: dict[str, Any] | None, result: PageResult | None, *, malformed: int = 0) -> dict[str, Any]:

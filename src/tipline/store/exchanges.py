@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -23,6 +23,7 @@ from tipline.keyfiles import load_or_create_key
 from tipline.matching import BankEntry, BankKind, SignalError, SignalType, parse_classification
 from tipline.store.audit import AuditLog
 from tipline.store.banks import BankError, BankStore
+from tipline.store.bulk import insert_many
 from tipline.store.exchange_tables import ExchangeEntryRow, ExchangeProblemRow, ExchangeRow
 from tipline.store.tables import BankRow, FileMatchRow
 
@@ -132,6 +133,15 @@ class ExchangeStore:
                           details={"exchange": name})
         return row
 
+    def set_fetch_interval(self, session: Session, name: str, minutes: int, actor: Actor) -> ExchangeRow:
+        """How often the workers fetch NAME (0: only `tipline exchanges fetch`, by hand or a timer)."""
+        if not 0 <= minutes <= 7 * 24 * 60:
+            raise ExchangeError("the interval is 0 (not fetched by the workers) to 10080 minutes (a week)")
+        row = self.get(session, name)
+        row.config = {**row.config, "fetch_every_minutes": minutes}
+        self.audit.append(session, actor, "exchange.interval_set", details={"exchange": name, "minutes": minutes})
+        return row
+
     def get(self, session: Session, name: str) -> ExchangeRow:
         row = session.execute(select(ExchangeRow).where(ExchangeRow.name == name)).scalar_one_or_none()
         if row is None:
@@ -229,7 +239,7 @@ class ExchangeStore:
                                 "value": value, "bank_entry_id": entry_id, "tags": list(entry.tags),
                                 "first_seen": now, "last_seen": now, "seen_generation": page.snapshot or 0})
             if inserts:
-                session.execute(cast(Table, ExchangeEntryRow.__table__).insert(), inserts)  # Core executemany: no ORM bulk path
+                insert_many(session, ExchangeEntryRow.__table__, inserts)
             result.added += len(inserts)
         session.flush()
         if disable:

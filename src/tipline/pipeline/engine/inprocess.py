@@ -9,19 +9,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tipline.pipeline.engine.jobs import new_worker_id
-from tipline.pipeline.engine.maintenance import Periodic
+from tipline.pipeline.engine.maintenance import OUTBOUND_TASKS, Periodic
 from tipline.pipeline.engine.runner import run_next
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
 
 log = logging.getLogger("tipline.pipeline")
+OUTBOUND_LOOK_SECONDS = 15.0  # how often the outbound thread asks whether its tasks are due
 
 
 class InProcessWorker:
     """Runs due jobs on background threads; wakes as soon as a commit queues new work."""
 
-    def __init__(self, instance: Instance, threads: int = 1, idle_wait: float = 1.0) -> None:
+    def __init__(self, instance: Instance, threads: int = 1, idle_wait: float = 1.0, *, outbound: bool = False) -> None:
+        """`outbound`: also run the work that makes outside requests (OUTBOUND_TASKS: exchanges fetched on
+        their intervals) on a thread of its own; for `tipline worker`, never for the web process's worker."""
         self.instance = instance
         self.threads = threads
         self.idle_wait = idle_wait
@@ -35,6 +38,7 @@ class InProcessWorker:
 
         self._expiry = PeriodicExpiry(instance)
         self._maintenance = Periodic(instance)
+        self._outbound = Periodic(instance, OUTBOUND_TASKS) if outbound else None
 
     def recover(self) -> int:
         """Free the leases of workers that died on this host, so their jobs resume now."""
@@ -48,6 +52,10 @@ class InProcessWorker:
         self.recover()
         for number in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"tipline-pipeline-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self._outbound is not None:
+            thread = threading.Thread(target=self._outbound_loop, name="tipline-outbound", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -70,6 +78,12 @@ class InProcessWorker:
             if not worked:
                 self._wake.wait(self.idle_wait)
                 self._wake.clear()
+
+    def _outbound_loop(self) -> None:
+        assert self._outbound is not None
+        while not self._stop.is_set():
+            self._outbound.maybe_run(time.monotonic())
+            self._stop.wait(OUTBOUND_LOOK_SECONDS)
 
     def drain(self, timeout: float = 600.0, on_job: Callable[[], None] | None = None) -> bool:
         """Run jobs on the calling thread until none are queued or running (demo loading, tests)."""

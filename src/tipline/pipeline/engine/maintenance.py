@@ -3,7 +3,8 @@ counts toward priority), encrypted blobs no report holds any more deleted after 
 expired idempotency keys forgotten, SQLite's query statistics refreshed, referral packages whose
 build never finished removed, audit events left unsealed (a process stopped between a commit and its
 sealing) chained, and a signed checkpoint of the audit chain's head written outside the database
-(the data directory's audit-checkpoints.log and the log)."""
+(the data directory's audit-checkpoints.log and the log). In worker processes only (OUTBOUND_TASKS):
+hash-list exchanges fetched on their intervals."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tipline.exchanges.periodic import fetch_due_exchanges
 from tipline.pipeline.stages.score_priority import rescore_waiting as rescore_waiting_reports
 from tipline.store import held_uploads
 from tipline.store.idempotency import delete_expired
@@ -94,6 +96,12 @@ TASKS = [
     Task("audit_checkpoint", AUDIT_CHECKPOINT_SECONDS, write_audit_checkpoint),
     Task("trends_upkeep", 60 * 60, run_trends_upkeep),  # recount decided reports, judge yesterday and today
 ]
+
+OUTBOUND_TASKS = [
+    Task("fetch_exchanges", 60, fetch_due_exchanges),  # each exchange on its own interval (exchanges/periodic.py)
+]
+"""Work that makes requests to the outside: only in worker processes (`tipline worker`), never in the web
+process, and on a Periodic of its own (a fetch may take minutes; the upkeep above does not wait for it)."""
 
 
 class Periodic:

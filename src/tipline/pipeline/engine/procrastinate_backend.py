@@ -30,7 +30,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from tipline.pipeline.engine.jobs import new_worker_id
-from tipline.pipeline.engine.maintenance import Periodic
+from tipline.pipeline.engine.maintenance import OUTBOUND_TASKS, Periodic
 from tipline.pipeline.engine.runner import run_job
 from tipline.store.tables import PipelineJob
 
@@ -44,6 +44,7 @@ TASK_NAME = "tipline.run_pipeline_job"
 SWEEP_TASK_NAME = "tipline.sweep_pipeline_jobs"
 EXPIRE_TASK_NAME = "tipline.expire_open_reports"
 MAINTENANCE_TASK_NAME = "tipline.maintenance"
+OUTBOUND_TASK_NAME = "tipline.outbound"  # exchanges fetched on their intervals (workers only)
 SWEEP_CRON = "* * * * *"  # when the periodic sweep runs (tests move it out of reach)
 DEFER_TIMEOUT_SECONDS = 30
 
@@ -88,6 +89,13 @@ class ProcrastinateDispatcher:
         self.maintain_task = self.app.periodic(cron="* * * * *", periodic_id="maintenance")(
             self.app.task(name=MAINTENANCE_TASK_NAME, queue=QUEUE, pass_context=False)(self._maintain)
         )
+        # Outbound work (exchanges fetched on their intervals): only workers run periodic tasks, never the
+        # web processes that build this dispatcher to hand jobs over; a Periodic of its own, so a long fetch
+        # holds up neither the upkeep above nor another worker's look (fetch_exchange refuses a second fetch).
+        self.outbound = Periodic(instance, OUTBOUND_TASKS)
+        self.outbound_task = self.app.periodic(cron="* * * * *", periodic_id="outbound")(
+            self.app.task(name=OUTBOUND_TASK_NAME, queue=QUEUE, pass_context=False)(self._outbound)
+        )
         self._opened = False
         instance.on_jobs_committed(self.dispatch)
 
@@ -128,6 +136,9 @@ class ProcrastinateDispatcher:
 
     def _maintain(self, timestamp: int) -> int:
         return sum(self.maintenance.maybe_run(time.monotonic()).values())
+
+    def _outbound(self, timestamp: int) -> int:
+        return sum(self.outbound.maybe_run(time.monotonic()).values())
 
     def _sweep(self, timestamp: int) -> int:
         return self.sweep()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from tipline.domain.roles import Permission
 from tipline.exchanges.apis import APIS
 from tipline.exchanges.fetch import rescore_after_release
+from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
 from tipline.store.accounts import Principal
 from tipline.store.exchange_tables import ExchangeEntryRow, ExchangeRow
 from tipline.store.exchanges import ExchangeError
@@ -146,7 +147,7 @@ def exchange_show(exchange_name: str, principal: Reader, work: InTransaction) ->
     bank = work.session.get(BankRow, row.bank_id)
     feedback = (store.entries(work.session, row, state="rejected") + store.entries(work.session, row, state="confirmed"))
     return {"name": row.name, "api": row.api, "enabled": row.enabled, "bank": bank.name if bank else "",
-            "config": row.config, "status": _status(row), "entries": store.entry_counts(work.session, row),
+            "config": {"fetch_every_minutes": DEFAULT_FETCH_MINUTES, **row.config}, "status": _status(row), "entries": store.entry_counts(work.session, row),
             "held": [_entry(e) for e in store.entries(work.session, row, state="held")],
             "feedback": [_entry(e) for e in sorted(feedback, key=lambda e: e.id)[-100:]],
             "problems": [{"at": p.at.isoformat(), "kind": p.kind, "remote_id": p.remote_id, "detail": p.detail}

@@ -1,0 +1,87 @@
+"""Writing many rows at once, for the paths that write thousands per transaction (an exchange's fetch,
+a trends rebuild): ids reserved in one statement and rows inserted with the driver's own bulk path.
+
+SQLAlchemy's executemany converts every value of every row through the column types (about 50 µs a row
+for a bank entry, more than the insert itself); here each column's conversion is looked up once and a
+value repeated down a column (a page's timestamp, its bank, its source) is converted once. PostgreSQL
+takes the rows by COPY (an executemany there sends one INSERT per row), SQLite by the driver's
+executemany."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Table, text
+from sqlalchemy.orm import Session
+
+from tipline.store.types import json_text
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` new ids of `table`'s integer key, for rows this transaction inserts with them.
+
+    PostgreSQL draws them from the key's sequence in one statement. SQLite numbers rows after the
+    highest one, as it would itself: the write transaction (BEGIN IMMEDIATE) holds the database's
+    write lock from its start, so no other writer can take them before the insert."""
+    if count <= 0:
+        return []
+    key = _key(table)
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :count)"),
+            {"table": table.name, "column": key, "count": count}).scalars())
+    highest = session.execute(text(f"SELECT coalesce(max({key}), 0) FROM {table.name}")).scalar_one()  # noqa: S608 - names from the table's definition
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys, in the caller's transaction): COPY on PostgreSQL (with it a
+    trends rebuild of 18,700 reports took 3 s of CPU, 15 s with executemany), the driver's executemany on
+    SQLite, each column's values converted as its type says (once per distinct value down a column)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        driver = connection.connection.driver_connection  # the psycopg connection, in this transaction
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # names from the table's own definition
+        ) as copy:
+            for row in rows:
+                copy.write_row([json_text(row[c]) if c in as_json and row[c] is not None else row[c]
+                                for c in columns])
+        return
+    by_column = []
+    for column in columns:
+        down = [row[column] for row in rows]
+        # the type as this dialect stores it (a timestamp as SQLAlchemy's SQLite text, not the driver's isoformat)
+        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        by_column.append(down if processor is None else list(map(_converter(processor), down)))
+    values = list(zip(*by_column, strict=True))
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",  # noqa: S608
+        values)
+
+
+def _converter(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`processor` remembering its answers for hashable values (a column mostly repeats a few)."""
+    known: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return known[value]
+        except KeyError:
+            known[value] = converted = processor(value)
+            return converted
+        except TypeError:  # unhashable (a JSON list or document)
+            return processor(value)
+    return convert
+
+
+def _key(table: Table) -> str:
+    (column,) = table.primary_key.columns
+    return str(column.name)
