@@ -114,3 +114,23 @@ def test_a_safety_lesson_quoting_a_threat_is_not_a_threat() -> None:
         "x_k: you have 2 hours or everyone sees it",
     ), )
     assert threat.alert and threat.suspected_author == "x_k", threat.details()
+
+
+@pytest.mark.parametrize(("text", "general"), [
+    ("If someone you don't know asks for a photo, tell a trusted adult", True),
+    ("Scammers often pretend to be a teen girl and then ask for pictures", True),
+    ("Red flags: they ask you to move to another app and keep it secret", True),
+    ("Q3: Someone says 'send me a pic or I'll post the old one'. What do you do?", True),
+    ("never send pictures to anyone you met online", True),
+    ("send me a picture of you, don't tell your parents", False),
+    ("if they check ur phone delete our chats", False),
+    ("Lesson 4: how do you say secret in english", False),
+    ("I'll get you a gift card if you get 100%", False),
+])
+def test_approaches_spoken_of_in_general_read_as_told(text: str, general: bool) -> None:
+    """Warnings, safety lessons and moderators speak of tactics in general ("if someone asks you", "scammers often");
+    those words are told, not the writer's own approach, while an enticer's direct words and a language tutor's
+    lesson headings are not."""
+    reading = get_language("en").read(text)
+    assert reading.general is general
+    assert reading.told is (general or reading.reported)

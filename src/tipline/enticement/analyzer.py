@@ -272,8 +272,8 @@ class ConversationState:
             state.stated_age = age
             state.age_values.add(age)
         threat_before, probed_before = state.threat_seen, state.probed
-        # Tactics told of (reported speech, quotations) are someone else's: they count TOLD_WEIGHT in the writer's state.
-        own = probs * TOLD_WEIGHT if reading.reported else probs
+        # Tactics told of (reported speech, quotations, approaches spoken of in general) are not the writer's: they count TOLD_WEIGHT in the writer's state.
+        own = probs * TOLD_WEIGHT if reading.told else probs
         partner_minor = any(p.is_minor() for p in self.partners(message.author))
         severe = bool((own[SEVERE] >= ON).any())
         if severe and partner_minor:
@@ -291,15 +291,15 @@ class ConversationState:
         state.severe_sum += float(own[SEVERE].max())
         if own[T["sextortion_threat"]] >= ON:
             state.threat_messages += 1
-        if "sextortion_threat" in reading.rule_hits and not reading.reported:
+        if "sextortion_threat" in reading.rule_hits and not reading.told:
             state.threat_rule = True
         state.tactic_messages += bool((own[GROOMING] >= ON).any())
-        state.reported += reading.reported
+        state.reported += reading.told
         discloses = reading.disclosure >= self.disclosure_threshold
         if discloses:
             state.disclosing += 1
             state.disclosure_messages.append(message.id)
-        elif not reading.reported and (probs[SEVERE] >= ON).any():
+        elif not reading.told and (probs[SEVERE] >= ON).any():
             state.severe_direct += 1  # a serious tactic in the author's own voice, not told of
         state.disclosure_max = max(state.disclosure_max, reading.disclosure)
         # Whether this message changes what the author's partners' features see (see `features`).

@@ -53,10 +53,19 @@ class MessageReading:
     reported: bool = False
     """The writer tells of what someone else said or did ("he keeps asking me", "this guy said"), or quotes someone's
     words: a disclosure's, a warning's or a moderator's words."""
+    general: bool = False
+    """The writer speaks of such approaches in general, as warnings, lessons and moderators' rules do ("if someone
+    asks you", "scammers often", "red flags", "Example 3:"). Read in the writer's state only (`told`), never by the
+    tactic model."""
     vector: Any = None
     """The message's dense meaning vector (`tipline.enticement.embeddings`), set by the tactic model."""
     disclosure: float = 0.0
     """The tactic model's probability that the writer is disclosing an approach, threat or abuse."""
+
+    @property
+    def told(self) -> bool:
+        """Someone else's words or acts, or approaches spoken of in general: not the writer's own tactics."""
+        return self.reported or self.general
 
     def original_span(self, start: int, end: int, text: str) -> str:
         """The original words covering the normalised characters start..end."""
@@ -98,6 +107,9 @@ class LanguagePack(ABC):
     cue_rules: ClassVar[dict[str, list[str]]] = {}
     reported_rules: ClassVar[list[str]] = []
     """Patterns of reported speech or action by a third person (what a disclosure is told in)."""
+    general_rules: ClassVar[list[str]] = []
+    """Patterns of speaking of approaches in general (warnings, lessons, moderators' rules), matched on the lower-cased
+    text with its punctuation ("Q3:"); such a message is told, like reported speech, in the writer's state."""
 
     def __init__(self) -> None:
         missing = [t for t in TACTICS if t not in self.tactic_rules]
@@ -112,6 +124,7 @@ class LanguagePack(ABC):
             for group in CUE_PASSES
         ]
         self._reported_re = re.compile("|".join(f"(?:{p})" for p in self.reported_rules)) if self.reported_rules else None
+        self._general_re = re.compile("|".join(f"(?:{p})" for p in self.general_rules)) if self.general_rules else None
         self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
 
     def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
@@ -146,6 +159,8 @@ class LanguagePack(ABC):
                     cues[cue] = cues.get(cue, 0) + 1
         if (self._reported_re is not None and self._reported_re.search(normalised)) or quotes_others(text):
             reading.reported = True
+        if self._general_re is not None and self._general_re.search(text.lower()):
+            reading.general = True
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most
             reading.bare_number = parse_whole_number(tokens[0], minimum=0)

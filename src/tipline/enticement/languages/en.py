@@ -166,6 +166,19 @@ class English(LanguagePack):
         r"\b(i want to|i need to|i'd like to|how do i|can i|i have to|should i) (report|tell (you|someone|my)|block)\b",
         r"\b(screenshots?|screenshotted|reported (him|her|them|it|the account))\b",
     ]
+    general_rules: ClassVar[list[str]] = [
+        # approaches spoken of in general, as warnings, safety lessons and moderators' rules speak ("if someone asks
+        # you", "scammers often", "red flags", "Q3:"); in the training writers' files: 18 % of safety lessons'
+        # messages, 4 % of warnings', 1 % of moderators' and disclosures', none of 14,812 enticers' messages
+        r"\bif (someone|somebody|a stranger|a person|an adult|anyone online|someone online|somebody online|a grown ?up|an older person)( you (don't|dont) know)?( ever)? (asks?|tells?|says?|offers?|sends?|wants?|threatens?|messages?|makes?|pressures?|dms?)\b",
+        r"\b(predators?|groomers?|scammers?|offenders?|strangers?|abusers?|criminals?|catfish(ers)?|extortionists?|blackmailers?)\b( online)? (often|usually|might|may|will|can|could|try|tries|pretend|use|say|ask|want|send|build|target)\b",
+        r"\b(someone|somebody|people|a stranger|strangers)(\s+(online|you meet online))? (might|may|could|will often|often|usually|sometimes) (say|ask|tell|offer|pretend|try|send|threaten)\b",
+        r"\b(red flags?|warning signs?|signs of grooming|online safety|stay safe online|safety tips?|this is called)\b",
+        r"\b(never|don't ever|do not ever) (send|share) (pictures|photos|pics|images) (to|with) (anyone|someone|strangers|people)\b",
+        r"^\s*(example|q\d+|quiz|question|scenario|phrases? to (watch|look) (for|out for)|script|roleplay|slide)\b[^:]{0,30}:",
+        r"\b(they|people|scammers|predators|these accounts|these guys|the accounts?|bots|a user|an account|users|accounts)( \w+)? (ask|asks|asked|asking|offer|offers|offered|offering|pretend|pretends|demand|demands) (to be|you|kids|children|teens|boys|girls|younger|members|viewers|minors|users)\b",
+        r"\bif (you|your (child|kid|son|daughter|teen))( ever)? (get|gets|receive|receives) (a message|messages|a dm|dms|a request|requests|a threat|threats)\b",
+    ]
     cue_rules: ClassVar[dict[str, list[str]]] = {
         "sport": [r"\b(coach|practice|team|jersey|tournament|league|rink|kit|shin guards|tryouts|roster|club|game saturday|away game|skate size|squad|junior)\b"],
         "school": [r"\b(homework|worksheet|quiz|class|teacher|essay|chapter|field trip|office hours|extra credit|tutor|classroom|student|students|science fair|permission slip|form|fractions|library|session|yearbook|room \d+)\b"],
