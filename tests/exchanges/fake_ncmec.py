@@ -20,9 +20,11 @@ import urllib.parse
 from base64 import b64decode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from xml.sax.saxutils import escape
+
+from fake_http import FakeHttpServer
 
 DATE = "%Y-%m-%dT%H:%M:%SZ"
 NS = "https://hashsharing.ncmec.org/hashsharing/v2"
@@ -47,7 +49,9 @@ def _date(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime(DATE)
 
 
-class FakeNcmec:
+class FakeNcmec(FakeHttpServer):
+    methods = ("GET", "PUT")
+
     def __init__(self, user: str = "esp-user", password: str = "s3cret-pass-word", page_size: int = 1000,
                  prefix: str = "/hashsharing") -> None:
         self.user, self.password, self.page_size, self.prefix = user, password, page_size, prefix
@@ -61,32 +65,11 @@ class FakeNcmec:
         self.pages_served = 0
         self.repeat_pages = False
         self._repeated: set[str] = set()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server._handle(self, "GET")
-
-            def do_PUT(self) -> None:  # noqa: N802
-                server._handle(self, "PUT")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{self.prefix}"
-
-    def __enter__(self) -> FakeNcmec:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.origin}{self.prefix}"
 
     # --- the data ---------------------------------------------------------------------------------
 

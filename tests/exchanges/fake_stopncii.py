@@ -14,8 +14,10 @@ import json
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from fake_http import FakeHttpServer
 
 
 @dataclass
@@ -33,7 +35,9 @@ class Record:
                 if self.tags else []}
 
 
-class FakeStopNcii:
+class FakeStopNcii(FakeHttpServer):
+    methods = ("GET", "POST")
+
     def __init__(self, fetch_key: str = "fetch-key-1234", subscription_key: str = "subscription-5678",
                  feedback_key: str = "feedback-key-9012") -> None:
         self.fetch_key, self.subscription_key, self.feedback_key = fetch_key, subscription_key, feedback_key
@@ -42,36 +46,15 @@ class FakeStopNcii:
         self.requests: list[dict[str, Any]] = []
         self.feedback: list[dict[str, Any]] = []
         self._faults: list[int] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server._handle(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                server._handle(self, "POST")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        return f"{self.origin}/v1"
 
     @property
     def credentials(self) -> str:
         return f"{self.fetch_key},{self.subscription_key},{self.feedback_key}"
-
-    def __enter__(self) -> FakeStopNcii:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def add(self, record: Record) -> None:
         """Add a record, or replace the one of the same type and hash (an update: its timestamp moves on)."""
