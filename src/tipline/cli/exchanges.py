@@ -93,7 +93,7 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
     flood = {k: v for k, v in {"flood_reports": flood_reports, "flood_files": flood_files,
                                 "flood_hours": flood_hours}.items() if v is not None}
     with _instance() as instance, instance.db.transaction() as session:
-        from tipline.exchanges.apis import api_named
+        from tipline.exchanges.registry import api_named
 
         checked = api_named(api).check_config(config)
         row = instance.exchanges.create(session, name, api, checked, bank, cli_actor(), credentials=credentials)

@@ -392,15 +392,3 @@ def check_url(url: Any) -> None:
         raise ExchangeConfigError(f"a url is http:// or https://, got {url!r}")
     if parts.username or parts.password:
         raise ExchangeConfigError("put credentials in `tipline exchanges set-credentials`, not in the url")
-
-
-from tipline.exchanges.stopncii import StopNciiApi  # noqa: E402 - it builds on the shapes above
-
-APIS: dict[str, ExchangeApi] = {api.name: api for api in (NcmecApi(), FileListApi(), StopNciiApi())}
-
-
-def api_named(name: str) -> ExchangeApi:
-    try:
-        return APIS[name]
-    except KeyError:
-        raise ExchangeConfigError(f"no exchange type {name!r} (one of {', '.join(sorted(APIS))})") from None

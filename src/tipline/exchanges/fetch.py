@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.exchanges.apis import Page, Problem, api_named
+from tipline.exchanges.apis import Page, Problem
+from tipline.exchanges.registry import api_named
 
 if TYPE_CHECKING:
     from tipline.instance import Instance

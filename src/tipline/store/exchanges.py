@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.exchanges.apis import Page, Problem, RemoteEntry, api_named
+from tipline.exchanges.apis import Page, Problem, RemoteEntry
+from tipline.exchanges.registry import api_named
 from tipline.forwarding.credentials import Secret, open_secret, seal_secret
 from tipline.keyfiles import load_or_create_key
 from tipline.matching import BankEntry, BankKind, SignalError, SignalType, parse_classification

@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from tipline.domain.roles import Permission
-from tipline.exchanges.apis import APIS
 from tipline.exchanges.fetch import rescore_after_release
 from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
+from tipline.exchanges.registry import APIS
 from tipline.store.accounts import Principal
 from tipline.store.exchange_tables import ExchangeEntryRow, ExchangeRow
 from tipline.store.exchanges import ExchangeError
