@@ -291,9 +291,15 @@ class ReviewStore:
 
     def _decided(self, session: Session, row: ReportRow, principal: Principal, action: str,
                  details: dict[str, Any], trigger: str | None = None) -> ReportRow:
+        return self._decided_each(session, row, principal, action, [details], trigger)
+
+    def _decided_each(self, session: Session, row: ReportRow, principal: Principal, action: str,
+                      details_each: list[dict[str, Any]], trigger: str | None = None) -> ReportRow:
+        """One new version of the report for a decision about several of its parts, one audit event each."""
         row.version += 1
         row.updated_at = utc_now()
-        self.audit.append(session, principal.actor, action, report_id=row.id, details=details)
+        for details in details_each:
+            self.audit.append(session, principal.actor, action, report_id=row.id, details=details)
         if trigger:
             rescore(self, session, row.id, trigger)
         return row
@@ -358,16 +364,14 @@ class ReviewStore:
                 raise ReportNotFound(report_id)
             chosen += classified_as(files[file_id])
         names = sorted(set(annotations))
+        events = []
         for file in dict.fromkeys(chosen):
-            before = file.reviewed_classification
+            events.append({"file_id": file.id, "from": file.reviewed_classification, "to": classification,
+                           "annotations": names})
             file.reviewed_classification = classification
             file.reviewed_annotations = {"annotations": names}
-            self.audit.append(session, principal.actor, "review.file_classified", report_id=row.id,
-                              details={"file_id": file.id, "from": before, "to": classification, "annotations": names})
-        row.version += 1
-        row.updated_at = utc_now()
-        rescore(self, session, row.id, "file classification")
-        return row
+        return self._decided_each(session, row, principal, "review.file_classified", events,
+                                  trigger="file classification")
 
     def add_file_to_bank(self, session: Session, banks: BankStore, report_id: int, file_id: str,
                          principal: Principal, bank_name: str, series: str = "") -> int:
