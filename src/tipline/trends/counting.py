@@ -25,6 +25,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from tipline.store.bulk import insert_many
 from tipline.store.referrals import ReferralOutcomeRow, ReportJurisdictionRow
+from tipline.store.round_trips import read_together
 from tipline.store.tables import (
     ApiAccount,
     ConversationAnalysisRow,
@@ -59,17 +61,16 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
         return {}
     wanted = set(ids)
     low, high = min(ids), max(ids)
-    # a batch of consecutive ids (a rebuild's) is read by its range: a thousand bound ids cost more to send
-    # and parse than the rows; rows of other ids in the range are dropped below
+    # a batch of consecutive ids (a rebuild's, or one report's) is read by its range, the reports and their
+    # results in one round trip: a thousand bound ids cost more to send and parse than the rows; rows of
+    # other ids in the range are dropped below
     by_range = high - low < 2 * len(ids) + 16
-    which = ReportRow.id.between(low, high) if by_range else ReportRow.id.in_(ids)
-    rows = [row for row in session.execute(
-        select(ReportRow.id, ReportRow.received_at, ReportRow.incident_type, ReportRow.platform, ReportRow.source,
-               ReportRow.api_account_id, ReportRow.reviewed_incident_type, ReportRow.reviewed_annotations,
-               ReportRow.priority, ReportRow.state, ReportRow.content, ApiAccount.username)
-        .outerjoin(ApiAccount, ApiAccount.id == ReportRow.api_account_id)
-        .where(which, ReportRow.received_at.is_not(None))
-    ).all() if row[0] in wanted]
+    if by_range:
+        found_rows, results = read_together(session, [(_reports(True), {"low": low, "high": high}),
+                                                      (_results(True), {"low": low, "high": high})])
+    else:
+        found_rows = [tuple(row) for row in session.execute(_reports(False), {"ids": ids})]
+    rows = [row for row in found_rows if row[0] in wanted]
     if not rows:
         return {}
     inputs: dict[int, ReportInputs] = {}
@@ -86,12 +87,8 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
             reporter=public.get("reporterRelationship") if source == "public_form" else None,
             offender_known=public.get("offenderKnown") if source == "public_form" else None,
             priority=priority, state=state)
-    found = list(inputs)
-    # the pipeline's results for these reports in one statement (one round trip, not five): each row is
-    # (what, report, order, text, text, document)
-    low, high = min(found), max(found)
-    results = (session.execute(_results(True), {"low": low, "high": high}) if by_range
-               else session.execute(_results(False), {"ids": found}))
+    if not by_range:
+        results = [tuple(row) for row in session.execute(_results(False), {"ids": list(inputs)})]
     for what, rid, _order, first, second, document in results:
         target = inputs.get(rid)
         if target is None:  # a report in the range that is not asked for
@@ -116,6 +113,18 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
 
 
 @cache
+def _reports(by_range: bool) -> Select[Any]:
+    """The received reports `ids` (or those from `low` to `high`), with what gather reads of them (built once)."""
+    report_ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    which = ReportRow.id.between(bindparam("low"), bindparam("high")) if by_range else ReportRow.id.in_(report_ids)
+    return (select(ReportRow.id, ReportRow.received_at, ReportRow.incident_type, ReportRow.platform, ReportRow.source,
+                   ReportRow.api_account_id, ReportRow.reviewed_incident_type, ReportRow.reviewed_annotations,
+                   ReportRow.priority, ReportRow.state, ReportRow.content, ApiAccount.username)
+            .outerjoin(ApiAccount, ApiAccount.id == ReportRow.api_account_id)
+            .where(which, ReportRow.received_at.is_not(None)))
+
+
+@cache
 def _results(by_range: bool) -> Select[Any]:
     """The conversation analyses, text findings, payment identifiers, jurisdiction and referral outcomes
     of the reports `ids` (or those from `low` to `high`) as one UNION ALL, in the order `gather` applies
@@ -127,7 +136,7 @@ def _results(by_range: bool) -> Select[Any]:
     def tag(what: str) -> Any:
         return literal(what, String(20)).label("what")
 
-    def text(column: Any = None) -> Any:
+    def as_text(column: Any = None) -> Any:
         return cast(column if column is not None else null(), String)
 
     def document(column: Any = None) -> Any:
@@ -135,16 +144,16 @@ def _results(by_range: bool) -> Select[Any]:
 
     parts = [
         select(tag("analysis"), ConversationAnalysisRow.report_id, cast(ConversationAnalysisRow.id, BigInteger),
-               text(ConversationAnalysisRow.suggested_incident_type), text(), document(ConversationAnalysisRow.result))
+               as_text(ConversationAnalysisRow.suggested_incident_type), as_text(), document(ConversationAnalysisRow.result))
         .where(which(ConversationAnalysisRow.report_id), ConversationAnalysisRow.error.is_(None)),
-        select(tag("finding"), TextFindingRow.report_id, cast(TextFindingRow.id, BigInteger), text(TextFindingRow.kind),
-               text(TextFindingRow.value), document()).where(which(TextFindingRow.report_id)),
-        select(tag("payment"), IdentifierRow.report_id, cast(IdentifierRow.id, BigInteger), text(IdentifierRow.value),
-               text(), document()).where(which(IdentifierRow.report_id), IdentifierRow.kind == "payment"),
-        select(tag("jurisdiction"), ReportJurisdictionRow.report_id, cast(literal(0), BigInteger), text(), text(),
+        select(tag("finding"), TextFindingRow.report_id, cast(TextFindingRow.id, BigInteger), as_text(TextFindingRow.kind),
+               as_text(TextFindingRow.value), document()).where(which(TextFindingRow.report_id)),
+        select(tag("payment"), IdentifierRow.report_id, cast(IdentifierRow.id, BigInteger), as_text(IdentifierRow.value),
+               as_text(), document()).where(which(IdentifierRow.report_id), IdentifierRow.kind == "payment"),
+        select(tag("jurisdiction"), ReportJurisdictionRow.report_id, cast(literal(0), BigInteger), as_text(), as_text(),
                document(ReportJurisdictionRow.resolution)).where(which(ReportJurisdictionRow.report_id)),
         select(tag("outcome"), ReferralOutcomeRow.report_id, cast(ReferralOutcomeRow.id, BigInteger),
-               text(ReferralOutcomeRow.outcome), text(), document())
+               as_text(ReferralOutcomeRow.outcome), as_text(), document())
         .where(which(ReferralOutcomeRow.report_id)),
     ]
     union = union_all(*parts).subquery()
@@ -195,12 +204,31 @@ class Counted:
 
 def count_report(session: Session, report_id: int) -> Counted | None:
     """Make the counts hold this report's facts as they are now; returns its day, its facts and the facts
-    it added (None for a report not received). Running it again changes nothing."""
+    it added (None for a report not received). Running it again changes nothing.
+
+    The report and its results are read in two statements; the facts and counts are then written in one
+    statement on PostgreSQL (`_write_in_one`: each statement is a round trip to the server) and in a few on
+    SQLite (`_write_each`: no round trips there)."""
     gathered = gather(session, [report_id]).get(report_id)
-    stored = {(day, dimension, value) for day, dimension, value in session.execute(
+    day, found = gathered if gathered else (None, set())
+    write = _write_in_one if session.get_bind().dialect.name == "postgresql" else _write_each
+    now = write(session, report_id, day, found)
+    if day is None:
+        return None
+    # every wanted fact is on `day` and a count changes only by a fact added or removed: a wanted fact's
+    # count on its day changed exactly when the fact was added now
+    added = {(d, v) for on, d, v in now if on == day and (d, v) in found}
+    return Counted(day, found, added, {(d, v): count for (on, d, v), count in now.items() if on == day})
+
+
+def _write_each(session: Session, report_id: int, day: date | None,
+                found: set[Fact]) -> dict[tuple[date, str, str], int]:
+    """The facts stored for the report compared with `found` in Python; the difference deleted, inserted
+    and added to the counts (four statements at most). Returns the counts it changed, as they now are."""
+    stored = {(on, dimension, value) for on, dimension, value in session.execute(
         select(TrendFactRow.day, TrendFactRow.dimension, TrendFactRow.value)
         .where(TrendFactRow.report_id == report_id))}
-    wanted = {(gathered[0], d, v) for d, v in gathered[1]} if gathered else set()
+    wanted = {(day, d, v) for d, v in found} if day is not None else set()
     removed, added = stored - wanted, wanted - stored
     if removed:
         session.execute(delete(TrendFactRow).where(TrendFactRow.report_id == report_id, or_(*(
@@ -208,19 +236,64 @@ def count_report(session: Session, report_id: int) -> Counted | None:
             for _day, dimension, value in sorted(removed)))))
     if added:
         session.execute(insert(TrendFactRow), [
-            {"report_id": report_id, "day": day, "dimension": dimension, "value": value}
-            for day, dimension, value in sorted(added)])
+            {"report_id": report_id, "day": on, "dimension": dimension, "value": value}
+            for on, dimension, value in sorted(added)])
     deltas: Counter[tuple[date, str, str]] = Counter()
     for key in removed:
         deltas[key] -= 1
     for key in added:
         deltas[key] += 1
-    now = _upsert(session, deltas)
-    if gathered is None:
-        return None
-    day = gathered[0]
-    return Counted(day, gathered[1], {(d, v) for _, d, v in added},
-                   {(d, v): count for (on, d, v), count in now.items() if on == day})
+    return _upsert(session, deltas)
+
+
+# PostgreSQL: the report's wanted facts in, its facts and counts made to match in one statement (one round
+# trip), whatever was stored before. The facts stored before are read in the statement's snapshot (`old`);
+# facts no longer wanted are deleted, wanted ones inserted (or moved to the report's day if it changed);
+# each count moves by the facts actually deleted, inserted or moved (a second run finds nothing to change,
+# so it changes no count), in key order so that concurrent workers lock count rows in the same order.
+_WRITE_IN_ONE = text("""
+WITH wanted AS (
+    SELECT CAST(:day AS date) AS day, w.dimension, w.value
+    FROM unnest(CAST(:dimensions AS text[]), CAST(:values AS text[])) AS w (dimension, value)
+), old AS MATERIALIZED (  -- by the report's key, not joined in by dimension and value
+    SELECT day, dimension, value FROM trend_facts WHERE report_id = CAST(:report AS bigint)
+), removed AS (
+    DELETE FROM trend_facts AS f
+    WHERE f.report_id = CAST(:report AS bigint)
+      AND NOT EXISTS (SELECT 1 FROM wanted AS w WHERE w.dimension = f.dimension AND w.value = f.value)
+    RETURNING f.day, f.dimension, f.value
+), written AS (
+    INSERT INTO trend_facts (report_id, day, dimension, value)
+    SELECT CAST(:report AS bigint), day, dimension, value FROM wanted ORDER BY dimension, value
+    ON CONFLICT (report_id, dimension, value) DO UPDATE SET day = excluded.day
+    WHERE trend_facts.day <> excluded.day
+    RETURNING trend_facts.day, trend_facts.dimension, trend_facts.value
+), deltas AS (
+    SELECT day, dimension, value, sum(delta) AS delta FROM (
+        SELECT day, dimension, value, -1 AS delta FROM removed
+        UNION ALL
+        SELECT old.day, old.dimension, old.value, -1 FROM written JOIN old USING (dimension, value)
+        UNION ALL
+        SELECT day, dimension, value, 1 FROM written
+    ) AS changes
+    GROUP BY day, dimension, value
+    HAVING sum(delta) <> 0
+)
+INSERT INTO trend_counts (day, dimension, value, count)
+SELECT day, dimension, value, delta FROM deltas ORDER BY day, dimension, value
+ON CONFLICT (day, dimension, value) DO UPDATE SET count = trend_counts.count + excluded.count
+RETURNING day, dimension, value, count
+""")
+
+
+def _write_in_one(session: Session, report_id: int, day: date | None,
+                  found: set[Fact]) -> dict[tuple[date, str, str], int]:
+    """`_WRITE_IN_ONE`: the facts and counts written in one statement. Returns the counts it changed, as
+    they now are."""
+    ordered = sorted(found)
+    rows = session.execute(_WRITE_IN_ONE, {"report": report_id, "day": day,
+                                           "dimensions": [d for d, _ in ordered], "values": [v for _, v in ordered]})
+    return {(on, dimension, value): count for on, dimension, value, count in rows}
 
 
 def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None,
