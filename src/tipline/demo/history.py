@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 HISTORY_ACTOR = Actor.system("demo:history")
 RING_HANDLE = "$ringfund7"  # Cash App: the ring's collection account (invented)
+RING_DAYS = 4  # the ring's reports fall in the last four days
 SURGE_HANDLES = ["$quickcash5", "$helpme22", "$paynow31"]
 TYPE_WEIGHTS = [
     (IncidentType.CHILD_PORNOGRAPHY, 0.55), (IncidentType.ONLINE_ENTICEMENT, 0.25),
@@ -108,12 +110,19 @@ def _accounts(instance: Instance, session: Any) -> dict[str, int]:
 
 
 def generate_history(plan: HistoryPlan, accounts: dict[str, int]) -> list[dict[str, Any]]:
-    """The history's report rows (deterministic for a plan)."""
+    """The history's report rows (deterministic for a plan), in the order received."""
+    return list(iterate_history(plan, accounts))
+
+
+def iterate_history(plan: HistoryPlan, accounts: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """The same rows made day by day, in the order received: a million reports need not be held in memory
+    at once (benchmarks/trends.py). Only the last four days, where the ring's reports fall, wait for them."""
     rng = random.Random(plan.seed)
-    rows: list[dict[str, Any]] = []
     first = plan.end - timedelta(days=plan.days - 1)
+    held: list[dict[str, Any]] = []  # the days the ring's reports may fall on
     for offset in range(plan.days):
         day = first + timedelta(days=offset)
+        rows: list[dict[str, Any]] = []
         years_ago = (plan.end - day).days / 365.25
         mean = plan.per_day * (1.4 ** (3 - years_ago)) * season(day)
         count = _poisson(rng, mean)
@@ -131,15 +140,20 @@ def generate_history(plan: HistoryPlan, accounts: dict[str, int]) -> list[dict[s
             handle = rng.choice(SURGE_HANDLES) if surging else None
             rows.append(_row(rng, incident, provider.platform, at, public, None if public else accounts[provider.username],
                              sextortion, handle))
+        if plan.ring and (plan.end - day).days < RING_DAYS:
+            held.extend(rows)
+        else:
+            rows.sort(key=lambda r: r["received_at"])
+            yield from rows
     if plan.ring:  # six reports in the last four days, from three providers, naming the ring's account
         for n in range(6):
-            day = plan.end - timedelta(days=n % 4)
+            day = plan.end - timedelta(days=n % RING_DAYS)
             at = datetime.combine(day, time(hour=9 + n), UTC)
             provider = PROVIDERS[n % 3]
-            rows.append(_row(rng, IncidentType.ONLINE_ENTICEMENT, provider.platform, at, False,
+            held.append(_row(rng, IncidentType.ONLINE_ENTICEMENT, provider.platform, at, False,
                              accounts[provider.username], True, RING_HANDLE))
-    rows.sort(key=lambda r: r["received_at"])
-    return rows
+    held.sort(key=lambda r: r["received_at"])
+    yield from held
 
 
 def _row(rng: random.Random, incident: IncidentType, platform: str, at: datetime, public: bool,
