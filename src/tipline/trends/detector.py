@@ -111,9 +111,28 @@ def _read_baselines(instance: DetectorContext, session: Session, series: Iterabl
 
 
 def _continuing(session: Session, kind: str, dimension: str, value: str, day: date) -> TrendAlertRow | None:
-    return session.execute(select(TrendAlertRow).where(
-        TrendAlertRow.kind == kind, TrendAlertRow.dimension == dimension, TrendAlertRow.value == value,
-        TrendAlertRow.last_day >= day - timedelta(days=1)).order_by(TrendAlertRow.id.desc()).limit(1)).scalar()
+    """The alert of this series or identifier that was still going on the day before (the latest)."""
+    _read_alerts(session, day, [(kind, dimension, value)])
+    row: TrendAlertRow | None = session.info[_ALERTS].get((kind, dimension, value, day))
+    return row if row is None or row in session else None
+
+
+_ALERTS = "trends.alerts"  # in session.info: (kind, dimension, value, day) -> the continuing alert or None
+
+
+def _read_alerts(session: Session, day: date, keys: Iterable[tuple[str, str, str]]) -> None:
+    """Load the continuing alerts of these series and identifiers in one statement, into the session (a
+    surge's report continues alerts of a dozen series: one read, not one or two each)."""
+    known: dict[tuple[str, str, str, date], TrendAlertRow | None] = session.info.setdefault(_ALERTS, {})
+    missing = sorted({key for key in keys if (*key, day) not in known})
+    for first in range(0, len(missing), 200):
+        chunk = missing[first:first + 200]
+        for key in chunk:
+            known[(*key, day)] = None
+        for row in session.execute(select(TrendAlertRow).where(
+                tuple_(TrendAlertRow.kind, TrendAlertRow.dimension, TrendAlertRow.value).in_(chunk),
+                TrendAlertRow.last_day >= day - timedelta(days=1)).order_by(TrendAlertRow.id)).scalars():
+            known[(row.kind, row.dimension, row.value, day)] = row  # the latest wins
 
 
 def _record(instance: DetectorContext, session: Session, kind: str, dimension: str, value: str, *, since: date, day: date,
@@ -126,6 +145,7 @@ def _record(instance: DetectorContext, session: Session, kind: str, dimension: s
                             report_ids={"ids": report_ids}, status="open", detected_at=now, updated_at=now)
         session.add(row)
         session.flush()
+        session.info.setdefault(_ALERTS, {})[(kind, dimension, value, day)] = row
         instance.audit.append(session, DETECTOR_ACTOR, "trends.alert_raised", details={
             "alert": row.id, "kind": kind, "dimension": dimension, "value": value[:200], "since": since.isoformat(),
             "observed": observed, "expected": round(expected, 2)})
@@ -148,6 +168,7 @@ def _touch_recent(instance: DetectorContext, session: Session, key: tuple[Any, .
     before = cache_of(instance).get(("recorded", *key))
     if before is None or observed >= before[0] * 1.1 or observed - before[0] >= 5:
         return False
+    _read_alerts(session, key[-1], [key[:3]])  # with the others the report touches, if check_report asked
     row = session.get(TrendAlertRow, before[1])
     if row is None or row.last_day != key[-1]:
         return False
@@ -161,6 +182,18 @@ def _touch_recent(instance: DetectorContext, session: Session, key: tuple[Any, .
 
 def _remember(instance: DetectorContext, key: tuple[Any, ...], observed: int, row: TrendAlertRow) -> None:
     cache_of(instance)[("recorded", *key)] = (observed, row.id)
+
+
+def _may_alert(instance: DetectorContext, dimension: str, value: str, day: date, observed: int) -> bool:
+    """Whether judging this series may touch an alert: it was recorded today, or its cached baseline
+    says the count is an alert (no baseline cached: not known, so yes)."""
+    cache = cache_of(instance)
+    if ("recorded", "rise", dimension, value, day) in cache:
+        return True
+    base = cache.get((dimension, value, day), False)
+    if base is False:
+        return True
+    return base is not None and judge(observed, base).alert
 
 
 def check_rise(instance: DetectorContext, session: Session, dimension: str, value: str, day: date, observed: int,
@@ -289,11 +322,16 @@ def check_report(instance: DetectorContext, session: Session, report_id: int, da
     # the baselines this report's series are judged against, read together (the first report to bring a
     # series to the minimum count on a day reads it; later ones find it cached)
     _read_baselines(instance, session, [(d, v) for d, v, _ in series], day)
+    candidates = _candidates(session, report_id, day)
+    alerting = [("rise", d, v) for d, v, c in series if _may_alert(instance, d, v, day, c)]
+    alerting += [("identifier", kind, value) for kind, value in candidates]
+    if alerting:  # the alerts they may continue, read together
+        _read_alerts(session, day, alerting)
     touched = 0
     for dimension, value, count in sorted(series):
         if check_rise(instance, session, dimension, value, day, count, report_id=report_id):
             touched += 1
-    for kind, value in _candidates(session, report_id, day):
+    for kind, value in candidates:
         if check_identifier(instance, session, kind, value, day, report_id=report_id):
             touched += 1
     return touched
