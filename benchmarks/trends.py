@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -63,6 +64,46 @@ def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
     return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+
+
+
+def measure_stage(instance: Instance, sample: list[int], label: str) -> None:
+    """Time count_report, then the count_trends stage, on reports taken out of the counts first (as if
+    never counted: the stage then writes what a first pass writes)."""
+    with instance.db.transaction() as session:
+        saved = dict(session.execute(select(ReportRow.id, ReportRow.received_at)
+                                     .where(ReportRow.id.in_(sample))).all())
+        session.execute(update(ReportRow).where(ReportRow.id.in_(sample)).values(received_at=None))
+        for report_id in sample:
+            count_report(session, report_id)
+        for report_id, at in saved.items():
+            session.execute(update(ReportRow).where(ReportRow.id == report_id).values(received_at=at))
+    cache_of(instance).clear()
+    # each timed inside a transaction already begun (as the stage runs in the job's transaction, whose
+    # BEGIN the job pays whether or not trends are counted); the commit is not counted either
+    counting_only, cpu_counting = [], []
+    for report_id in sample:
+        with instance.db.transaction() as session:
+            session.execute(text("SELECT 1"))
+            begun, cpu = time.perf_counter(), time.process_time()
+            count_report(session, report_id)
+            session.flush()
+            counting_only.append(time.perf_counter() - begun)
+            cpu_counting.append(time.process_time() - cpu)
+            session.rollback()
+    print(f"counting alone (count_report), {len(sample)} of {label}: {per_report(counting_only)} per report, "
+          f"CPU {statistics.mean(cpu_counting) * 1000:.2f} ms mean")
+    timings, cpu_stage = [], []
+    for report_id in sample:
+        with instance.db.transaction() as session:
+            session.execute(text("SELECT 1"))
+            begun, cpu = time.perf_counter(), time.process_time()
+            count_trends(instance, session, report_id)
+            session.flush()
+            timings.append(time.perf_counter() - begun)
+            cpu_stage.append(time.process_time() - cpu)
+    print(f"count_trends stage (count + detector), {len(sample)} of {label}: {per_report(timings)} per report, "
+          f"CPU {statistics.mean(cpu_stage) * 1000:.2f} ms mean")
 
 
 def main() -> None:
@@ -121,42 +162,16 @@ def main() -> None:
                 connection.execute(text("ANALYZE"))
 
         with instance.db.transaction() as session:
-            sample = list(session.execute(select(ReportRow.id).order_by(ReportRow.id.desc())
+            newest = list(session.execute(select(ReportRow.id).order_by(ReportRow.id.desc())
                                           .limit(args.stage_sample)).scalars())
-            # take them out of the counts (as if never counted): the stage then writes what a first pass writes
-            saved = dict(session.execute(select(ReportRow.id, ReportRow.received_at)
-                                         .where(ReportRow.id.in_(sample))).all())
-            session.execute(update(ReportRow).where(ReportRow.id.in_(sample)).values(received_at=None))
-            for report_id in sample:
-                count_report(session, report_id)
-            for report_id, at in saved.items():
-                session.execute(update(ReportRow).where(ReportRow.id == report_id).values(received_at=at))
-        cache_of(instance).clear()
-        # each timed inside a transaction already begun (as the stage runs in the job's transaction, whose
-        # BEGIN the job pays whether or not trends are counted); the commit is not counted either
-        counting_only, cpu_counting = [], []
-        for report_id in sample:
-            with instance.db.transaction() as session:
-                session.execute(text("SELECT 1"))
-                begun, cpu = time.perf_counter(), time.process_time()
-                count_report(session, report_id)
-                session.flush()
-                counting_only.append(time.perf_counter() - begun)
-                cpu_counting.append(time.process_time() - cpu)
-                session.rollback()
-        print(f"counting alone (count_report) on the {len(sample)} newest reports: {per_report(counting_only)} per report, "
-              f"CPU in this process {statistics.mean(cpu_counting) * 1000:.2f} ms mean")
-        timings, cpu_stage = [], []
-        for report_id in sample:
-            with instance.db.transaction() as session:
-                session.execute(text("SELECT 1"))
-                begun, cpu = time.perf_counter(), time.process_time()
-                count_trends(instance, session, report_id)
-                session.flush()
-                timings.append(time.perf_counter() - begun)
-                cpu_stage.append(time.process_time() - cpu)
-        print(f"count_trends stage (count + detector) on the {len(sample)} newest reports: {per_report(timings)} per "
-              f"report, CPU in this process {statistics.mean(cpu_stage) * 1000:.2f} ms mean")
+            # a quiet day two months back: no alert to continue (the newest days hold the surge, whose reports
+            # each continue several alerts)
+            quiet_day = datetime.combine(utc_now().date() - timedelta(days=60), datetime.min.time(), UTC)
+            quiet = list(session.execute(select(ReportRow.id).where(ReportRow.received_at >= quiet_day)
+                                         .order_by(ReportRow.received_at, ReportRow.id)
+                                         .limit(args.stage_sample)).scalars())
+        measure_stage(instance, newest, "the newest reports (the surge's days)")
+        measure_stage(instance, quiet, "reports of a quiet day two months back")
 
         app = create_app(instance, run_worker=False)
         client = TestClient(app, base_url="http://testserver", follow_redirects=False)
@@ -190,7 +205,8 @@ def main() -> None:
             samples.append(time.perf_counter() - begun)
         print(f"stats report (3 years by month, 3 dimensions): {percentiles(samples)}, "
               f"CPU {(time.process_time() - cpu) / args.requests * 1000:.0f} ms mean")
-        print(f"benchmark took {(time.perf_counter() - whole) / 60:.1f} min; load average now "
+        print(f"benchmark took {(time.perf_counter() - whole) / 60:.1f} min, at most "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB resident; load average now "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if args.database_url:
             Base.metadata.drop_all(instance.db.engine)

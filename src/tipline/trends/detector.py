@@ -186,14 +186,15 @@ def _remember(instance: DetectorContext, key: tuple[Any, ...], observed: int, ro
 
 def _may_alert(instance: DetectorContext, dimension: str, value: str, day: date, observed: int) -> bool:
     """Whether judging this series may touch an alert: it was recorded today, or its cached baseline
-    says the count is an alert (no baseline cached: not known, so yes)."""
+    allows an alert at this count (`min_ratio` times the expectation: the cheap half of `judge`); no
+    baseline cached: not known, so yes."""
     cache = cache_of(instance)
     if ("recorded", "rise", dimension, value, day) in cache:
         return True
     base = cache.get((dimension, value, day), False)
     if base is False:
         return True
-    return base is not None and judge(observed, base).alert
+    return base is not None and observed >= DEFAULT_THRESHOLDS.min_ratio * base.expected
 
 
 def check_rise(instance: DetectorContext, session: Session, dimension: str, value: str, day: date, observed: int,
