@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -311,34 +313,57 @@ def rebuild(instance: Instance, *, progress: Callable[[int], None] | None = None
         return {"reports": changed}
     cache_of(instance).clear()
     with instance.db.transaction() as session:
-        session.execute(delete(TrendCountRow))
-        session.execute(delete(TrendFactRow))
+        if instance.db.dialect == "postgresql":
+            # at once, leaving no dead rows to vacuum (a DELETE of 470,400 facts took about 1.3 s more)
+            session.execute(text("TRUNCATE trend_counts, trend_facts"))
+        else:
+            session.execute(delete(TrendCountRow))
+            session.execute(delete(TrendFactRow))
     totals: Counter[tuple[date, str, str]] = Counter()
     last, reports, fact_count = 0, 0, 0
-    while True:
-        with instance.db.transaction() as session:
-            ids = list(session.execute(select(ReportRow.id).where(ReportRow.id > last).order_by(ReportRow.id)
-                                       .limit(BATCH)).scalars())
-            if not ids:
-                break
-            gathered = gather(session, ids)
+    # On PostgreSQL a batch's facts are written on a second connection while the next batch is read and
+    # computed: the server's work on them (two indexes, a foreign key checked per fact) took about as long
+    # as reading and computing, and was waited for. One batch at most is in flight.
+    overlap = instance.db.dialect == "postgresql"
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trends-rebuild") if overlap else nullcontext() as writer:
+        pending: Future[None] | None = None
+        while True:
+            with instance.db.transaction() as session:
+                ids = list(session.execute(select(ReportRow.id).where(ReportRow.id > last).order_by(ReportRow.id)
+                                           .limit(BATCH)).scalars())
+                if not ids:
+                    break
+                gathered = gather(session, ids)
             rows: list[dict[str, Any]] = []
             for rid, (day, found) in gathered.items():
                 for dimension, value in found:
                     rows.append({"report_id": rid, "day": day, "dimension": dimension, "value": value})
                     totals[(day, dimension, value)] += 1
-            if rows:
-                insert_many(session, TrendFactRow.__table__, rows)
+            if pending is not None:
+                pending.result()  # the previous batch written (or its error raised here)
+                pending = None
+            if writer is None:
+                _insert_facts(instance, rows)
+            else:
+                pending = writer.submit(_insert_facts, instance, rows)
             reports += len(gathered)
             fact_count += len(rows)
-        last = ids[-1]
-        if progress:
-            progress(len(ids))
+            last = ids[-1]
+            if progress:
+                progress(len(ids))
+        if pending is not None:
+            pending.result()
     with instance.db.transaction() as session:  # the table was emptied above: plain inserts, no upserts
         insert_many(session, TrendCountRow.__table__, [
             {"day": day, "dimension": dimension, "value": value, "count": count}
             for (day, dimension, value), count in sorted(totals.items()) if count])
     return {"reports": reports, "facts": fact_count, "counts": len(totals)}
+
+
+def _insert_facts(instance: Instance, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        with instance.db.transaction() as session:
+            insert_many(session, TrendFactRow.__table__, rows)
 
 
 def recently_updated(session: Session, since: datetime) -> list[int]:
