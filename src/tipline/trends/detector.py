@@ -206,7 +206,9 @@ def check_rise(instance: DetectorContext, session: Session, dimension: str, valu
     if _touch_recent(instance, session, ("rise", dimension, value, day), observed, report_id):
         return True
     base = _baseline(instance, session, dimension, value, day)
-    if base is None:
+    if base is None or observed < thresholds.min_ratio * base.expected:
+        # not an alert whatever the tail: its probability (a sum of `observed` terms: 1,800 for "all
+        # reports" on a day at a million reports) is not worked out for every report of the series
         return False
     verdict = judge(observed, base, thresholds)
     if not verdict.alert:
