@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import make_settings  # noqa: E402
 
-from tipline.demo.history import HistoryPlan, _accounts, iterate_history  # noqa: E402
+from tipline.demo.history import HistoryPlan, _accounts, iterate_history, season  # noqa: E402
 from tipline.domain.audit import Actor  # noqa: E402
 from tipline.domain.base import utc_now  # noqa: E402
 from tipline.domain.roles import Role  # noqa: E402
@@ -123,8 +123,14 @@ def main() -> None:
         upgrade(instance.db)
         backend = instance.db.engine.dialect.name
         days = 3 * 365
-        per_day = args.reports / days / 1.9  # the generator grows 40 % a year and adds seasons
-        plan = HistoryPlan(end=utc_now().date(), days=days, per_day=per_day, surge_per_day=max(30, args.reports // 3000))
+        end = utc_now().date()
+        surge = max(30, args.reports // 3000)
+        # the generator's mean per day three years ago, for about N reports in all: it grows 40 % a year and
+        # has seasons (the mean of each day as the generator works it out, summed)
+        shape = sum(1.4 ** (3 - (days - 1 - offset) / 365.25) * season(end - timedelta(days=days - 1 - offset))
+                    for offset in range(days))
+        per_day = max(0.0, args.reports - 3 * surge - 6) / shape
+        plan = HistoryPlan(end=end, days=days, per_day=per_day, surge_per_day=surge)
         with instance.db.transaction() as session:
             accounts = _accounts(instance, session)
             instance.accounts.add_user(session, "boss", Role.SUPERVISOR, Actor.system("bench"), password=PASSWORD)
