@@ -51,35 +51,93 @@ def serve_fake(count: int, base: int) -> None:
 
 
 def run_lookups(seconds: float, local: int) -> None:
-    """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines)."""
+    """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines), with the
+    process's CPU split into the lookups proper, keeping the matcher current (the change log: reading it and
+    adding its entries) and the PDQ index's background merges (a thread of their own).
+
+    With EXCHANGES_BENCH_PROFILE=PREFIX set, the main thread is profiled (cProfile): PREFIX.idle.prof until
+    SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof from then on."""
+    import cProfile
     import hashlib
     import random
+    import threading
 
     from tipline.instance import Instance
     from tipline.matching import FileSignals, PdqQuery
+    from tipline.matching.pdq_index import PDQIndex
 
+    merge_cpu = [0.0]
+    merge_lock = threading.Lock()
+    compact_now = PDQIndex._compact_now
+
+    def timed_compaction(self: PDQIndex, purge: bool = False) -> None:
+        started = time.thread_time()
+        try:
+            compact_now(self, purge)
+        finally:
+            with merge_lock:
+                merge_cpu[0] += time.thread_time() - started
+
+    PDQIndex._compact_now = timed_compaction  # type: ignore[method-assign]
+
+    profile_prefix = os.environ.get("EXCHANGES_BENCH_PROFILE")
+    profiler = cProfile.Profile() if profile_prefix else None
+
+    def switch_profile(signum: int, frame: object) -> None:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_prefix}.idle.prof")
+            profiler.clear()
+            profiler.enable()
+
+    signal.signal(signal.SIGUSR1, switch_profile)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     instance = Instance()
     rng = random.Random(5)
     with instance.db.read_session() as session:
-        instance.matching.matcher(session)  # loaded before timing
+        loaded = instance.matching.matcher(session)  # loaded before timing
+    loaded.wait_for_compaction()
     print(json.dumps({"ready": True}), flush=True)
     end = time.monotonic() + seconds
     window, done, cpu = time.monotonic(), 0, time.process_time()
-    while time.monotonic() < end:
-        i = rng.randrange(local * 2)  # half the lookups hit a local entry
-        seed = f"local{i}".encode()
-        signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
-                              pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
-        with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
-            matcher = instance.matching.matcher(session)
-        matcher.lookup(signals)
-        done += 1
-        now = time.monotonic()
-        if now - window >= 1.0:
-            used = time.process_time()
-            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
-                              "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window)}), flush=True)
-            window, done, cpu = now, 0, used
+    sync_cpu = lookup_cpu = 0.0
+    merge_seen = merge_cpu[0]
+    if profiler is not None:
+        profiler.enable()
+    try:
+        while time.monotonic() < end:
+            i = rng.randrange(local * 2)  # half the lookups hit a local entry
+            seed = f"local{i}".encode()
+            signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
+                                  pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
+            t0 = time.thread_time()
+            with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
+                matcher = instance.matching.matcher(session)
+            t1 = time.thread_time()
+            matcher.lookup(signals)
+            t2 = time.thread_time()
+            sync_cpu += t1 - t0
+            lookup_cpu += t2 - t1
+            done += 1
+            now = time.monotonic()
+            if now - window >= 1.0:
+                used = time.process_time()
+                merged = merge_cpu[0]
+                print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
+                                  "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
+                                  "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
+                                  "merge_cpu_s": merged - merge_seen}), flush=True)
+                window, done, cpu, merge_seen = now, 0, used, merged
+                sync_cpu = lookup_cpu = 0.0
+    except KeyboardInterrupt:
+        pass
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_prefix}.during.prof")
     instance.close()
 
 
@@ -157,6 +215,7 @@ def main() -> int:
         reader.start()
         time.sleep(args.idle)
         fetch_started = time.time()
+        lookups.send_signal(signal.SIGUSR1)  # its profile (if asked for) switches to "during"
         load_before = os.getloadavg()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the fetches end meanwhile
         kills = 0
@@ -202,9 +261,12 @@ def main() -> int:
     def average(chosen: list[dict[str, float]], key: str) -> float | None:
         return round(mean(s[key] for s in chosen), 3) if chosen else None
 
-    def cpu_ms_per_lookup(chosen: list[dict[str, float]]) -> float | None:
+    def cpu_ms_per_lookup(chosen: list[dict[str, float]], key: str = "cpu_s") -> float | None:
         done = sum(s["lookups"] for s in chosen)
-        return round(1000 * sum(s["cpu_s"] for s in chosen) / done, 3) if done else None
+        return round(1000 * sum(s[key] for s in chosen) / done, 3) if done else None
+
+    def split(chosen: list[dict[str, float]]) -> str:
+        return " + ".join(f"{cpu_ms_per_lookup(chosen, key)}" for key in ("lookup_cpu_s", "sync_cpu_s", "merge_cpu_s"))
 
     check = _check(env, args.count)
     seconds = fetch_ended - fetch_started
@@ -219,6 +281,9 @@ def main() -> int:
         # the lookup process's own CPU per lookup (what keeping its matcher current costs it) and the share of
         # a core it got (what the other processes on the machine left it), idle / during the fetch
         "lookup_cpu_ms_idle_during": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}",
+        # of which: the lookups proper + keeping the matcher current + the PDQ index's background merges
+        "lookup_cpu_ms_split_idle": split(idle_samples),
+        "lookup_cpu_ms_split_during": split(during_samples),
         "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
                                         f"{average(during_samples, 'cpu_share')}",
         **check, "backend": "postgresql" if args.postgres else "sqlite",
