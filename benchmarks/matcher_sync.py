@@ -47,7 +47,7 @@ def main() -> int:
 
     from tipline.domain.audit import Actor
     from tipline.instance import Instance
-    from tipline.matching import BankEntry, Matcher
+    from tipline.matching import BankEntry, Classification, Matcher, SignalType
     from tipline.store.banks import MatcherSync, to_bank
     from tipline.store.tables import BankChangeRow, BankRow
 
@@ -57,8 +57,10 @@ def main() -> int:
         entries = []
         for i in range(args.count // 2):
             seed = str(i).encode()
-            for kind, value in (("md5", hashlib.md5(seed).hexdigest()), ("pdq", hashlib.sha256(seed).hexdigest())):
-                entries.append(BankEntry("x", kind, value, source="NCMEC", source_id=f"e{i}", classification="A1",
+            for kind, value in ((SignalType.MD5, hashlib.md5(seed).hexdigest()),
+                                (SignalType.PDQ, hashlib.sha256(seed).hexdigest())):
+                entries.append(BankEntry("x", kind, value, source="NCMEC", source_id=f"e{i}",
+                                         classification=Classification.A1,
                                          added_at=now, added_by="exchanges:fetch"))
         with instance.db.transaction() as session:
             instance.banks.add_entries(session, "x", entries, Actor.system("bench"))

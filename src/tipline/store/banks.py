@@ -185,15 +185,16 @@ class BankStore:
         for start in range(0, len(entries), INSERT_BATCH):
             chunk = entries[start:start + INSERT_BATCH]
             ids = reserve_ids(session, table, len(chunk))
-            insert_many(session, table, [{
-                "id": entry_id, "bank_id": bank_id, "signal_type": e.signal_type.value, "value": e.value,
-                "source": e.source, "source_id": e.source_id,
-                "classification": e.classification.value if e.classification else None, "series": e.series,
-                "added_by": e.added_by or actor.name, "added_at": e.added_at or now, "enabled": e.enabled,
-                "changed_at": now,
-            } for entry_id, e in zip(ids, chunk, strict=True)])
+            rows = []
             for entry_id, e in zip(ids, chunk, strict=True):
-                found[(e.signal_type.value, e.source_id, e.value)] = entry_id
+                kind = str(e.signal_type)  # its value (a StrEnum), without Enum's slower `.value`
+                rows.append({
+                    "id": entry_id, "bank_id": bank_id, "signal_type": kind, "value": e.value, "source": e.source,
+                    "source_id": e.source_id, "classification": str(e.classification) if e.classification else None,
+                    "series": e.series, "added_by": e.added_by or actor.name, "added_at": e.added_at or now,
+                    "enabled": e.enabled, "changed_at": now})
+                found[(kind, e.source_id, e.value)] = entry_id
+            insert_many(session, table, rows)
             session.add(BankChangeRow(bank_id=bank_id, action="add", entry_ids={"ids": ids}, at=now))
         if found:
             self.audit.append(session, actor, "bank.entries_added",

@@ -48,22 +48,38 @@ def insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+        documents: dict[Any, str] = {}  # a page's entries mostly share their tags: each written once
         driver = connection.connection.driver_connection  # the psycopg connection, in this transaction
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(
             f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # names from the table's own definition
         ) as copy:
             for row in rows:
-                copy.write_row([json_text(row[c]) if c in as_json and row[c] is not None else row[c]
-                                for c in columns])
+                values = [row[c] for c in columns]
+                for i in as_json:
+                    value = values[i]
+                    if value is not None:
+                        try:
+                            values[i] = documents[value]
+                        except KeyError:
+                            values[i] = documents[value] = json_text(value)
+                        except TypeError:  # unhashable (a list or a document)
+                            values[i] = json_text(value)
+                copy.write_row(values)
         return
     by_column = []
     for column in columns:
         down = [row[column] for row in rows]
         # the type as this dialect stores it (a timestamp as SQLAlchemy's SQLite text, not the driver's isoformat)
         processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-        by_column.append(down if processor is None else list(map(_converter(processor), down)))
+        if processor is not None:
+            first = down[0]
+            if down.count(first) == len(down):  # a page's timestamp, its bank: converted once
+                down = [processor(first)] * len(down)
+            else:
+                down = list(map(_converter(processor), down))
+        by_column.append(down)
     values = list(zip(*by_column, strict=True))
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",  # noqa: S608
