@@ -14,7 +14,11 @@ PostgreSQL with --postgres) with a "local" bank of --local entries, it:
 
 It prints the fetch's wall time and entries/s, its CPU time (user + system of the fetch processes, killed
 ones included) and entries per CPU second, the load average before and after, lookups/s idle and during the fetch and their ratio,
-and the check. Exit 1 if an entry is lost or doubled.
+the lookup process's CPU per lookup idle and during, split into the lookups proper, keeping its matcher current
+and the PDQ index's background merges, the peak memory of the lookup and fetch processes, and the check. Exit 1
+if an entry is lost or doubled. The SQLite data directory is removed afterwards (--keep keeps it); a PostgreSQL
+database given with --postgres is left to its owner to drop. EXCHANGES_BENCH_PROFILE=PREFIX profiles the
+lookup process (PREFIX.idle.prof, PREFIX.during.prof).
 
     .venv/bin/python benchmarks/exchanges.py                        # 1,000,000 entries
     .venv/bin/python benchmarks/exchanges.py --count 100000 --kill-after 20 --json
@@ -28,6 +32,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,6 +133,7 @@ def run_lookups(seconds: float, local: int) -> None:
                 used = time.process_time()
                 merged = merge_cpu[0]
                 print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
+                                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                   "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
                                   "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
                                   "merge_cpu_s": merged - merge_seen}), flush=True)
@@ -159,6 +165,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (a fresh database)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite) afterwards")
     parser.add_argument("--serve-fake", nargs=2, type=int, metavar=("COUNT", "BASE"), help=argparse.SUPPRESS)
     parser.add_argument("--lookups", nargs=2, type=float, metavar=("SECONDS", "LOCAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -198,6 +205,11 @@ def main() -> int:
         _tipline(env, "exchanges", "add", "NCMEC", "--api", "ncmec", "--bank", "ncmec", "--environment",
                  "test_Industry", "--url", info["url"], "--credentials-stdin",
                  stdin=f"{info['user']}:{info['password']}\n")
+        # the CPU of starting the command line (imports), which every fetch run pays before it fetches
+        before_start = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _tipline(env, "exchanges", "list", "--json")
+        after_start = resource.getrusage(resource.RUSAGE_CHILDREN)
+        startup_cpu = (after_start.ru_utime - before_start.ru_utime + after_start.ru_stime - before_start.ru_stime)
         total_seconds = args.idle + args.timeout
         lookups = subprocess.Popen([*here, "--lookups", str(total_seconds), str(args.local)], stdout=subprocess.PIPE,
                                    text=True, env=env)
@@ -239,7 +251,7 @@ def main() -> int:
                 raise SystemExit(f"the fetch failed: {out} {err}")
             break
         fetch_ended = time.time()
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # its ru_maxrss: the largest fetch (or setup)
         fetch_cpu = (children_after.ru_utime - children_before.ru_utime
                      + children_after.ru_stime - children_before.ru_stime)
         load_after = os.getloadavg()
@@ -269,11 +281,16 @@ def main() -> int:
         return " + ".join(f"{cpu_ms_per_lookup(chosen, key)}" for key in ("lookup_cpu_s", "sync_cpu_s", "merge_cpu_s"))
 
     check = _check(env, args.count)
+    if not args.keep:
+        shutil.rmtree(data_dir, ignore_errors=True)  # a million entries are gigabytes of SQLite
     seconds = fetch_ended - fetch_started
     figures = {
         "entries": args.count, "signals": args.count * 2, "kills": kills, "runs": runs,
         "fetch_seconds": round(seconds, 1), "entries_per_s": round(args.count / seconds, 1),
         "fetch_cpu_seconds": round(fetch_cpu, 1), "entries_per_cpu_s": round(args.count / fetch_cpu, 1),
+        # each run starts the command line (imports: `tipline exchanges list` measured once): without it
+        "startup_cpu_s_per_run": round(startup_cpu, 2),
+        "entries_per_cpu_s_fetching": round(args.count / max(0.001, fetch_cpu - runs * startup_cpu), 1),
         "load_average_before_after": f"{load_before[0]:.2f} / {load_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
@@ -286,6 +303,10 @@ def main() -> int:
         "lookup_cpu_ms_split_during": split(during_samples),
         "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
                                         f"{average(during_samples, 'cpu_share')}",
+        # peak resident memory: the lookup process (its matcher holds every entry: about 930 bytes each) and
+        # the largest fetch process
+        "max_rss_mb_lookups_fetch": f"{max((s.get('max_rss_mb', 0) for s in samples), default=0):.0f} / "
+                                    f"{children_after.ru_maxrss / 1024:.0f}",
         **check, "backend": "postgresql" if args.postgres else "sqlite",
     }
     if args.json:
