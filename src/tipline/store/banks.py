@@ -17,7 +17,7 @@ from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
 from tipline.matching import Bank, BankEntry, BankKind, Matcher, SignalError, parse_classification, parse_signal_type
 from tipline.store.audit import AuditLog
-from tipline.store.bulk import insert_many, raw, read_converter, reserve_ids
+from tipline.store.bulk import insert_many, planned_anew, raw, read_converter, reserve_ids
 from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow, FileMatchRow, ReportRow, SeriesRow
 from tipline.store.victim_tables import SeriesEventRow
 from tipline.triage import MatchFact
@@ -157,15 +157,17 @@ class BankStore:
         by_type: dict[str, set[str]] = {}
         for entry in batch:
             by_type.setdefault(entry["signal_type"], set()).add(entry["value"][:64])
-        for signal_type, prefixes in by_type.items():
-            ordered = sorted(prefixes)
-            for start in range(0, len(ordered), 500):
-                rows = session.execute(
-                    select(BankEntryRow.signal_type, BankEntryRow.value, BankEntryRow.source, BankEntryRow.source_id)
-                    .where(BankEntryRow.bank_id == bank_id, BankEntryRow.signal_type == signal_type,
-                           func.substr(BankEntryRow.value, 1, 64).in_(ordered[start:start + 500]))
-                )
-                seen.update(key(*row) for row in rows)
+        with planned_anew(session):  # else a plan made while the bank was small may scan it all at every batch
+            for signal_type, prefixes in by_type.items():
+                ordered = sorted(prefixes)
+                for start in range(0, len(ordered), 500):
+                    rows = session.execute(
+                        select(BankEntryRow.signal_type, BankEntryRow.value, BankEntryRow.source,
+                               BankEntryRow.source_id)
+                        .where(BankEntryRow.bank_id == bank_id, BankEntryRow.signal_type == signal_type,
+                               func.substr(BankEntryRow.value, 1, 64).in_(ordered[start:start + 500]))
+                    )
+                    seen.update(key(*row) for row in rows)
         fresh = []
         for entry in batch:
             entry_key = key(entry["signal_type"], entry["value"], entry["source"], entry["source_id"])

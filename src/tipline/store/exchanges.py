@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, text, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tipline.domain.audit import Actor
@@ -24,7 +24,7 @@ from tipline.keyfiles import load_or_create_key
 from tipline.matching import BankEntry, BankKind, SignalError, SignalType, parse_classification
 from tipline.store.audit import AuditLog
 from tipline.store.banks import BankError, BankStore
-from tipline.store.bulk import insert_many
+from tipline.store.bulk import insert_many, planned_anew
 from tipline.store.exchange_tables import ExchangeEntryRow, ExchangeProblemRow, ExchangeRow
 from tipline.store.tables import BankRow, FileMatchRow
 
@@ -169,20 +169,12 @@ class ExchangeStore:
             latest[entry.remote_id] = entry
         existing: dict[str, dict[str, ExchangeEntryRow]] = {}
         ids = list(latest)
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        if postgresql and ids:
-            # psycopg prepares a statement run five times, and PostgreSQL then keeps a generic plan chosen while
-            # the table was small: this look-up scanned the whole table at every page (188 µs of server CPU an
-            # entry at 20,000 entries, growing with the table, until autovacuum analyses it; 8 µs planned anew).
-            # Only here: the foreign-key checks of the inserts below are cheaper with their cached plans.
-            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        for start in range(0, len(ids), 500):
-            for held in session.execute(select(ExchangeEntryRow).where(
-                    ExchangeEntryRow.exchange_id == row.id,
-                    ExchangeEntryRow.remote_id.in_(ids[start:start + 500]))).scalars():
-                existing.setdefault(held.remote_id, {})[held.signal_type] = held
-        if postgresql and ids:
-            session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
+        with planned_anew(session):  # else a plan made while the table was small may scan it all at every page
+            for start in range(0, len(ids), 500):
+                for held in session.execute(select(ExchangeEntryRow).where(
+                        ExchangeEntryRow.exchange_id == row.id,
+                        ExchangeEntryRow.remote_id.in_(ids[start:start + 500]))).scalars():
+                    existing.setdefault(held.remote_id, {})[held.signal_type] = held
         new: list[tuple[RemoteEntry, SignalType, str, ExchangeEntryRow | None]] = []
         disable: list[int] = []
         enable: list[int] = []
