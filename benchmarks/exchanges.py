@@ -14,7 +14,11 @@ PostgreSQL with --postgres) with a "local" bank of --local entries, it:
 
 It prints the fetch's wall time and entries/s, its CPU time (user + system of the fetch processes, killed
 ones included) and entries per CPU second, the load average before and after, lookups/s idle and during the fetch and their ratio,
-and the check. Exit 1 if an entry is lost or doubled.
+the lookup process's CPU per lookup idle and during, split into the lookups proper, keeping its matcher current
+and the PDQ index's background merges, the peak memory of the lookup and fetch processes, and the check. Exit 1
+if an entry is lost or doubled. The SQLite data directory is removed afterwards (--keep keeps it); a PostgreSQL
+database given with --postgres is left to its owner to drop. EXCHANGES_BENCH_PROFILE=PREFIX profiles the
+lookup process (PREFIX.idle.prof, PREFIX.during.prof).
 
     .venv/bin/python benchmarks/exchanges.py                        # 1,000,000 entries
     .venv/bin/python benchmarks/exchanges.py --count 100000 --kill-after 20 --json
@@ -28,6 +32,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,35 +56,94 @@ def serve_fake(count: int, base: int) -> None:
 
 
 def run_lookups(seconds: float, local: int) -> None:
-    """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines)."""
+    """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines), with the
+    process's CPU split into the lookups proper, keeping the matcher current (the change log: reading it and
+    adding its entries) and the PDQ index's background merges (a thread of their own).
+
+    With EXCHANGES_BENCH_PROFILE=PREFIX set, the main thread is profiled (cProfile): PREFIX.idle.prof until
+    SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof from then on."""
+    import cProfile
     import hashlib
     import random
+    import threading
 
     from tipline.instance import Instance
     from tipline.matching import FileSignals, PdqQuery
+    from tipline.matching.pdq_index import PDQIndex
 
+    merge_cpu = [0.0]
+    merge_lock = threading.Lock()
+    compact_now = PDQIndex._compact_now
+
+    def timed_compaction(self: PDQIndex, purge: bool = False) -> None:
+        started = time.thread_time()
+        try:
+            compact_now(self, purge)
+        finally:
+            with merge_lock:
+                merge_cpu[0] += time.thread_time() - started
+
+    PDQIndex._compact_now = timed_compaction  # type: ignore[method-assign]
+
+    profile_prefix = os.environ.get("EXCHANGES_BENCH_PROFILE")
+    profiler = cProfile.Profile(time.process_time) if profile_prefix else None  # CPU, not time waiting for a core
+
+    def switch_profile(signum: int, frame: object) -> None:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_prefix}.idle.prof")
+            profiler.clear()
+            profiler.enable()
+
+    signal.signal(signal.SIGUSR1, switch_profile)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     instance = Instance()
     rng = random.Random(5)
     with instance.db.read_session() as session:
-        instance.matching.matcher(session)  # loaded before timing
+        loaded = instance.matching.matcher(session)  # loaded before timing
+    loaded.wait_for_compaction()
     print(json.dumps({"ready": True}), flush=True)
     end = time.monotonic() + seconds
     window, done, cpu = time.monotonic(), 0, time.process_time()
-    while time.monotonic() < end:
-        i = rng.randrange(local * 2)  # half the lookups hit a local entry
-        seed = f"local{i}".encode()
-        signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
-                              pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
-        with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
-            matcher = instance.matching.matcher(session)
-        matcher.lookup(signals)
-        done += 1
-        now = time.monotonic()
-        if now - window >= 1.0:
-            used = time.process_time()
-            print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
-                              "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window)}), flush=True)
-            window, done, cpu = now, 0, used
+    sync_cpu = lookup_cpu = 0.0
+    merge_seen = merge_cpu[0]
+    if profiler is not None:
+        profiler.enable()
+    try:
+        while time.monotonic() < end:
+            i = rng.randrange(local * 2)  # half the lookups hit a local entry
+            seed = f"local{i}".encode()
+            signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
+                                  pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
+            t0 = time.thread_time()
+            with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
+                matcher = instance.matching.matcher(session)
+            t1 = time.thread_time()
+            matcher.lookup(signals)
+            t2 = time.thread_time()
+            sync_cpu += t1 - t0
+            lookup_cpu += t2 - t1
+            done += 1
+            now = time.monotonic()
+            if now - window >= 1.0:
+                used = time.process_time()
+                merged = merge_cpu[0]
+                print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
+                                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                  "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
+                                  "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
+                                  "merge_cpu_s": merged - merge_seen}), flush=True)
+                window, done, cpu, merge_seen = now, 0, used, merged
+                sync_cpu = lookup_cpu = 0.0
+    except KeyboardInterrupt:
+        pass
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_prefix}.during.prof")
     instance.close()
 
 
@@ -101,6 +165,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (a fresh database)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite) afterwards")
     parser.add_argument("--serve-fake", nargs=2, type=int, metavar=("COUNT", "BASE"), help=argparse.SUPPRESS)
     parser.add_argument("--lookups", nargs=2, type=float, metavar=("SECONDS", "LOCAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -140,6 +205,11 @@ def main() -> int:
         _tipline(env, "exchanges", "add", "NCMEC", "--api", "ncmec", "--bank", "ncmec", "--environment",
                  "test_Industry", "--url", info["url"], "--credentials-stdin",
                  stdin=f"{info['user']}:{info['password']}\n")
+        # the CPU of starting the command line (imports), which every fetch run pays before it fetches
+        before_start = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _tipline(env, "exchanges", "list", "--json")
+        after_start = resource.getrusage(resource.RUSAGE_CHILDREN)
+        startup_cpu = (after_start.ru_utime - before_start.ru_utime + after_start.ru_stime - before_start.ru_stime)
         total_seconds = args.idle + args.timeout
         lookups = subprocess.Popen([*here, "--lookups", str(total_seconds), str(args.local)], stdout=subprocess.PIPE,
                                    text=True, env=env)
@@ -157,6 +227,7 @@ def main() -> int:
         reader.start()
         time.sleep(args.idle)
         fetch_started = time.time()
+        lookups.send_signal(signal.SIGUSR1)  # its profile (if asked for) switches to "during"
         load_before = os.getloadavg()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the fetches end meanwhile
         kills = 0
@@ -180,7 +251,7 @@ def main() -> int:
                 raise SystemExit(f"the fetch failed: {out} {err}")
             break
         fetch_ended = time.time()
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # its ru_maxrss: the largest fetch (or setup)
         fetch_cpu = (children_after.ru_utime - children_before.ru_utime
                      + children_after.ru_stime - children_before.ru_stime)
         load_after = os.getloadavg()
@@ -202,16 +273,24 @@ def main() -> int:
     def average(chosen: list[dict[str, float]], key: str) -> float | None:
         return round(mean(s[key] for s in chosen), 3) if chosen else None
 
-    def cpu_ms_per_lookup(chosen: list[dict[str, float]]) -> float | None:
+    def cpu_ms_per_lookup(chosen: list[dict[str, float]], key: str = "cpu_s") -> float | None:
         done = sum(s["lookups"] for s in chosen)
-        return round(1000 * sum(s["cpu_s"] for s in chosen) / done, 3) if done else None
+        return round(1000 * sum(s[key] for s in chosen) / done, 3) if done else None
+
+    def split(chosen: list[dict[str, float]]) -> str:
+        return " + ".join(f"{cpu_ms_per_lookup(chosen, key)}" for key in ("lookup_cpu_s", "sync_cpu_s", "merge_cpu_s"))
 
     check = _check(env, args.count)
+    if not args.keep:
+        shutil.rmtree(data_dir, ignore_errors=True)  # a million entries are gigabytes of SQLite
     seconds = fetch_ended - fetch_started
     figures = {
         "entries": args.count, "signals": args.count * 2, "kills": kills, "runs": runs,
         "fetch_seconds": round(seconds, 1), "entries_per_s": round(args.count / seconds, 1),
         "fetch_cpu_seconds": round(fetch_cpu, 1), "entries_per_cpu_s": round(args.count / fetch_cpu, 1),
+        # each run starts the command line (imports: `tipline exchanges list` measured once): without it
+        "startup_cpu_s_per_run": round(startup_cpu, 2),
+        "entries_per_cpu_s_fetching": round(args.count / max(0.001, fetch_cpu - runs * startup_cpu), 1),
         "load_average_before_after": f"{load_before[0]:.2f} / {load_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
@@ -219,8 +298,15 @@ def main() -> int:
         # the lookup process's own CPU per lookup (what keeping its matcher current costs it) and the share of
         # a core it got (what the other processes on the machine left it), idle / during the fetch
         "lookup_cpu_ms_idle_during": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}",
+        # of which: the lookups proper + keeping the matcher current + the PDQ index's background merges
+        "lookup_cpu_ms_split_idle": split(idle_samples),
+        "lookup_cpu_ms_split_during": split(during_samples),
         "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
                                         f"{average(during_samples, 'cpu_share')}",
+        # peak resident memory: the lookup process (its matcher holds every entry: about 930 bytes each) and
+        # the largest fetch process
+        "max_rss_mb_lookups_fetch": f"{max((s.get('max_rss_mb', 0) for s in samples), default=0):.0f} / "
+                                    f"{children_after.ru_maxrss / 1024:.0f}",
         **check, "backend": "postgresql" if args.postgres else "sqlite",
     }
     if args.json:

@@ -340,3 +340,33 @@ def test_a_removal_during_a_compaction_never_misaligns_hashes_and_labels() -> No
     for row in (0, 10, 45):
         label = 100 + row
         assert index._search_main(main, codes[row : row + 1], 0)[1].tolist() == [label]
+
+
+@pytest.mark.parametrize("radius", [0, 31, 255, 256])
+@pytest.mark.parametrize("n_queries", [1, 7])
+def test_the_delta_is_searched_exactly(radius: int, n_queries: int) -> None:
+    """Hashes added after the build are searched word by word (four popcounts summed in one byte, which
+    wraps to 0 at distance 256): as brute force finds them, a hash's complement included."""
+    main = _bank(20, 500, 500)
+    added = _bank(21, 800, 800)
+    queries = _queries(22, added, n_queries)[:n_queries]
+    added[:n_queries] = ~queries  # every bit differs: distance 256
+    index = PDQIndex.build(np.arange(len(main)), main, delta_limit=10**6)
+    labels = np.arange(len(added), dtype=np.int64) + 10_000
+    index.add(labels[:900], added[:900])
+    index.add(labels[900:], added[900:])  # a second block, appended to the same delta
+    assert index.stats()["delta_rows"] == len(added)
+    expected = [a | b for a, b in zip(brute_force(main, np.arange(len(main)), queries, radius),
+                                      brute_force(added, labels, queries, radius), strict=True)]
+    assert as_sets(index.search(queries, radius), len(queries)) == expected
+    for q, found in enumerate(expected):  # each query's complement: found at 256 only, at distance 256
+        assert ((int(labels[q]), 256) in found) == (radius == 256)
+
+
+def test_a_big_main_segment_waits_for_a_bigger_delta() -> None:
+    """A merge costs O(main size): the delta of a million-hash index gathers a 64th of it (at most 16,384)
+    before it is merged, a small index's delta_limit rows."""
+    index = PDQIndex(delta_limit=4096)
+    assert index.merge_at(0) == index.merge_at(100_000) == 4096
+    assert index.merge_at(1_000_000) == 15_625
+    assert index.merge_at(10_000_000) == 16_384

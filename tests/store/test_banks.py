@@ -15,7 +15,7 @@ from support import esp_report_with_files
 
 from tipline.domain.audit import Actor, ActorType
 from tipline.instance import Instance
-from tipline.matching import BankEntry, FileSignals
+from tipline.matching import BankEntry, Classification, FileSignals
 from tipline.media import pdq_from_image
 from tipline.pipeline.engine.inprocess import InProcessWorker
 from tipline.pipeline.stages.score_priority import rescore
@@ -82,6 +82,38 @@ def test_a_change_made_by_one_process_matches_in_another_within_a_second(instanc
     with instance.db.transaction() as session:
         assert there.matcher(session).lookup(FileSignals(md5="a" * 32)).hits == ()
         assert here.matcher(session).lookup(FileSignals(md5="a" * 32)).hits == ()
+
+
+def test_another_process_takes_each_change_whatever_its_ids(instance: Instance) -> None:
+    """A change's entries are read as one id range when they are nearly contiguous (a fetch's page), where
+    another bank's entry or an entry of no change may sit between them, and by their ids otherwise: either
+    way the other process holds each entry of the change once, in its bank, with its provenance."""
+    from tipline.domain.base import utc_now
+    from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow
+
+    there = MatcherSync()
+    with instance.db.transaction() as session:
+        instance.banks.create(session, "a", "known_material", SUPERVISOR)
+        instance.banks.create(session, "b", "known_material", SUPERVISOR)
+        there.matcher(session)
+        banks = dict(session.execute(select(BankRow.name, BankRow.id)).all())
+    now = utc_now()
+    placed = {10_010: "a", 10_011: "a", 10_012: "b", 10_013: "a", 10_014: "a", 10_900: "a", 10_950: "a"}
+    with instance.db.transaction() as session:
+        session.add_all([BankEntryRow(id=i, bank_id=banks[bank], signal_type="md5", value=f"{i:032x}", source="X",
+                                      source_id=f"r{i}", classification="a1", added_by="fetch", added_at=now,
+                                      enabled=True, changed_at=now) for i, bank in placed.items()])
+        session.flush()
+        for bank, ids in (("a", [10_013, 10_010, 10_011]), ("b", [10_012]), ("a", [10_900, 10_950])):
+            session.add(BankChangeRow(bank_id=banks[bank], action="add", entry_ids={"ids": ids}, at=now))
+    with instance.db.read_session() as session:
+        matcher = there.matcher(session, fresh=True)
+    held = {e.entry_id: e for e in matcher.entries()}
+    assert {i: e.bank for i, e in held.items()} == {i: b for i, b in placed.items() if i != 10_014}  # 14: no change
+    entry = held[10_013]
+    assert (entry.value, entry.source, entry.source_id, entry.classification, entry.added_by, entry.added_at) == (
+        f"{10_013:032x}", "X", "r10013", Classification.A1, "fetch", now)
+    assert [m.entry.entry_id for m in matcher.lookup(FileSignals(md5=f"{10_950:032x}")).hits] == [10_950]
 
 
 def test_files_are_matched_in_the_pipeline_rotated_copies_too(instance: Instance) -> None:

@@ -11,9 +11,9 @@ Design (measured against python-threatexchange's faiss `IndexBinaryMultiHash`; s
   chunk equals `key` in an array of row numbers sorted by that chunk. Probing is two numpy gathers
   per probe key, with no hash maps and no per-query Python loops; candidates are verified by an exact
   256-bit popcount, so false candidates cost time, never correctness.
-* New hashes go to a small flat "delta" segment searched by brute force (faiss'
-  `hamming_range_search`); removals flip a byte in an `alive` array (a tombstone). Both are visible to
-  the next query. When the delta outgrows `delta_limit`, it is merged into the main segment in the
+* New hashes go to a small flat "delta" segment searched by brute force (word by word in numpy, faiss
+  `hamming_range_search` for large batches); removals flip a byte in an `alive` array (a tombstone). Both are visible to
+  the next query. When the delta outgrows `merge_at(main size)`, it is merged into the main segment in the
   background: an O(n) merge of already-sorted tables (no re-sort), built aside and swapped in
   atomically, so readers never wait.
 * Readers take the current immutable snapshot and never lock; one writer at a time changes it.
@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 _CODE_BYTES = 32
 _VOID32 = np.dtype((np.void, _CODE_BYTES))
 _QUERY_BATCH = QUERY_BATCH
-_NUMPY_FLAT_LIMIT = 64 * 4096
+_DELTA_SHARE = 64
+_DELTA_CAP = 16_384
+"""A delta is merged at a 64th of the main segment's rows, at most 16,384 (delta_limit at least)."""
+_NUMPY_FLAT_LIMIT = 8 * _DELTA_CAP
 """Query x hash comparisons up to which a flat segment is searched in numpy rather than by faiss."""
 
 
@@ -111,6 +114,7 @@ class _Flat:
     codes: np.ndarray  # (n, 32) uint8, C-contiguous
     labels: np.ndarray  # (n,) int64
     alive: np.ndarray  # (n,) bool; the writer clears entries in place (tombstones)
+    columns: np.ndarray | None = None  # (4, n) uint64: word k of every row, contiguous (see _range_search_flat)
 
     @property
     def size(self) -> int:
@@ -188,7 +192,12 @@ _EMPTY_LABELS = np.zeros(0, dtype=np.int64)
 
 
 def _empty_flat() -> _Flat:
-    return _Flat(_EMPTY_CODES, _EMPTY_LABELS, np.zeros(0, dtype=bool))
+    return _Flat(_EMPTY_CODES, _EMPTY_LABELS, np.zeros(0, dtype=bool), np.zeros((4, 0), dtype=np.uint64))
+
+
+def _columns(codes: np.ndarray) -> np.ndarray:
+    """(4, n) uint64: word k of every hash side by side, as the flat search reads them."""
+    return np.ascontiguousarray(_words(codes).T)
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -225,21 +234,40 @@ def _as_codes(hashes: np.ndarray | Sequence[str] | Sequence[bytes]) -> np.ndarra
 
 
 def _range_search_flat(
-    queries: np.ndarray, codes: np.ndarray, radius: int
+    queries: np.ndarray, codes: np.ndarray, radius: int, columns: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Brute-force (query index, row, distance) triples within radius, via faiss; a few queries against
     a small segment are compared in numpy instead (faiss' OpenMP threads cost tens of milliseconds to
-    wake on a busy machine, where a single lookup in a 4,096-hash delta takes a tenth of one)."""
+    wake on a busy machine, where a single lookup in a 4,096-hash delta takes 20 microseconds).
+
+    numpy compares word k of the queries with word k of every row as one contiguous (4, n) array
+    (`columns`, kept with the delta) and adds the four popcounts in uint8: 5 to 8 times less CPU than
+    XOR-ing (n, 4) rows and summing across them (22 against 107 µs for one query and 4,096 hashes,
+    benchmarks/pdq_delta.py). A sum wraps to 0 only at distance 256 (every bit differs), so the
+    few rows found are checked again exactly."""
     nq, n = len(queries), len(codes)
     if nq == 0 or n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.int32)
     if nq * n <= _NUMPY_FLAT_LIMIT:
-        words = np.ascontiguousarray(codes).view(np.uint64).reshape(n, 4)
-        query_words = np.ascontiguousarray(queries).view(np.uint64).reshape(nq, 4)
-        distances = np.bitwise_count(words[None, :, :] ^ query_words[:, None, :]).sum(axis=2, dtype=np.int32)
-        qidx, rows = np.nonzero(distances <= radius)
-        return qidx.astype(np.int64), rows.astype(np.int64), distances[qidx, rows]
+        words = _words(np.ascontiguousarray(codes))
+        cols = columns if columns is not None else np.ascontiguousarray(words.T)
+        query_words = _words(np.ascontiguousarray(queries))
+        if nq == 1:
+            q = query_words[0]
+            sums = np.bitwise_count(cols[0] ^ q[0])
+            for k in (1, 2, 3):
+                sums += np.bitwise_count(cols[k] ^ q[k])
+            rows = np.flatnonzero(sums <= radius)
+            qidx = np.zeros(len(rows), dtype=np.int64)
+        else:
+            sums = np.bitwise_count(cols[0][None, :] ^ query_words[:, 0:1])
+            for k in (1, 2, 3):
+                sums += np.bitwise_count(cols[k][None, :] ^ query_words[:, k : k + 1])
+            qidx, rows = np.nonzero(sums <= radius)
+        distances = np.bitwise_count(words[rows] ^ query_words[qidx]).sum(axis=1, dtype=np.int32)
+        within = distances <= radius
+        return qidx[within].astype(np.int64), rows[within].astype(np.int64), distances[within]
     result = faiss.RangeSearchResult(nq)
     faiss.hamming_range_search(  # type: ignore[attr-defined]  # in faiss's SWIG module, not in its stubs
         faiss.swig_ptr(queries), faiss.swig_ptr(codes), nq, n, radius + 1, _CODE_BYTES, result
@@ -379,7 +407,7 @@ class PDQIndex:
         for delta in snap.deltas:
             if not delta.size:
                 continue
-            q, rows, d = _range_search_flat(queries, delta.codes, radius)
+            q, rows, d = _range_search_flat(queries, delta.codes, radius, delta.columns)
             keep = delta.alive[rows]
             parts_q.append(q[keep])
             parts_l.append(delta.labels[rows[keep]])
@@ -419,10 +447,12 @@ class PDQIndex:
             if len(deltas) <= self._frozen:
                 deltas.append(_empty_flat())
             last = deltas[-1]
+            last_columns = last.columns if last.columns is not None else _columns(last.codes)
             deltas[-1] = _Flat(
                 np.concatenate([last.codes, codes]),
                 np.concatenate([last.labels, label_array]),
                 np.concatenate([last.alive, np.ones(len(codes), dtype=bool)]),
+                np.concatenate([last_columns, _columns(codes)], axis=1),
             )
             self._snap = _Snapshot(snap.main, tuple(deltas))
             self._maybe_compact()
@@ -454,9 +484,7 @@ class PDQIndex:
         pending = sum(d.size for d in snap.deltas)
         dead = snap.main.dead if snap.main is not None else 0
         main_size = snap.main.size if snap.main is not None else 0
-        # merging costs O(main size), so a big main segment waits for a bigger delta (10,000 rows at
-        # 10 million hashes: 17 microseconds of brute force per query meanwhile)
-        if pending >= max(self.delta_limit, main_size // 1000) or (dead > 1024 and dead > main_size // 4):
+        if pending >= self.merge_at(main_size) or (dead > 1024 and dead > main_size // 4):
             self._compacting = True
             if self.background_compaction:
                 # started before it is published, both under the writers' lock (held by every caller
@@ -466,6 +494,15 @@ class PDQIndex:
                 self._compactor = thread
             else:
                 self._compact_now()
+
+    def merge_at(self, main_size: int) -> int:
+        """How many rows the delta gathers before it is merged into a main segment of `main_size` rows.
+
+        A merge costs O(main size) of CPU in the process that searches (0.65 to 1 s at a million
+        hashes), a delta row 5 ns per query: a big main segment waits for a bigger delta, a 64th of
+        it up to 16,384 rows (at a million hashes a merge per 15,625 new hashes instead of per 4,096,
+        while one query spends about 50 µs more on the delta at its largest; benchmarks/pdq_delta.py)."""
+        return max(self.delta_limit, min(main_size // _DELTA_SHARE, _DELTA_CAP))
 
     def compact(self) -> None:
         """Merge the delta into the main segment and drop every removed row, now (after a running one)."""
@@ -572,7 +609,8 @@ class PDQIndex:
         """Sizes and memory of the segments (for logs, the benchmark and `tipline banks` status)."""
         snap = self._snap
         main = snap.main
-        delta_bytes = sum(d.codes.nbytes + d.labels.nbytes + d.alive.nbytes for d in snap.deltas)
+        delta_bytes = sum(d.codes.nbytes + d.labels.nbytes + d.alive.nbytes
+                          + (d.columns.nbytes if d.columns is not None else 0) for d in snap.deltas)
         return {
             "hashes": len(self),
             "main_rows": main.size if main else 0,

@@ -24,7 +24,7 @@ from tipline.keyfiles import load_or_create_key
 from tipline.matching import BankEntry, BankKind, SignalError, SignalType, parse_classification
 from tipline.store.audit import AuditLog
 from tipline.store.banks import BankError, BankStore
-from tipline.store.bulk import insert_many
+from tipline.store.bulk import insert_many, planned_anew
 from tipline.store.exchange_tables import ExchangeEntryRow, ExchangeProblemRow, ExchangeRow
 from tipline.store.tables import BankRow, FileMatchRow
 
@@ -169,11 +169,12 @@ class ExchangeStore:
             latest[entry.remote_id] = entry
         existing: dict[str, dict[str, ExchangeEntryRow]] = {}
         ids = list(latest)
-        for start in range(0, len(ids), 500):
-            for held in session.execute(select(ExchangeEntryRow).where(
-                    ExchangeEntryRow.exchange_id == row.id,
-                    ExchangeEntryRow.remote_id.in_(ids[start:start + 500]))).scalars():
-                existing.setdefault(held.remote_id, {})[held.signal_type] = held
+        with planned_anew(session):  # else a plan made while the table was small may scan it all at every page
+            for start in range(0, len(ids), 500):
+                for held in session.execute(select(ExchangeEntryRow).where(
+                        ExchangeEntryRow.exchange_id == row.id,
+                        ExchangeEntryRow.remote_id.in_(ids[start:start + 500]))).scalars():
+                    existing.setdefault(held.remote_id, {})[held.signal_type] = held
         new: list[tuple[RemoteEntry, SignalType, str, ExchangeEntryRow | None]] = []
         disable: list[int] = []
         enable: list[int] = []
@@ -192,7 +193,7 @@ class ExchangeStore:
                 continue
             wanted = dict(entry.signals)
             for signal_type, value in wanted.items():
-                known = rows.get(signal_type.value)
+                known = rows.get(str(signal_type)) if rows else None
                 if known is None:
                     new.append((entry, signal_type, value, None))
                     continue
@@ -218,26 +219,32 @@ class ExchangeStore:
                     result.deleted += 1
         if new:
             entries = []
+            classifications: dict[str | None, Any] = {None: None}  # a page's entries share a few: parsed once
             for entry, signal_type, value, _ in new:
                 try:
-                    classification = parse_classification(entry.classification)
-                except SignalError:
-                    classification = None
+                    classification = classifications[entry.classification]
+                except KeyError:
+                    try:
+                        classification = parse_classification(entry.classification)
+                    except SignalError:
+                        classification = None
+                    classifications[entry.classification] = classification
                 entries.append(BankEntry(bank=bank.name, signal_type=signal_type, value=value, source=row.name,
                                          source_id=entry.remote_id, classification=classification,
                                          series=entry.series, added_by=actor.name))
             keyed = self.banks.add_keyed(session, bank.id, entries, actor, audit_detail={"exchange": row.name})
             inserts: list[dict[str, Any]] = []
             for entry, signal_type, value, replaced in new:
-                entry_id = keyed[(signal_type.value, entry.remote_id, value)]
+                kind = str(signal_type)  # its value (a StrEnum), without Enum's slower `.value`
+                entry_id = keyed[(kind, entry.remote_id, value)]
                 result.new_entry_ids.append(entry_id)
                 if replaced is not None:
                     replaced.value, replaced.bank_entry_id, replaced.deleted_at = value, entry_id, None
                     replaced.feedback = replaced.feedback_sent = replaced.hold = None  # a new hash: earlier words were on the old one
                     result.updated += 1
                     continue
-                inserts.append({"exchange_id": row.id, "remote_id": entry.remote_id, "signal_type": signal_type.value,
-                                "value": value, "bank_entry_id": entry_id, "tags": list(entry.tags),
+                inserts.append({"exchange_id": row.id, "remote_id": entry.remote_id, "signal_type": kind,
+                                "value": value, "bank_entry_id": entry_id, "tags": entry.tags,  # a tuple: hashable
                                 "first_seen": now, "last_seen": now, "seen_generation": page.snapshot or 0})
             if inserts:
                 insert_many(session, ExchangeEntryRow.__table__, inserts)
