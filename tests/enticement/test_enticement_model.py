@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tipline.enticement import analyze, parse_conversations
 from tipline.enticement.languages import LANGUAGES, get_language
-from tipline.enticement.model import DetectorModel, default_model, model_path
+from tipline.enticement.languages.base import _alternation, _named_alternation
+from tipline.enticement.model import DetectorModel, default_model, message_features, model_path
 from tipline.enticement.training import main as train_main
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
@@ -66,3 +68,34 @@ def test_leave_one_writer_out_trains_without_each_writer_and_measures_on_all_of_
     assert measured == writer_c
     assert result["mean"]["two-sided"]["roc_auc"] == round(
         (result["folds"][0]["two-sided"]["roc_auc"] + result["folds"][1]["two-sided"]["roc_auc"]) / 2, 4)
+
+
+def test_tactic_model_sums_the_rows_of_exactly_the_message_features() -> None:
+    """`TacticModel.rows` (a per-token cache, for speed) must give the rows of `message_features` in their order, so
+    that the logits add the same floats in the same order; a feature added to one and not the other fails here."""
+    model = default_model("en").tactic_model
+    pack = get_language("en")
+    texts = ["idk, don't tell ur mom!! send me a pic rn?", "he said \"send me a pic or else\" so i blocked him",
+             "photographs photographs photographs", "how old r u", "", "ok", "$20 gift card for one more video"]
+    texts += [json.loads(line)["messages"][0]["text"]
+              for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:200]]
+    for _ in range(2):  # the second pass reads every token from the cache
+        for text in texts:
+            reading = pack.read(text)
+            assert model.rows(reading) == [model.vocabulary[f] for f in message_features(reading) if f in model.vocabulary]
+
+
+def test_rule_alternation_matches_as_the_patterns_tried_in_turn() -> None:
+    """The language pack writes a leading word boundary once for consecutive rules (for speed); the regex must match
+    exactly what the rules tried in turn match, whatever a rule holds after its \\b."""
+    patterns = [r"\bab|cd", r"\b[|(]x", r"\b(a|b)c\b", r"[$]\d+", r"\bx\b", r"(?<!no )\bgo\b", r"\b[]|]y", r"\b\(|z",
+                r"\b(?:q|r)s", r"\bab\b", r"\b[](]w|v"]
+    texts = ["cd", "xcd", "ab", "zab", "|x", "ac bc", "$5 x", "no go", "go", "]y", "(", "z", "rs qs", "yab ab", "av", "(w"]
+    plain = re.compile("|".join(f"(?:{p})" for p in patterns))
+    hoisted = re.compile(_alternation(patterns))
+    for text in texts:
+        assert [m.span() for m in hoisted.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+    named = re.compile(_named_alternation({"one": [r"\bab", r"\bcd\b"], "two": [r"\bc", r"[$]\d"], "three": [r"\bd"]}))
+    spelled = re.compile(r"(?P<one>(?:\bab)|(?:\bcd\b))|(?P<two>(?:\bc)|(?:[$]\d))|(?P<three>(?:\bd))")
+    for text in ("ab cd c $1 d", "cde", "abcd", "d$2"):
+        assert [(m.span(), m.lastgroup) for m in named.finditer(text)] == [(m.span(), m.lastgroup) for m in spelled.finditer(text)]
