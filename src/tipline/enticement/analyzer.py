@@ -336,16 +336,35 @@ class ConversationState:
     def _features(self, s: AuthorState, partners: list[AuthorState]) -> np.ndarray:
         m = s.max_probs
         on = [p >= ON for p in m]
-        partner_minor = any(p.is_minor() for p in partners) or any(p.cues.get("minor_life") for p in partners)
-        partner_adult = bool(partners) and all(p.is_adult() for p in partners) and not partner_minor
+        # What the partners show, in one pass over them.
+        partner_minor = partner_probed = partner_distress_after_threat = False
+        all_adult = True
+        partner_ages: list[int] = []
+        partner_cues = partner_minor_life = partner_distress = 0
+        partner_disclosure = 0.0
+        for p in partners:
+            age = p.age()
+            if age is not None:
+                partner_ages.append(age)
+                partner_minor = partner_minor or age < 18
+            all_adult = all_adult and p.is_adult()
+            if p.cues:
+                get = p.cues.get
+                partner_minor_life += get("minor_life", 0)
+                partner_distress += get("distress", 0)
+                partner_cues += get("sport", 0) + get("school", 0) + get("family", 0) + get("trade", 0)
+            partner_probed = partner_probed or p.probed
+            partner_distress_after_threat = partner_distress_after_threat or p.distress_after_threat
+            if p.disclosure_max > partner_disclosure:
+                partner_disclosure = p.disclosure_max
+        partner_minor = partner_minor or partner_minor_life > 0
+        partner_adult = bool(partners) and all_adult and not partner_minor
         author_age = s.age()
         author_minor = author_age is not None and author_age < 18  # s.is_minor()
         author_adult = s.is_adult()
-        partner_ages = [age for p in partners if (age := p.age()) is not None]
         gap = (author_age - min(partner_ages)) if author_age is not None and partner_ages else 0
         cues = s.cues.get
         adult_life = cues("adult_life", 0)
-        partner_cues = sum(p.cues.get(c, 0) for p in partners for c in ("sport", "school", "family", "trade"))
         conflict = (
             (s.claimed_age is not None and s.stated_age is not None and (s.claimed_age >= 18) != (s.stated_age >= 18))
             or (any(a < 18 for a in s.age_values) and any(a >= 18 for a in s.age_values))
@@ -355,26 +374,26 @@ class ConversationState:
         n_grooming = n_tactics - on[0]
         n_severe = sum([on[i] for i in SEVERE])
         minor = 1.0 if partner_minor else 0.0
-        partner_probed = any(p.probed for p in partners)
         values = [
             n_tactics / 13, n_grooming / 12, n_severe / 8, float(n_tactics >= 3),
             float((on[AGE_PROBE] or on[PERSONAL_INFO]) and (on[SECRECY] or on[RISK_CHECK] or on[PLATFORM_MOVE])),
             float((on[IMAGE_REQUEST] or on[SEXUAL_TALK] or on[MEETING_REQUEST] or on[SENDS_SEXUAL_CONTENT])
                   and (on[SECRECY] or on[RISK_CHECK] or on[AGE_PROBE] or on[INCENTIVE] or on[PLATFORM_MOVE])),
             float(s.escalated_after_minor), float(s.probe_then_severe),
-            float(author_adult), float(s.likely_minor()), minor, float(partner_adult), float(gap >= 5),
+            float(author_adult), float(author_minor or (author_age is None and bool(cues("minor_life")))),  # likely_minor
+            minor, float(partner_adult), float(gap >= 5),
             float(author_minor and partner_minor and abs(gap) <= 3 and not conflict),
             float(author_adult and partner_adult),
             float(conflict), log1p(adult_life), log1p(adult_life) * minor,
-            log1p(sum(p.cues.get("minor_life", 0) for p in partners)),
+            log1p(partner_minor_life),
             float(partner_probed), float(s.probed and not partner_probed),
             log1p(cues("sport", 0)), log1p(cues("school", 0)), log1p(cues("family", 0)), log1p(cues("trade", 0)),
             log1p(cues("transparency", 0)), log1p(partner_cues),
-            log1p(sum(p.cues.get("distress", 0) for p in partners)),
-            float(any(p.distress_after_threat for p in partners)),
+            log1p(partner_distress),
+            float(partner_distress_after_threat),
             log1p(cues("demand", 0)),
             log1p(s.severe_sum), s.tactic_messages / max(1, s.messages), s.reported / max(1, s.messages),
-            s.disclosure_max, max((p.disclosure_max for p in partners), default=0.0),
+            s.disclosure_max, partner_disclosure,
         ]
         # The tactics' strongest probabilities, the same gated by "the partner is a child", then the values.
         return np.array(m + (m if partner_minor else NO_TACTICS) + values)
@@ -392,7 +411,6 @@ def apply_rules(state: ConversationState, author: str, risk: float,
     if partners is None:
         partners = state.partners(author)
     fired: list[str] = []
-    partner_minor_cues = any(p.cues.get("minor_life") for p in partners)
     m = s.max_probs
     threat = m[THREAT]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
@@ -413,7 +431,8 @@ def apply_rules(state: ConversationState, author: str, risk: float,
             risk = floor
             fired.append("age, then access: asked the partner's age, then for pictures, a meeting or sexual talk")
     # 2. No child to entice: when everyone the author talks to is an adult and nobody shows a child's life, cap at low.
-    elif partners and all(p.likely_adult() for p in partners) and not partner_minor_cues and not s.is_minor() and threat < 0.8:
+    elif (partners and all(p.likely_adult() for p in partners) and not any(p.cues.get("minor_life") for p in partners)
+          and not s.is_minor() and threat < 0.8):
         if risk > 0.3:
             risk = 0.3
             fired.append("adults: everyone the author talks to is an adult")
@@ -438,9 +457,8 @@ def apply_rules(state: ConversationState, author: str, risk: float,
     #    the conversation is plainly between a coach, teacher, relative or trading partner and the child (the
     #    author talks about the team, school, family or the trade, and the child does too or the author does so
     #    repeatedly), and there is no sexual talk, own images or threat: at most medium.
-    own_context = sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT)
-    partner_context = sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT)
-    if (risk > 0.55 and own_context >= 1 and partner_context >= 1
+    if (risk > 0.55 and sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT) >= 1
+            and sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT) >= 1
             and max(m[SEXUAL_TALK], m[SENDS_SEXUAL_CONTENT], m[THREAT]) < ON):
         risk = 0.55
         fired.append("known relationship: team, school, family or trade context and no sexual talk or threat")
