@@ -137,9 +137,9 @@ class English(LanguagePack):
             r"\b(post|leak|expose|share|send) (it|this|them|the (photo|picture|video|pictures)) (to|with|everywhere)\b",
             # a deadline: "you have 2 hours", "in 10 min", "30 mins left", or a bare countdown ending the message
             # ("ok then. 1 hour"); not a price per hour ("$18/hr") or a journey ("we drove 3 hours for this")
-            r"(?<![$€£])\b(?:you have|you've got|you got|have|got|in|within|next|give you|giving you) (?:\d+|one|two|a few)"
+            r"\b(?<![$€£])(?:you have|you've got|you got|have|got|in|within|next|give you|giving you) (?:\d+|one|two|a few)"
             r" (?:more )?(?:minutes?|hours?|mins?)\b",
-            r"(?<![$€£])\b\d+ (?:minutes?|hours?|mins?)(?: (?:left|remain|remaining|now|to (?:pay|send|decide)))?(?: \d+)?$",
+            r"\b(?<![$€£])\d+ (?:minutes?|hours?|mins?)(?: (?:left|remain|remaining|now|to (?:pay|send|decide)))?(?: \d+)?$",
             r"\b\d+ (?:minutes?|hours?|mins?) (?:left|remain|remaining)\b", r"\bclock is ticking\b",
             r"\bi (recorded|screenshotted|saved) (our|your|everything|the)\b", r"\bruin your life\b", r"\byour life is over\b",
             r"\bexpose you\b", r"\bpay (me|now|up)\b", r"\bfollowers list\b", r"\b(everyone|everybody) (will )?(sees?|know)\b",
