@@ -127,7 +127,12 @@ class TacticModel:
     def probabilities(self, reading: MessageReading) -> np.ndarray:
         """For each tactic (in TACTICS order), the probability that the words of the message express it; the
         reading's `disclosure` is set to the disclosure head's probability."""
-        all_probs = 1.0 / (1.0 + np.exp(-self._logits(self.rows(reading), self.vector(reading))))
+        # 1 / (1 + exp(-logits)), step by step in the logits' own array (the same operations, no temporaries)
+        all_probs = self._logits(self.rows(reading), self.vector(reading))
+        np.negative(all_probs, out=all_probs)
+        np.exp(all_probs, out=all_probs)
+        all_probs += 1.0
+        np.divide(1.0, all_probs, out=all_probs)
         probs: np.ndarray = all_probs[:DISCLOSURE]
         reading.disclosure = float(all_probs[DISCLOSURE]) if len(all_probs) > DISCLOSURE else 0.0
         if self.rule_floor and reading.rule_hits:
