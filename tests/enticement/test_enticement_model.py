@@ -99,3 +99,18 @@ def test_rule_alternation_matches_as_the_patterns_tried_in_turn() -> None:
     spelled = re.compile(r"(?P<one>(?:\bab)|(?:\bcd\b))|(?P<two>(?:\bc)|(?:[$]\d))|(?P<three>(?:\bd))")
     for text in ("ab cd c $1 d", "cde", "abcd", "d$2"):
         assert [(m.span(), m.lastgroup) for m in named.finditer(text)] == [(m.span(), m.lastgroup) for m in spelled.finditer(text)]
+
+
+def test_rule_spans_from_the_first_hit_are_all_the_rule_spans() -> None:
+    """Evidence searches a tactic's rules from where its first match starts (`rule_hits`): no rule of the tactic may
+    match before it, or evidence would lose words."""
+    pack = get_language("en")
+    texts = [message["text"] for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+             for message in json.loads(line)["messages"]]
+    hits = 0
+    for text in texts + ["ok so you have 2 hours. or i post it, $50 or else", "$18/hr, 3 hours left 2"]:
+        reading = pack.read(text)
+        for tactic, (start, _) in reading.rule_hits.items():
+            hits += 1
+            assert pack.rule_spans(tactic, reading.normalised, start) == pack.rule_spans(tactic, reading.normalised)
+    assert hits > 100

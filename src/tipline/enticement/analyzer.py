@@ -635,7 +635,8 @@ def _evidence(language: LanguagePack, model: TacticModel, reading: MessageReadin
     positions: list[int] = []
     tactic = TACTICS[tactic_index]
     offsets = reading.offsets
-    for start, end in language.rule_spans(tactic, reading.normalised) if tactic in reading.rule_hits else []:
+    hit = reading.rule_hits.get(tactic)
+    for start, end in language.rule_spans(tactic, reading.normalised, hit[0]) if hit is not None else []:
         positions += [i for i, o in enumerate(offsets) if o < end and o + len(reading.tokens[i]) > start]
     for feature, _ in model.top_features(reading, tactic_index, limit=3):
         kind, _, value = feature.partition(":")

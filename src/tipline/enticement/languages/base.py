@@ -193,9 +193,11 @@ class LanguagePack(ABC):
         self._general_re = re.compile(_alternation(self.general_rules)) if self.general_rules else None
         self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
 
-    def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
-        """Every span of a normalised message that one of a tactic's rules matches (for evidence)."""
-        return [m.span() for pattern in self._tactic_parts.get(tactic, []) for m in pattern.finditer(normalised)]
+    def rule_spans(self, tactic: str, normalised: str, start: int = 0) -> list[tuple[int, int]]:
+        """Every span of a normalised message that one of a tactic's rules matches (for evidence). `start`: where the
+        tactic's first match starts (`MessageReading.rule_hits`), when known: no rule of it matches before, so the
+        search starts there (rules still see the text before it, for \b and lookbehinds)."""
+        return [m.span() for pattern in self._tactic_parts.get(tactic, []) for m in pattern.finditer(normalised, start)]
 
     def read(self, text: str) -> MessageReading:
         """Normalise a message and apply the rules, cue lists and age patterns of the language."""
