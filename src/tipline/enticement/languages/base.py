@@ -207,7 +207,8 @@ class LanguagePack(ABC):
         position = 0
         slang = self.slang.get
         # "’" is "'" for the tokens: one replace of the text (the same length, so the same spans) instead of one a token
-        for match in _TOKEN.finditer(text.lower().replace("’", "'")):
+        lowered = text.lower()
+        for match in _TOKEN.finditer(lowered.replace("’", "'")):
             raw = match.group()
             token = slang(raw, raw)
             tokens.append(token)
@@ -228,7 +229,7 @@ class LanguagePack(ABC):
                     cues[cue] = cues.get(cue, 0) + 1
         if (self._reported_re is not None and self._reported_re.search(normalised)) or quotes_others(text):
             reading.reported = True
-        if self._general_re is not None and self._general_re.search(text.lower()):
+        if self._general_re is not None and self._general_re.search(lowered):
             reading.general = True
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most
