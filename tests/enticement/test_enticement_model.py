@@ -114,3 +114,21 @@ def test_rule_spans_from_the_first_hit_are_all_the_rule_spans() -> None:
             hits += 1
             assert pack.rule_spans(tactic, reading.normalised, start) == pack.rule_spans(tactic, reading.normalised)
     assert hits > 100
+
+
+def test_rules_read_an_ascii_message_as_they_read_any() -> None:
+    """The rules run in re's ASCII mode on an ASCII message (for speed): the same matches as Unicode mode there, and a
+    message with non-ASCII letters still has Unicode word boundaries ("ésend" is one word, not "send")."""
+    pack = get_language("en")
+    assert "image_request" in pack.read("send me a pic").rule_hits
+    assert "image_request" not in pack.read("ésend me a pic").rule_hits
+    assert pack.read("ésend me a pic").tokens == ["ésend", "me", "a", "picture"]
+    texts = [message["text"] for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+             for message in json.loads(line)["messages"]]
+    for text in texts:
+        normalised = pack.read(text).normalised
+        for unicode_rules, ascii_rules in ((pack._rules.tactic_res.values(), pack._ascii_rules.tactic_res.values()),
+                                           (pack._rules.cue_res, pack._ascii_rules.cue_res)):
+            for plain, fast in zip(unicode_rules, ascii_rules, strict=True):
+                assert [(m.span(), m.lastgroup) for m in fast.finditer(normalised)] == \
+                       [(m.span(), m.lastgroup) for m in plain.finditer(normalised)]
