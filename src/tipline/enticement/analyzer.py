@@ -574,10 +574,11 @@ class StreamingAnalyzer:
             author_risk = self.author_peaks.get(message.author, 0.0)
             if author_risk < model.finding_risk:
                 continue
-            for index in np.flatnonzero(probs >= self.thresholds):
-                findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(float(probs[index]), 3),
-                                              _evidence(self.state.language, model.tactic_model, reading,
-                                                        message.text, int(index))))
+            for index, (p, threshold) in enumerate(zip(probs.tolist(), self._thresholds)):
+                if p >= threshold:
+                    findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(p, 3),
+                                                  _evidence(self.state.language, model.tactic_model, reading,
+                                                            message.text, index)))
         found = {f.tactic for f in findings if f.author == suspected}
         incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("high", "critical") and suspected else None
         annotations: list[str] = []

@@ -25,6 +25,10 @@ HEADS: tuple[str, ...] = (*TACTICS, "disclosure")
 DISCLOSURE = len(TACTICS)
 
 
+_GRAMS: dict[str, list[str]] = {}
+"""A long token's character 4-gram features, built once per distinct token (never changed once built)."""
+
+
 def message_features(reading: MessageReading) -> list[str]:
     """The lexical features of one message: words, word pairs, rule hits, and whether it asks something."""
     tokens = reading.tokens
@@ -32,7 +36,12 @@ def message_features(reading: MessageReading) -> list[str]:
     features += ["b:" + a + "_" + b for a, b in pairwise(tokens)]
     for token in tokens:
         if len(token) >= 5 and " " not in token:
-            features += ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
+            grams = _GRAMS.get(token)
+            if grams is None:
+                grams = ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
+                if len(_GRAMS) < 200_000:
+                    _GRAMS[token] = grams
+            features += grams
     # A rule hit counts RULE_WEIGHT times: the hand-written rules generalise to unseen wordings, so the
     # regularised fit should lean on them rather than on the exact words of the training phrases.
     features += ["r:" + t for t in reading.rule_hits for _ in range(RULE_WEIGHT)]
