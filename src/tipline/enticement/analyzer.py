@@ -283,10 +283,9 @@ class ConversationState:
         # Python floats, not numpy: thirteen values read one by one cost less as a list than as an array.
         own = (probs * TOLD_WEIGHT if told else probs).tolist()
         partners = self.partners(message.author)
-        partner_minor = any(p.is_minor() for p in partners)
         severe_max = max([own[i] for i in SEVERE])
         severe = severe_max >= ON
-        if severe and partner_minor:
+        if severe and any(p.is_minor() for p in partners):
             state.escalated_after_minor = True
         if severe and state.probed:
             state.probe_then_severe = True

@@ -153,8 +153,9 @@ class TacticModel:
     def top_features(self, reading: MessageReading, tactic_index: int, limit: int = 3) -> list[tuple[str, float]]:
         """The features of a message that push most towards one tactic, strongest first."""
         vocabulary = self.vocabulary
-        features = [feature for feature in set(message_features(reading)) if feature in vocabulary]
-        weights = self.weights[[vocabulary[feature] for feature in features], tactic_index].tolist()
+        known = [(feature, row) for feature in set(message_features(reading)) if (row := vocabulary.get(feature)) is not None]
+        features = [feature for feature, _ in known]
+        weights = self.weights[[row for _, row in known], tactic_index].tolist()
         scored = [(feature, weight) for feature, weight in zip(features, weights, strict=True) if weight > 0]
         scored.sort(key=lambda item: -item[1])
         return scored[:limit]
