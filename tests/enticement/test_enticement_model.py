@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tipline.enticement import analyze, parse_conversations
 from tipline.enticement.languages import LANGUAGES, get_language
-from tipline.enticement.languages.base import _alternation, _named_alternation
+from tipline.enticement.languages.base import _alternation, _named_alternation, _without_captures
 from tipline.enticement.model import DetectorModel, default_model, message_features, model_path
 from tipline.enticement.training import main as train_main
 
@@ -95,6 +95,7 @@ def test_rule_alternation_matches_as_the_patterns_tried_in_turn() -> None:
     hoisted = re.compile(_alternation(patterns))
     for text in texts:
         assert [m.span() for m in hoisted.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+    assert _without_captures(r"(a)(?:b)(?P<n>c)\(d\)[(](?<!x)[]()](e|f)") == r"(?:a)(?:b)(?P<n>c)\(d\)[(](?<!x)[]()](?:e|f)"
     named = re.compile(_named_alternation({"one": [r"\bab", r"\bcd\b"], "two": [r"\bc", r"[$]\d"], "three": [r"\bd"]}))
     spelled = re.compile(r"(?P<one>(?:\bab)|(?:\bcd\b))|(?P<two>(?:\bc)|(?:[$]\d))|(?P<three>(?:\bd))")
     for text in ("ab cd c $1 d", "cde", "abcd", "d$2"):
