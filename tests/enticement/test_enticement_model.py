@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tipline.enticement import analyze, parse_conversations
 from tipline.enticement.languages import LANGUAGES, get_language
-from tipline.enticement.model import DetectorModel, default_model, model_path
+from tipline.enticement.languages.base import _alternation, _named_alternation, _without_captures
+from tipline.enticement.model import DetectorModel, default_model, message_features, model_path
 from tipline.enticement.training import main as train_main
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
@@ -66,3 +68,68 @@ def test_leave_one_writer_out_trains_without_each_writer_and_measures_on_all_of_
     assert measured == writer_c
     assert result["mean"]["two-sided"]["roc_auc"] == round(
         (result["folds"][0]["two-sided"]["roc_auc"] + result["folds"][1]["two-sided"]["roc_auc"]) / 2, 4)
+
+
+def test_tactic_model_sums_the_rows_of_exactly_the_message_features() -> None:
+    """`TacticModel.rows` (a per-token cache, for speed) must give the rows of `message_features` in their order, so
+    that the logits add the same floats in the same order; a feature added to one and not the other fails here."""
+    model = default_model("en").tactic_model
+    pack = get_language("en")
+    texts = ["idk, don't tell ur mom!! send me a pic rn?", "he said \"send me a pic or else\" so i blocked him",
+             "photographs photographs photographs", "how old r u", "", "ok", "$20 gift card for one more video"]
+    texts += [json.loads(line)["messages"][0]["text"]
+              for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:200]]
+    for _ in range(2):  # the second pass reads every token from the cache
+        for text in texts:
+            reading = pack.read(text)
+            assert model.rows(reading) == [model.vocabulary[f] for f in message_features(reading) if f in model.vocabulary]
+
+
+def test_rule_alternation_matches_as_the_patterns_tried_in_turn() -> None:
+    """The language pack writes a leading word boundary once for consecutive rules (for speed); the regex must match
+    exactly what the rules tried in turn match, whatever a rule holds after its \\b."""
+    patterns = [r"\bab|cd", r"\b[|(]x", r"\b(a|b)c\b", r"[$]\d+", r"\bx\b", r"(?<!no )\bgo\b", r"\b[]|]y", r"\b\(|z",
+                r"\b(?:q|r)s", r"\bab\b", r"\b[](]w|v"]
+    texts = ["cd", "xcd", "ab", "zab", "|x", "ac bc", "$5 x", "no go", "go", "]y", "(", "z", "rs qs", "yab ab", "av", "(w"]
+    plain = re.compile("|".join(f"(?:{p})" for p in patterns))
+    hoisted = re.compile(_alternation(patterns))
+    for text in texts:
+        assert [m.span() for m in hoisted.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+    assert _without_captures(r"(a)(?:b)(?P<n>c)\(d\)[(](?<!x)[]()](e|f)") == r"(?:a)(?:b)(?P<n>c)\(d\)[(](?<!x)[]()](?:e|f)"
+    named = re.compile(_named_alternation({"one": [r"\bab", r"\bcd\b"], "two": [r"\bc", r"[$]\d"], "three": [r"\bd"]}))
+    spelled = re.compile(r"(?P<one>(?:\bab)|(?:\bcd\b))|(?P<two>(?:\bc)|(?:[$]\d))|(?P<three>(?:\bd))")
+    for text in ("ab cd c $1 d", "cde", "abcd", "d$2"):
+        assert [(m.span(), m.lastgroup) for m in named.finditer(text)] == [(m.span(), m.lastgroup) for m in spelled.finditer(text)]
+
+
+def test_rule_spans_from_the_first_hit_are_all_the_rule_spans() -> None:
+    """Evidence searches a tactic's rules from where its first match starts (`rule_hits`): no rule of the tactic may
+    match before it, or evidence would lose words."""
+    pack = get_language("en")
+    texts = [message["text"] for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+             for message in json.loads(line)["messages"]]
+    hits = 0
+    for text in texts + ["ok so you have 2 hours. or i post it, $50 or else", "$18/hr, 3 hours left 2"]:
+        reading = pack.read(text)
+        for tactic, (start, _) in reading.rule_hits.items():
+            hits += 1
+            assert pack.rule_spans(tactic, reading.normalised, start) == pack.rule_spans(tactic, reading.normalised)
+    assert hits > 100
+
+
+def test_rules_read_an_ascii_message_as_they_read_any() -> None:
+    """The rules run in re's ASCII mode on an ASCII message (for speed): the same matches as Unicode mode there, and a
+    message with non-ASCII letters still has Unicode word boundaries ("ésend" is one word, not "send")."""
+    pack = get_language("en")
+    assert "image_request" in pack.read("send me a pic").rule_hits
+    assert "image_request" not in pack.read("ésend me a pic").rule_hits
+    assert pack.read("ésend me a pic").tokens == ["ésend", "me", "a", "picture"]
+    texts = [message["text"] for line in (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+             for message in json.loads(line)["messages"]]
+    for text in texts:
+        normalised = pack.read(text).normalised
+        for unicode_rules, ascii_rules in ((pack._rules.tactic_res.values(), pack._ascii_rules.tactic_res.values()),
+                                           (pack._rules.cue_res, pack._ascii_rules.cue_res)):
+            for plain, fast in zip(unicode_rules, ascii_rules, strict=True):
+                assert [(m.span(), m.lastgroup) for m in fast.finditer(normalised)] == \
+                       [(m.span(), m.lastgroup) for m in plain.finditer(normalised)]

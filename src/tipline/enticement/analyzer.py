@@ -22,6 +22,11 @@ GROOMING = [T[t] for t in TACTICS if t != "rapport"]
 ON = 0.5  # a tactic probability at or above this counts as shown
 ISOLATION = [T[t] for t in ("risk_check", "secrecy", "platform_move")]
 ACCESS = [T[t] for t in ("image_request", "sexual_talk", "sends_sexual_content", "meeting_request")]
+RAPPORT, AGE_PROBE, PERSONAL_INFO, INCENTIVE = T["rapport"], T["age_probe"], T["personal_info"], T["incentive"]
+RISK_CHECK, SECRECY, PLATFORM_MOVE = ISOLATION
+IMAGE_REQUEST, SEXUAL_TALK, SENDS_SEXUAL_CONTENT, MEETING_REQUEST = ACCESS
+THREAT = T["sextortion_threat"]
+NO_TACTICS = [0.0] * len(TACTICS)
 LEGITIMATE_CONTEXT = ("sport", "school", "family", "trade")
 PARTNER_VISIBLE_CUES = ("minor_life", "distress", "sport", "school", "family", "trade")
 
@@ -180,7 +185,8 @@ class AuthorState:
         self.claimed_age = claimed_age
         self.stated_age: int | None = None
         self.age_values: set[int] = set()
-        self.max_probs = np.zeros(len(TACTICS))
+        self.max_probs: list[float] = [0.0] * len(TACTICS)
+        """The strongest probability of each tactic in the author's messages so far (TACTICS order)."""
         self.messages = 0
         self.questions = 0
         self.cues: dict[str, int] = {}
@@ -273,113 +279,143 @@ class ConversationState:
             state.age_values.add(age)
         threat_before, probed_before = state.threat_seen, state.probed
         # Tactics told of (reported speech, quotations, approaches spoken of in general) are not the writer's: they count TOLD_WEIGHT in the writer's state.
-        own = probs * TOLD_WEIGHT if reading.told else probs
-        partner_minor = any(p.is_minor() for p in self.partners(message.author))
-        severe = bool((own[SEVERE] >= ON).any())
-        if severe and partner_minor:
+        told = reading.told
+        # Python floats, not numpy: thirteen values read one by one cost less as a list than as an array.
+        own = (probs * TOLD_WEIGHT if told else probs).tolist()
+        partners = self.partners(message.author)
+        severe_max = max([own[i] for i in SEVERE])
+        severe = severe_max >= ON
+        if severe and any(p.is_minor() for p in partners):
             state.escalated_after_minor = True
         if severe and state.probed:
             state.probe_then_severe = True
-            if (own[ACCESS] >= ON).any():
+            if any(own[i] >= ON for i in ACCESS):
                 state.probe_then_access = True
-        if own[T["age_probe"]] >= ON:
+        if own[AGE_PROBE] >= ON:
             state.probed = True
-        if own[T["sextortion_threat"]] >= ON:
+        threat = own[THREAT] >= ON
+        if threat:
             state.threat_seen = True
-        if reading.cues.get("distress") and any(p.threat_seen for p in self.partners(message.author)):
-            state.distress_after_threat = True
-        state.severe_sum += float(own[SEVERE].max())
-        if own[T["sextortion_threat"]] >= ON:
             state.threat_messages += 1
-        if "sextortion_threat" in reading.rule_hits and not reading.told:
+        cues = reading.cues
+        if cues.get("distress") and any(p.threat_seen for p in partners):
+            state.distress_after_threat = True
+        state.severe_sum += severe_max
+        if not told and "sextortion_threat" in reading.rule_hits:
             state.threat_rule = True
-        state.tactic_messages += bool((own[GROOMING] >= ON).any())
-        state.reported += reading.told
+        state.tactic_messages += max([own[i] for i in GROOMING]) >= ON
+        state.reported += told
         discloses = reading.disclosure >= self.disclosure_threshold
         if discloses:
             state.disclosing += 1
             state.disclosure_messages.append(message.id)
-        elif not reading.told and (probs[SEVERE] >= ON).any():
+        elif not told and severe:  # not told: `own` is the message's probabilities
             state.severe_direct += 1  # a serious tactic in the author's own voice, not told of
         state.disclosure_max = max(state.disclosure_max, reading.disclosure)
         # Whether this message changes what the author's partners' features see (see `features`).
         self.partner_view_changed = (
             state.messages == 0 or age is not None or state.threat_seen != threat_before or probed_before != state.probed
-            or any(c in reading.cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat or discloses
+            or any(c in cues for c in PARTNER_VISIBLE_CUES) or state.distress_after_threat or discloses
         )
-        np.maximum(state.max_probs, own, out=state.max_probs)
+        state.max_probs = [a if a >= b else b for a, b in zip(state.max_probs, own)]
         state.messages += 1
         state.questions += reading.question
-        for cue, count in reading.cues.items():
-            state.cues[cue] = state.cues.get(cue, 0) + count
+        author_cues = state.cues
+        for cue, count in cues.items():
+            author_cues[cue] = author_cues.get(cue, 0) + count
         self.records.append((message, probs, reading))
         self.last_author = message.author
-        self.last_probe = bool(probs[T["age_probe"]] >= ON) or "how old" in reading.normalised
+        self.last_probe = bool(probs[AGE_PROBE] >= ON) or "how old" in reading.normalised
         return probs, reading
 
     def features(self, author: str) -> np.ndarray:
         """The AUTHOR_FEATURES vector of one author now."""
-        s = self.author(author)
-        partners = self.partners(author)
+        return self._features(self.author(author), self.partners(author))
+
+    def _features(self, s: AuthorState, partners: list[AuthorState]) -> np.ndarray:
         m = s.max_probs
-        on = m >= ON
-        partner_minor = any(p.is_minor() for p in partners) or any(p.cues.get("minor_life") for p in partners)
-        partner_adult = bool(partners) and all(p.is_adult() for p in partners) and not partner_minor
+        on = [p >= ON for p in m]
+        # What the partners show, in one pass over them.
+        partner_minor = partner_probed = partner_distress_after_threat = False
+        all_adult = True
+        partner_ages: list[int] = []
+        partner_cues = partner_minor_life = partner_distress = 0
+        partner_disclosure = 0.0
+        for p in partners:
+            age = p.age()
+            if age is not None:
+                partner_ages.append(age)
+                partner_minor = partner_minor or age < 18
+            all_adult = all_adult and p.is_adult()
+            if p.cues:
+                get = p.cues.get
+                partner_minor_life += get("minor_life", 0)
+                partner_distress += get("distress", 0)
+                partner_cues += get("sport", 0) + get("school", 0) + get("family", 0) + get("trade", 0)
+            partner_probed = partner_probed or p.probed
+            partner_distress_after_threat = partner_distress_after_threat or p.distress_after_threat
+            if p.disclosure_max > partner_disclosure:
+                partner_disclosure = p.disclosure_max
+        partner_minor = partner_minor or partner_minor_life > 0
+        partner_adult = bool(partners) and all_adult and not partner_minor
         author_age = s.age()
-        partner_ages = [age for p in partners if (age := p.age()) is not None]
+        author_minor = author_age is not None and author_age < 18  # s.is_minor()
+        author_adult = s.is_adult()
         gap = (author_age - min(partner_ages)) if author_age is not None and partner_ages else 0
-        cues = s.cues
-        partner_cues = sum(p.cues.get(c, 0) for p in partners for c in ("sport", "school", "family", "trade"))
+        cues = s.cues.get
+        adult_life = cues("adult_life", 0)
         conflict = (
             (s.claimed_age is not None and s.stated_age is not None and (s.claimed_age >= 18) != (s.stated_age >= 18))
             or (any(a < 18 for a in s.age_values) and any(a >= 18 for a in s.age_values))
-            or (s.is_minor() and cues.get("adult_life", 0) > 0)
+            or (author_minor and adult_life > 0)
         )
-        flags = on.tolist()
-        n_tactics = sum(flags)
-        n_grooming = n_tactics - flags[0]
-        n_severe = sum(flags[i] for i in SEVERE)
-        on = flags
+        n_tactics = sum(on)
+        n_grooming = n_tactics - on[0]
+        n_severe = sum([on[i] for i in SEVERE])
         minor = 1.0 if partner_minor else 0.0
         values = [
             n_tactics / 13, n_grooming / 12, n_severe / 8, float(n_tactics >= 3),
-            float((on[T["age_probe"]] or on[T["personal_info"]]) and (on[T["secrecy"]] or on[T["risk_check"]] or on[T["platform_move"]])),
-            float((on[T["image_request"]] or on[T["sexual_talk"]] or on[T["meeting_request"]] or on[T["sends_sexual_content"]])
-                  and (on[T["secrecy"]] or on[T["risk_check"]] or on[T["age_probe"]] or on[T["incentive"]] or on[T["platform_move"]])),
+            float((on[AGE_PROBE] or on[PERSONAL_INFO]) and (on[SECRECY] or on[RISK_CHECK] or on[PLATFORM_MOVE])),
+            float((on[IMAGE_REQUEST] or on[SEXUAL_TALK] or on[MEETING_REQUEST] or on[SENDS_SEXUAL_CONTENT])
+                  and (on[SECRECY] or on[RISK_CHECK] or on[AGE_PROBE] or on[INCENTIVE] or on[PLATFORM_MOVE])),
             float(s.escalated_after_minor), float(s.probe_then_severe),
-            float(s.is_adult()), float(s.likely_minor()), minor, float(partner_adult), float(gap >= 5),
-            float(s.is_minor() and partner_minor and abs(gap) <= 3 and not conflict),
-            float(s.is_adult() and partner_adult),
-            float(conflict), float(log1p(cues.get("adult_life", 0))), float(log1p(cues.get("adult_life", 0))) * minor,
-            float(log1p(sum(p.cues.get("minor_life", 0) for p in partners))),
-            float(any(p.probed for p in partners)), float(s.probed and not any(p.probed for p in partners)),
-            float(log1p(cues.get("sport", 0))), float(log1p(cues.get("school", 0))),
-            float(log1p(cues.get("family", 0))), float(log1p(cues.get("trade", 0))),
-            float(log1p(cues.get("transparency", 0))), float(log1p(partner_cues)),
-            float(log1p(sum(p.cues.get("distress", 0) for p in partners))),
-            float(any(p.distress_after_threat for p in partners)),
-            float(log1p(cues.get("demand", 0))),
-            float(log1p(s.severe_sum)), s.tactic_messages / max(1, s.messages), s.reported / max(1, s.messages),
-            s.disclosure_max, max((p.disclosure_max for p in partners), default=0.0),
+            float(author_adult), float(author_minor or (author_age is None and bool(cues("minor_life")))),  # likely_minor
+            minor, float(partner_adult), float(gap >= 5),
+            float(author_minor and partner_minor and abs(gap) <= 3 and not conflict),
+            float(author_adult and partner_adult),
+            float(conflict), log1p(adult_life), log1p(adult_life) * minor,
+            log1p(partner_minor_life),
+            float(partner_probed), float(s.probed and not partner_probed),
+            log1p(cues("sport", 0)), log1p(cues("school", 0)), log1p(cues("family", 0)), log1p(cues("trade", 0)),
+            log1p(cues("transparency", 0)), log1p(partner_cues),
+            log1p(partner_distress),
+            float(partner_distress_after_threat),
+            log1p(cues("demand", 0)),
+            log1p(s.severe_sum), s.tactic_messages / max(1, s.messages), s.reported / max(1, s.messages),
+            s.disclosure_max, partner_disclosure,
         ]
-        return np.concatenate((m, m * minor, values))
+        # The tactics' strongest probabilities, the same gated by "the partner is a child", then the values.
+        return np.fromiter(m + (m if partner_minor else NO_TACTICS) + values, np.float64)  # np.array's values, faster
 
 
 # ------------------------------------------------------------------------------------------------
 # Transparent rules applied on top of the risk model
 
 
-def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[float, list[str]]:
-    """Adjust one author's model risk with the documented rules; return the new risk and the rules that fired."""
+def apply_rules(state: ConversationState, author: str, risk: float,
+                partners: list[AuthorState] | None = None) -> tuple[float, list[str]]:
+    """Adjust one author's model risk with the documented rules; return the new risk and the rules that fired.
+    `partners` is `state.partners(author)` when the caller has it already."""
     s = state.author(author)
-    partners = state.partners(author)
+    if partners is None:
+        partners = state.partners(author)
     fired: list[str] = []
-    partner_minor_cues = any(p.cues.get("minor_life") for p in partners)
-    threat = s.max_probs[T["sextortion_threat"]]
+    m = s.max_probs
+    threat = m[THREAT]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
     #    "Clear": the threat rule's words, or threats in two messages (one message's meaning alone is not enough).
     #    The demand is a demand's words ("150 in steam cards", "two more by tonight") or a clear image request.
-    demand = bool(s.cues.get("demand")) or s.max_probs[T["image_request"]] >= 0.8
+    demand = bool(s.cues.get("demand")) or m[IMAGE_REQUEST] >= 0.8
     if threat >= 0.8 and demand and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
@@ -394,7 +430,8 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
             risk = floor
             fired.append("age, then access: asked the partner's age, then for pictures, a meeting or sexual talk")
     # 2. No child to entice: when everyone the author talks to is an adult and nobody shows a child's life, cap at low.
-    elif partners and all(p.likely_adult() for p in partners) and not partner_minor_cues and not s.is_minor() and threat < 0.8:
+    elif (partners and all(p.likely_adult() for p in partners) and not any(p.cues.get("minor_life") for p in partners)
+          and not s.is_minor() and threat < 0.8):
         if risk > 0.3:
             risk = 0.3
             fired.append("adults: everyone the author talks to is an adult")
@@ -404,32 +441,31 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
     elif (s.likely_minor() and s.claimed_age in (None, s.stated_age) and not s.cues.get("adult_life") and partners  # noqa: SIM102
           and not any(p.likely_adult() for p in partners)
           and _ages_close(s, partners)
-          and s.max_probs[[T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON
-          and int((s.max_probs[ISOLATION] >= ON).sum()) < 2):
+          and max(m[SENDS_SEXUAL_CONTENT], m[THREAT]) < ON
+          and sum([m[i] >= ON for i in ISOLATION]) < 2):
         if risk > 0.55:
             risk = 0.55
             fired.append("peers: a child talking to children of about the same or unknown age")
     # 4. Carers involved: an author who brings the child's parents in ("ask your mom", "your dad said it's fine")
     #    is not isolating the child; without secrecy, sexual talk, own images or threats, at most medium.
     if (risk > 0.55 and s.cues.get("transparency")
-            and s.max_probs[[T["secrecy"], T["sexual_talk"], T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+            and max(m[SECRECY], m[SEXUAL_TALK], m[SENDS_SEXUAL_CONTENT], m[THREAT]) < ON):
         risk = 0.55
         fired.append("carers involved: the author brings the parents in and asks for no secrecy")
     # 5. A known relationship: 98% of reported offenders are unknown to the child offline (ENTICEMENT.md). When
     #    the conversation is plainly between a coach, teacher, relative or trading partner and the child (the
     #    author talks about the team, school, family or the trade, and the child does too or the author does so
     #    repeatedly), and there is no sexual talk, own images or threat: at most medium.
-    own_context = sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT)
-    partner_context = sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT)
-    if (risk > 0.55 and own_context >= 1 and partner_context >= 1
-            and s.max_probs[[T["sexual_talk"], T["sends_sexual_content"], T["sextortion_threat"]]].max() < ON):
+    if (risk > 0.55 and sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT) >= 1
+            and sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT) >= 1
+            and max(m[SEXUAL_TALK], m[SENDS_SEXUAL_CONTENT], m[THREAT]) < ON):
         risk = 0.55
         fired.append("known relationship: team, school, family or trade context and no sexual talk or threat")
     # 6. Weak alone: without any of the tactics beyond rapport, age questions, details and gifts, at most medium;
     #    unless it is a stranger's approach to a child: the author asked the age of a partner who is a child (by a
     #    stated age or a child's life), also flattered, asked for details or offered gifts, is not a child by what
     #    they wrote, and neither side mentions a team, school, family or trade, nor the author the carers.
-    if risk > 0.55 and s.max_probs[SEVERE].max() < ON and not _approach_to_child(s, partners):
+    if risk > 0.55 and max([m[i] for i in SEVERE]) < ON and not _approach_to_child(s, partners):
         risk = 0.55
         fired.append("weak alone: no tactic beyond rapport, questions, details or gifts")
     return risk, fired
@@ -438,7 +474,7 @@ def apply_rules(state: ConversationState, author: str, risk: float) -> tuple[flo
 def _approach_to_child(s: AuthorState, partners: list[AuthorState]) -> bool:
     """Rule 6's exception: a stranger asking a child's age while flattering, collecting details or offering gifts."""
     m = s.max_probs
-    grooming = m[T["rapport"]] >= ON or m[T["personal_info"]] >= ON or m[T["incentive"]] >= ON
+    grooming = m[RAPPORT] >= ON or m[PERSONAL_INFO] >= ON or m[INCENTIVE] >= ON
     return bool(s.probed and grooming and not s.likely_minor()
                 and any(p.is_minor() or p.cues.get("minor_life") for p in partners)
                 and not any(s.cues.get(c) for c in LEGITIMATE_CONTEXT + ("transparency",))
@@ -472,8 +508,9 @@ class StreamingAnalyzer:
         self.peak_author: str | None = None
         self.first_alert: str | None = None
         self.discloser: str | None = None
-        self.thresholds = self.model.thresholds()
         """The participant who disclosed, once established: alerts are withdrawn and risk capped at medium."""
+        self.thresholds = self.model.thresholds()
+        self._thresholds: list[float] = self.thresholds.tolist()
 
     def feed(self, message: Message | Mapping[str, Any]) -> MessageAssessment:
         """Read the next message (a Message or a dict with id, author, text, time)."""
@@ -505,14 +542,17 @@ class StreamingAnalyzer:
         first = False
         if self.first_alert is None and is_alert(level):
             self.first_alert, first = message.id, True
-        shown = {TACTICS[i]: round(float(p), 3) for i, p in enumerate(probs) if p >= self.thresholds[i]}
+        shown = {TACTICS[i]: round(p, 3) for i, (p, threshold) in enumerate(zip(probs.tolist(), self._thresholds))
+                 if p >= threshold}
         return MessageAssessment(message.id, message.author, shown, round(self.peak_risk, 4), level,
                                  self.first_alert is not None, first)
 
     def _score(self, author: str) -> None:
-        vector = self.state.features(author)
+        state = self.state
+        partners = state.partners(author)
+        vector = state._features(state.author(author), partners)
         risk = self._risk_model.risk(vector)
-        risk, fired = apply_rules(self.state, author, risk)
+        risk, fired = apply_rules(state, author, risk, partners)
         if self.discloser is not None and risk > DISCLOSURE_CAP:
             risk = DISCLOSURE_CAP
             fired.append(f"disclosure: {self.discloser} tells of an approach; no enticement alert")
@@ -533,10 +573,11 @@ class StreamingAnalyzer:
             author_risk = self.author_peaks.get(message.author, 0.0)
             if author_risk < model.finding_risk:
                 continue
-            for index in np.flatnonzero(probs >= self.thresholds):
-                findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(float(probs[index]), 3),
-                                              _evidence(self.state.language, model.tactic_model, reading,
-                                                        message.text, int(index))))
+            for index, (p, threshold) in enumerate(zip(probs.tolist(), self._thresholds)):
+                if p >= threshold:
+                    findings.append(TacticFinding(TACTICS[index], message.id, message.author, round(p, 3),
+                                                  _evidence(self.state.language, model.tactic_model, reading,
+                                                            message.text, index)))
         found = {f.tactic for f in findings if f.author == suspected}
         incident = IncidentType.ONLINE_ENTICEMENT.value if level in ("high", "critical") and suspected else None
         annotations: list[str] = []
@@ -594,7 +635,8 @@ def _evidence(language: LanguagePack, model: TacticModel, reading: MessageReadin
     positions: list[int] = []
     tactic = TACTICS[tactic_index]
     offsets = reading.offsets
-    for start, end in language.rule_spans(tactic, reading.normalised) if tactic in reading.rule_hits else []:
+    hit = reading.rule_hits.get(tactic)
+    for start, end in language.rule_spans(tactic, reading.normalised, hit[0]) if hit is not None else []:
         positions += [i for i, o in enumerate(offsets) if o < end and o + len(reading.tokens[i]) > start]
     for feature, _ in model.top_features(reading, tactic_index, limit=3):
         kind, _, value = feature.partition(":")

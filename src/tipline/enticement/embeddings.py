@@ -8,6 +8,7 @@ like" land near each other although they share few words. No transformer, torch 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import cache
@@ -94,8 +95,9 @@ class StaticEmbeddings:
     def _mean(self, ids: list[int]) -> np.ndarray:
         if not ids:
             return np.zeros(self.dims, dtype=np.float32)
-        vector: np.ndarray = self.vectors[ids].sum(axis=0)  # the mean's direction: it is normalised below
-        norm = float(np.sqrt(vector @ vector))
+        vector: np.ndarray = np.add.reduce(self.vectors[ids], axis=0)  # the mean's direction: normalised below
+        # float32 arithmetic: dividing by the float64 root rounds it to float32 first, which is the float32 root
+        norm = math.sqrt(vector @ vector)
         return vector / norm if norm > 0 else vector
 
 

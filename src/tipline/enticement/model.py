@@ -25,6 +25,10 @@ HEADS: tuple[str, ...] = (*TACTICS, "disclosure")
 DISCLOSURE = len(TACTICS)
 
 
+_GRAMS: dict[str, list[str]] = {}
+"""A long token's character 4-gram features, built once per distinct token (never changed once built)."""
+
+
 def message_features(reading: MessageReading) -> list[str]:
     """The lexical features of one message: words, word pairs, rule hits, and whether it asks something."""
     tokens = reading.tokens
@@ -32,7 +36,12 @@ def message_features(reading: MessageReading) -> list[str]:
     features += ["b:" + a + "_" + b for a, b in pairwise(tokens)]
     for token in tokens:
         if len(token) >= 5 and " " not in token:
-            features += ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
+            grams = _GRAMS.get(token)
+            if grams is None:
+                grams = ["c:" + token[i : i + 4] for i in range(len(token) - 3)]
+                if len(_GRAMS) < 200_000:
+                    _GRAMS[token] = grams
+            features += grams
     # A rule hit counts RULE_WEIGHT times: the hand-written rules generalise to unseen wordings, so the
     # regularised fit should lean on them rather than on the exact words of the training phrases.
     features += ["r:" + t for t in reading.rule_hits for _ in range(RULE_WEIGHT)]
@@ -62,16 +71,58 @@ class TacticModel:
     embeddings: Any = None
     """The StaticEmbeddings that give the meaning vectors (not serialised: loaded with the model)."""
 
+    _token_rows: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict, init=False, repr=False,
+                                                                compare=False)
+    """Token -> (vocabulary row of its word feature or -1, rows of its known character 4-grams): looked up once."""
+
     def logits(self, features: list[str], vector: np.ndarray | None = None) -> np.ndarray:
         vocabulary = self.vocabulary
-        index = [vocabulary[f] for f in features if f in vocabulary]
+        return self._logits([vocabulary[f] for f in features if f in vocabulary], vector)
+
+    def _logits(self, index: list[int], vector: np.ndarray | None) -> np.ndarray:
+        """`logits` of the vocabulary rows of a message's features."""
         logits = self.bias + self.weights[index].sum(axis=0) if index else self.bias.copy()
         if self.dense is not None and vector is not None:
             dense = (vector * self.dense_scale) @ self.dense
-            if self.dense_clip:
-                np.clip(dense, -self.dense_clip, self.dense_clip, out=dense)
+            if self.dense_clip:  # np.clip's values, without its wrapper's cost
+                np.minimum(np.maximum(dense, -self.dense_clip, out=dense), self.dense_clip, out=dense)
             logits += dense
         return logits
+
+    def rows(self, reading: MessageReading) -> list[int]:
+        """The vocabulary rows of `message_features(reading)` that the model knows, in the same order (so `logits`
+        adds the same floats in the same order), with each distinct token's word and 4-grams looked up once."""
+        vocabulary = self.vocabulary
+        known = self._token_rows
+        tokens = reading.tokens
+        rows: list[int] = []
+        grams: list[int] = []
+        for token in tokens:
+            entry = known.get(token)
+            if entry is None:
+                long = len(token) >= 5 and " " not in token
+                entry = (vocabulary.get("w:" + token, -1),
+                         tuple(row for i in range(len(token) - 3) if long and (row := vocabulary.get("c:" + token[i : i + 4]))
+                               is not None))
+                if len(known) < 200_000:
+                    known[token] = entry
+            if entry[0] >= 0:
+                rows.append(entry[0])
+            grams += entry[1]
+        for first, second in pairwise(tokens):
+            row = vocabulary.get("b:" + first + "_" + second)
+            if row is not None:
+                rows.append(row)
+        rows += grams
+        for tactic in reading.rule_hits:
+            row = vocabulary.get("r:" + tactic)
+            if row is not None:
+                rows += (row,) * RULE_WEIGHT
+        if reading.reported and (row := vocabulary.get("r:reported")) is not None:
+            rows += (row,) * RULE_WEIGHT
+        if reading.question and (row := vocabulary.get("q")) is not None:
+            rows.append(row)
+        return rows
 
     def vector(self, reading: MessageReading) -> np.ndarray | None:
         """The message's meaning vector (computed once per reading)."""
@@ -85,7 +136,12 @@ class TacticModel:
     def probabilities(self, reading: MessageReading) -> np.ndarray:
         """For each tactic (in TACTICS order), the probability that the words of the message express it; the
         reading's `disclosure` is set to the disclosure head's probability."""
-        all_probs = 1.0 / (1.0 + np.exp(-self.logits(message_features(reading), self.vector(reading))))
+        # 1 / (1 + exp(-logits)), step by step in the logits' own array (the same operations, no temporaries)
+        all_probs = self._logits(self.rows(reading), self.vector(reading))
+        np.negative(all_probs, out=all_probs)
+        np.exp(all_probs, out=all_probs)
+        all_probs += 1.0
+        np.divide(1.0, all_probs, out=all_probs)
         probs: np.ndarray = all_probs[:DISCLOSURE]
         reading.disclosure = float(all_probs[DISCLOSURE]) if len(all_probs) > DISCLOSURE else 0.0
         if self.rule_floor and reading.rule_hits:
@@ -96,13 +152,11 @@ class TacticModel:
 
     def top_features(self, reading: MessageReading, tactic_index: int, limit: int = 3) -> list[tuple[str, float]]:
         """The features of a message that push most towards one tactic, strongest first."""
-        scored = []
-        for feature in set(message_features(reading)):
-            position = self.vocabulary.get(feature)
-            if position is not None:
-                weight = float(self.weights[position, tactic_index])
-                if weight > 0:
-                    scored.append((feature, weight))
+        vocabulary = self.vocabulary
+        known = [(feature, row) for feature in set(message_features(reading)) if (row := vocabulary.get(feature)) is not None]
+        features = [feature for feature, _ in known]
+        weights = self.weights[[row for _, row in known], tactic_index].tolist()
+        scored = [(feature, weight) for feature, weight in zip(features, weights, strict=True) if weight > 0]
         scored.sort(key=lambda item: -item[1])
         return scored[:limit]
 

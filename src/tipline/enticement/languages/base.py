@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -95,6 +96,118 @@ def quotes_others(text: str) -> bool:
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[$€£]\d+", re.UNICODE)
+_ASCII_TOKEN = re.compile(_TOKEN.pattern, re.ASCII)
+r"""_TOKEN for an ASCII text: the same tokens (\w and \d are the same sets there), by table lookups."""
+
+
+def _syntax(pattern: str) -> Iterator[int]:
+    """The positions of a pattern's characters that are syntax: neither escaped nor inside a character class."""
+    index, in_class = 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            index += 1 + (pattern[index + 1 : index + 2] == "^")  # a "]" right after "[" or "[^" is a literal
+        else:
+            yield index
+        index += 1
+
+
+def _leading_boundary_removed(pattern: str) -> str | None:
+    r"""The pattern without the word boundary `\b` it starts with, when that boundary applies to the whole pattern (no
+    `|` outside parentheses); else None."""
+    if not pattern.startswith("\\b"):
+        return None
+    depth = 0
+    for index in _syntax(pattern):
+        char = pattern[index]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return None
+    return pattern[2:]
+
+
+def _without_captures(pattern: str) -> str:
+    """The pattern with its capturing groups `(...)` made non-capturing `(?:...)`: the same matches, for rules whose
+    groups nobody reads, and faster (re saves and restores the marks of capturing groups as it backtracks). Named
+    groups stay; a backreference to a numbered group fails to compile, loudly."""
+    starts = [index for index in _syntax(pattern) if pattern[index] == "(" and pattern[index + 1 : index + 2] != "?"]
+    for index in reversed(starts):
+        pattern = pattern[: index + 1] + "?:" + pattern[index + 1 :]
+    return pattern
+
+
+def _alternatives(items: list[tuple[bool, str]]) -> str:
+    r"""`a|b|c...` of (starts with `\b`, regex without that `\b`) items, in their order, consecutive bounded items
+    sharing one `\b` in front of them. The same regex (a zero-width `\b` tested once instead of per alternative),
+    several times faster: `re` tries an alternation at every position of the text, and a shared leading `\b` turns
+    that into one test at most positions, where alternatives each starting with `\b` are tried one by one."""
+    parts: list[str] = []
+    bounded: list[str] = []
+    for has_boundary, regex in items:
+        if has_boundary:
+            bounded.append(regex)
+            continue
+        if bounded:
+            parts.append("\\b(?:" + "|".join(bounded) + ")")
+            bounded = []
+        parts.append(regex)
+    if bounded:
+        parts.append("\\b(?:" + "|".join(bounded) + ")")
+    return "|".join(parts)
+
+
+def _alternation(patterns: list[str]) -> str:
+    """One regex matching what any of the patterns matches, trying them in order (see `_alternatives`)."""
+    items = []
+    for pattern in map(_without_captures, patterns):
+        rest = _leading_boundary_removed(pattern)
+        items.append((rest is not None, f"(?:{pattern if rest is None else rest})"))
+    return _alternatives(items)
+
+
+def _named_alternation(groups: dict[str, list[str]]) -> str:
+    """`(?P<name>patterns)|...` for each name in order (see `_alternatives`): `match.lastgroup` names what matched."""
+    items = []
+    for name, rules in groups.items():
+        patterns = [_without_captures(p) for p in rules]
+        rests = [_leading_boundary_removed(p) for p in patterns]
+        if all(rest is not None for rest in rests):
+            items.append((True, f"(?P<{name}>" + "|".join(f"(?:{rest})" for rest in rests) + ")"))
+        else:
+            items.append((False, f"(?P<{name}>" + _alternation(patterns) + ")"))
+    return _alternatives(items)
+
+
+@dataclass(frozen=True, slots=True)
+class _NormalisedRules:
+    """A language's rules compiled for the normalised text (one alternation per tactic, the cue passes, reported
+    speech, and each tactic's rules apart, for evidence)."""
+
+    tactic_res: dict[str, re.Pattern[str]]
+    cue_res: list[re.Pattern[str]]
+    reported_re: re.Pattern[str] | None
+    tactic_parts: dict[str, list[re.Pattern[str]]]
+
+    @classmethod
+    def compile(cls, pack: LanguagePack, flags: int) -> _NormalisedRules:
+        return cls(
+            {t: re.compile(_alternation(ps), flags) for t, ps in pack.tactic_rules.items() if ps},
+            # Few passes find every cue: one regex per group of categories whose words never overlap, a named
+            # group per category (the same counts as one search per category, faster).
+            [re.compile(_named_alternation({c: pack.cue_rules[c] for c in group if pack.cue_rules.get(c)}), flags)
+             for group in CUE_PASSES],
+            re.compile(_alternation(pack.reported_rules), flags) if pack.reported_rules else None,
+            {t: [re.compile(_without_captures(p), flags) for p in ps] for t, ps in pack.tactic_rules.items()},
+        )
 
 
 class LanguagePack(ABC):
@@ -115,21 +228,19 @@ class LanguagePack(ABC):
         missing = [t for t in TACTICS if t not in self.tactic_rules]
         if missing:
             raise ValueError(f"language {self.code!r} has no rules for {', '.join(missing)}")
-        self._tactic_res = {t: re.compile("|".join(f"(?:{p})" for p in ps)) for t, ps in self.tactic_rules.items() if ps}
-        # Few passes find every cue: one regex per group of categories whose words never overlap, a named
-        # group per category (the same counts as one search per category, faster).
-        self._cue_res = [
-            re.compile("|".join(f"(?P<{c}>" + "|".join(f"(?:{p})" for p in self.cue_rules[c]) + ")"
-                                for c in group if self.cue_rules.get(c)))
-            for group in CUE_PASSES
-        ]
-        self._reported_re = re.compile("|".join(f"(?:{p})" for p in self.reported_rules)) if self.reported_rules else None
-        self._general_re = re.compile("|".join(f"(?:{p})" for p in self.general_rules)) if self.general_rules else None
-        self._tactic_parts = {t: [re.compile(p) for p in ps] for t, ps in self.tactic_rules.items()}
+        # The rules read the normalised text: its tokens joined by spaces, so no control character; when it is ASCII
+        # (nearly always), \w, \b and \d are the same sets in ASCII mode, which tests them by table lookup instead of
+        # Unicode database calls, so the ASCII compilation of the rules gives the same matches, faster.
+        self._rules = _NormalisedRules.compile(self, 0)
+        self._ascii_rules = _NormalisedRules.compile(self, re.ASCII)
+        self._general_re = re.compile(_alternation(self.general_rules)) if self.general_rules else None
 
-    def rule_spans(self, tactic: str, normalised: str) -> list[tuple[int, int]]:
-        """Every span of a normalised message that one of a tactic's rules matches (for evidence)."""
-        return [m.span() for pattern in self._tactic_parts.get(tactic, []) for m in pattern.finditer(normalised)]
+    def rule_spans(self, tactic: str, normalised: str, start: int = 0) -> list[tuple[int, int]]:
+        r"""Every span of a normalised message that one of a tactic's rules matches (for evidence). `start`: where the
+        tactic's first match starts (`MessageReading.rule_hits`), when known: no rule of it matches before, so the
+        search starts there (rules still see the text before it, for \b and lookbehinds)."""
+        rules = self._ascii_rules if normalised.isascii() else self._rules
+        return [m.span() for pattern in rules.tactic_parts.get(tactic, []) for m in pattern.finditer(normalised, start)]
 
     def read(self, text: str) -> MessageReading:
         """Normalise a message and apply the rules, cue lists and age patterns of the language."""
@@ -137,29 +248,33 @@ class LanguagePack(ABC):
         spans: list[tuple[int, int]] = []
         offsets: list[int] = []
         position = 0
-        slang = self.slang
-        for match in _TOKEN.finditer(text.lower()):
-            raw = match.group().replace("’", "'")
-            token = slang.get(raw, raw)
+        slang = self.slang.get
+        # "’" is "'" for the tokens: one replace of the text (the same length, so the same spans) instead of one a token
+        lowered = text.lower()
+        words = lowered.replace("’", "'")
+        for match in (_ASCII_TOKEN if words.isascii() else _TOKEN).finditer(words):
+            raw = match.group()
+            token = slang(raw, raw)
             tokens.append(token)
             spans.append(match.span())
             offsets.append(position)
             position += len(token) + 1
         normalised = " ".join(tokens)
         reading = MessageReading(tokens, spans, normalised, offsets, question="?" in text)
-        for tactic, pattern in self._tactic_res.items():
+        rules = self._ascii_rules if normalised.isascii() else self._rules
+        for tactic, pattern in rules.tactic_res.items():
             hit = pattern.search(normalised)
             if hit:
                 reading.rule_hits[tactic] = hit.span()
         cues = reading.cues
-        for pattern in self._cue_res:
+        for pattern in rules.cue_res:
             for match in pattern.finditer(normalised):
                 cue = match.lastgroup
                 if cue is not None:
                     cues[cue] = cues.get(cue, 0) + 1
-        if (self._reported_re is not None and self._reported_re.search(normalised)) or quotes_others(text):
+        if (rules.reported_re is not None and rules.reported_re.search(normalised)) or quotes_others(text):
             reading.reported = True
-        if self._general_re is not None and self._general_re.search(text.lower()):
+        if self._general_re is not None and self._general_re.search(lowered):
             reading.general = True
         reading.stated_age = self.stated_age(normalised)
         if len(tokens) == 1:  # ASCII digits only ('①' is a digit to isdigit(), not to int()), 64-bit at most

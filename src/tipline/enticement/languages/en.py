@@ -137,9 +137,9 @@ class English(LanguagePack):
             r"\b(post|leak|expose|share|send) (it|this|them|the (photo|picture|video|pictures)) (to|with|everywhere)\b",
             # a deadline: "you have 2 hours", "in 10 min", "30 mins left", or a bare countdown ending the message
             # ("ok then. 1 hour"); not a price per hour ("$18/hr") or a journey ("we drove 3 hours for this")
-            r"(?<![$€£])\b(?:you have|you've got|you got|have|got|in|within|next|give you|giving you) (?:\d+|one|two|a few)"
+            r"\b(?<![$€£])(?:you have|you've got|you got|have|got|in|within|next|give you|giving you) (?:\d+|one|two|a few)"
             r" (?:more )?(?:minutes?|hours?|mins?)\b",
-            r"(?<![$€£])\b\d+ (?:minutes?|hours?|mins?)(?: (?:left|remain|remaining|now|to (?:pay|send|decide)))?(?: \d+)?$",
+            r"\b(?<![$€£])\d+ (?:minutes?|hours?|mins?)(?: (?:left|remain|remaining|now|to (?:pay|send|decide)))?(?: \d+)?$",
             r"\b\d+ (?:minutes?|hours?|mins?) (?:left|remain|remaining)\b", r"\bclock is ticking\b",
             r"\bi (recorded|screenshotted|saved) (our|your|everything|the)\b", r"\bruin your life\b", r"\byour life is over\b",
             r"\bexpose you\b", r"\bpay (me|now|up)\b", r"\bfollowers list\b", r"\b(everyone|everybody) (will )?(sees?|know)\b",
@@ -197,7 +197,7 @@ class English(LanguagePack):
         ],
         "adult_life": [r"\b(work|office|boss|shift|rent|my car|apartment|divorced|married|wife|husband|my kids|accountant|nurse|drink|brunch|mortgage|driving home|meeting all morning|the office)\b"],
         "transparency": [
-            rf"(?<!don't )(?<!not )(?<!never )\b(tell|ask) your {_KIN}\b", rf"\byour {_KIN} (can|are|said|says|is in|will|gave|signed)\b",
+            rf"\b(?<!don't )(?<!not )(?<!never )(tell|ask) your {_KIN}\b", rf"\byour {_KIN} (can|are|said|says|is in|will|gave|signed)\b",
             r"\bparents (channel|are in)\b", r"\bgroup chat\b", r"\bwith your parent\b", r"\bparent's permission\b",
             rf"\b{_KIN} (can|to) (join|see|confirm|sign|read)\b", r"\bparents can see\b", r"\bconfirm\b",
         ],
@@ -209,7 +209,7 @@ class English(LanguagePack):
         ],
         "distress": [r"\b(please don't|please stop|i'm scared|i don't want|stop|begging|delete it|i can't get|will kill me|weird|get in trouble|why do you want)\b"],
         "demand": [
-            r"\b(pay|money|gift card|transfer|send more|one more photo|send it to this account)\b", r"[$€£]\d+",
+            r"\b(pay|money|gift card|transfer|send more|one more photo|send it to this account)\b",
             # the ways sextortion is paid: card codes, payment apps, crypto wallets ("150 in steam cards", "500 in bitcoin")
             r"\b(gift ?cards?|(steam|apple|itunes|google play|amazon|xbox|psn|visa) (cards?|codes?|gift cards?)|card codes?"
             r"|cash ?app|venmo|paypal|zelle|bitcoin|btc|crypto|wallet address|usdt|western union)\b",
@@ -217,6 +217,9 @@ class English(LanguagePack):
             # more material demanded: "one more video", "two more by tonight", "another pic"
             rf"\b(one|two|three|a few|some|\d+) more {_MEDIA}\b", r"\b(one|two|three|\d+) more (by|before|tonight|or)\b",
             rf"\banother {_MEDIA}\b",
+            # last, after the patterns that start with a word (\b): a "$" never starts one of them, so the order
+            # changes no match, and the words' patterns share one \b test (`LanguagePack`'s regexes, faster)
+            r"[$€£]\d+",
         ],
     }
 
@@ -228,15 +231,18 @@ class English(LanguagePack):
     _GRADE = re.compile(r"\b(?:i'm in|in|i'm a) (\d{1,2})(?:th|st|nd|rd) grade\b|^(\d{1,2})(?:th|st|nd|rd) grade\b")
     _SCHOOL_YEAR = re.compile(r"\bi'm a (freshman|sophomore|junior|senior)\b")
 
+    _DIGIT = re.compile(r"\d")
+
     def stated_age(self, normalised: str) -> int | None:
-        match = self._AGE.search(normalised)
-        if match:
-            age = int(next(g for g in match.groups() if g))
-            return age if 8 <= age <= 90 else None
-        match = self._GRADE.search(normalised)
-        if match:
-            grade = int(next(g for g in match.groups() if g))
-            return grade + 5 if 1 <= grade <= 12 else None
+        if self._DIGIT.search(normalised):  # every age and grade pattern holds a number; most messages none
+            match = self._AGE.search(normalised)
+            if match:
+                age = int(next(g for g in match.groups() if g))
+                return age if 8 <= age <= 90 else None
+            match = self._GRADE.search(normalised)
+            if match:
+                grade = int(next(g for g in match.groups() if g))
+                return grade + 5 if 1 <= grade <= 12 else None
         match = self._SCHOOL_YEAR.search(normalised)
         if match:
             return {"freshman": 14, "sophomore": 15, "junior": 16, "senior": 17}[match.group(1)]
