@@ -202,3 +202,21 @@ def test_an_escalation_that_opens_the_suspects_side_cannot_be_alerted_early(tmp_
     assert figures["alerted_before_escalation"] == 0.5
     assert figures["escalations_after_the_suspects_first_message"] == 1
     assert figures["alerted_before_escalation_where_possible"] == 1.0
+
+
+def test_long_conversations_alerted_within_60_messages(tmp_path: Path) -> None:
+    """Issue 10's transcript measure: of the enticement conversations of 60 messages or more, those alerted by the 60th."""
+    path = tmp_path / "long.jsonl"
+    rows = []
+    for name, length in (("a", 80), ("b", 70), ("c", 10)):
+        rows.append(json.dumps({"id": name, "label": {"enticement": True, "kind": "enticement", "suspect": "x"},
+                                "messages": [{"id": str(i), "author": "x", "text": "hey", "tactics": [], "signals": []}
+                                             for i in range(1, length + 1)]}))
+    path.write_text("\n".join(rows) + "\n")
+    a, b, c = load_dataset(path)
+    outcomes = [ConversationOutcome(a, 0.9, "high", "x", {}, [], 60),  # alerted at the 60th: within
+                ConversationOutcome(b, 0.9, "high", "x", {}, [], 61),  # alerted at the 61st: too late
+                ConversationOutcome(c, 0.9, "high", "x", {}, [], 5)]   # short: not counted
+    figures = evaluate_outcomes(outcomes).figures
+    assert figures["long_enticement_conversations"] == 2
+    assert figures["long_alerted_within_60"] == 0.5
