@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tipline.enticement.evaluation import (
+    ConversationOutcome,
+    escalation_opens,
     evaluate,
+    evaluate_outcomes,
     f_beta,
     first_escalation,
     latency_weighted_f1,
@@ -172,3 +175,48 @@ def test_alerted_before_escalation_by_hand(tmp_path: Path, data_dir: Path) -> No
     assert figures["alerts_by_kind"] == {"enticement": {"conversations": 1, "alerts": 1},
                                          "hard_negative": {"conversations": 1, "alerts": 0}}
     assert figures["negative_alert_rate"] == 0.0
+
+
+def test_an_escalation_that_opens_the_suspects_side_cannot_be_alerted_early(tmp_path: Path) -> None:
+    """The early-alert figure "where possible" leaves out conversations whose suspect opens with the escalation."""
+    path = tmp_path / "two.jsonl"
+    label = {"enticement": True, "kind": "sextortion", "suspect": "x"}
+    opens = {"id": "opens", "label": label, "messages": [
+        {"id": "1", "author": "kid", "text": "who is this", "tactics": [], "signals": []},
+        {"id": "2", "author": "x", "text": "pay 200 or your pictures go to your school", "tactics": ["sextortion_threat"],
+         "signals": ["sextortion_threat"]}]}
+    later = {"id": "later", "label": label, "messages": [
+        {"id": "1", "author": "x", "text": "hey how old r u", "tactics": ["age_probe"], "signals": ["age_probe"]},
+        {"id": "2", "author": "kid", "text": "13", "tactics": [], "signals": []},
+        {"id": "3", "author": "x", "text": "send me a picture of yourself", "tactics": ["image_request"],
+         "signals": ["image_request"]}]}
+    path.write_text(json.dumps(opens) + "\n" + json.dumps(later) + "\n")
+    first, second = load_dataset(path)
+    assert escalation_opens(first, first_escalation(first) or 0)
+    assert not escalation_opens(second, first_escalation(second) or 0)
+    # the detector's outcomes set by hand: the second conversation alerted at its 2nd message, before the request
+    outcomes = [ConversationOutcome(first, 0.9, "critical", "x", {}, [False, True], 2),
+                ConversationOutcome(second, 0.7, "high", "x", {}, [False, True, True], 2)]
+    figures = evaluate_outcomes(outcomes).figures
+    assert figures["escalating_conversations"] == 2
+    assert figures["alerted_before_escalation"] == 0.5
+    assert figures["escalations_after_the_suspects_first_message"] == 1
+    assert figures["alerted_before_escalation_where_possible"] == 1.0
+
+
+def test_long_conversations_alerted_within_60_messages(tmp_path: Path) -> None:
+    """Issue 10's transcript measure: of the enticement conversations of 60 messages or more, those alerted by the 60th."""
+    path = tmp_path / "long.jsonl"
+    rows = []
+    for name, length in (("a", 80), ("b", 70), ("c", 10)):
+        rows.append(json.dumps({"id": name, "label": {"enticement": True, "kind": "enticement", "suspect": "x"},
+                                "messages": [{"id": str(i), "author": "x", "text": "hey", "tactics": [], "signals": []}
+                                             for i in range(1, length + 1)]}))
+    path.write_text("\n".join(rows) + "\n")
+    a, b, c = load_dataset(path)
+    outcomes = [ConversationOutcome(a, 0.9, "high", "x", {}, [], 60),  # alerted at the 60th: within
+                ConversationOutcome(b, 0.9, "high", "x", {}, [], 61),  # alerted at the 61st: too late
+                ConversationOutcome(c, 0.9, "high", "x", {}, [], 5)]   # short: not counted
+    figures = evaluate_outcomes(outcomes).figures
+    assert figures["long_enticement_conversations"] == 2
+    assert figures["long_alerted_within_60"] == 0.5

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tipline.enticement import analyze, parse_conversations
 from tipline.enticement.languages import LANGUAGES, get_language
 from tipline.enticement.languages.base import _alternation, _named_alternation, _without_captures
@@ -43,6 +45,31 @@ def test_training_command_builds_a_working_model(tmp_path: Path, data_dir: Path)
     (conversation,) = parse_conversations((data_dir / "grooming.json").read_bytes())
     result = analyze(conversation, model=model)
     assert result.suspected_author == "nightowl_77" and result.risk > 0.5
+
+
+def test_retune_chooses_the_thresholds_again_without_fitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retuning a tuned model changes nothing; after a change of the unseen-writer margin alone it moves the risk
+    model's bias by exactly that change and records the new margin, the fitted weights untouched."""
+    from tipline.enticement import training
+
+    small = tmp_path / "corpus"
+    small.mkdir()
+    for split, count in (("train", 60), ("dev", 12)):
+        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    trained = tmp_path / "trained.json.gz"
+    train_main(["--data", str(small), "--out", str(trained)])
+    again = tmp_path / "again.json.gz"
+    train_main(["--data", str(small), "--retune", "--model", str(trained), "--out", str(again)])
+    assert again.read_bytes() == trained.read_bytes()
+    monkeypatch.setattr(training, "UNSEEN_WRITER_MARGIN", training.UNSEEN_WRITER_MARGIN - 0.5)
+    moved = tmp_path / "moved.json.gz"
+    train_main(["--data", str(small), "--retune", "--model", str(trained), "--out", str(moved)])
+    before, after = DetectorModel.load(trained), DetectorModel.load(moved)
+    assert before.risk_model is not None and after.risk_model is not None
+    assert after.risk_model.bias == pytest.approx(before.risk_model.bias - 0.5)
+    assert after.training["unseen_writer_margin"] == training.UNSEEN_WRITER_MARGIN
+    assert (after.risk_model.weights == before.risk_model.weights).all()
 
 
 def test_leave_one_writer_out_trains_without_each_writer_and_measures_on_all_of_it(tmp_path: Path) -> None:

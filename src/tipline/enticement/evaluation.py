@@ -265,6 +265,17 @@ def first_escalation(item: LabelledConversation) -> int | None:
     return None
 
 
+LONG_MESSAGES = 60
+"""Issue 10's measure on real offenders' transcripts: of the enticement conversations at least this long, the share
+that reaches an alert within their first this-many messages (`long_alerted_within_60`)."""
+
+
+def escalation_opens(item: LabelledConversation, at: int) -> bool:
+    """Whether the suspect's first message is already the escalation at position `at`: nothing of theirs came
+    before it, so no detector can alert before it (a one-sided excerpt that opens with the threat)."""
+    return not any(m.author == item.suspect for m in item.conversation.messages[:at - 1])
+
+
 def evaluate(dataset: Sequence[LabelledConversation], model: DetectorModel | None = None,
              skepticism: int = 1) -> EvaluationReport:
     """Every figure of ENTICEMENT.md's "How detection is judged" on a labelled dataset."""
@@ -292,6 +303,8 @@ def evaluate_outcomes(outcomes: Sequence[ConversationOutcome], skepticism: int =
     firsts = [(o, first_escalation(o.item)) for o in outcomes if o.item.enticement]
     escalating = [(o, at) for o, at in firsts if at is not None]
     early = sum(1 for o, at in escalating if o.first_alert_index is not None and o.first_alert_index < at)
+    possible = [(o, at) for o, at in escalating if not escalation_opens(o.item, at)]
+    long = [o for o in outcomes if o.item.enticement and len(o.item.conversation.messages) >= LONG_MESSAGES]
     by_kind: dict[str, list[int]] = {}
     for o in outcomes:
         counts = by_kind.setdefault(o.item.kind or ("enticement" if o.item.enticement else "negative"), [0, 0])
@@ -321,6 +334,11 @@ def evaluate_outcomes(outcomes: Sequence[ConversationOutcome], skepticism: int =
         "alerts_by_kind": {k: {"conversations": v[0], "alerts": v[1]} for k, v in sorted(by_kind.items())},
         "alerted_before_escalation": (early / len(escalating)) if escalating else 0.0,
         "escalating_conversations": len(escalating),
+        "alerted_before_escalation_where_possible": (early / len(possible)) if possible else 0.0,
+        "escalations_after_the_suspects_first_message": len(possible),
+        "long_enticement_conversations": len(long),
+        "long_alerted_within_60": (sum(1 for o in long if o.first_alert_index is not None
+                                       and o.first_alert_index <= LONG_MESSAGES) / len(long)) if long else 0.0,
         "hard_negative_alerts_by_type": {k: {"conversations": v[0], "alerts": v[1]} for k, v in sorted(by_negative_type.items())},
         "suspect_correct_at_alert": (sum(suspect_right) / len(suspect_right)) if suspect_right else 0.0,
         "median_messages_to_first_correct_alert": median(correct_latencies),
@@ -358,6 +376,11 @@ def format_report(figures: dict[str, Any]) -> str:
         f"alert rate on all negatives             {figures['negative_alert_rate']:.3f}",
         (f"alerted before the first image request, threat or meeting request  "
          f"{figures['alerted_before_escalation']:.3f} (of {figures['escalating_conversations']})"),
+        (f"  the same where the suspect wrote before it          "
+         f"{figures['alerted_before_escalation_where_possible']:.3f} "
+         f"(of {figures['escalations_after_the_suspects_first_message']})"),
+        (f"long enticement alerted within 60 messages  {figures['long_alerted_within_60']:.3f} "
+         f"(of {figures['long_enticement_conversations']} of {LONG_MESSAGES} messages or more)"),
         f"suspected author right at alert         {figures['suspect_correct_at_alert']:.3f}",
         (f"disclosures found: precision / recall   {figures['disclosure_precision']:.3f} / "
          f"{figures['disclosure_recall']:.3f} (of {figures['disclosures']})"),

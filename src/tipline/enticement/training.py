@@ -468,6 +468,23 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
     return model
 
 
+def retune(data: Path, language: str = "en", out: Path | None = None, source: Path | None = None) -> DetectorModel:
+    """Choose the shipped model's thresholds again on dev without fitting it again: its fitted weights are what a
+    retraining would give (the fit does not depend on the thresholds), so after a change of the tuning alone (such as
+    UNSEEN_WRITER_MARGIN) this gives the model `train` would, in minutes instead of half an hour."""
+    path = source or model_path(language)
+    model = DetectorModel.load(path)
+    assert model.risk_model is not None
+    model.risk_model.bias -= float(model.training.get("risk_offset", 0.0))  # back to the fitted bias
+    _, writers_dev, _ = load_writers(data)
+    dev_items = load_dataset(data / "dev.jsonl") + writers_dev
+    tuning = tune_disclosure(model, dev_items) | tune_risk_offset(model, dev_items) | tune_tactic_thresholds(model, dev_items)
+    model.training = model.training | tuning
+    model.save(out or path)
+    print(f"thresholds chosen again: {tuning}", file=sys.stderr)
+    return model
+
+
 LOWO_MEASURES = ("roc_auc", "negative_alert_rate", "alert_recall", "alerted_before_escalation", "macro_f1",
                  "disclosure_precision", "disclosure_recall")
 """The figures `leave_one_writer_out` reports for every writer left out (issue 10's five, and disclosures found)."""
@@ -599,6 +616,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-models", action="store_true",
                         help="with --models: read the folds' models written there before instead of fitting them, and "
                              "choose only the thresholds again (measures a change of the rules alone)")
+    parser.add_argument("--retune", action="store_true",
+                        help="choose the shipped model's thresholds again on dev without fitting it again (after a change "
+                             "of the tuning alone)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="with --retune: the model to read (default: the shipped model); --out says where to write")
     parser.add_argument("--class-weight", type=float, default=CLASS_WEIGHT,
                         help=f"weight of a message showing a tactic in the tactic model's fit (default {CLASS_WEIGHT})")
     parser.add_argument("--tactic-cache", type=Path, default=None,
@@ -613,6 +635,9 @@ def main(argv: list[str] | None = None) -> None:
         print(format_lowo(result))
         if args.json:
             args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        return
+    if args.retune:
+        retune(args.data, args.language, args.out, args.model)
         return
     train(args.data, args.language, args.out, tune=not args.no_tune, dense_scale=args.dense_scale)
 
