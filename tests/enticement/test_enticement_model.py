@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tipline.enticement import analyze, parse_conversations
@@ -160,3 +161,15 @@ def test_rules_read_an_ascii_message_as_they_read_any() -> None:
             for plain, fast in zip(unicode_rules, ascii_rules, strict=True):
                 assert [(m.span(), m.lastgroup) for m in fast.finditer(normalised)] == \
                        [(m.span(), m.lastgroup) for m in plain.finditer(normalised)]
+
+
+def test_top_features_of_equal_weight_come_in_the_same_order_in_every_process() -> None:
+    """Evidence must not depend on the process's string hash: features of equal weight are ranked by name."""
+    from tipline.enticement.model import TacticModel
+
+    reading = get_language("en").read("zebra apple mango send")
+    features = list(dict.fromkeys(message_features(reading)))
+    vocabulary = {feature: row for row, feature in enumerate(reversed(features))}
+    weights = np.ones((len(vocabulary), 1))  # every feature pushes the one head equally
+    model = TacticModel(vocabulary, weights, np.zeros(1))
+    assert model.top_features(reading, 0, limit=len(features)) == [(f, 1.0) for f in sorted(features)]

@@ -157,7 +157,7 @@ class TacticModel:
         features = [feature for feature, _ in known]
         weights = self.weights[[row for _, row in known], tactic_index].tolist()
         scored = [(feature, weight) for feature, weight in zip(features, weights, strict=True) if weight > 0]
-        scored.sort(key=lambda item: -item[1])
+        scored.sort(key=lambda item: (-item[1], item[0]))  # ties by name: the same evidence in every process
         return scored[:limit]
 
     def to_json(self) -> dict[str, Any]:
