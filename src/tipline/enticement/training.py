@@ -363,11 +363,13 @@ def tune_disclosure(model: DetectorModel, dev: list[LabelledConversation]) -> di
     return {"disclosure_threshold": best[1], "disclosure_messages": int(best[2])}
 
 
-UNSEEN_WRITER_MARGIN = 1.0
-"""Added to the risk offset chosen on dev. Dev's writers are the writers the tactic model was trained on, so their
-conversations score higher than a new writer's: measured leave-one-writer-out (detector v4, docs/enticement.md), the
-offset chosen on dev alerted 70-76 % of an unseen writer's enticement, and this margin, chosen there by the same
-criterion as the offset, raises that to about 82 %."""
+UNSEEN_WRITER_MARGIN = 0.0
+"""Added to the risk offset chosen on dev, for writers the tactic model was not trained on. Chosen leave-one-writer-out
+over the seven training writers (detector v5.1, docs/enticement.md): each fold's model, trained and tuned without one
+writer, was run on all of that writer's conversations at margins from -1.5 to +1.0, and the margin with the best
+mean of `tune_risk_offset`'s own criterion over writers and both views was 0 (score 0.902; +1.0, chosen for v4 over
+three writers, 0.861: it alerted 89.6 % of an unseen writer's enticement and 8.7 % of their negatives, 0 alerts 84.7 %
+and 5.2 %). With seven writers in the fit, dev's offset no longer needs raising for a new hand."""
 
 EARLY_WEIGHT = 0.5
 """In choosing the risk offset, a point of enticement alerted before its first escalation counts this much beside a
