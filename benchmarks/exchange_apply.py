@@ -22,15 +22,15 @@ import contextlib
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from matcher_sync import fresh_instance  # noqa: E402  # the same set-up as the matcher's benchmark
 
 
 def main() -> int:
@@ -38,17 +38,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--postgres", help="a PostgreSQL URL of an empty database of your own")
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="tipline-bench-apply-")
-    for key in [k for k in os.environ if k.startswith("TIPLINE_")]:
-        del os.environ[key]
-    os.environ["TIPLINE_DATA_DIR"] = data_dir
-    if args.postgres:
-        os.environ["TIPLINE_DATABASE_URL"] = args.postgres
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    for command in (["db", "upgrade"], ["banks", "create", "x", "--kind", "known_material"],
-                    ["exchanges", "add", "L", "--api", "file", "--bank", "x", "--path", os.devnull]):
-        subprocess.run([sys.executable, "-m", "tipline.cli", *command], check=True, capture_output=True, env=env)
-    sys.path.insert(0, str(ROOT / "src"))
+    data_dir = fresh_instance("apply", args.postgres,
+                              ["exchanges", "add", "L", "--api", "file", "--bank", "x", "--path", os.devnull])
     from sqlalchemy import event
 
     import tipline.store.banks as bank_store

@@ -27,22 +27,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def fresh_instance(name: str, postgres: str | None, *commands: list[str]) -> str:
+    """A new instance for a benchmark in this process: its own data folder (returned), no other TIPLINE_ setting,
+    PostgreSQL at `postgres` if given, the schema made and a bank `x` created (then `commands`, each a `tipline`
+    command line), and the source tree importable."""
+    data_dir = tempfile.mkdtemp(prefix=f"tipline-bench-{name}-")
+    for key in [k for k in os.environ if k.startswith("TIPLINE_")]:
+        del os.environ[key]
+    os.environ["TIPLINE_DATA_DIR"] = data_dir
+    if postgres:
+        os.environ["TIPLINE_DATABASE_URL"] = postgres
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for command in (["db", "upgrade"], ["banks", "create", "x", "--kind", "known_material"], *commands):
+        subprocess.run([sys.executable, "-m", "tipline.cli", *command], check=True, capture_output=True, env=env)
+    sys.path.insert(0, str(ROOT / "src"))
+    return data_dir
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", help="a PostgreSQL URL of an empty database of your own")
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="tipline-bench-sync-")
-    for key in [k for k in os.environ if k.startswith("TIPLINE_")]:
-        del os.environ[key]
-    os.environ["TIPLINE_DATA_DIR"] = data_dir
-    if args.postgres:
-        os.environ["TIPLINE_DATABASE_URL"] = args.postgres
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    for command in (["db", "upgrade"], ["banks", "create", "x", "--kind", "known_material"]):
-        subprocess.run([sys.executable, "-m", "tipline.cli", *command], check=True, capture_output=True, env=env)
-    sys.path.insert(0, str(ROOT / "src"))
+    data_dir = fresh_instance("sync", args.postgres)
     from sqlalchemy import select
 
     from tipline.domain.audit import Actor
