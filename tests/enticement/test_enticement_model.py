@@ -18,6 +18,15 @@ from tipline.enticement.training import main as train_main
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "enticement"
 
 
+def _small_corpus(folder: Path, train: int, dev: int) -> Path:
+    """A corpus folder with the first `train` and `dev` conversations of the generator's splits."""
+    folder.mkdir(parents=True)
+    for split, count in (("train", train), ("dev", dev)):
+        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
 def test_shipped_model_is_small_and_loads() -> None:
     path = model_path("en")
     assert path.exists() and path.stat().st_size < 1_000_000
@@ -35,11 +44,7 @@ def test_language_interface() -> None:
 
 
 def test_training_command_builds_a_working_model(tmp_path: Path, data_dir: Path) -> None:
-    small = tmp_path / "corpus"
-    small.mkdir()
-    for split, count in (("train", 120), ("dev", 30)):
-        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
-        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = _small_corpus(tmp_path / "corpus", 120, 30)
     out = tmp_path / "model.json.gz"
     train_main(["--data", str(small), "--out", str(out), "--no-tune"])
     model = DetectorModel.load(out)
@@ -53,11 +58,7 @@ def test_retune_chooses_the_thresholds_again_without_fitting(tmp_path: Path, mon
     model's bias by exactly that change and records the new margin, the fitted weights untouched."""
     from tipline.enticement import training
 
-    small = tmp_path / "corpus"
-    small.mkdir()
-    for split, count in (("train", 60), ("dev", 12)):
-        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
-        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = _small_corpus(tmp_path / "corpus", 60, 12)
     trained = tmp_path / "trained.json.gz"
     train_main(["--data", str(small), "--out", str(trained)])
     again = tmp_path / "again.json.gz"
@@ -77,11 +78,8 @@ def test_leave_one_writer_out_trains_without_each_writer_and_measures_on_all_of_
     """Each fold is measured on all of the writer it left out, and the mean is over the writers."""
     from tipline.enticement.training import leave_one_writer_out
 
-    small = tmp_path / "corpus"
-    (small / "writers").mkdir(parents=True)
-    for split, count in (("train", 60), ("dev", 20)):
-        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
-        (small / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = _small_corpus(tmp_path / "corpus", 60, 20)
+    (small / "writers").mkdir()
     for writer in ("c", "d"):
         lines = (CORPUS / "writers" / f"writer_{writer}.jsonl").read_text(encoding="utf-8").splitlines()[:25]
         (small / "writers" / f"writer_{writer}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
