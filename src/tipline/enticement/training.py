@@ -470,17 +470,21 @@ def train(data: Path, language: str = "en", out: Path | None = None, tune: bool 
     return model
 
 
+def tune_again(model: DetectorModel, dev: list[LabelledConversation]) -> dict[str, Any]:
+    """Choose a fitted and tuned model's thresholds again on `dev`, from its fitted bias, as `fit_model` chose them."""
+    assert model.risk_model is not None
+    model.risk_model.bias -= float(model.training.get("risk_offset", 0.0))  # back to the fitted bias
+    return tune_disclosure(model, dev) | tune_risk_offset(model, dev) | tune_tactic_thresholds(model, dev)
+
+
 def retune(data: Path, language: str = "en", out: Path | None = None, source: Path | None = None) -> DetectorModel:
     """Choose the shipped model's thresholds again on dev without fitting it again: its fitted weights are what a
     retraining would give (the fit does not depend on the thresholds), so after a change of the tuning alone (such as
     UNSEEN_WRITER_MARGIN) this gives the model `train` would, in minutes instead of half an hour."""
     path = source or model_path(language)
     model = DetectorModel.load(path)
-    assert model.risk_model is not None
-    model.risk_model.bias -= float(model.training.get("risk_offset", 0.0))  # back to the fitted bias
     _, writers_dev, _ = load_writers(data)
-    dev_items = load_dataset(data / "dev.jsonl") + writers_dev
-    tuning = tune_disclosure(model, dev_items) | tune_risk_offset(model, dev_items) | tune_tactic_thresholds(model, dev_items)
+    tuning = tune_again(model, load_dataset(data / "dev.jsonl") + writers_dev)
     model.training = model.training | tuning
     model.save(out or path)
     print(f"thresholds chosen again: {tuning}", file=sys.stderr)
@@ -518,10 +522,7 @@ def _lowo_fold(data: Path, writer: str, language: str, dense_scale: float | None
     saved = models_dir / f"leave-out-{writer}.json.gz" if models_dir is not None else None
     if reuse and saved is not None and saved.exists():
         model = DetectorModel.load(saved)
-        assert model.risk_model is not None
-        model.risk_model.bias -= float(model.training.get("risk_offset", 0.0))  # back to the fitted bias
-        info = tune_disclosure(model, dev_items) | tune_risk_offset(model, dev_items)
-        info |= tune_tactic_thresholds(model, dev_items)
+        info = tune_again(model, dev_items)
     else:
         model, info = fit_model(train_items, dev_items, signals, language, True, dense_scale)
         if saved is not None:
