@@ -53,19 +53,23 @@ def _when(value: Any) -> str:
 
 @exchanges_group.command("add")
 @click.argument("name")
-@click.option("--api", "api", type=click.Choice(["ncmec", "stopncii", "file"]), required=True,
-              help="ncmec: NCMEC hash sharing; stopncii: StopNCII.org; file: a hash list at --path or --url.")
+@click.option("--api", "api", type=click.Choice(["ncmec", "stopncii", "threatexchange", "file"]), required=True,
+              help="ncmec: NCMEC hash sharing; stopncii: StopNCII.org; threatexchange: Meta ThreatExchange; "
+                   "file: a hash list at --path or --url.")
 @click.option("--bank", required=True, help="The bank the exchange fills (tipline banks create ...).")
 @click.option("--environment", help="ncmec: NCMEC's environment (Industry, NGO, test_Industry ...; default Industry).")
-@click.option("--url", help="file: the list's http(s) URL; ncmec, stopncii: another base URL than the exchange's.")
+@click.option("--url", help="file: the list's http(s) URL; ncmec, stopncii, threatexchange: another base URL than "
+                            "the exchange's (threatexchange: the Graph API's, with its version).")
 @click.option("--only-esp-id", "only_esp_ids", type=int, multiple=True, help="ncmec: only entries of this member.")
+@click.option("--privacy-group", "privacy_groups", type=click.IntRange(1), multiple=True,
+              help="threatexchange: a ThreatPrivacyGroup id to fetch (repeat for several).")
 @click.option("--path", type=click.Path(dir_okay=False), help="file: the list's path on this machine.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "csv", "vics", "threatexchange"]),
               default="auto", show_default=True, help="file: the list's format.")
 @click.option("--signal-type", help="file: the type of a plain list's hashes (md5, sha1, sha256, pdq ...).")
 @click.option("--credentials-stdin", is_flag=True,
               help="Read the credentials from standard input (ncmec: USER:PASSWORD; stopncii: FETCH_KEY,SUBSCRIPTION_KEY"
-                   "[,FEEDBACK_KEY]).")
+                   "[,FEEDBACK_KEY]; threatexchange: the app token APP_ID|SECRET).")
 @click.option("--flood-reports", type=click.IntRange(1, 1_000_000), help="Hold an entry matching more reports than this (20).")
 @click.option("--flood-files", type=click.IntRange(1, 1_000_000), help="... or more files than this (50) ...")
 @click.option("--flood-hours", type=click.IntRange(1, 24 * 365), help="... within this many hours (24).")
@@ -73,10 +77,13 @@ def _when(value: Any) -> str:
               help="Minutes between the workers' fetches of it (15; 0: only `tipline exchanges fetch`).")
 @json_option
 def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: str | None,
-                  only_esp_ids: tuple[int, ...], path: str | None, fmt: str, signal_type: str | None,
+                  only_esp_ids: tuple[int, ...], privacy_groups: tuple[int, ...], path: str | None, fmt: str,
+                  signal_type: str | None,
                   credentials_stdin: bool, flood_reports: int | None, flood_files: int | None,
                   flood_hours: int | None, fetch_every: int | None, as_json: bool) -> None:
     """Add exchange NAME filling BANK (audited; the credentials are not)."""
+    if privacy_groups and api != "threatexchange":
+        raise Failure("--privacy-group is for --api threatexchange")
     if api == "ncmec":
         config: dict[str, Any] = {"environment": environment, "url": url, "only_esp_ids": list(only_esp_ids)}
         if path or signal_type or fmt != "auto":
@@ -85,10 +92,16 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
         config = {"url": url}
         if path or signal_type or fmt != "auto" or environment or only_esp_ids:
             raise Failure("--api stopncii takes --url (another base URL than StopNCII's) and --credentials-stdin")
+    elif api == "threatexchange":
+        config = {"privacy_groups": list(privacy_groups), "url": url}
+        if path or signal_type or fmt != "auto" or environment or only_esp_ids:
+            raise Failure("--api threatexchange takes --privacy-group, --url (another Graph API base URL) and "
+                          "--credentials-stdin")
     else:
         config = {"path": path, "url": url, "format": fmt, "signal_type": signal_type}
         if environment or only_esp_ids or credentials_stdin:
-            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec or stopncii")
+            raise Failure("--environment, --only-esp-id and --credentials-stdin are for --api ncmec, stopncii or "
+                          "threatexchange")
     credentials = _read_secret() if credentials_stdin else None
     flood = {k: v for k, v in {"flood_reports": flood_reports, "flood_files": flood_files,
                                 "flood_hours": flood_hours}.items() if v is not None}
@@ -103,7 +116,7 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
         data = _summary(instance, session, row)
     emit(as_json, data, f"Exchange {name} ({api}) added; it fills bank {bank}. Fetch it with "
                         f"`tipline exchanges fetch {name}`." + (
-                            "" if credentials or api != "ncmec" else
+                            "" if credentials or api == "file" else
                             f" Set its credentials first: `tipline exchanges set-credentials {name}`."))
 
 
@@ -147,13 +160,12 @@ def exchanges_disable(name: str) -> None:
 
 
 def _summary(instance: Any, session: Any, row: Any) -> dict[str, Any]:
+    from tipline.exchanges.apis import checkpoint_time
     from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
     from tipline.store.tables import BankRow
 
     bank = session.get(BankRow, row.bank_id)
-    checkpoint_ts = None
-    if row.checkpoint and "get_entries_max_ts" in row.checkpoint:
-        checkpoint_ts = int(row.checkpoint["get_entries_max_ts"])
+    checkpoint_ts = checkpoint_time(row.checkpoint)
     return {
         "name": row.name, "api": row.api, "bank": bank.name if bank else None, "enabled": row.enabled,
         "config": row.config, "has_credentials": row.sealed_credentials is not None, "state": row.state,

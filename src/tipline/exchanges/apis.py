@@ -42,6 +42,11 @@ class ExchangeConfigError(ValueError):
     """An exchange's settings or credentials that cannot be used, and why."""
 
 
+class ExchangeRefused(RuntimeError):
+    """The exchange refuses for now (a rate limit the client does not wait out, a reaction not taken): the
+    fetch stops there and the next one resumes from its checkpoint."""
+
+
 @dataclass(frozen=True)
 class RemoteEntry:
     """One entry of an exchange: its id there, its signals (or that it was deleted), its tags."""
@@ -110,6 +115,22 @@ class ExchangeApi(Protocol):
 
     def send_feedback(self, config: dict[str, Any], credentials: str | None, target: FeedbackTarget,
                       confirmed: bool, reason: str | None) -> None: ...
+
+
+def checkpoint_time(checkpoint: dict[str, Any] | None) -> int | None:
+    """The time (unix seconds) an exchange's checkpoint has reached, whichever exchange's it is: NCMEC's
+    `get_entries_max_ts`, StopNCII's `update_time`, for ThreatExchange the least of its privacy groups'
+    `update_time`; None for none (or a file list's, which has no time)."""
+    if not checkpoint:
+        return None
+    if "get_entries_max_ts" in checkpoint:
+        return int(checkpoint["get_entries_max_ts"])
+    if "update_time" in checkpoint:
+        return int(checkpoint["update_time"])
+    groups = checkpoint.get("groups")
+    if isinstance(groups, dict) and groups:
+        return min(int(g.get("update_time") or 0) for g in groups.values())
+    return None
 
 
 def checked_signal(kind: SignalType, value: str, remote_id: str, problems: list[Problem]) -> tuple[SignalType, str] | None:

@@ -16,6 +16,7 @@ import os
 import queue
 import socket
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,8 +26,9 @@ from sqlalchemy import select
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.exchanges.apis import Page, Problem
+from tipline.exchanges.apis import ExchangeRefused, Page, Problem
 from tipline.exchanges.registry import api_named
+from tipline.exchanges.threatexchange import hide_access_tokens
 
 if TYPE_CHECKING:
     from tipline.instance import Instance
@@ -56,14 +58,19 @@ class FetchOutcome:
                 "error": self.error, "rematched_reports": self.rematched, "feedback": self.feedback}
 
 
-def scrub(text: str, secret: str | None) -> str:
+def scrub(text: str, secret: str | None, limit: int = 2000) -> str:
     """`text` without the credentials or any part of them (a password may follow the user in a message;
-    StopNCII's are keys separated by commas)."""
+    StopNCII's are keys separated by commas; ThreatExchange's app token APP_ID|SECRET travels in URLs,
+    where it is also percent-encoded), nor any URL's `access_token`."""
+    from urllib.parse import quote
+
+    text = hide_access_tokens(text)
     if secret:
-        for part in {secret, *secret.split(":", 1), *secret.split(",")}:
+        parts = {secret, *secret.split(":", 1), *secret.split(","), *secret.split("|")}
+        for part in sorted(parts | {quote(p, safe="") for p in parts}, key=len, reverse=True):
             if len(part) >= 4:
                 text = text.replace(part, "********")
-    return text[:2000]
+    return text[:limit]
 
 
 def _owner() -> str:
@@ -129,7 +136,8 @@ def fetch_exchange(instance: Instance, name: str, *, on_page: Callable[[Page, Pa
     except Exception as error:  # noqa: BLE001 - any failure of the exchange: recorded, the rest kept
         message = scrub(_describe(error), credentials)
         outcome.error = message
-        log.warning("exchange %s: the fetch stopped after %s pages: %s", name, outcome.pages, message, exc_info=True)
+        log.warning("exchange %s: the fetch stopped after %s pages: %s\n%s", name, outcome.pages, message,
+                    scrub(traceback.format_exc(), credentials, limit=20_000))  # the client's errors may hold them
         with instance.db.transaction() as session:
             failed = session.get(ExchangeRow, row_id)
             assert failed is not None
@@ -218,6 +226,8 @@ def _counted(counts: dict[str, Any] | None, result: PageResult | None, *, malfor
 def _describe(error: BaseException) -> str:
     import requests
 
+    if isinstance(error, ExchangeRefused):
+        return f"the exchange kept refusing: {error}"
     if isinstance(error, requests.exceptions.RetryError):
         return f"the exchange kept refusing (rate limit or server errors) after the client's retries: {error}"
     if isinstance(error, requests.exceptions.HTTPError) and error.response is not None:
@@ -230,10 +240,12 @@ def _describe(error: BaseException) -> str:
 
 
 def _is_malformed(error: BaseException) -> bool:
+    from json import JSONDecodeError
     from xml.etree.ElementTree import ParseError
 
     text = str(error)
-    return isinstance(error, ParseError | IndexError | KeyError) or "Failed to parse response" in text
+    return (isinstance(error, ParseError | IndexError | KeyError | JSONDecodeError)
+            or "Failed to parse response" in text)
 
 
 # --- matching reports again -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from tipline.domain.roles import Permission
+from tipline.exchanges.apis import checkpoint_time
 from tipline.exchanges.fetch import rescore_after_release
 from tipline.exchanges.periodic import DEFAULT_FETCH_MINUTES
 from tipline.exchanges.registry import APIS
@@ -116,9 +117,8 @@ def _entry(row: ExchangeEntryRow) -> dict[str, Any]:
 
 
 def _status(row: ExchangeRow) -> dict[str, Any]:
-    checkpoint = row.checkpoint or {}
     return {"last_fetch_time": int(row.last_fetch_started_at.timestamp()) if row.last_fetch_started_at else 0,
-            "checkpoint_time": int(checkpoint.get("get_entries_max_ts") or 0),
+            "checkpoint_time": checkpoint_time(row.checkpoint) or 0,
             "success": row.state != "failed", "state": row.state, "last_error": row.last_error,
             "problems": dict(((row.counts or {}).get("total") or {}).get("problems") or {})}
 
