@@ -27,7 +27,7 @@ def test_exchanges_as_hma_serves_them_and_feedback(site: Site) -> None:
         fetch_exchange(instance, "NCMEC")
     analyst = site.signed_in("analyst")
     assert analyst.get("/c/exchanges").json() == ["NCMEC"]
-    assert analyst.get("/c/exchanges/apis").json() == ["file", "ncmec", "stopncii"]
+    assert analyst.get("/c/exchanges/apis").json() == ["file", "ncmec", "stopncii", "threatexchange"]
     shown = analyst.get("/c/exchange/NCMEC")
     assert shown.status_code == 200
     data = shown.json()

@@ -90,9 +90,9 @@ def _client_class() -> Any:
     import requests
     from threatexchange.exchanges.clients.fb_threatexchange.api import ThreatExchangeAPI
 
-    class _Client(ThreatExchangeAPI):  # type: ignore[misc] # the package is untyped
+    class _Client(ThreatExchangeAPI):
         def get_json_from_url(self, url: str, params: Any = None, *, json_obj_hook: Any = None) -> Any:
-            with self._get_session() as session:  # the package's session: timeouts and urllib3 Retry
+            with self._get_session() as session:  # type: ignore[no-untyped-call]  # the package's, untyped
                 response = session.get(url, params=params or {})
             _raise_for(response, requests)
             return response.json(object_hook=json_obj_hook)
