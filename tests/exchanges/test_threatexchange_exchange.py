@@ -40,7 +40,8 @@ def _pdq(n: int, group: int = GROUP, **kwargs: object) -> Indicator:
 
 def _named_problems(instance: Instance) -> set[tuple[str, str | None]]:
     with instance.db.transaction() as session:
-        return {(p.kind, p.remote_id) for p in instance.exchanges.problems(session, instance.exchanges.get(session, "TE"))}
+        row = instance.exchanges.get(session, "TE")
+        return {(p.kind, p.remote_id) for p in instance.exchanges.problems(session, row)}
 
 
 def test_updates_are_applied_with_their_tags_and_what_cannot_be_used_is_named(

@@ -212,7 +212,8 @@ def _entry(update: Any, group: int, app_id: int, problems: list[Problem]) -> tup
         remote_id = f"{group}/{int(raw['id'])}"
     except (KeyError, TypeError, ValueError):
         shown = raw.get("indicator") if isinstance(raw, dict) else None
-        problems.append(Problem("bad_record", None, f"an update without a ThreatIndicator id ({str(shown or raw)[:120]})"))
+        problems.append(Problem("bad_record", None,
+                                f"an update without a ThreatIndicator id ({str(shown or raw)[:120]})"))
         return None, 0
     try:
         kind, value, when = update.threat_type, update.indicator, update.time
