@@ -14,6 +14,7 @@ from exchange_support import ACTOR, bank_entries, exchange_entries, live_signals
 from fake_threatexchange import OTHER_APP, FakeThreatExchange, Indicator
 from sqlalchemy import select
 from support import instance_env, run_tipline
+from websupport import Site
 
 from tipline.exchanges import threatexchange
 from tipline.exchanges.apis import Page
@@ -247,3 +248,20 @@ def test_the_command_line_adds_it_and_lists_it(instance: Instance) -> None:
 def test_access_tokens_are_masked_in_urls() -> None:
     url = "http://x/v26.0/1/threat_updates/?access_token=1000000001%7CaSecret_0123&limit=4"
     assert threatexchange.hide_access_tokens(url) == "http://x/v26.0/1/threat_updates/?access_token=********&limit=4"
+
+
+def test_c_exchanges_lists_it_as_hma_does_without_the_token(site: Site) -> None:
+    with FakeThreatExchange() as fake:
+        fake.add(_pdq(1, tags=["csam"]))
+        fake.add(Indicator(2, "HASH_MD5", "123", START + 2, GROUP))
+        _add(site.instance, fake)
+        fetch_exchange(site.instance, "TE")
+    analyst = site.signed_in("analyst")
+    assert analyst.get("/c/exchanges").json() == ["TE"]
+    shown = analyst.get("/c/exchange/TE")
+    data = shown.json()
+    assert (data["api"], data["bank"], data["entries"]["live"]) == ("threatexchange", "te", 1)
+    assert data["config"]["privacy_groups"] == [GROUP]
+    assert data["status"]["checkpoint_time"] == START + 2
+    assert [(p["kind"], p["remote_id"]) for p in data["problems"]] == [("bad_value", f"{GROUP}/2")]
+    assert fake.token.partition("|")[2] not in shown.text
