@@ -19,8 +19,9 @@ from tipline.cli.common import Failure, cli_actor, emit, json_option, open_insta
 
 @click.group("exchanges")
 def exchanges_group() -> None:
-    """Hash-list exchanges that fill banks: NCMEC hash sharing (`--api ncmec`) or a partner's hash list
-    at a path or URL (`--api file`: VICS JSON, CSV, ThreatExchange signals, one hash a line).
+    """Hash-list exchanges that fill banks: NCMEC hash sharing (`--api ncmec`), StopNCII (`--api stopncii`),
+    Meta ThreatExchange (`--api threatexchange`) or a partner's hash list at a path or URL (`--api file`:
+    VICS JSON, CSV, ThreatExchange signals, one hash a line).
 
     Credentials are sealed with this instance's exchanges key and never printed. `fetch` runs here (or
     from a timer), never in the web server; it resumes from its checkpoint after a crash."""
@@ -42,7 +43,8 @@ def _instance() -> Iterator[Any]:
 
 def _read_secret() -> str:
     if sys.stdin.isatty():
-        raise Failure("--credentials-stdin reads USER:PASSWORD from standard input: pipe it in "
+        raise Failure("the credentials (ncmec USER:PASSWORD, stopncii keys, threatexchange APP_ID|SECRET) are read "
+                      "from standard input: pipe them in "
                       "(e.g. `pass show ncmec | tipline exchanges set-credentials NCMEC`)")
     return sys.stdin.readline(2001).strip()
 
@@ -123,7 +125,8 @@ def exchanges_add(name: str, api: str, bank: str, environment: str | None, url: 
 @exchanges_group.command("set-credentials")
 @click.argument("name")
 def exchanges_set_credentials(name: str) -> None:
-    """Read NAME's credentials (USER:PASSWORD) from standard input and seal them (audited; they are not)."""
+    """Read NAME's credentials (ncmec: USER:PASSWORD; stopncii: FETCH_KEY,SUBSCRIPTION_KEY[,FEEDBACK_KEY];
+    threatexchange: APP_ID|SECRET) from standard input and seal them (audited; they are not)."""
     secret = _read_secret()
     with _instance() as instance, instance.db.transaction() as session:
         instance.exchanges.set_credentials(session, name, secret, cli_actor())
@@ -186,9 +189,9 @@ def exchanges_list(as_json: bool) -> None:
 
     def text() -> str:
         if not data:
-            return "No exchanges (tipline exchanges add NAME --api ncmec|file --bank BANK)."
+            return "No exchanges (tipline exchanges add NAME --api ncmec|stopncii|threatexchange|file --bank BANK)."
         return "\n".join(
-            f"{d['name']:<20} {d['api']:<6} bank {d['bank']:<16} {'enabled' if d['enabled'] else 'disabled':<8} "
+            f"{d['name']:<20} {d['api']:<14} bank {d['bank']:<16} {'enabled' if d['enabled'] else 'disabled':<8} "
             f"{d['state']:<8} {d['entries']['live']:,} entries, last success {_when(d['last_success_at'])}"
             for d in data)
 
