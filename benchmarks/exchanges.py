@@ -5,20 +5,25 @@ with an MD5 and a PDQ) runs in its own process on 127.0.0.1. On a fresh SQLite i
 PostgreSQL with --postgres) with a "local" bank of --local entries, it:
 
 1. measures lookups per second in a separate process (its matcher kept current from the change log,
-   as a server's is; each lookup one file: an MD5 and a PDQ with its quality) for --idle seconds;
+   as a server's is; each lookup one file: an MD5 and a PDQ with its quality) for --idle seconds against
+   the local bank ("idle before");
 2. starts `tipline exchanges fetch NCMEC --no-rematch` for --count entries, and kills it with SIGKILL
    after --kill-after seconds (and again, --kills times), each time starting it again: it resumes from
    its checkpoint; lookups go on meanwhile;
-3. checks that every entry is in the bank exactly once: as many exchange entries and bank entries as
+3. once the fetch is done and the lookup process has taken every new entry (and merged its PDQ index's
+   delta), measures lookups for --idle seconds more against the full bank ("idle after"): during / idle
+   before mixes the index's growth with the contention of the fetch, during / idle after is the contention;
+4. checks that every entry is in the bank exactly once: as many exchange entries and bank entries as
    the exchange sent signals, no (remote id, signal type) twice, none missing.
 
 It prints the fetch's wall time and entries/s, its CPU time (user + system of the fetch processes, killed
-ones included) and entries per CPU second, the load average before and after, lookups/s idle and during the fetch and their ratio,
-the lookup process's CPU per lookup idle and during, split into the lookups proper, keeping its matcher current
-and the PDQ index's background merges, the peak memory of the lookup and fetch processes, and the check. Exit 1
+ones included) and entries per CPU second, the load average before, after and at the end, lookups/s idle before,
+during and idle after the fetch and both ratios, the lookup process's CPU per lookup in each phase, split into the
+lookups proper, keeping its matcher current and the PDQ index's background merges, the size of the PDQ index it
+searched, the peak memory of the lookup and fetch processes, and the check. Exit 1
 if an entry is lost or doubled. The SQLite data directory is removed afterwards (--keep keeps it); a PostgreSQL
 database given with --postgres is left to its owner to drop. EXCHANGES_BENCH_PROFILE=PREFIX profiles the
-lookup process (PREFIX.idle.prof, PREFIX.during.prof).
+lookup process (PREFIX.idle.prof, PREFIX.during.prof, PREFIX.after.prof).
 
     .venv/bin/python benchmarks/exchanges.py                        # 1,000,000 entries
     .venv/bin/python benchmarks/exchanges.py --count 100000 --kill-after 20 --json
@@ -40,6 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 from statistics import mean
+from typing import cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "exchanges"))
@@ -61,7 +67,8 @@ def run_lookups(seconds: float, local: int) -> None:
     adding its entries) and the PDQ index's background merges (a thread of their own).
 
     With EXCHANGES_BENCH_PROFILE=PREFIX set, the main thread is profiled (cProfile): PREFIX.idle.prof until
-    SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof from then on."""
+    SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof until the next SIGUSR1 (when it
+    ends), PREFIX.after.prof from then on."""
     import cProfile
     import hashlib
     import random
@@ -88,10 +95,12 @@ def run_lookups(seconds: float, local: int) -> None:
     profile_prefix = os.environ.get("EXCHANGES_BENCH_PROFILE")
     profiler = cProfile.Profile(time.process_time) if profile_prefix else None  # CPU, not time waiting for a core
 
+    phases = iter(("idle", "during"))
+
     def switch_profile(signum: int, frame: object) -> None:
         if profiler is not None:
             profiler.disable()
-            profiler.dump_stats(f"{profile_prefix}.idle.prof")
+            profiler.dump_stats(f"{profile_prefix}.{next(phases, 'later')}.prof")
             profiler.clear()
             profiler.enable()
 
@@ -136,14 +145,17 @@ def run_lookups(seconds: float, local: int) -> None:
                                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                   "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
                                   "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
-                                  "merge_cpu_s": merged - merge_seen}), flush=True)
+                                  "merge_cpu_s": merged - merge_seen,
+                                  **{k: v for k, v in cast(dict[str, int], loaded.stats()["pdq_index"]).items()
+                                     if k in ("main_rows", "delta_rows")}}),
+                      flush=True)
                 window, done, cpu, merge_seen = now, 0, used, merged
                 sync_cpu = lookup_cpu = 0.0
     except KeyboardInterrupt:
         pass
     if profiler is not None:
         profiler.disable()
-        profiler.dump_stats(f"{profile_prefix}.during.prof")
+        profiler.dump_stats(f"{profile_prefix}.after.prof")
     instance.close()
 
 
@@ -255,7 +267,19 @@ def main() -> int:
         fetch_cpu = (children_after.ru_utime - children_before.ru_utime
                      + children_after.ru_stime - children_before.ru_stime)
         load_after = os.getloadavg()
-        time.sleep(2)
+        # idle after: once the lookup process holds every entry (it polls the change log every half second)
+        # and no merge of its PDQ index is under way, lookups against the full bank with nothing else running
+        settle_until = time.monotonic() + 120
+        while time.monotonic() < settle_until:
+            time.sleep(1)
+            last = samples[-1] if samples else {}
+            if last.get("at", 0) > fetch_ended + 2 and last.get("merge_cpu_s", 1) == 0:
+                break
+        lookups.send_signal(signal.SIGUSR1)  # its profile (if asked for) switches to "after"
+        after_started = time.time()
+        time.sleep(args.idle)
+        after_ended = time.time()
+        load_idle_after = os.getloadavg()
         lookups.send_signal(signal.SIGTERM)
         lookups.wait()
         reader.join(timeout=5)
@@ -269,6 +293,8 @@ def main() -> int:
     during_samples = [s for s in samples if fetch_started + 1 < s["at"] <= fetch_ended]
     idle = [s["lookups_per_s"] for s in idle_samples]
     during = [s["lookups_per_s"] for s in during_samples]
+    after_samples = [s for s in samples if after_started + 1 < s["at"] <= after_ended]
+    after = [s["lookups_per_s"] for s in after_samples]
 
     def average(chosen: list[dict[str, float]], key: str) -> float | None:
         return round(mean(s[key] for s in chosen), 3) if chosen else None
@@ -291,18 +317,31 @@ def main() -> int:
         # each run starts the command line (imports: `tipline exchanges list` measured once): without it
         "startup_cpu_s_per_run": round(startup_cpu, 2),
         "entries_per_cpu_s_fetching": round(args.count / max(0.001, fetch_cpu - runs * startup_cpu), 1),
-        "load_average_before_after": f"{load_before[0]:.2f} / {load_after[0]:.2f}",
+        "load_average_before_after": f"{load_before[0]:.2f} / {load_after[0]:.2f} / {load_idle_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
+        "lookups_per_s_idle_after": round(mean(after), 1) if after else None,
+        # the target's ratio (the bank grows meanwhile), and the one without the growth: contention alone
         "during_over_idle": round(mean(during) / mean(idle), 3) if idle and during else None,
+        "during_over_idle_after": round(mean(during) / mean(after), 3) if after and during else None,
         # the lookup process's own CPU per lookup (what keeping its matcher current costs it) and the share of
         # a core it got (what the other processes on the machine left it), idle / during the fetch
-        "lookup_cpu_ms_idle_during": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}",
+        "lookup_cpu_ms_idle_during_after": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}"
+                                           f" / {cpu_ms_per_lookup(after_samples)}",
         # of which: the lookups proper + keeping the matcher current + the PDQ index's background merges
         "lookup_cpu_ms_split_idle": split(idle_samples),
         "lookup_cpu_ms_split_during": split(during_samples),
-        "lookup_cpu_share_idle_during": f"{average(idle_samples, 'cpu_share')} / "
-                                        f"{average(during_samples, 'cpu_share')}",
+        "lookup_cpu_ms_split_after": split(after_samples),
+        "lookup_cpu_share_idle_during_after": f"{average(idle_samples, 'cpu_share')} / "
+                                              f"{average(during_samples, 'cpu_share')} / "
+                                              f"{average(after_samples, 'cpu_share')}",
+        # the PDQ index the lookups searched: main segment rows at the end of each phase, delta rows on average
+        "pdq_main_rows_idle_during_after": " / ".join(
+            str(max((int(s.get("main_rows", 0)) for s in chosen), default=0))
+            for chosen in (idle_samples, during_samples, after_samples)),
+        "pdq_delta_rows_mean_idle_during_after": " / ".join(
+            str(round(mean(s.get("delta_rows", 0) for s in chosen)) if chosen else None)
+            for chosen in (idle_samples, during_samples, after_samples)),
         # peak resident memory: the lookup process (its matcher holds every entry: about 930 bytes each) and
         # the largest fetch process
         "max_rss_mb_lookups_fetch": f"{max((s.get('max_rss_mb', 0) for s in samples), default=0):.0f} / "
@@ -313,7 +352,7 @@ def main() -> int:
         print(json.dumps(figures))
     else:
         for key, value in figures.items():
-            print(f"{key:>22}: {value}")
+            print(f"{key:>38}: {value}")
     return 0 if check["missing"] == 0 and check["doubled"] == 0 else 1
 
 
