@@ -129,8 +129,7 @@ def run_lookups(seconds: float, local: int) -> None:
             signals = FileSignals(md5=hashlib.md5(seed).hexdigest(),
                                   pdq=[PdqQuery(hashlib.sha256(seed).hexdigest(), 100)])
             t0 = time.thread_time()
-            with instance.db.read_session() as session:  # as /m/lookup: reads only, never the write lock
-                matcher = instance.matching.matcher(session)
+            matcher = instance.matching.current(instance.db.read_session)  # as /m/lookup does
             t1 = time.thread_time()
             matcher.lookup(signals)
             t2 = time.thread_time()

@@ -84,6 +84,46 @@ def test_a_change_made_by_one_process_matches_in_another_within_a_second(instanc
         assert here.matcher(session).lookup(FileSignals(md5="a" * 32)).hits == ()
 
 
+def test_lookups_open_a_session_only_when_the_change_log_is_due_a_look(instance: Instance,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """/m/lookup and the benchmark take the matcher through `current`: between looks at the change log a lookup
+    opens no session; once a look is due it opens one and finds what another process added; while another
+    thread is applying the change log, a lookup goes on with the matcher as it stands instead of waiting."""
+    import threading
+    from contextlib import contextmanager
+
+    import tipline.store.banks as banks_module
+
+    opened: list[int] = []
+
+    @contextmanager
+    def reading():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        with instance.db.read_session() as session:
+            yield session
+
+    sync = MatcherSync()
+    with instance.db.transaction() as session:
+        instance.banks.create(session, "known", "known_material", SUPERVISOR)
+    monkeypatch.setattr(banks_module, "SYNC_INTERVAL", 3600.0)
+    loaded = sync.current(reading)
+    assert len(opened) == 1  # the first lookup loads the banks
+    with instance.db.transaction() as session:
+        instance.banks.add_entries(session, "known", [BankEntry("known", "md5", "b" * 32)], SUPERVISOR)
+    for _ in range(20):
+        assert sync.current(reading) is loaded
+    assert len(opened) == 1  # no look due: no session
+    monkeypatch.setattr(banks_module, "SYNC_INTERVAL", 0.0)
+    assert [m.bank.name for m in sync.current(reading).lookup(FileSignals(md5="b" * 32)).hits] == ["known"]
+    assert len(opened) == 2
+    with sync._lock:  # as while another thread applies the change log
+        answered = []
+        other = threading.Thread(target=lambda: answered.append(sync.current(reading)))
+        other.start()
+        other.join(timeout=5)
+        assert answered == [loaded] and len(opened) == 2
+
+
 def test_another_process_takes_each_change_whatever_its_ids(instance: Instance) -> None:
     """A change's entries are read as one id range when they are nearly contiguous (a fetch's page), where
     another bank's entry or an entry of no change may sit between them, and by their ids otherwise: either

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -360,6 +361,18 @@ class MatcherSync:
                 self._apply_changes(session)
             assert self._matcher is not None
             return self._matcher
+
+    def current(self, reading: Callable[[], AbstractContextManager[Session]]) -> Matcher:
+        """The matcher for a lookup, opening a session with `reading` (`instance.db.read_session`) only when
+        the change log is due a look: a lookup between looks (SYNC_INTERVAL apart) costs no session and no
+        round trip to the database. While another thread applies the change log, lookups go on with the
+        matcher as it stands (it serves lookups while one writer changes it) rather than wait for it. A
+        change matches in every process SYNC_INTERVAL after it commits, plus the time to apply it."""
+        matcher = self._matcher
+        if matcher is not None and (time.monotonic() - self._last_poll < SYNC_INTERVAL or self._lock.locked()):
+            return matcher
+        with reading() as session:
+            return self.matcher(session)
 
     def _load(self, session: Session) -> None:
         matcher = Matcher()
