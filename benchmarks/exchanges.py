@@ -19,8 +19,8 @@ PostgreSQL with --postgres) with a "local" bank of --local entries, it:
 It prints the fetch's wall time and entries/s, its CPU time (user + system of the fetch processes, killed
 ones included) and entries per CPU second, the load average before, after and at the end, lookups/s idle before,
 during and idle after the fetch and both ratios, the lookup process's CPU per lookup in each phase, split into the
-lookups proper, keeping its matcher current and the PDQ index's background merges, the size of the PDQ index it
-searched, the peak memory of the lookup and fetch processes, and the check. Exit 1
+lookups proper, keeping its matcher current and its other threads (the PDQ index's background merges), the size
+of the PDQ index it searched, the peak memory of the lookup and fetch processes, and the check. Exit 1
 if an entry is lost or doubled. The SQLite data directory is removed afterwards (--keep keeps it); a PostgreSQL
 database given with --postgres is left to its owner to drop. EXCHANGES_BENCH_PROFILE=PREFIX profiles the
 lookup process (PREFIX.idle.prof, PREFIX.during.prof, PREFIX.after.prof).
@@ -64,7 +64,8 @@ def serve_fake(count: int, base: int) -> None:
 def run_lookups(seconds: float, local: int) -> None:
     """Child mode: look files up for `seconds`, printing lookups done per second (JSON lines), with the
     process's CPU split into the lookups proper, keeping the matcher current (the change log: reading it and
-    adding its entries) and the PDQ index's background merges (a thread of their own).
+    adding its entries) and the other threads: the PDQ index's background merges (a thread of their own, which
+    merges the tables on the index's thread pool).
 
     With EXCHANGES_BENCH_PROFILE=PREFIX set, the main thread is profiled (cProfile): PREFIX.idle.prof until
     SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof until the next SIGUSR1 (when it
@@ -117,7 +118,7 @@ def run_lookups(seconds: float, local: int) -> None:
     loaded.wait_for_compaction()
     print(json.dumps({"ready": True}), flush=True)
     end = time.monotonic() + seconds
-    window, done, cpu = time.monotonic(), 0, time.process_time()
+    window, done, cpu, own = time.monotonic(), 0, time.process_time(), time.thread_time()
     sync_cpu = lookup_cpu = 0.0
     merge_seen = merge_cpu[0]
     if profiler is not None:
@@ -138,17 +139,20 @@ def run_lookups(seconds: float, local: int) -> None:
             done += 1
             now = time.monotonic()
             if now - window >= 1.0:
-                used = time.process_time()
+                used, own_now = time.process_time(), time.thread_time()
                 merged = merge_cpu[0]
                 print(json.dumps({"at": time.time(), "lookups_per_s": done / (now - window), "lookups": done,
                                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                   "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
                                   "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
                                   "merge_cpu_s": merged - merge_seen,
+                                  # the process's other threads: merges (their thread and the pool its tables
+                                  # are merged on), the index's search pool, the interpreter's
+                                  "other_threads_cpu_s": (used - cpu) - (own_now - own),
                                   **{k: v for k, v in cast(dict[str, int], loaded.stats()["pdq_index"]).items()
                                      if k in ("main_rows", "delta_rows")}}),
                       flush=True)
-                window, done, cpu, merge_seen = now, 0, used, merged
+                window, done, cpu, own, merge_seen = now, 0, used, own_now, merged
                 sync_cpu = lookup_cpu = 0.0
     except KeyboardInterrupt:
         pass
@@ -303,7 +307,8 @@ def main() -> int:
         return round(1000 * sum(s[key] for s in chosen) / done, 3) if done else None
 
     def split(chosen: list[dict[str, float]]) -> str:
-        return " + ".join(f"{cpu_ms_per_lookup(chosen, key)}" for key in ("lookup_cpu_s", "sync_cpu_s", "merge_cpu_s"))
+        return " + ".join(f"{cpu_ms_per_lookup(chosen, key)}" for key in ("lookup_cpu_s", "sync_cpu_s",
+                                                                            "other_threads_cpu_s"))
 
     check = _check(env, args.count)
     if not args.keep:
@@ -327,10 +332,13 @@ def main() -> int:
         # a core it got (what the other processes on the machine left it), idle / during the fetch
         "lookup_cpu_ms_idle_during_after": f"{cpu_ms_per_lookup(idle_samples)} / {cpu_ms_per_lookup(during_samples)}"
                                            f" / {cpu_ms_per_lookup(after_samples)}",
-        # of which: the lookups proper + keeping the matcher current + the PDQ index's background merges
+        # of which: the lookups proper + keeping the matcher current + the process's other threads (the PDQ
+        # index's background merges: merge_cpu_ms, their own thread, the rest on the search pool's threads)
         "lookup_cpu_ms_split_idle": split(idle_samples),
         "lookup_cpu_ms_split_during": split(during_samples),
         "lookup_cpu_ms_split_after": split(after_samples),
+        "merge_cpu_ms_idle_during_after": " / ".join(
+            str(cpu_ms_per_lookup(chosen, "merge_cpu_s")) for chosen in (idle_samples, during_samples, after_samples)),
         "lookup_cpu_share_idle_during_after": f"{average(idle_samples, 'cpu_share')} / "
                                               f"{average(during_samples, 'cpu_share')} / "
                                               f"{average(after_samples, 'cpu_share')}",
