@@ -435,7 +435,8 @@ class MatcherSync:
         Plain rows, not ORM objects (building 2,000 of those per change was half the cost of keeping a process's
         matcher current during a large fetch: 42 µs an entry, 20 with rows); the ids a page reserved in one
         statement are read as one range rather than as 2,000 bound parameters; the type, classification,
-        strings and timestamp repeated down a change are parsed once each."""
+        strings and timestamp repeated down a change are parsed once each; the entries are built as stored
+        ones (`BankEntry.stored`: the value checked, nothing converted again)."""
         assert self._matcher is not None
         matcher = self._matcher
         name = sys.intern(bank.name)
@@ -462,10 +463,9 @@ class MatcherSync:
                     kind = kinds.get(signal_type) or kinds.setdefault(signal_type, parse_signal_type(signal_type))
                     label = classes[classification] if classification in classes else classes.setdefault(
                         classification, parse_classification(classification))
-                    fresh.append(BankEntry(  # its strings interned as the matcher keeps them (no copy)
-                        bank=name, signal_type=kind, value=value, source=_intern(source), source_id=source_id,
-                        classification=label, series=_intern(series), added_by=_intern(added_by),
-                        added_at=added_at(added), enabled=enabled, entry_id=entry_id))
+                    fresh.append(BankEntry.stored(  # its strings interned as the matcher keeps them (no copy)
+                        name, kind, value, _intern(source), source_id, label, _intern(series), _intern(added_by),
+                        added_at(added), enabled, entry_id))
                 except (SignalError, ValueError):
                     pass
         return fresh
