@@ -71,6 +71,7 @@ def run_lookups(seconds: float, local: int) -> None:
     SIGUSR1 (the parent sends it when the fetch starts), PREFIX.during.prof until the next SIGUSR1 (when it
     ends), PREFIX.after.prof from then on."""
     import cProfile
+    import gc
     import hashlib
     import random
     import threading
@@ -81,6 +82,15 @@ def run_lookups(seconds: float, local: int) -> None:
 
     merge_cpu = [0.0]
     merge_lock = threading.Lock()
+    gc_time = [0.0, 0.0]  # total seconds collecting, start of the running collection
+
+    def time_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time[1] = time.thread_time()
+        else:
+            gc_time[0] += time.thread_time() - gc_time[1]
+
+    gc.callbacks.append(time_gc)
     compact_now = PDQIndex._compact_now
 
     def timed_compaction(self: PDQIndex, purge: bool = False) -> None:
@@ -120,7 +130,7 @@ def run_lookups(seconds: float, local: int) -> None:
     end = time.monotonic() + seconds
     window, done, cpu, own = time.monotonic(), 0, time.process_time(), time.thread_time()
     sync_cpu = lookup_cpu = 0.0
-    merge_seen = merge_cpu[0]
+    merge_seen, gc_seen = merge_cpu[0], gc_time[0]
     if profiler is not None:
         profiler.enable()
     try:
@@ -145,14 +155,14 @@ def run_lookups(seconds: float, local: int) -> None:
                                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                   "cpu_s": used - cpu, "cpu_share": (used - cpu) / (now - window),
                                   "lookup_cpu_s": lookup_cpu, "sync_cpu_s": sync_cpu,
-                                  "merge_cpu_s": merged - merge_seen,
+                                  "merge_cpu_s": merged - merge_seen, "gc_cpu_s": gc_time[0] - gc_seen,
                                   # the process's other threads: merges (their thread and the pool its tables
                                   # are merged on), the index's search pool, the interpreter's
                                   "other_threads_cpu_s": (used - cpu) - (own_now - own),
                                   **{k: v for k, v in cast(dict[str, int], loaded.stats()["pdq_index"]).items()
                                      if k in ("main_rows", "delta_rows")}}),
                       flush=True)
-                window, done, cpu, own, merge_seen = now, 0, used, own_now, merged
+                window, done, cpu, own, merge_seen, gc_seen = now, 0, used, own_now, merged, gc_time[0]
                 sync_cpu = lookup_cpu = 0.0
     except KeyboardInterrupt:
         pass
@@ -179,8 +189,6 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of lookups measured before the fetch")
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (a fresh database)")
-    parser.add_argument("--fake-nice", type=int, default=0,
-                        help="niceness added to the fake exchange, which stands for a server elsewhere (0: none)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite) afterwards")
     parser.add_argument("--serve-fake", nargs=2, type=int, metavar=("COUNT", "BASE"), help=argparse.SUPPRESS)
@@ -214,7 +222,7 @@ def main() -> int:
     base = int(time.time()) - args.count // 1000 - 120
     here = [sys.executable, str(Path(__file__).resolve())]
     fake = subprocess.Popen([*here, "--serve-fake", str(args.count), str(base)], stdout=subprocess.PIPE, text=True,
-                            env=env, preexec_fn=(lambda: os.nice(args.fake_nice)) if args.fake_nice else None)
+                            env=env)
     lookups = None
     try:
         assert fake.stdout is not None
@@ -326,7 +334,7 @@ def main() -> int:
         "startup_cpu_s_per_run": round(startup_cpu, 2),
         "entries_per_cpu_s_fetching": round(args.count / max(0.001, fetch_cpu - runs * startup_cpu), 1),
         # the fake exchange's CPU while it served the fetch: on a real deployment it runs elsewhere
-        "fake_exchange_cpu_seconds": round(fake_cpu, 1), "fake_nice": args.fake_nice,
+        "fake_exchange_cpu_seconds": round(fake_cpu, 1),
         "load_average_fetch_start_end_after": f"{load_before[0]:.2f} / {load_after[0]:.2f} / {load_idle_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
@@ -345,6 +353,9 @@ def main() -> int:
         "lookup_cpu_ms_split_after": split(after_samples),
         "merge_cpu_ms_idle_during_after": " / ".join(
             str(cpu_ms_per_lookup(chosen, "merge_cpu_s")) for chosen in (idle_samples, during_samples, after_samples)),
+        # the cyclic garbage collector's CPU (in whichever thread allocated when it ran), per lookup
+        "gc_cpu_ms_idle_during_after": " / ".join(
+            str(cpu_ms_per_lookup(chosen, "gc_cpu_s")) for chosen in (idle_samples, during_samples, after_samples)),
         "lookup_cpu_share_idle_during_after": f"{average(idle_samples, 'cpu_share')} / "
                                               f"{average(during_samples, 'cpu_share')} / "
                                               f"{average(after_samples, 'cpu_share')}",

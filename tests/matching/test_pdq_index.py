@@ -167,6 +167,30 @@ def test_additions_and_removals_are_visible_to_the_next_search(background: bool,
     assert as_sets(index.search(queries, 31), len(queries)) == brute_force(all_codes, all_labels, queries, 31, alive)
 
 
+@pytest.mark.parametrize("layout_name", ["16 x 16 bits", "13 x 19-20 bits"])
+def test_merged_rows_are_found_in_every_bucket_the_first_and_last_included(layout_name: str) -> None:
+    """A merge that keeps every row appends the new ones to each table's buckets: the hashes found afterwards
+    are those brute force finds, merge after merge, for new rows whose chunks are all zeros or all ones (the
+    first and last bucket of every table), copies of rows already held (a bucket that grows) and new ones."""
+    rng = np.random.default_rng(40)
+    bank = _bank(41, 3000, 1000)
+    index = PDQIndex.build(np.arange(len(bank)), bank, layout=LAYOUTS[layout_name], delta_limit=300,
+                           background_compaction=False)
+    held_codes, held_labels = [bank], [np.arange(len(bank))]
+    edges = np.stack([np.zeros(32, dtype=np.uint8), np.full(32, 255, dtype=np.uint8)])
+    for step in range(4):
+        block = np.concatenate([edges, bank[rng.integers(0, len(bank), 100)], random_hashes(rng, 200)])
+        labels = np.arange(len(block)) + 10_000 * (step + 1)
+        index.add(labels, block)
+        held_codes.append(block)
+        held_labels.append(labels)
+        assert index.stats()["delta_rows"] == 0  # merged: 302 rows reach the delta's limit
+        codes, all_labels = np.concatenate(held_codes), np.concatenate(held_labels)
+        queries = np.concatenate([edges, flip_bits(rng, block[2::20], 0, 31), _queries(42 + step, bank, 20)])
+        assert as_sets(index.search(queries, 31), len(queries)) == brute_force(codes, all_labels, queries, 31)
+    assert index.compactions == 4
+
+
 def test_remove_then_add_again_and_missing_labels() -> None:
     bank = _bank(10, 2000, 0)
     index = PDQIndex.build(np.arange(2000), bank)
