@@ -189,6 +189,9 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of lookups measured before the fetch")
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (a fresh database)")
+    parser.add_argument("--fetch-nice", type=int, default=0,
+                        help="niceness added to the fetch processes, as `nice tipline exchanges fetch` from a timer or "
+                             "a worker unit's Nice= would (0: none)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (SQLite) afterwards")
     parser.add_argument("--serve-fake", nargs=2, type=int, metavar=("COUNT", "BASE"), help=argparse.SUPPRESS)
@@ -263,7 +266,8 @@ def main() -> int:
             runs += 1
             fetch = subprocess.Popen([sys.executable, "-m", "tipline.cli", "exchanges", "fetch", "NCMEC",
                                       "--no-rematch", "--json"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=(lambda: os.nice(args.fetch_nice)) if args.fetch_nice else None)
             if kills < args.kills:
                 try:
                     fetch.wait(timeout=args.kill_after)
@@ -334,7 +338,7 @@ def main() -> int:
         "startup_cpu_s_per_run": round(startup_cpu, 2),
         "entries_per_cpu_s_fetching": round(args.count / max(0.001, fetch_cpu - runs * startup_cpu), 1),
         # the fake exchange's CPU while it served the fetch: on a real deployment it runs elsewhere
-        "fake_exchange_cpu_seconds": round(fake_cpu, 1),
+        "fake_exchange_cpu_seconds": round(fake_cpu, 1), "fetch_nice": args.fetch_nice,
         "load_average_fetch_start_end_after": f"{load_before[0]:.2f} / {load_after[0]:.2f} / {load_idle_after[0]:.2f}",
         "lookups_per_s_idle": round(mean(idle), 1) if idle else None,
         "lookups_per_s_during": round(mean(during), 1) if during else None,
