@@ -2,6 +2,7 @@
 
 Usage:
     .venv/bin/python benchmarks/pdq_delta.py                  # main segments of 100,000 and 1,000,000 hashes
+    .venv/bin/python benchmarks/pdq_delta.py --main 100000,300000,1100000   # the exchange benchmark's sizes
     .venv/bin/python benchmarks/pdq_delta.py --main 1000000 --json
 
 1. CPU per search of the delta (1 and 8 query hashes, radius 31) at 1,024 to 16,384 rows: the index's
@@ -10,6 +11,8 @@ Usage:
    (XOR of (n, 4) rows, popcount, sum across each row).
 2. CPU of merging a delta into a main segment of --main hashes, at 4,096 rows (the old merge point) and at
    `PDQIndex.merge_at(main)` rows (the new one), and what that comes to per new hash.
+3. CPU of one query (radius 31, as one image's lookup sends it) against the main segment alone at each --main
+   size: how a lookup's cost grows with the bank (the layout widens its chunks, and probes more keys).
 
 CPU is time.process_time() (all threads: a merge spreads over them), beside wall time, best of --rounds.
 """
@@ -82,9 +85,17 @@ def main() -> int:
                              "four_words_cpu_us": round(four[0], 1), "baseline_cpu_us": round(old[0], 1),
                              "ratio_four_words": round(four[0] / new[0], 2), "ratio": round(old[0] / new[0], 2)})
     out["delta_search"] = searches
-    merges = []
+    merges, growth = [], []
     for size in (int(s) for s in args.main.split(",")):
         codes = rng.integers(0, 256, size=(size, 32), dtype=np.uint8)
+        index = PDQIndex.build(np.arange(size), codes, background_compaction=False)
+        queries = [codes[i : i + 1].copy() for i in range(0, 700, 7)]  # each finds its own row
+        turn = iter(range(10**9))
+        cpu, wall = cpu_per_call(lambda x=index, q=queries, t=turn: x.search(q[next(t) % len(q)], RADIUS),
+                                 args.rounds, 500)
+        growth.append({"main": size, "layout": index.stats()["layout"], "search_cpu_us": round(cpu, 1),
+                       "search_wall_us": round(wall, 1)})
+        del index
         for delta in sorted({4096, PDQIndex(delta_limit=4096).merge_at(size)}):
             best_cpu = best_wall = float("inf")
             for _ in range(args.rounds):
@@ -99,6 +110,7 @@ def main() -> int:
                            "merge_wall_s": round(best_wall, 3),
                            "merge_cpu_us_per_new_hash": round(best_cpu / delta * 1e6, 1)})
     out["merges"] = merges
+    out["main_search"] = growth
     out["load_average_after"] = f"{os.getloadavg()[0]:.2f}"
     if args.json:
         print(json.dumps(out))
@@ -112,6 +124,9 @@ def main() -> int:
         for m in merges:
             print(f"  {m['main']:>9} {m['delta_rows']:>6}  {m['merge_cpu_s']:>6}  {m['merge_wall_s']:>6}"
                   f"  {m['merge_cpu_us_per_new_hash']}")
+        print("one query against the main segment: main  CPU µs  layout")
+        for g in growth:
+            print(f"  {g['main']:>9}  {g['search_cpu_us']:>7}  {g['layout']}")
     return 0
 
 
