@@ -244,8 +244,8 @@ def _range_search_flat(
     contiguous array (`columns`, (4, n), kept with the delta), and keeps the rows whose first half is within
     the radius: a distance is at least that of its first half, so no row within the radius is left out,
     and a random row passes with a chance of about 1 in 100,000 at radius 31. Only those are compared in
-    full. Half the passes over the delta of the four-word sum (the search of main at f5c03e2): 23 against
-    50 µs of CPU for one query and 16,384 rows, 2.5 times less at 4,096 (benchmarks/pdq_delta.py)."""
+    full. Half the passes over the delta of the four-word sum (the search of main at f5c03e2): 26 against
+    76 µs of CPU for one query and 16,384 rows, 10 against 25 at 4,096 (benchmarks/pdq_delta.py, load 4)."""
     nq, n = len(queries), len(codes)
     if nq == 0 or n == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -259,6 +259,8 @@ def _range_search_flat(
             half = np.bitwise_count(cols[0] ^ q[0])  # uint8: a half differs in at most 128 bits
             half += np.bitwise_count(cols[1] ^ q[1])
             rows = np.flatnonzero(half <= radius)
+            if not len(rows):  # the usual answer: nothing to compare in full
+                return rows, rows, np.zeros(0, dtype=np.int32)
             qidx = np.zeros(len(rows), dtype=np.int64)
         else:
             half = np.bitwise_count(cols[0][None, :] ^ query_words[:, 0:1])
