@@ -167,6 +167,30 @@ def test_additions_and_removals_are_visible_to_the_next_search(background: bool,
     assert as_sets(index.search(queries, 31), len(queries)) == brute_force(all_codes, all_labels, queries, 31, alive)
 
 
+@pytest.mark.parametrize("layout_name", ["16 x 16 bits", "13 x 19-20 bits"])
+def test_merged_rows_are_found_in_every_bucket_the_first_and_last_included(layout_name: str) -> None:
+    """A merge that keeps every row appends the new ones to each table's buckets: the hashes found afterwards
+    are those brute force finds, merge after merge, for new rows whose chunks are all zeros or all ones (the
+    first and last bucket of every table), copies of rows already held (a bucket that grows) and new ones."""
+    rng = np.random.default_rng(40)
+    bank = _bank(41, 3000, 1000)
+    index = PDQIndex.build(np.arange(len(bank)), bank, layout=LAYOUTS[layout_name], delta_limit=300,
+                           background_compaction=False)
+    held_codes, held_labels = [bank], [np.arange(len(bank))]
+    edges = np.stack([np.zeros(32, dtype=np.uint8), np.full(32, 255, dtype=np.uint8)])
+    for step in range(4):
+        block = np.concatenate([edges, bank[rng.integers(0, len(bank), 100)], random_hashes(rng, 200)])
+        labels = np.arange(len(block)) + 10_000 * (step + 1)
+        index.add(labels, block)
+        held_codes.append(block)
+        held_labels.append(labels)
+        assert index.stats()["delta_rows"] == 0  # merged: 302 rows reach the delta's limit
+        codes, all_labels = np.concatenate(held_codes), np.concatenate(held_labels)
+        queries = np.concatenate([edges, flip_bits(rng, block[2::20], 0, 31), _queries(42 + step, bank, 20)])
+        assert as_sets(index.search(queries, 31), len(queries)) == brute_force(codes, all_labels, queries, 31)
+    assert index.compactions == 4
+
+
 def test_remove_then_add_again_and_missing_labels() -> None:
     bank = _bank(10, 2000, 0)
     index = PDQIndex.build(np.arange(2000), bank)
@@ -361,6 +385,44 @@ def test_the_delta_is_searched_exactly(radius: int, n_queries: int) -> None:
     assert as_sets(index.search(queries, radius), len(queries)) == expected
     for q, found in enumerate(expected):  # each query's complement: found at 256 only, at distance 256
         assert ((int(labels[q]), 256) in found) == (radius == 256)
+
+
+def _flipped_in(code: np.ndarray, byte_range: range, count: int, rng: np.random.Generator) -> np.ndarray:
+    """`code` with `count` bits flipped, all within the bytes of `byte_range`."""
+    bits = np.unpackbits(code.copy())
+    positions = rng.choice(np.arange(8 * byte_range.start, 8 * byte_range.stop), size=count, replace=False)
+    bits[positions] ^= 1
+    return np.packbits(bits)
+
+
+@pytest.mark.parametrize("n_queries", [1, 5])
+def test_the_delta_misses_nothing_whose_differences_lie_in_one_half(n_queries: int) -> None:
+    """The delta is searched half a hash first (its first 16 bytes), then in full: a hash whose 31 differing
+    bits all lie in either half is found at radius 31, as is one with 16 and 15 split between the halves;
+    32 differing bits, however split, are not."""
+    rng = np.random.default_rng(30)
+    queries = random_hashes(rng, n_queries)
+    first, second = range(0, 16), range(16, 32)
+    cases = [  # (bits flipped in the first half, in the second, found at 31)
+        (31, 0, True), (0, 31, True), (16, 15, True), (1, 30, True), (0, 0, True),
+        (32, 0, False), (0, 32, False), (16, 16, False), (31, 1, False), (1, 31, False)]
+    added, labels, expected = [], [], [set() for _ in range(n_queries)]
+    for q in range(n_queries):
+        for c, (in_first, in_second, found) in enumerate(cases):
+            code = _flipped_in(_flipped_in(queries[q], first, in_first, rng), second, in_second, rng)
+            label = 1000 * q + c
+            added.append(code)
+            labels.append(label)
+            if found:
+                expected[q].add((label, in_first + in_second))
+    index = PDQIndex.build([1], random_hashes(rng, 1), delta_limit=10**6)  # the main holds one unrelated hash
+    filler = random_hashes(rng, 3000)  # unrelated rows around them (none within 31 of a query: about 2^-150)
+    index.add(np.arange(len(filler)) + 10**6, filler)
+    index.add(labels, np.array(added))
+    assert index.stats()["delta_rows"] == len(filler) + len(added)
+    assert as_sets(index.search(queries, 31), n_queries) == expected
+    for q in range(n_queries):  # one query at a time, as a lookup of one image sends it
+        assert as_sets(index.search(queries[q : q + 1], 31), 1) == [expected[q]]
 
 
 def test_a_big_main_segment_waits_for_a_bigger_delta() -> None:

@@ -84,6 +84,46 @@ def test_a_change_made_by_one_process_matches_in_another_within_a_second(instanc
         assert here.matcher(session).lookup(FileSignals(md5="a" * 32)).hits == ()
 
 
+def test_lookups_open_a_session_only_when_the_change_log_is_due_a_look(instance: Instance,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """/m/lookup and the benchmark take the matcher through `current`: between looks at the change log a lookup
+    opens no session; once a look is due it opens one and finds what another process added; while another
+    thread is applying the change log, a lookup goes on with the matcher as it stands instead of waiting."""
+    import threading
+    from contextlib import contextmanager
+
+    import tipline.store.banks as banks_module
+
+    opened: list[int] = []
+
+    @contextmanager
+    def reading():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        with instance.db.read_session() as session:
+            yield session
+
+    sync = MatcherSync()
+    with instance.db.transaction() as session:
+        instance.banks.create(session, "known", "known_material", SUPERVISOR)
+    monkeypatch.setattr(banks_module, "SYNC_INTERVAL", 3600.0)
+    loaded = sync.current(reading)
+    assert len(opened) == 1  # the first lookup loads the banks
+    with instance.db.transaction() as session:
+        instance.banks.add_entries(session, "known", [BankEntry("known", "md5", "b" * 32)], SUPERVISOR)
+    for _ in range(20):
+        assert sync.current(reading) is loaded
+    assert len(opened) == 1  # no look due: no session
+    monkeypatch.setattr(banks_module, "SYNC_INTERVAL", 0.0)
+    assert [m.bank.name for m in sync.current(reading).lookup(FileSignals(md5="b" * 32)).hits] == ["known"]
+    assert len(opened) == 2
+    with sync._lock:  # as while another thread applies the change log
+        answered = []
+        other = threading.Thread(target=lambda: answered.append(sync.current(reading)))
+        other.start()
+        other.join(timeout=5)
+        assert answered == [loaded] and len(opened) == 2
+
+
 def test_another_process_takes_each_change_whatever_its_ids(instance: Instance) -> None:
     """A change's entries are read as one id range when they are nearly contiguous (a fetch's page), where
     another bank's entry or an entry of no change may sit between them, and by their ids otherwise: either
@@ -114,6 +154,34 @@ def test_another_process_takes_each_change_whatever_its_ids(instance: Instance) 
     assert (entry.value, entry.source, entry.source_id, entry.classification, entry.added_by, entry.added_at) == (
         f"{10_013:032x}", "X", "r10013", Classification.A1, "fetch", now)
     assert [m.entry.entry_id for m in matcher.lookup(FileSignals(md5=f"{10_950:032x}")).hits] == [10_950]
+
+
+def test_a_malformed_stored_value_is_left_out_and_the_rest_of_its_change_taken(instance: Instance) -> None:
+    """Entries taken from the change log are built as stored ones, their values checked again: a row whose
+    value is not a canonical hash of its type (written by hand, or by another version) is left out; the
+    entries beside it in the same change match (upper-case hex in its lower-case form)."""
+    from tipline.domain.base import utc_now
+    from tipline.store.tables import BankChangeRow, BankEntryRow, BankRow
+
+    there = MatcherSync()
+    with instance.db.transaction() as session:
+        instance.banks.create(session, "a", "known_material", SUPERVISOR)
+        there.matcher(session)
+        bank_id = session.execute(select(BankRow.id).where(BankRow.name == "a")).scalar_one()
+    now = utc_now()
+    values = {20_001: ("md5", "c" * 32), 20_002: ("pdq", "zz" * 32), 20_003: ("md5", "D" * 32),
+              20_004: ("pdq", "e" * 64), 20_005: ("md5", "f" * 31)}
+    with instance.db.transaction() as session:
+        session.add_all([BankEntryRow(id=i, bank_id=bank_id, signal_type=kind, value=value, source="X",
+                                      source_id=f"r{i}", added_by="fetch", added_at=now, enabled=True,
+                                      changed_at=now) for i, (kind, value) in values.items()])
+        session.flush()
+        session.add(BankChangeRow(bank_id=bank_id, action="add", entry_ids={"ids": list(values)}, at=now))
+    with instance.db.read_session() as session:
+        matcher = there.matcher(session, fresh=True)
+    assert sorted(e.entry_id for e in matcher.entries()) == [20_001, 20_003, 20_004]
+    assert matcher.entry(20_003).value == "d" * 32  # type: ignore[union-attr]  # held: asserted just above
+    assert [m.entry.entry_id for m in matcher.lookup(FileSignals(pdq=["e" * 64])).hits] == [20_004]
 
 
 def test_files_are_matched_in_the_pipeline_rotated_copies_too(instance: Instance) -> None:

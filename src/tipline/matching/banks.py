@@ -114,6 +114,29 @@ class BankEntry:
         if self.added_at is not None and self.added_at.tzinfo is None:
             raise ValueError("added_at must be timezone-aware (UTC)")
 
+    @staticmethod
+    def stored(bank: str, signal_type: SignalType, value: str, source: str | None, source_id: str | None,
+               classification: Classification | None, series: str | None, added_by: str | None,
+               added_at: datetime | None, enabled: bool, entry_id: int) -> BankEntry:
+        """An entry read back from the database, its fields already of their types (signal type, classification,
+        a timezone-aware time): only its value is checked again (SignalError when it is not a canonical value of
+        its type). Half the CPU of the constructor (2 against 4 µs), which every process paid for each entry
+        a fetch adds when it took them from the change log."""
+        entry = object.__new__(BankEntry)
+        put = object.__setattr__
+        put(entry, "bank", bank)
+        put(entry, "signal_type", signal_type)
+        put(entry, "value", normalize_signal(signal_type, value))
+        put(entry, "source", source)
+        put(entry, "source_id", source_id)
+        put(entry, "classification", classification)
+        put(entry, "series", series)
+        put(entry, "added_by", added_by)
+        put(entry, "added_at", added_at)
+        put(entry, "enabled", enabled)
+        put(entry, "entry_id", entry_id)
+        return entry
+
     def replace(self, **changes: object) -> BankEntry:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # field values of any type: __post_init__ validates them again

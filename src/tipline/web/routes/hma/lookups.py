@@ -79,8 +79,8 @@ async def lookup_signal(
     instance = request.app.state.instance
 
     def work() -> LookupResult:
-        with instance.db.read_session() as session:  # reads only: on SQLite a writer (a fetch) does not hold it up
-            matcher = instance.matching.matcher(session)
+        # a session (read only: on SQLite a writer, a fetch, does not hold it up) only when the change log is due
+        matcher = instance.matching.current(instance.db.read_session)
         found: LookupResult = matcher.lookup_signal(kind, signal)
         return found
 
@@ -118,8 +118,8 @@ async def lookup_upload(
         groups = {"video_md5": {SignalType.MD5, SignalType.VIDEO_MD5}, "vpdq": {SignalType.VPDQ}}
 
     def work() -> LookupResult:
-        with instance.db.read_session() as session:  # reads only: on SQLite a writer (a fetch) does not hold it up
-            matcher = instance.matching.matcher(session)
+        # a session (read only: on SQLite a writer, a fetch, does not hold it up) only when the change log is due
+        matcher = instance.matching.current(instance.db.read_session)
         found: LookupResult = matcher.lookup(query)
         return found
 
