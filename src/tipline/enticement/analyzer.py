@@ -28,9 +28,6 @@ IMAGE_REQUEST, SEXUAL_TALK, SENDS_SEXUAL_CONTENT, MEETING_REQUEST = ACCESS
 THREAT = T["sextortion_threat"]
 NO_TACTICS = [0.0] * len(TACTICS)
 LEGITIMATE_CONTEXT = ("sport", "school", "family", "trade")
-ONE_SIDED_CONTEXT = 3
-"""Rule 5 in a one-sided excerpt: how many mentions of a team, school, family or trade by the author alone show the
-known relationship that the partner's side would otherwise confirm."""
 PARTNER_VISIBLE_CUES = ("minor_life", "distress", "sport", "school", "family", "trade")
 
 AUTHOR_FEATURES: tuple[str, ...] = (
@@ -459,13 +456,8 @@ def apply_rules(state: ConversationState, author: str, risk: float,
     #    the conversation is plainly between a coach, teacher, relative or trading partner and the child (the
     #    author talks about the team, school, family or the trade, and the child does too or the author does so
     #    repeatedly), and there is no sexual talk, own images or threat: at most medium.
-    own_context = sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT)
-    partners_context = sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT)
-    # An excerpt of one side only (the partners wrote nothing: a court transcript, a platform's excerpt) cannot
-    # show the child's side of the context, so there the author's own repeated mentions stand for it.
-    silent_partners = bool(partners) and all(p.messages == 0 for p in partners)
-    if (risk > 0.55 and own_context >= 1
-            and (partners_context >= 1 or (silent_partners and own_context >= ONE_SIDED_CONTEXT))
+    if (risk > 0.55 and sum(s.cues.get(c, 0) for c in LEGITIMATE_CONTEXT) >= 1
+            and sum(p.cues.get(c, 0) for p in partners for c in LEGITIMATE_CONTEXT) >= 1
             and max(m[SEXUAL_TALK], m[SENDS_SEXUAL_CONTENT], m[THREAT]) < ON):
         risk = 0.55
         fired.append("known relationship: team, school, family or trade context and no sexual talk or threat")
