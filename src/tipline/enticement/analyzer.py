@@ -20,6 +20,8 @@ SEVERE = [T[t] for t in ("risk_check", "secrecy", "platform_move", "sexual_talk"
                          "sends_sexual_content", "meeting_request", "sextortion_threat")]
 GROOMING = [T[t] for t in TACTICS if t != "rapport"]
 ON = 0.5  # a tactic probability at or above this counts as shown
+THREAT_DEMAND_WINDOW: int | None = 8
+"""Rule 1: how many of the author's messages may lie between a clear threat and a demand."""
 ISOLATION = [T[t] for t in ("risk_check", "secrecy", "platform_move")]
 ACCESS = [T[t] for t in ("image_request", "sexual_talk", "sends_sexual_content", "meeting_request")]
 RAPPORT, AGE_PROBE, PERSONAL_INFO, INCENTIVE = T["rapport"], T["age_probe"], T["personal_info"], T["incentive"]
@@ -164,8 +166,11 @@ class AuthorState:
         "severe_direct",
         "severe_sum",
         "tactic_messages",
+        "demand_at",
+        "strong_threat_at",
         "threat_messages",
         "threat_rule",
+        "threat_with_demand",
         "claimed_age",
         "cues",
         "distress_after_threat",
@@ -204,6 +209,12 @@ class AuthorState:
         self.disclosure_messages: list[str] = []
         self.threat_messages = 0
         self.threat_rule = False
+        self.strong_threat_at: int | None = None
+        """The author's message number (0-based) of their last message that reads as a threat (>= 0.8)."""
+        self.demand_at: int | None = None
+        """... of their last demand (a demand's words, or a clear image request)."""
+        self.threat_with_demand = False
+        """A threat and a demand came within THREAT_DEMAND_WINDOW of each other's messages (rule 1)."""
         self.severe_direct = 0
 
     def age(self) -> int | None:
@@ -261,6 +272,22 @@ class ConversationState:
             state = self.authors[author] = AuthorState(author, None)
         return state
 
+    @staticmethod
+    def _threat_and_demand(state: AuthorState, own: list[float], cues: dict[str, int]) -> None:
+        """Rule 1's nearness: a message that reads as a threat (>= 0.8) and a demand within THREAT_DEMAND_WINDOW of
+        each other among the author's messages. A long chat of innocent lines (a relative's surprise, a tutor's
+        timed paper) can hold a line that reads as a threat and, fifty lines later, a photo asked for; a
+        sextortionist's threat and demand come together."""
+        at = state.messages
+        window = THREAT_DEMAND_WINDOW if THREAT_DEMAND_WINDOW is not None else 1 << 30
+        if own[THREAT] >= 0.8:
+            state.strong_threat_at = at
+        if cues.get("demand") or own[IMAGE_REQUEST] >= 0.8:
+            state.demand_at = at
+        if (state.strong_threat_at is not None and state.demand_at is not None
+                and abs(state.demand_at - state.strong_threat_at) <= window):
+            state.threat_with_demand = True
+
     def partners(self, author: str) -> list[AuthorState]:
         """Every other author who wrote or whose age is known."""
         return [s for a, s in self.authors.items() if a != author and (s.messages > 0 or s.age() is not None)]
@@ -298,6 +325,7 @@ class ConversationState:
             state.threat_seen = True
             state.threat_messages += 1
         cues = reading.cues
+        self._threat_and_demand(state, own, cues)
         if cues.get("distress") and any(p.threat_seen for p in partners):
             state.distress_after_threat = True
         state.severe_sum += severe_max
@@ -414,9 +442,13 @@ def apply_rules(state: ConversationState, author: str, risk: float,
     threat = m[THREAT]
     # 1. Sextortion: a clear threat plus a demand (money, gift cards, more images) is critical whatever came before.
     #    "Clear": the threat rule's words, or threats in two messages (one message's meaning alone is not enough).
-    #    The demand is a demand's words ("150 in steam cards", "two more by tonight") or a clear image request.
+    #    The demand is a demand's words ("150 in steam cards", "two more by tonight") or a clear image request, and
+    #    since v6.1 it comes within THREAT_DEMAND_WINDOW of the author's messages of a threat
+    #    (`ConversationState._threat_and_demand`; None: anywhere, as before).
     demand = bool(s.cues.get("demand")) or m[IMAGE_REQUEST] >= 0.8
-    if threat >= 0.8 and demand and (s.threat_rule or s.threat_messages >= 2) and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
+    near = THREAT_DEMAND_WINDOW is None or s.threat_with_demand
+    coerced = threat >= 0.8 and demand and near and (s.threat_rule or s.threat_messages >= 2)
+    if coerced and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
     # 1b. Age, then access: the author asked the partner's age and afterwards asked for pictures, a meeting or
