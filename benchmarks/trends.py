@@ -23,12 +23,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -112,114 +112,138 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a throwaway SQLite database")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--stage-sample", type=int, default=300)
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the tables in the database at the end (for --reuse; PostgreSQL)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the reports and counts a --keep run left (pending migrations applied): "
+                             "no generation, no rebuild")
     args = parser.parse_args()
     whole = time.perf_counter()
     print(f"load average at start {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as data:
         instance = Instance(make_settings(Path(data), args.database_url))
-        if args.database_url:
+        if args.database_url and not args.reuse:
             with instance.db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(instance.db)
         backend = instance.db.engine.dialect.name
         days = 3 * 365
         end = utc_now().date()
-        surge = max(30, args.reports // 3000)
-        # the generator's mean per day three years ago, for about N reports in all: it grows 40 % a year and
-        # has seasons (the mean of each day as the generator works it out, summed)
-        shape = sum(1.4 ** (3 - (days - 1 - offset) / 365.25) * season(end - timedelta(days=days - 1 - offset))
-                    for offset in range(days))
-        per_day = max(0.0, args.reports - 3 * surge - 6) / shape
-        plan = HistoryPlan(end=end, days=days, per_day=per_day, surge_per_day=surge)
-        with instance.db.transaction() as session:
-            accounts = _accounts(instance, session)
-            instance.accounts.add_user(session, "boss", Role.SUPERVISOR, Actor.system("bench"), password=PASSWORD)
-        # made and stored in chunks (a day's reports at a time from the generator, 5,000 per transaction by the
-        # bulk insert: COPY on PostgreSQL), so that a million reports (about 20 KB each in memory) fit
-        generated = inserted = 0.0
-        count = 0
-        rows = iterate_history(plan, accounts)
-        cpu = time.process_time()
-        while True:
-            started = time.perf_counter()
-            chunk = list(islice(rows, 5000))
-            generated += time.perf_counter() - started
-            if not chunk:
-                break
-            started = time.perf_counter()
+        if args.reuse:
             with instance.db.transaction() as session:
-                insert_many(session, ReportRow.__table__, chunk)
-            inserted += time.perf_counter() - started
-            count += len(chunk)
-        print(f"backend {backend}: {count:,} reports generated in {generated:.0f} s, stored in {inserted:.0f} s "
-              f"({time.process_time() - cpu:.0f} s CPU in this process)")
-        if backend == "postgresql":
-            with instance.db.engine.begin() as connection:
-                connection.execute(text("ANALYZE reports"))
-
-        # first from empty tables (building the counts the rest measures), then `tipline trends rebuild` as
-        # an operator runs it, over the counts already there
-        for which in ("from empty tables", "over the counts (tipline trends rebuild)"):
-            started, cpu = time.perf_counter(), time.process_time()
-            result = rebuild(instance)
-            took, cpu = time.perf_counter() - started, time.process_time() - cpu
-            print(f"rebuild {which}: {result['reports']:,} reports, {result['facts']:,} facts, {result['counts']:,} "
-                  f"daily counts in {took:.1f} s ({cpu:.1f} s CPU in this process; {result['reports'] / took:,.0f} "
-                  f"reports/s; 1,000,000 would take {1_000_000 / (result['reports'] / took) / 60:.1f} min)")
-        if backend == "postgresql":
-            with instance.db.engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
-
-        with instance.db.transaction() as session:
-            newest = list(session.execute(select(ReportRow.id).order_by(ReportRow.id.desc())
-                                          .limit(args.stage_sample)).scalars())
-            # a quiet day two months back: no alert to continue (the newest days hold the surge, whose reports
-            # each continue several alerts)
-            quiet_day = datetime.combine(utc_now().date() - timedelta(days=60), datetime.min.time(), UTC)
-            quiet = list(session.execute(select(ReportRow.id).where(ReportRow.received_at >= quiet_day)
-                                         .order_by(ReportRow.received_at, ReportRow.id)
-                                         .limit(args.stage_sample)).scalars())
-        measure_stage(instance, newest, "the newest reports (the surge's days)")
-        measure_stage(instance, quiet, "reports of a quiet day two months back")
-
-        app = create_app(instance, run_worker=False)
-        client = TestClient(app, base_url="http://testserver", follow_redirects=False)
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        assert client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": token}).status_code == 303
-        end = utc_now().date()
-        pages = [f"/trends?dimension={d}&period={p}" for d, p in
-                 (("annotation", "month"), ("incident_type", "day"), ("source", "week"), ("platform", "year"),
-                  ("age_band", "month"))]
-        for url in pages + [f"/trends/reports?dimension=annotation&value=sextortion&from={end - timedelta(days=30)}&to={end}",
-                            "/trends/alerts", "/supervisor"]:
-            client.get(url)  # warm
-            samples = []
-            cpu = time.process_time()
-            for _ in range(args.requests):
-                begun = time.perf_counter()
-                response = client.get(url)
-                samples.append(time.perf_counter() - begun)
-                assert response.status_code == 200, (url, response.status_code)
-            print(f"GET {url}: {percentiles(samples)}, CPU {(time.process_time() - cpu) / args.requests * 1000:.0f} ms mean")
-        samples = []
-        cpu = time.process_time()
-        first_day = end - timedelta(days=days - 1)
-        for _ in range(args.requests):
-            begun = time.perf_counter()
-            with instance.db.transaction() as session:
-                document = published.report(session, first_day, end, ["incident_type", "annotation", "victim_sex"],
-                                            by="month")
-                published.as_json(document)
-            samples.append(time.perf_counter() - begun)
-        print(f"stats report (3 years by month, 3 dimensions): {percentiles(samples)}, "
-              f"CPU {(time.process_time() - cpu) / args.requests * 1000:.0f} ms mean")
-        print(f"benchmark took {(time.perf_counter() - whole) / 60:.1f} min, at most "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB resident; load average now "
-              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        if args.database_url:
+                kept = session.execute(select(func.count()).select_from(ReportRow)).scalar_one()
+                last_received = session.execute(select(func.max(ReportRow.received_at))).scalar_one()
+            if not kept or last_received is None:
+                parser.error("--reuse needs the reports of an earlier --keep run in --database-url")
+            # the days are counted back from the kept reports' last day, as when they were made
+            end = last_received.date()
+            print(f"backend {backend}: reusing {kept:,} reports (the last received on {end})")
+        else:
+            generate_and_rebuild(instance, args.reports, days, end)
+        measure_all(instance, args, days, end)
+        if args.database_url and not args.keep:
             Base.metadata.drop_all(instance.db.engine)
         instance.db.engine.dispose()
+    print(f"benchmark took {(time.perf_counter() - whole) / 60:.1f} min, at most "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB resident; load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def generate_and_rebuild(instance: Instance, reports: int, days: int, end: date) -> None:
+    """About `reports` reports of three years to `end` made and stored, then every count rebuilt twice."""
+    backend = instance.db.engine.dialect.name
+    surge = max(30, reports // 3000)
+    # the generator's mean per day three years ago, for about N reports in all: it grows 40 % a year and
+    # has seasons (the mean of each day as the generator works it out, summed)
+    shape = sum(1.4 ** (3 - (days - 1 - offset) / 365.25) * season(end - timedelta(days=days - 1 - offset))
+                for offset in range(days))
+    per_day = max(0.0, reports - 3 * surge - 6) / shape
+    plan = HistoryPlan(end=end, days=days, per_day=per_day, surge_per_day=surge)
+    with instance.db.transaction() as session:
+        accounts = _accounts(instance, session)
+        instance.accounts.add_user(session, "boss", Role.SUPERVISOR, Actor.system("bench"), password=PASSWORD)
+    # made and stored in chunks (a day's reports at a time from the generator, 5,000 per transaction by the
+    # bulk insert: COPY on PostgreSQL), so that a million reports (about 20 KB each in memory) fit
+    generated = inserted = 0.0
+    count = 0
+    rows = iterate_history(plan, accounts)
+    cpu = time.process_time()
+    while True:
+        started = time.perf_counter()
+        chunk = list(islice(rows, 5000))
+        generated += time.perf_counter() - started
+        if not chunk:
+            break
+        started = time.perf_counter()
+        with instance.db.transaction() as session:
+            insert_many(session, ReportRow.__table__, chunk)
+        inserted += time.perf_counter() - started
+        count += len(chunk)
+    print(f"backend {backend}: {count:,} reports generated in {generated:.0f} s, stored in {inserted:.0f} s "
+          f"({time.process_time() - cpu:.0f} s CPU in this process)")
+    if backend == "postgresql":
+        with instance.db.engine.begin() as connection:
+            connection.execute(text("ANALYZE reports"))
+
+    # first from empty tables (building the counts the rest measures), then `tipline trends rebuild` as
+    # an operator runs it, over the counts already there
+    for which in ("from empty tables", "over the counts (tipline trends rebuild)"):
+        started, cpu = time.perf_counter(), time.process_time()
+        result = rebuild(instance)
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"rebuild {which}: {result['reports']:,} reports, {result['facts']:,} facts, {result['counts']:,} "
+              f"daily counts in {took:.1f} s ({cpu:.1f} s CPU in this process; {result['reports'] / took:,.0f} "
+              f"reports/s; 1,000,000 would take {1_000_000 / (result['reports'] / took) / 60:.1f} min)")
+    if backend == "postgresql":
+        with instance.db.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+
+
+def measure_all(instance: Instance, args: argparse.Namespace, days: int, end: date) -> None:
+    """The stage on the newest reports and on a quiet day, then the pages and the stats report."""
+    with instance.db.transaction() as session:
+        newest = list(session.execute(select(ReportRow.id).order_by(ReportRow.id.desc())
+                                      .limit(args.stage_sample)).scalars())
+        # a quiet day two months back: no alert to continue (the newest days hold the surge, whose reports
+        # each continue several alerts)
+        quiet_day = datetime.combine(end - timedelta(days=60), datetime.min.time(), UTC)
+        quiet = list(session.execute(select(ReportRow.id).where(ReportRow.received_at >= quiet_day)
+                                     .order_by(ReportRow.received_at, ReportRow.id)
+                                     .limit(args.stage_sample)).scalars())
+    measure_stage(instance, newest, "the newest reports (the surge's days)")
+    measure_stage(instance, quiet, "reports of a quiet day two months back")
+
+    app = create_app(instance, run_worker=False)
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": token}).status_code == 303
+    pages = [f"/trends?dimension={d}&period={p}" for d, p in
+             (("annotation", "month"), ("incident_type", "day"), ("source", "week"), ("platform", "year"),
+              ("age_band", "month"))]
+    for url in pages + [f"/trends/reports?dimension=annotation&value=sextortion&from={end - timedelta(days=30)}&to={end}",
+                        "/trends/alerts", "/supervisor"]:
+        client.get(url)  # warm
+        samples = []
+        cpu = time.process_time()
+        for _ in range(args.requests):
+            begun = time.perf_counter()
+            response = client.get(url)
+            samples.append(time.perf_counter() - begun)
+            assert response.status_code == 200, (url, response.status_code)
+        print(f"GET {url}: {percentiles(samples)}, CPU {(time.process_time() - cpu) / args.requests * 1000:.0f} ms mean")
+    samples = []
+    cpu = time.process_time()
+    first_day = end - timedelta(days=days - 1)
+    for _ in range(args.requests):
+        begun = time.perf_counter()
+        with instance.db.transaction() as session:
+            document = published.report(session, first_day, end, ["incident_type", "annotation", "victim_sex"],
+                                        by="month")
+            published.as_json(document)
+        samples.append(time.perf_counter() - begun)
+    print(f"stats report (3 years by month, 3 dimensions): {percentiles(samples)}, "
+          f"CPU {(time.process_time() - cpu) / args.requests * 1000:.0f} ms mean")
 
 
 if __name__ == "__main__":
