@@ -28,7 +28,7 @@ from itertools import islice
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -40,10 +40,12 @@ from tipline.domain.audit import Actor  # noqa: E402
 from tipline.domain.base import utc_now  # noqa: E402
 from tipline.domain.roles import Role  # noqa: E402
 from tipline.instance import Instance  # noqa: E402
+from tipline.pipeline.engine.runner import run_next_of_stage  # noqa: E402
+from tipline.pipeline.stages import STAGES, Stage  # noqa: E402
 from tipline.pipeline.stages.count_trends import count_trends  # noqa: E402
 from tipline.store.bulk import insert_many  # noqa: E402
 from tipline.store.schema import upgrade  # noqa: E402
-from tipline.store.tables import Base, ReportRow  # noqa: E402
+from tipline.store.tables import Base, PipelineJob, ReportRow  # noqa: E402
 from tipline.trends import published  # noqa: E402
 from tipline.trends.cache import cache_of  # noqa: E402
 from tipline.trends.counting import count_report, rebuild  # noqa: E402
@@ -67,9 +69,9 @@ def percentiles(samples: list[float]) -> str:
 
 
 
-def measure_stage(instance: Instance, sample: list[int], label: str) -> None:
-    """Time count_report, then the count_trends stage, on reports taken out of the counts first (as if
-    never counted: the stage then writes what a first pass writes)."""
+def uncount(instance: Instance, sample: list[int]) -> None:
+    """Take these reports out of the counts (as if never counted: counting them then writes what a first
+    pass writes)."""
     with instance.db.transaction() as session:
         saved = dict(session.execute(select(ReportRow.id, ReportRow.received_at)
                                      .where(ReportRow.id.in_(sample))).all())
@@ -79,6 +81,11 @@ def measure_stage(instance: Instance, sample: list[int], label: str) -> None:
         for report_id, at in saved.items():
             session.execute(update(ReportRow).where(ReportRow.id == report_id).values(received_at=at))
     cache_of(instance).clear()
+
+
+def measure_stage(instance: Instance, sample: list[int], label: str) -> None:
+    """Time count_report, then the count_trends stage, on reports taken out of the counts first."""
+    uncount(instance, sample)
     # each timed inside a transaction already begun (as the stage runs in the job's transaction, whose
     # BEGIN the job pays whether or not trends are counted); the commit is not counted either
     counting_only, cpu_counting = [], []
@@ -104,6 +111,43 @@ def measure_stage(instance: Instance, sample: list[int], label: str) -> None:
             cpu_stage.append(time.process_time() - cpu)
     print(f"count_trends stage (count + detector), {len(sample)} of {label}: {per_report(timings)} per report, "
           f"CPU {statistics.mean(cpu_stage) * 1000:.2f} ms mean")
+
+
+def measure_job(instance: Instance, sample: list[int], label: str) -> None:
+    """What counting adds to the pipeline, commit included: the count_trends job as a worker runs it (claimed
+    in one transaction; then the stage, the job completed, the next stage queued and the commit in another),
+    its stage only counting (no detector), against the same job whose stage does nothing. Run in turns, one
+    report at a time, each report taken out of the counts before its counting job."""
+    jobs = {"counting": Stage("count_trends", "benchmark: counting only",
+                              lambda _context, session, report_id: count_report(session, report_id)),
+            "nothing": Stage("count_trends", "benchmark: an empty stage", lambda _context, _session, _report: None)}
+    timings: dict[str, list[float]] = {name: [] for name in jobs}
+    cpu: dict[str, list[float]] = {name: [] for name in jobs}
+    original = STAGES["count_trends"]
+    try:
+        for turn, report_id in enumerate(sample):
+            for name in (list(jobs) if turn % 2 == 0 else list(jobs)[::-1]):
+                if name == "counting":
+                    uncount(instance, [report_id])
+                with instance.db.transaction() as session:
+                    instance.jobs.enqueue(session, report_id, "count_trends")
+                STAGES["count_trends"] = jobs[name]
+                begun, started = time.perf_counter(), time.process_time()
+                outcome = run_next_of_stage(instance, "benchmark", report_id, "count_trends")
+                timings[name].append(time.perf_counter() - begun)
+                cpu[name].append(time.process_time() - started)
+                STAGES["count_trends"] = original
+                assert outcome == "done", outcome
+    finally:
+        STAGES["count_trends"] = original
+        with instance.db.transaction() as session:
+            session.execute(delete(PipelineJob).where(PipelineJob.report_id.in_(sample)))
+    added = [a - b for a, b in zip(timings["counting"], timings["nothing"], strict=True)]
+    print(f"count_trends job, {len(sample)} of {label}: counting {per_report(timings['counting'])}, CPU "
+          f"{statistics.mean(cpu['counting']) * 1000:.2f} ms; an empty stage {per_report(timings['nothing'])}, CPU "
+          f"{statistics.mean(cpu['nothing']) * 1000:.2f} ms; counting adds {statistics.mean(added) * 1000:.2f} ms "
+          f"(median of the pairs {statistics.median(added) * 1000:.2f} ms), CPU "
+          f"{(statistics.mean(cpu['counting']) - statistics.mean(cpu['nothing'])) * 1000:.2f} ms")
 
 
 def main() -> None:
@@ -212,6 +256,8 @@ def measure_all(instance: Instance, args: argparse.Namespace, days: int, end: da
                                      .limit(args.stage_sample)).scalars())
     measure_stage(instance, newest, "the newest reports (the surge's days)")
     measure_stage(instance, quiet, "reports of a quiet day two months back")
+    measure_job(instance, newest, "the newest reports")
+    measure_job(instance, quiet, "reports of a quiet day")
 
     app = create_app(instance, run_worker=False)
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
