@@ -2,12 +2,16 @@
 seasons, growth, a surge and a ring), then measures
 
 * rebuilding every count from the reports (`tipline trends rebuild`), and its rate extrapolated to 1,000,000;
-* keeping counts current: the count_trends stage (counting plus the detector) per report, run on reports
-  whose facts were removed first, so every run writes (the pipeline's first pass);
+* keeping counts current: counting alone and the count_trends stage (counting plus the detector) per report,
+  inside a transaction already begun, run on reports whose facts were removed first, so every run writes (the
+  pipeline's first pass); then the count_trends job as a worker runs it, counting against an empty stage in
+  turns: what counting adds to the pipeline, its share of the commit included;
 * `/trends` (several dimensions and periods), the drill-down, and the stats report: p50/p95 over repeated
   requests through the application (signed in as a supervisor).
 
     .venv/bin/python benchmarks/trends.py [--reports 100000] [--database-url postgresql+psycopg://postgres@127.0.0.1/bench]
+        [--keep]     leave the reports and counts in the database (PostgreSQL)
+        [--reuse]    measure what a --keep run left: no generation, no rebuild (20 s instead of minutes at 1,000,000)
 
 The issue's targets: /trends and the stats report p95 < 300 ms with 1,000,000 reports on PostgreSQL;
 counting < 2 ms per report; rebuilding 1,000,000 reports < 5 minutes.
