@@ -16,7 +16,7 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.store.accounts import Principal
-from tipline.store.round_trips import read_together
+from tipline.store.round_trips import read_together, run_text
 from tipline.store.tables import ReportRow
 
 ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
@@ -52,3 +52,19 @@ def test_a_list_parameter_is_refused(instance: Instance) -> None:
             return
         with pytest.raises(ValueError, match="expanding"):
             read_together(session, [(statement, {"ids": [1, 2]})])
+
+
+def test_a_textual_statement_runs_in_the_callers_transaction(instance: Instance) -> None:
+    """run_text (the counting write's way to the driver): its rows as tuples, a literal % kept, and its
+    writes part of the caller's transaction: seen by the next statement, gone with a rollback."""
+    with instance.db.transaction() as session:
+        report_id = submit_report(instance, session, ReportContent.model_validate(sample_content()),
+                                  ReportSource.ESP_JSON, ESP, received_at=LATE).id
+    change = text("UPDATE reports SET platform = :platform WHERE id = :report")
+    read = text("SELECT id, platform, '100%' FROM reports WHERE id = :report")
+    with instance.db.transaction() as session:
+        assert run_text(session, change, {"platform": "Elsewhere", "report": report_id}) == []
+        assert run_text(session, read, {"report": report_id}) == [(report_id, "Elsewhere", "100%")]
+        session.rollback()
+    with instance.db.transaction() as session:
+        assert run_text(session, read, {"report": report_id}) == [(report_id, "Chirp", "100%")]

@@ -15,8 +15,9 @@ from tipline.domain.roles import Role
 from tipline.instance import Instance
 from tipline.intake.submission import submit_report
 from tipline.store.accounts import Principal
-from tipline.store.tables import ReportRow
-from tipline.trends.counting import count_report
+from tipline.store.referrals import ReportJurisdictionRow
+from tipline.store.tables import ConversationAnalysisRow, IdentifierRow, ReportRow, TextFindingRow
+from tipline.trends.counting import count_report, rebuild
 from tipline.trends.tables import TrendCountRow, TrendFactRow
 
 ESP = Principal(Actor(ActorType.API_ACCOUNT, "1", "chirp"), Role.ESP, api_account_id=None)
@@ -98,3 +99,40 @@ def test_a_report_no_longer_received_leaves_the_counts(instance: Instance) -> No
     assert _count(instance, report_id) is None
     assert _counts(instance, "all") == {(DAY, "all", "reports"): 1}
     assert _facts(instance, report_id) == set()
+
+
+def test_the_pipelines_results_count_as_when_rebuilt(instance: Instance) -> None:
+    """What the pipeline found (a conversation's analysis, free-text findings, a payment handle, the
+    jurisdiction) counts under its dimensions, the same when one report is counted (one statement on
+    PostgreSQL) as when every report is rebuilt in batches."""
+    report_id, plain = _report(instance), _report(instance)
+    at = datetime.combine(DAY, datetime.min.time(), UTC)
+    with instance.db.transaction() as session:
+        analysis = {"source": "file", "source_ref": "1", "conversation_id": "c1", "suggested_annotations": {},
+                    "analysed_at": at}
+        session.add_all([
+            ConversationAnalysisRow(report_id=report_id, suggested_incident_type="Online Enticement of Children",
+                                    result={"tactics": [{"tactic": "flattery"}, {"tactic": "isolation"}],
+                                            "disclosure": True}, **analysis),
+            ConversationAnalysisRow(report_id=report_id, suggested_incident_type="Child Sex Trafficking",
+                                    result={}, error="not a conversation", **analysis),  # a failed analysis: none
+            TextFindingRow(report_id=report_id, path="p", kind="child_age", quote="I am 14", value="14", found_at=at),
+            TextFindingRow(report_id=report_id, path="p", kind="meeting_request", quote="q", value="v", found_at=at),
+            IdentifierRow(report_id=report_id, kind="payment", value="cashapp:$benignhandle", raw="$benignhandle",
+                          role="subject", path="p"),
+            ReportJurisdictionRow(report_id=report_id, resolution={"best": {"country": "GB", "region": "Wales"}},
+                                  suggestion={}, computed_at=at),
+        ])
+    _count(instance, report_id)
+    _count(instance, plain)
+    found = {(d, v) for _, d, v in _facts(instance, report_id)}
+    assert {("suggested_incident_type", "Online Enticement of Children"), ("tactic", "flattery"),
+            ("tactic", "isolation"), ("tactic", "meeting_request"), ("disclosure", "disclosed"),
+            ("age_band", "13-15"), ("payment_method", "cashapp"), ("country", "GB"), ("region", "GB: Wales")} <= found
+    assert ("suggested_incident_type", "Child Sex Trafficking") not in found
+    assert ("country", "GB") not in {(d, v) for _, d, v in _facts(instance, plain)}
+    counted = {rid: _facts(instance, rid) for rid in (report_id, plain)}
+    counts = _counts(instance, "tactic", "country", "all")
+    rebuild(instance)
+    assert {rid: _facts(instance, rid) for rid in (report_id, plain)} == counted
+    assert _counts(instance, "tactic", "country", "all") == counts

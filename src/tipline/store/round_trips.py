@@ -1,5 +1,5 @@
-"""Several reads in one round trip to the server, for a path that runs once per report and whose time is
-mostly waiting for the server (the count_trends stage).
+"""Several reads in one round trip to the server, and one statement sent straight to the driver, for a path
+that runs once per report and whose time is mostly waiting for the server (the count_trends stage).
 
 On PostgreSQL the statements are sent in psycopg's pipeline mode: all of them leave before the first
 answer is awaited, so the server is waited for once, not once per statement (and the transaction's BEGIN,
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -21,7 +21,9 @@ Read = tuple[Select[Any], Mapping[str, Any]]
 
 
 def read_together(session: Session, reads: Sequence[Read]) -> list[list[tuple[Any, ...]]]:
-    """The rows of each read (a SELECT and its parameters), in the caller's transaction."""
+    """The rows of each read (a SELECT and its parameters), in the caller's transaction, after the session's
+    pending changes (as session.execute)."""
+    session.flush()
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql":
@@ -42,6 +44,31 @@ def read_together(session: Session, reads: Sequence[Read]) -> list[list[tuple[An
         with cursor:
             results.append([compiled.row(row) for row in cursor.fetchall()])
     return results
+
+
+def run_text(session: Session, statement: TextClause, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one textual statement (whose parameters and columns need no conversion: ints, strings,
+    dates, lists), in the caller's transaction, after the session's pending changes (as session.execute).
+    On PostgreSQL it goes to the driver's cursor as compiled once: SQLAlchemy's execution around it (result
+    metadata, row objects) cost 0.15 ms of CPU a report in the count_trends stage's write, a quarter of the
+    stage's CPU."""
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        result = connection.execute(statement, dict(parameters))
+        return [tuple(row) for row in result] if result.returns_rows else []
+    key = (id(statement), "text")
+    found = _TEXTS.get(key)
+    if found is None or found[0] is not statement:
+        found = _TEXTS[key] = (statement, statement.compile(dialect=connection.dialect).string)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(found[1], dict(parameters))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+_TEXTS: dict[tuple[int, str], tuple[TextClause, str]] = {}
 
 
 class _Compiled:
@@ -83,4 +110,4 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled:
     return found[1]
 
 
-__all__ = ["read_together"]
+__all__ = ["read_together", "run_text"]

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from tipline.store.bulk import insert_many
 from tipline.store.referrals import ReferralOutcomeRow, ReportJurisdictionRow
-from tipline.store.round_trips import read_together
+from tipline.store.round_trips import read_together, run_text
 from tipline.store.tables import (
     ApiAccount,
     ConversationAnalysisRow,
@@ -66,12 +66,14 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
     # a batch of consecutive ids (a rebuild's, or one report's) is read by its range, the reports and their
     # results in one round trip: a thousand bound ids cost more to send and parse than the rows; rows of
     # other ids in the range are dropped below
+    # one report (the pipeline's stage) is read by `id = :one`: PostgreSQL then keeps one generic plan of each
+    # prepared statement, where a range's estimate has it plan the reports' statement again for every report
     by_range = high - low < 2 * len(ids) + 16
     if by_range:
-        found_rows, results = read_together(session, [(_reports(True), {"low": low, "high": high}),
-                                                      (_results(True), {"low": low, "high": high})])
+        which, bounds = ("one", {"one": low}) if low == high else ("range", {"low": low, "high": high})
+        found_rows, results = read_together(session, [(_reports(which), bounds), (_results(which), bounds)])
     else:
-        found_rows = [tuple(row) for row in session.execute(_reports(False), {"ids": ids})]
+        found_rows = [tuple(row) for row in session.execute(_reports("ids"), {"ids": ids})]
     rows = [row for row in found_rows if row[0] in wanted]
     if not rows:
         return {}
@@ -90,7 +92,7 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
             offender_known=public.get("offenderKnown") if source == "public_form" else None,
             priority=priority, state=state)
     if not by_range:
-        results = [tuple(row) for row in session.execute(_results(False), {"ids": list(inputs)})]
+        results = [tuple(row) for row in session.execute(_results("ids"), {"ids": list(inputs)})]
     for what, rid, _order, first, second, document in results:
         target = inputs.get(rid)
         if target is None:  # a report in the range that is not asked for
@@ -114,27 +116,35 @@ def gather(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[date,
     return {rid: (i.received_on, facts(i)) for rid, i in inputs.items()}
 
 
-@cache
-def _reports(by_range: bool) -> Select[Any]:
-    """The received reports `ids` (or those from `low` to `high`), with what gather reads of them (built once)."""
+def _chosen(column: Any, which: str) -> Any:
+    """The rows of reports `ids` ("ids"), from `low` to `high` ("range") or of the report `one` ("one")."""
+    if which == "one":
+        return column == bindparam("one")
+    if which == "range":
+        return column.between(bindparam("low"), bindparam("high"))
     report_ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
-    which = ReportRow.id.between(bindparam("low"), bindparam("high")) if by_range else ReportRow.id.in_(report_ids)
+    return column.in_(report_ids)
+
+
+@cache
+def _reports(which: str) -> Select[Any]:
+    """The received reports chosen (`_chosen`), with what gather reads of them (built once)."""
     return (select(ReportRow.id, ReportRow.received_at, ReportRow.incident_type, ReportRow.platform, ReportRow.source,
                    ReportRow.api_account_id, ReportRow.reviewed_incident_type, ReportRow.reviewed_annotations,
                    ReportRow.priority, ReportRow.state, ReportRow.content, ApiAccount.username)
             .outerjoin(ApiAccount, ApiAccount.id == ReportRow.api_account_id)
-            .where(which, ReportRow.received_at.is_not(None)))
+            .where(_chosen(ReportRow.id, which), ReportRow.received_at.is_not(None)))
 
 
 @cache
-def _results(by_range: bool) -> Select[Any]:
+def _results(chosen: str) -> Select[Any]:
     """The conversation analyses, text findings, payment identifiers, jurisdiction and referral outcomes
-    of the reports `ids` (or those from `low` to `high`) as one UNION ALL, in the order `gather` applies
-    them (built once: building the statement costs more than running it)."""
-    report_ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    of the reports chosen (`_chosen`) as one UNION ALL, in the order `gather` applies them (built once:
+    building the statement costs more than running it)."""
 
     def which(column: Any) -> Any:
-        return column.between(bindparam("low"), bindparam("high")) if by_range else column.in_(report_ids)
+        return _chosen(column, chosen)
+
     def tag(what: str) -> Any:
         return literal(what, String(20)).label("what")
 
@@ -293,8 +303,8 @@ def _write_in_one(session: Session, report_id: int, day: date | None,
     """`_WRITE_IN_ONE`: the facts and counts written in one statement. Returns the counts it changed, as
     they now are."""
     ordered = sorted(found)
-    rows = session.execute(_WRITE_IN_ONE, {"report": report_id, "day": day,
-                                           "dimensions": [d for d, _ in ordered], "values": [v for _, v in ordered]})
+    rows = run_text(session, _WRITE_IN_ONE, {"report": report_id, "day": day,
+                                             "dimensions": [d for d, _ in ordered], "values": [v for _, v in ordered]})
     return {(on, dimension, value): count for on, dimension, value, count in rows}
 
 
