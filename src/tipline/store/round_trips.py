@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, TextClause
+from sqlalchemy import CompoundSelect, Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-Read = tuple[Select[Any], Mapping[str, Any]]
+Read = tuple[Select[Any] | CompoundSelect[Any], Mapping[str, Any]]
 
 
 def read_together(session: Session, reads: Sequence[Read]) -> list[list[tuple[Any, ...]]]:
@@ -74,7 +74,7 @@ _TEXTS: dict[tuple[int, str], tuple[TextClause, str]] = {}
 class _Compiled:
     """A SELECT as the driver takes it: its SQL, how to convert its parameters and its rows."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
         if any(parameter.expanding for parameter in compiled.binds.values()):
@@ -98,10 +98,10 @@ class _Compiled:
                      for processor, value in zip(self._results, row, strict=True))
 
 
-_COMPILED: dict[tuple[int, str], tuple[Select[Any], _Compiled]] = {}
+_COMPILED: dict[tuple[int, str], tuple[Select[Any] | CompoundSelect[Any], _Compiled]] = {}
 
 
-def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled:
+def _compiled(statement: Select[Any] | CompoundSelect[Any], dialect: Dialect) -> _Compiled:
     """Compiled once per statement object (the callers build their statements once)."""
     key = (id(statement), dialect.name)
     found = _COMPILED.get(key)
