@@ -111,7 +111,8 @@ def _read_baselines(instance: DetectorContext, session: Session, series: Iterabl
 
 
 def _continuing(session: Session, kind: str, dimension: str, value: str, day: date) -> TrendAlertRow | None:
-    """The alert of this series or identifier that was still going on the day before (the latest)."""
+    """The alert of this series or identifier that was going on the day before, on the day or the day after (the
+    latest): a day long before an open alert (a late report) is an episode of its own, not a stretch of that one."""
     _read_alerts(session, day, [(kind, dimension, value)])
     row: TrendAlertRow | None = session.info[_ALERTS].get((kind, dimension, value, day))
     return row if row is None or row in session else None
@@ -131,7 +132,8 @@ def _read_alerts(session: Session, day: date, keys: Iterable[tuple[str, str, str
             known[(*key, day)] = None
         for row in session.execute(select(TrendAlertRow).where(
                 tuple_(TrendAlertRow.kind, TrendAlertRow.dimension, TrendAlertRow.value).in_(chunk),
-                TrendAlertRow.last_day >= day - timedelta(days=1)).order_by(TrendAlertRow.id)).scalars():
+                TrendAlertRow.last_day >= day - timedelta(days=1),
+                TrendAlertRow.since <= day + timedelta(days=1)).order_by(TrendAlertRow.id)).scalars():
             known[(row.kind, row.dimension, row.value, day)] = row  # the latest wins
 
 
