@@ -215,21 +215,32 @@ def _may_alert(instance: DetectorContext, dimension: str, value: str, day: date,
     return base is not None and observed >= DEFAULT_THRESHOLDS.min_ratio * base.expected
 
 
+def _judgeable(dimension: str, observed: int, thresholds: Thresholds) -> bool:
+    """Whether a series is judged at all at this count (a detected dimension, at least the minimum count)."""
+    return dimension not in NOT_DETECTED and observed >= thresholds.min_count
+
+
+def _rising(observed: int, base: Baseline | None, thresholds: Thresholds) -> Verdict | None:
+    """The verdict on a count against its baseline when it alerts, else None. Under `min_ratio` times the
+    expectation it is not an alert whatever the tail: that probability (a sum of `observed` terms: 1,800 for
+    "all reports" on a day at a million reports) is not worked out for every report of the series."""
+    if base is None or observed < thresholds.min_ratio * base.expected:
+        return None
+    verdict = _judged(observed, base, thresholds)
+    return verdict if verdict.alert else None
+
+
 def check_rise(instance: DetectorContext, session: Session, dimension: str, value: str, day: date, observed: int,
                thresholds: Thresholds = DEFAULT_THRESHOLDS, report_id: int | None = None) -> bool:
     """Judge one series on one day (`report_id`: the report just counted in it, if any); True when an
     alert was raised or continued."""
-    if dimension in NOT_DETECTED or observed < thresholds.min_count:
+    if not _judgeable(dimension, observed, thresholds):
         return False
     if _touch_recent(instance, session, ("rise", dimension, value, day), observed, report_id):
         return True
     base = _baseline(instance, session, dimension, value, day)
-    if base is None or observed < thresholds.min_ratio * base.expected:
-        # not an alert whatever the tail: its probability (a sum of `observed` terms: 1,800 for "all
-        # reports" on a day at a million reports) is not worked out for every report of the series
-        return False
-    verdict = _judged(observed, base, thresholds)
-    if not verdict.alert:
+    verdict = _rising(observed, base, thresholds)
+    if base is None or verdict is None:
         return False
     ids = session.info.get(_IDS, {}).pop((dimension, value, day), None)
     if ids is None:
@@ -377,14 +388,11 @@ def _will_record(instance: DetectorContext, session: Session, dimension: str, va
     """Whether check_rise will record this series' alert with its reports (as check_rise decides it, nothing
     written): it alerts, and is not only brought up to date by `_touch_recent`."""
     thresholds = DEFAULT_THRESHOLDS
-    if not _may_alert(instance, dimension, value, day, observed) or observed < thresholds.min_count:
+    if not _judgeable(dimension, observed, thresholds) or not _may_alert(instance, dimension, value, day, observed):
         return False
-    base = cache_of(instance).get((dimension, value, day))
-    if base is None or observed < thresholds.min_ratio * base.expected:
+    if _rising(observed, cache_of(instance).get((dimension, value, day)), thresholds) is None:
         return False
-    if _recent(instance, session, ("rise", dimension, value, day), observed, report_id) is not None:
-        return False
-    return _judged(observed, base, thresholds).alert
+    return _recent(instance, session, ("rise", dimension, value, day), observed, report_id) is None
 
 
 def _read_ids(session: Session, day: date, series: list[tuple[str, str]]) -> None:
