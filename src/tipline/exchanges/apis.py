@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import tempfile
 import time
 import urllib.parse
@@ -131,6 +132,15 @@ def checkpoint_time(checkpoint: dict[str, Any] | None) -> int | None:
     if isinstance(groups, dict) and groups:
         return min(int(g.get("update_time") or 0) for g in groups.values())
     return None
+
+
+ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s'\"]+")
+
+
+def hide_access_tokens(text: str) -> str:
+    """`text` with the value of every `access_token=` (a Graph API URL's query, as ThreatExchange's client
+    puts its app token) masked: what the fetch keeps of any exchange's errors is scrubbed with it."""
+    return ACCESS_TOKEN.sub(r"\1********", text)
 
 
 def checked_signal(kind: SignalType, value: str, remote_id: str, problems: list[Problem]) -> tuple[SignalType, str] | None:

@@ -26,9 +26,8 @@ from sqlalchemy import select
 
 from tipline.domain.audit import Actor
 from tipline.domain.base import utc_now
-from tipline.exchanges.apis import ExchangeRefused, Page, Problem
+from tipline.exchanges.apis import ExchangeRefused, Page, Problem, hide_access_tokens
 from tipline.exchanges.registry import api_named
-from tipline.exchanges.threatexchange import hide_access_tokens
 
 if TYPE_CHECKING:
     from tipline.instance import Instance

@@ -35,7 +35,6 @@ an analyst's reason stays here."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +47,7 @@ from tipline.exchanges.apis import (
     RemoteEntry,
     check_url,
     checked_signal,
+    hide_access_tokens,
 )
 from tipline.matching import SignalType
 
@@ -60,12 +60,6 @@ PAGE_SIZE = 100
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 """Graph API error codes that mean "too many calls": the application's, the user's, the page's, a custom limit."""
 CONFIRM_REACTION, REJECT_REACTION = "HELPFUL", "DISAGREE_WITH_TAGS"
-ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s'\"]+")
-
-
-def hide_access_tokens(text: str) -> str:
-    """`text` with the value of every `access_token=` (a Graph API URL's query) masked."""
-    return ACCESS_TOKEN.sub(r"\1********", text)
 
 
 class _HideAccessTokens(logging.Filter):
