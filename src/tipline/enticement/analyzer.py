@@ -20,7 +20,7 @@ SEVERE = [T[t] for t in ("risk_check", "secrecy", "platform_move", "sexual_talk"
                          "sends_sexual_content", "meeting_request", "sextortion_threat")]
 GROOMING = [T[t] for t in TACTICS if t != "rapport"]
 ON = 0.5  # a tactic probability at or above this counts as shown
-THREAT_DEMAND_WINDOW: int | None = 8
+THREAT_DEMAND_WINDOW = 8
 """Rule 1: how many of the author's messages may lie between a clear threat and a demand."""
 ISOLATION = [T[t] for t in ("risk_check", "secrecy", "platform_move")]
 ACCESS = [T[t] for t in ("image_request", "sexual_talk", "sends_sexual_content", "meeting_request")]
@@ -279,13 +279,12 @@ class ConversationState:
         timed paper) can hold a line that reads as a threat and, fifty lines later, a photo asked for; a
         sextortionist's threat and demand come together."""
         at = state.messages
-        window = THREAT_DEMAND_WINDOW if THREAT_DEMAND_WINDOW is not None else 1 << 30
         if own[THREAT] >= 0.8:
             state.strong_threat_at = at
         if cues.get("demand") or own[IMAGE_REQUEST] >= 0.8:
             state.demand_at = at
         if (state.strong_threat_at is not None and state.demand_at is not None
-                and abs(state.demand_at - state.strong_threat_at) <= window):
+                and abs(state.demand_at - state.strong_threat_at) <= THREAT_DEMAND_WINDOW):
             state.threat_with_demand = True
 
     def partners(self, author: str) -> list[AuthorState]:
@@ -444,10 +443,9 @@ def apply_rules(state: ConversationState, author: str, risk: float,
     #    "Clear": the threat rule's words, or threats in two messages (one message's meaning alone is not enough).
     #    The demand is a demand's words ("150 in steam cards", "two more by tonight") or a clear image request, and
     #    since v6.1 it comes within THREAT_DEMAND_WINDOW of the author's messages of a threat
-    #    (`ConversationState._threat_and_demand`; None: anywhere, as before).
+    #    (`ConversationState._threat_and_demand`).
     demand = bool(s.cues.get("demand")) or m[IMAGE_REQUEST] >= 0.8
-    near = THREAT_DEMAND_WINDOW is None or s.threat_with_demand
-    coerced = threat >= 0.8 and demand and near and (s.threat_rule or s.threat_messages >= 2)
+    coerced = threat >= 0.8 and demand and s.threat_with_demand and (s.threat_rule or s.threat_messages >= 2)
     if coerced and not (s.is_adult() and partners and all(p.is_adult() for p in partners)):
         risk = max(risk, 0.9)
         fired.append("sextortion: threat with a demand")
